@@ -1,0 +1,26 @@
+"""ganbench: GAN evaluation and benchmarking.
+
+Public API: ``evaluate()`` (metrics), ``train()`` (one model), ``run()`` (a benchmark),
+``compare()`` (a new model against the baselines). Submodules load lazily so that
+``ganbench --version`` stays instant.
+"""
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__", "evaluate", "train", "run", "compare", "get_dataset"]
+
+
+def __getattr__(name):  # PEP 562: import the heavy parts on first use
+    if name == "get_dataset":
+        from .data import get_dataset
+        return get_dataset
+    if name == "evaluate":
+        from .metrics.evaluate import evaluate
+        return evaluate
+    if name == "train":
+        from .train.trainer import train
+        return train
+    if name in ("run", "compare"):
+        from .bench import runner
+        return getattr(runner, name)
+    raise AttributeError(f"module 'ganbench' has no attribute {name!r}")

@@ -1,0 +1,245 @@
+"""Every default of ganbench, once: evaluation protocol, budgets and the model-spec schema.
+
+Specs are dataclasses loaded strictly from YAML: an unknown key, a wrong type or an
+impossible combination is a ``BadInput`` at load time, never a surprise mid-training.
+Each result records the dataclasses it was produced with (``asdict``), so a table
+column always means one thing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import BadInput
+
+# --------------------------------------------------------------------------- data
+#: Resolution the conv nets train at; 28x28 datasets are padded to it (recorded as a transform).
+CONV_RESOLUTION = 32
+#: How a 28x28 dataset is brought to CONV_RESOLUTION: "pad" (zero border, keeps pixels) or "resize".
+DEFAULT_RESOLUTION_MODE = "pad"
+#: Default dataset of `ganbench run`.
+DEFAULT_DATASET = "fashion-mnist"
+
+
+# ------------------------------------------------------------------------ metrics
+@dataclass(frozen=True)
+class EvalProtocol:
+    """How samples become numbers. Everything here changes the figures and is recorded."""
+
+    metrics: tuple[str, ...] = ("fid", "kid", "is", "pr", "dc")
+    num_samples: int = 10_000  # generated samples (and reference images, unless ref_samples says otherwise)
+    ref_split: str = "test"
+    ref_samples: int | None = None  # None: same as num_samples (capped at the split's size)
+    resize_mode: str = "tf1"  # "tf1": torch-fidelity's TF1 bilinear; "clean": clean-fid's PIL bicubic
+    feature_batch_size: int = 64
+    kid_subsets: int = 100
+    kid_subset_size: int = 1000
+    kid_degree: int = 3
+    pr_k: int = 3  # Kynkaanniemi et al. 2019
+    dc_k: int = 5  # Naeem et al. 2020
+    pr_features: str = "inception-pool3"  # or "vgg16-fc2" (torch-fidelity / StyleGAN2-ADA's pr50k3)
+    is_splits: int = 10
+    seed: int = 0  # KID subsets, sample latents
+
+
+DEFAULT_PROTOCOL = EvalProtocol()
+
+
+# ------------------------------------------------------------------------ budgets
+@dataclass(frozen=True)
+class Budget:
+    """Training length and evaluation size, named so a table header can say which was used.
+
+    ``kimg`` counts thousands of real images shown to the discriminator, the same for every
+    model (a WGAN with n_critic=5 thus makes 5x fewer generator steps than a DCGAN).
+    """
+
+    name: str
+    kimg: float
+    num_samples: int
+    ref_samples: int
+    ref_split: str = "test"
+    eval_every_kimg: float | None = None
+    description: str = ""
+
+
+BUDGETS: dict[str, Budget] = {
+    b.name: b
+    for b in (
+        Budget(
+            "quick", kimg=32, num_samples=1000, ref_samples=1000,
+            description="CPU smoke benchmark (~4 min per model on 2 cores); FID at N=1000 is biased upward",
+        ),
+        Budget(
+            "standard", kimg=600, num_samples=10_000, ref_samples=10_000, eval_every_kimg=100,
+            description="10 epochs of Fashion-MNIST on a GPU; FID 10k vs 10k test",
+        ),
+        Budget(
+            "paper", kimg=1200, num_samples=10_000, ref_samples=10_000, eval_every_kimg=200,
+            description="Lucic et al. 2018: batch 64, 20 epochs, FID on 10k samples vs 10k test images",
+        ),
+    )
+}
+DEFAULT_BUDGET = "quick"
+
+
+def get_budget(name: str) -> Budget:
+    if name not in BUDGETS:
+        raise BadInput(f"unknown budget {name!r}; known budgets: {', '.join(BUDGETS)}")
+    return BUDGETS[name]
+
+
+# -------------------------------------------------------------------- model specs
+@dataclass(frozen=True)
+class ArchSpec:
+    name: str = "dcgan"  # a key of ganbench.zoo.nets.NETS
+    z_dim: int = 128
+    width: int = 64  # base channel count of G and D
+    variant: str = "standard"  # net-specific variant, e.g. dcgan's "infogan" (Lucic et al. 2018)
+
+
+@dataclass(frozen=True)
+class OptimSpec:
+    name: str = "adam"  # adam | rmsprop | sgd
+    lr: float = 2e-4
+    betas: tuple[float, float] = (0.5, 0.999)
+
+
+@dataclass(frozen=True)
+class TrickSpec:
+    spectral_norm_g: bool = False
+    spectral_norm_d: bool = False
+    gradient_penalty: float = 0.0  # WGAN-GP lambda (Gulrajani et al. 2017)
+    r1: float = 0.0  # R1 gamma (Mescheder et al. 2018)
+    dragan: float = 0.0  # DRAGAN lambda (Kodali et al. 2017)
+    weight_clip: float = 0.0  # WGAN clipping c (Arjovsky et al. 2017); 0 disables
+    label_smoothing: float = 0.0  # one-sided: real target 1 - s (Salimans et al. 2016)
+    instance_noise: float = 0.0  # std of Gaussian noise added to D inputs (Sonderby et al. 2017)
+    n_critic: int = 1  # D updates per G update
+    ema: float = 0.0  # generator EMA decay; 0 disables (Karras et al. 2018, Yazici et al. 2019)
+    ema_start: int = 0  # generator step at which EMA averaging starts
+    diffaugment: str = ""  # comma list of translation,cutout,color (Zhao et al. 2020)
+    amp: bool = False  # mixed precision (CUDA only)
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A baseline: net + loss + tricks + optimisers. YAML files in baselines/ are these."""
+
+    name: str
+    description: str = ""
+    paper: str = ""
+    arch: ArchSpec = field(default_factory=ArchSpec)
+    loss: str = "ns"  # a key of ganbench.zoo.losses.LOSSES
+    tricks: TrickSpec = field(default_factory=TrickSpec)
+    optim_g: OptimSpec = field(default_factory=OptimSpec)
+    optim_d: OptimSpec = field(default_factory=OptimSpec)
+    batch_size: int = 64
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def hash(self) -> str:
+        """Stable hash of everything that changes training (the name and prose excluded)."""
+        d = self.to_dict()
+        for k in ("name", "description", "paper"):
+            d.pop(k)
+        return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def from_dict(cls: type, data: Any, where: str = "") -> Any:
+    """Build dataclass ``cls`` from ``data`` strictly: unknown keys and wrong types are errors."""
+    where = where or cls.__name__
+    if not isinstance(data, dict):
+        raise BadInput(f"{where}: expected a mapping, got {type(data).__name__}")
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - names)
+    if unknown:
+        raise BadInput(f"{where}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(names))}")
+    kwargs = {k: _coerce(hints[k], v, f"{where}.{k}") for k, v in data.items()}
+    try:
+        return cls(**kwargs)
+    except TypeError as e:  # missing required field
+        raise BadInput(f"{where}: {e}") from None
+
+
+def _coerce(tp: Any, value: Any, where: str) -> Any:
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if dataclasses.is_dataclass(tp):
+        return from_dict(tp, value, where)
+    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+        if value is None and type(None) in args:
+            return None
+        inner = [a for a in args if a is not type(None)]
+        return _coerce(inner[0], value, where)
+    if origin is tuple:
+        if not isinstance(value, (list, tuple)):
+            raise BadInput(f"{where}: expected a list, got {value!r}")
+        if args and args[-1] is not Ellipsis and len(args) != len(value):
+            raise BadInput(f"{where}: expected {len(args)} values, got {len(value)}")
+        item_types = [args[0]] * len(value) if (not args or args[-1] is Ellipsis) else list(args)
+        return tuple(_coerce(t, v, where) for t, v in zip(item_types, value))
+    if tp is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if tp is float and isinstance(value, str):  # YAML 1.1 reads "2e-4" as a string
+        try:
+            return float(value)
+        except ValueError:
+            pass
+    if tp in (int, str, bool) and (type(value) is tp):
+        return value
+    if tp in (int, float, str, bool):
+        raise BadInput(f"{where}: expected {tp.__name__}, got {value!r}")
+    return value
+
+
+def validate_spec(spec: ModelSpec) -> ModelSpec:
+    """Reject impossible combinations at load time."""
+    t = spec.tricks
+    if t.n_critic < 1:
+        raise BadInput(f"{spec.name}: tricks.n_critic must be >= 1, got {t.n_critic}")
+    if not 0.0 <= t.ema < 1.0:
+        raise BadInput(f"{spec.name}: tricks.ema is a decay in [0, 1), got {t.ema}")
+    if not 0.0 <= t.label_smoothing < 0.5:
+        raise BadInput(f"{spec.name}: tricks.label_smoothing must be in [0, 0.5), got {t.label_smoothing}")
+    if t.weight_clip and (t.gradient_penalty or t.spectral_norm_d):
+        raise BadInput(
+            f"{spec.name}: weight clipping cannot be combined with a gradient penalty or spectral norm on D; "
+            "pick one way to constrain the critic"
+        )
+    if t.label_smoothing and spec.loss in ("wgan", "hinge"):
+        raise BadInput(f"{spec.name}: label smoothing needs a probabilistic loss, not {spec.loss!r}")
+    for key in ("gradient_penalty", "r1", "dragan", "weight_clip", "instance_noise"):
+        if getattr(t, key) < 0:
+            raise BadInput(f"{spec.name}: tricks.{key} must be >= 0")
+    if spec.batch_size < 1:
+        raise BadInput(f"{spec.name}: batch_size must be >= 1")
+    return spec
+
+
+def load_spec_file(path: str | Path) -> ModelSpec:
+    """Load a model spec from a YAML file, strictly."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise BadInput(f"model spec {path} does not exist") from None
+    except yaml.YAMLError as e:
+        raise BadInput(f"model spec {path} is not valid YAML: {str(e).splitlines()[0]}") from None
+    if isinstance(data, dict):
+        data.setdefault("name", path.stem)
+    return validate_spec(from_dict(ModelSpec, data, path.name))
+
+
+def spec_to_yaml(spec: ModelSpec) -> str:
+    return yaml.safe_dump(json.loads(json.dumps(spec.to_dict())), sort_keys=False)

@@ -1,0 +1,87 @@
+"""``folder:PATH``: every image under a folder, recursively, decoded lazily with Pillow."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, UnidentifiedImageError
+
+from ..errors import BadInput
+from .base import ImageSet, Index
+from .registry import LoadOptions, register_prefix
+
+EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
+GRAY_MODES = ("1", "L", "I;16", "I", "F")
+
+
+def _names(paths: list[Path], root: Path, limit: int = 5) -> str:
+    shown = ", ".join(str(p.relative_to(root)) for p in paths[:limit])
+    return shown + (f" and {len(paths) - limit} more" if len(paths) > limit else "")
+
+
+class FolderImageSet(ImageSet):
+    """Images in files; all must share one square size unless ``resize`` is given."""
+
+    def __init__(self, root: Path, files: list[Path], channels: int, resolution: int, resize: int | None):
+        self.root, self.files, self.resize = root, files, resize
+        self.name, self.split, self.source = f"folder:{root}", "all", str(root)
+        self.channels, self.resolution = channels, resolution
+        self.transform = f"resize{resize}-bicubic" if resize else "none"
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def _decode(self, path: Path) -> np.ndarray:
+        try:
+            with Image.open(path) as im:
+                im = im.convert("L" if self.channels == 1 else "RGB")
+                if self.resize and im.size != (self.resize, self.resize):
+                    im = im.resize((self.resize, self.resize), Image.BICUBIC)
+                arr = np.asarray(im, dtype=np.uint8)
+        except (OSError, UnidentifiedImageError) as e:
+            raise BadInput(f"cannot decode image {path}: {e}; remove or replace the file") from None
+        return arr[None] if arr.ndim == 2 else arr.transpose(2, 0, 1)
+
+    def uint8(self, idx: Index) -> torch.Tensor:
+        indices = range(len(self))[idx] if isinstance(idx, slice) else [int(i) for i in idx]
+        if not len(indices):
+            return torch.empty(0, self.channels, self.resolution, self.resolution, dtype=torch.uint8)
+        return torch.from_numpy(np.stack([self._decode(self.files[i]) for i in indices]))
+
+
+@register_prefix("folder")
+def load_folder(path: str, options: LoadOptions = LoadOptions()) -> ImageSet:
+    root = Path(path).expanduser()
+    if not root.is_dir():
+        raise BadInput(f"folder:{path}: no such folder")
+    files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in EXTENSIONS)
+    if not files:
+        raise BadInput(f"folder:{path} holds no images ({', '.join(EXTENSIONS)}); point it at a folder of samples")
+    sizes: dict[tuple[int, int], list[Path]] = {}
+    unreadable: list[Path] = []
+    gray = True
+    for p in files:
+        try:
+            with Image.open(p) as im:
+                sizes.setdefault(im.size, []).append(p)
+                gray &= im.mode in GRAY_MODES
+        except (OSError, UnidentifiedImageError):
+            unreadable.append(p)
+    if unreadable:
+        raise BadInput(f"folder:{path}: {len(unreadable)} unreadable image(s): {_names(unreadable, root)}; "
+                       "remove or replace them")
+    if options.resize:
+        resolution = options.resize
+    else:
+        if len(sizes) > 1:
+            common = max(sizes, key=lambda s: len(sizes[s]))
+            odd = [p for s, ps in sizes.items() if s != common for p in ps]
+            raise BadInput(f"folder:{path}: mixed image sizes (most are {common[0]}x{common[1]}; "
+                           f"different: {_names(odd, root)}); pass --resize N to resize all to NxN")
+        (w, h), = sizes
+        if w != h:
+            raise BadInput(f"folder:{path}: images are {w}x{h}, not square; pass --resize N to resize to NxN")
+        resolution = w
+    return FolderImageSet(root, files, 1 if gray else 3, resolution, options.resize)
