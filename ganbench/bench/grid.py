@@ -1,0 +1,163 @@
+"""Ablation grids: ``loss=ns,hinge arch=dcgan,resnet trick=none,sn`` -> the cross product of specs.
+
+Each axis is a registered way of changing a base spec (``AXES``): ``loss`` sets the loss
+(a preset such as ``wgan-gp`` also sets its regulariser), ``arch`` the net, ``trick`` a
+named training trick (``sn+ema`` combines several). Any dotted field of ModelSpec works
+too (``tricks.n_critic=1,5``, ``arch.width=32,64``). Impossible combinations fail before
+anything trains.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import typing
+from typing import Any, Callable
+
+from ..config import ModelSpec, _coerce, validate_spec
+from ..errors import BadInput
+
+#: Loss presets: a name that is not itself a loss of the zoo -> spec changes.
+LOSS_PRESETS: dict[str, dict[str, Any]] = {
+    "wgan-gp": {"loss": "wgan", "tricks.gradient_penalty": 10.0, "tricks.n_critic": 5,
+                "optim_g.lr": 1e-4, "optim_g.betas": (0.0, 0.9), "optim_d.lr": 1e-4, "optim_d.betas": (0.0, 0.9)},
+    "wgan-clip": {"loss": "wgan", "tricks.weight_clip": 0.01, "tricks.n_critic": 5,
+                  "optim_g.name": "rmsprop", "optim_g.lr": 5e-5, "optim_d.name": "rmsprop", "optim_d.lr": 5e-5},
+}
+#: Named training tricks (Lucic et al. 2018; Kurach et al. 2019) -> spec changes.
+TRICKS: dict[str, dict[str, Any]] = {
+    "none": {},
+    "sn": {"tricks.spectral_norm_d": True},
+    "sn-g": {"tricks.spectral_norm_g": True, "tricks.spectral_norm_d": True},
+    "gp": {"tricks.gradient_penalty": 10.0},
+    "r1": {"tricks.r1": 10.0},
+    "dragan": {"tricks.dragan": 10.0},
+    "ema": {"tricks.ema": 0.999},
+    "ls": {"tricks.label_smoothing": 0.1},
+    "noise": {"tricks.instance_noise": 0.1},
+    "diffaug": {"tricks.diffaugment": "translation,cutout"},
+    "ttur": {"optim_d.lr": 4e-4, "optim_g.lr": 1e-4},
+}
+
+Changes = dict[str, Any]
+AXES: dict[str, Callable[[str], Changes]] = {}
+
+
+def axis(name: str) -> Callable:
+    def deco(fn: Callable[[str], Changes]) -> Callable[[str], Changes]:
+        if name in AXES:
+            raise ValueError(f"grid axis {name!r} registered twice")
+        AXES[name] = fn
+        return fn
+    return deco
+
+
+def _known(kind: str) -> list[str]:
+    """Loss / net names of the zoo (empty when the zoo does not expose them)."""
+    try:
+        if kind == "loss":
+            from ..zoo.losses import LOSSES
+            return list(LOSSES)
+        from ..zoo.nets import NETS
+        return list(NETS)
+    except ImportError:
+        return []
+
+
+@axis("loss")
+def _loss(value: str) -> Changes:
+    if value in LOSS_PRESETS:
+        return dict(LOSS_PRESETS[value])
+    known = _known("loss")
+    if known and value not in known:
+        raise BadInput(f"grid: unknown loss {value!r}; known: {', '.join([*known, *LOSS_PRESETS])}")
+    return {"loss": value}
+
+
+@axis("arch")
+def _arch(value: str) -> Changes:
+    known = _known("arch")
+    if known and value not in known:
+        raise BadInput(f"grid: unknown arch {value!r}; known: {', '.join(known)}")
+    return {"arch.name": value}
+
+
+@axis("trick")
+def _trick(value: str) -> Changes:
+    changes: Changes = {}
+    for part in value.split("+"):
+        if part not in TRICKS:
+            raise BadInput(f"grid: unknown trick {part!r}; known: {', '.join(TRICKS)} (combine with +)")
+        changes.update(TRICKS[part])
+    return changes
+
+
+def apply_changes(spec: ModelSpec, changes: Changes) -> ModelSpec:
+    """A copy of ``spec`` with dotted fields replaced (values coerced and checked like YAML)."""
+    for path, value in changes.items():
+        spec = _replace(spec, path.split("."), value, path)
+    return spec
+
+
+def _replace(obj: Any, parts: list[str], value: Any, path: str) -> Any:
+    fields = {f.name for f in dataclasses.fields(obj)}
+    if parts[0] not in fields:
+        raise BadInput(f"grid: {path!r} is not a field of the model spec; fields here: {', '.join(sorted(fields))}")
+    if len(parts) == 1:
+        hint = typing.get_type_hints(type(obj))[parts[0]]
+        return dataclasses.replace(obj, **{parts[0]: _coerce(hint, value, f"grid {path}")})
+    return dataclasses.replace(obj, **{parts[0]: _replace(getattr(obj, parts[0]), parts[1:], value, path)})
+
+
+def _parse_scalar(text: str) -> Any:
+    import yaml
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+
+
+def parse_grid(items: list[str]) -> list[tuple[str, list[str]]]:
+    """``["loss=ns,hinge", "arch=dcgan"]`` -> ``[("loss", ["ns", "hinge"]), ("arch", ["dcgan"])]``."""
+    axes: list[tuple[str, list[str]]] = []
+    for item in items:
+        name, sep, values = item.partition("=")
+        vals = [v.strip() for v in values.split(",") if v.strip()]
+        if not sep or not name or not vals:
+            raise BadInput(f"--grid takes AXIS=V1,V2 such as loss=ns,hinge; got {item!r}")
+        if name in [a for a, _ in axes]:
+            raise BadInput(f"--grid: axis {name!r} given twice")
+        if len(set(vals)) != len(vals):
+            raise BadInput(f"--grid: axis {name!r} repeats a value: {values}")
+        axes.append((name, vals))
+    return axes
+
+
+def expand_grid(base: ModelSpec, axes: list[tuple[str, list[str]]]) -> list[tuple[ModelSpec, dict[str, str]]]:
+    """The cross product of the axes applied to ``base``: [(spec named by its values, {axis: value})]."""
+    variants = []
+    for combo in itertools.product(*[vals for _, vals in axes]):
+        groups = {name: value for (name, _), value in zip(axes, combo)}
+        changes: Changes = {}
+        for name, value in groups.items():
+            if name in AXES:
+                changes.update(AXES[name](value))
+            elif "." in name or name in {f.name for f in dataclasses.fields(ModelSpec)}:
+                changes[name] = _parse_scalar(value)
+            else:
+                raise BadInput(f"grid: unknown axis {name!r}; use one of {', '.join(AXES)} "
+                               "or a dotted spec field such as tricks.n_critic")
+        label = "/".join(groups.values())
+        spec = apply_changes(dataclasses.replace(base, name=label, description=f"{base.name} with {groups}"),
+                             changes)
+        try:
+            validate_spec(spec)
+        except BadInput as e:
+            raise BadInput(f"grid combination {label} is impossible: {e}") from None
+        variants.append((spec, groups))
+    hashes = {}
+    for spec, _ in variants:  # two labels that train the same thing would waste a job
+        if spec.hash() in hashes:
+            raise BadInput(f"grid: {spec.name} and {hashes[spec.hash()]} are the same configuration")
+        hashes[spec.hash()] = spec.name
+    return variants

@@ -1,0 +1,117 @@
+"""Jobs: one (model spec, seed) to train and evaluate under one budget and protocol.
+
+A ``Job`` is a frozen, picklable dataclass so that any executor (local now, ray later)
+can ship it; its ``key`` names the result exactly, so a job whose row is in the store
+is skipped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..config import Budget, EvalProtocol, ModelSpec
+from ..errors import BadInput
+
+#: Metric names accepted by ``--metrics`` (those of EvalProtocol.metrics).
+METRIC_NAMES = ("fid", "kid", "is", "pr", "dc")
+
+
+def digest(obj) -> str:
+    """Short stable hash of a JSON-able object."""
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def protocol_for(budget: Budget, metrics: tuple[str, ...] | None = None,
+                 base: EvalProtocol | None = None) -> EvalProtocol:
+    """The evaluation protocol of a budget: its sample counts and split, the requested metrics."""
+    base = base or EvalProtocol()
+    p = dataclasses.replace(base, num_samples=budget.num_samples, ref_samples=budget.ref_samples,
+                            ref_split=budget.ref_split)
+    if metrics:
+        p = dataclasses.replace(p, metrics=tuple(metrics))
+    # KID subsets cannot be larger than the sample sets they are drawn from.
+    size = min(p.kid_subset_size, p.num_samples, p.ref_samples or p.num_samples)
+    return dataclasses.replace(p, kid_subset_size=size)
+
+
+def protocol_hash(protocol: EvalProtocol, dataset: str) -> str:
+    return digest({"dataset": dataset, "protocol": dataclasses.asdict(protocol)})
+
+
+def parse_metrics(text: str | None) -> tuple[str, ...] | None:
+    if not text:
+        return None
+    names = tuple(m.strip() for m in text.split(",") if m.strip())
+    unknown = [m for m in names if m not in METRIC_NAMES]
+    if unknown or not names:
+        raise BadInput(f"unknown metric(s) {', '.join(unknown) or text!r}; known metrics: {', '.join(METRIC_NAMES)}")
+    return names
+
+
+def parse_seeds(text: str | None) -> tuple[int, ...]:
+    """``0,1,2`` or a range ``0-4``."""
+    if not text:
+        return (0,)
+    seeds: list[int] = []
+    try:
+        for part in text.split(","):
+            part = part.strip()
+            if re.fullmatch(r"\d+-\d+", part):
+                lo, hi = (int(v) for v in part.split("-"))
+                seeds += range(lo, hi + 1)
+            else:
+                seeds.append(int(part))
+    except ValueError:
+        raise BadInput(f"--seeds takes integers such as 0,1,2 or 0-4, got {text!r}") from None
+    if not seeds or any(s < 0 for s in seeds) or len(set(seeds)) != len(seeds):
+        raise BadInput(f"--seeds: give distinct non-negative integers, got {text!r}")
+    return tuple(seeds)
+
+
+@dataclass(frozen=True)
+class Job:
+    """Train ``spec`` with ``seed`` on ``dataset`` for ``budget``, then evaluate with ``protocol``."""
+
+    spec: ModelSpec
+    dataset: str
+    seed: int
+    budget: Budget
+    protocol: EvalProtocol
+    out_dir: str  # trainer folder: checkpoints, train_log.csv, samples
+    run: str = ""  # the run folder, for the store
+    groups: dict = field(default_factory=dict)  # grid axes, e.g. {"loss": "hinge"}
+    device: str | None = None
+    data_root: str | None = None
+
+    @property
+    def key(self) -> str:
+        """What makes two results the same: config, seed, dataset, budget and protocol."""
+        return digest({"config": self.spec.hash(), "seed": self.seed, "dataset": self.dataset,
+                       "budget": dataclasses.asdict(self.budget), "protocol": dataclasses.asdict(self.protocol)})
+
+    def __hash__(self) -> int:  # groups is a dict: hash by key
+        return hash(self.key)
+
+
+def job_dir(run_dir: str | Path, spec: ModelSpec, seed: int) -> str:
+    """Where a job trains: one folder per (spec, seed), named for people and hashed for uniqueness."""
+    safe = re.sub(r"[^A-Za-z0-9_.+-]+", "_", spec.name)
+    return str(Path(run_dir) / "jobs" / f"{safe}-{spec.hash()[:8]}" / f"seed{seed}")
+
+
+def plan(specs: list[tuple[ModelSpec, dict]], seeds: tuple[int, ...], dataset: str, budget: Budget,
+         protocol: EvalProtocol, run_dir: str | Path, device: str | None = None,
+         data_root: str | None = None) -> list[Job]:
+    """Models x seeds -> jobs, in the order they will run (all models of seed 0 first)."""
+    names = [s.name for s, _ in specs]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise BadInput(f"model name(s) given twice: {', '.join(dup)}")
+    return [Job(spec, dataset, seed, budget, protocol, job_dir(run_dir, spec, seed), run=str(run_dir),
+                groups=dict(groups), device=device, data_root=data_root)
+            for seed in seeds for spec, groups in specs]

@@ -1,0 +1,239 @@
+"""Comparative tables from result rows: mean ± std [95% CI] over seeds, best value marked.
+
+``summary_frame`` turns store rows into numbers (one row per model or per grid value);
+``render`` formats them as Markdown, LaTeX or HTML; ``write_tables`` writes every format
+(plus CSV of the raw numbers) atomically. Diverged runs are counted and shown as such,
+never as a number. The primary metric gets a Welch t-test of each model against the best.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import pandas as pd
+
+from ..io import write_text_atomic
+from .stats import CONFIDENCE, summarize, welch
+
+
+@dataclass(frozen=True)
+class MetricColumn:
+    """How one metric is shown: label, which way is better, display scale and digits."""
+
+    key: str
+    label: str
+    better: str  # "lower" | "higher"
+    scale: float = 1.0
+    digits: int = 2
+
+
+METRIC_DISPLAY: dict[str, MetricColumn] = {
+    c.key: c for c in (
+        MetricColumn("fid", "FID", "lower"),
+        MetricColumn("kid_mean", "KID×10³", "lower", scale=1e3),
+        MetricColumn("is_mean", "IS", "higher"),
+        MetricColumn("precision", "Precision", "higher", digits=3),
+        MetricColumn("recall", "Recall", "higher", digits=3),
+        MetricColumn("density", "Density", "higher", digits=3),
+        MetricColumn("coverage", "Coverage", "higher", digits=3),
+    )
+}
+#: The metric whose differences get a significance test (the first one present is used).
+PRIMARY_METRICS = ("fid", "kid_mean", "is_mean")
+#: Grid axes tables can be grouped by (values live in each row's ``groups``).
+GROUP_AXES = ("loss", "arch", "trick")
+
+
+def _metrics_present(rows: Sequence[dict]) -> list[str]:
+    return [m for m in METRIC_DISPLAY if any(r.get(m) is not None for r in rows)]
+
+
+def _group_value(row: dict, by: str) -> str:
+    if by == "model":
+        return row["model"]
+    return str((row.get("groups") or {}).get(by, "-"))
+
+
+def summary_frame(rows: Sequence[dict], by: str = "model") -> pd.DataFrame:
+    """One row per ``by`` value (``model`` or a grid axis): seed counts and mean/std/ci/n per metric.
+
+    Columns: ``runs ok diverged failed`` then ``{metric}_{mean,std,ci,n}`` and ``{primary}_values``
+    (the per-seed values of the primary metric, for significance tests).
+    """
+    metrics = _metrics_present(rows)
+    primary = next((m for m in PRIMARY_METRICS if m in metrics), None)
+    groups: dict[str, list[dict]] = {}
+    for r in rows:
+        groups.setdefault(_group_value(r, by), []).append(r)
+    records = []
+    for name, rs in groups.items():
+        ok = [r for r in rs if r["status"] == "ok"]
+        rec: dict[str, Any] = {by: name, "runs": len(rs), "ok": len(ok),
+                               "diverged": sum(r["status"] == "diverged" for r in rs),
+                               "failed": sum(r["status"] == "failed" for r in rs)}
+        for m in metrics:
+            s = summarize([r.get(m) for r in ok])
+            rec.update({f"{m}_mean": s.mean, f"{m}_std": s.std, f"{m}_ci": s.ci, f"{m}_n": s.n})
+        if primary:
+            rec[f"{primary}_values"] = [r[primary] for r in ok if r.get(primary) is not None]
+        records.append(rec)
+    frame = pd.DataFrame.from_records(records)
+    return frame.set_index(by) if len(frame) else frame
+
+
+def best_index(frame: pd.DataFrame, metric: str) -> str | None:
+    """The row with the best mean of ``metric`` (None when no row has a value)."""
+    col = frame.get(f"{metric}_mean")
+    if col is None or col.dropna().empty:
+        return None
+    return col.idxmin() if METRIC_DISPLAY[metric].better == "lower" else col.idxmax()
+
+
+def _cell(mean: float, std: float, ci: float, scale: float, digits: int) -> str:
+    text = f"{mean * scale:.{digits}f}"
+    if math.isfinite(std):
+        text += f" ± {std * scale:.{digits}f} [{(mean - ci) * scale:.{digits}f}, {(mean + ci) * scale:.{digits}f}]"
+    return text
+
+
+_MARK = {"md": lambda s: f"**{s}**", "latex": lambda s: f"\\textbf{{{s}}}", "html": lambda s: f"<b>{s}</b>"}
+
+
+def display_frame(frame: pd.DataFrame, fmt: str = "md", fid_samples: int | None = None) -> pd.DataFrame:
+    """Strings for each cell in format ``fmt`` (md | latex | html): best per column marked."""
+    metrics = [m for m in METRIC_DISPLAY if f"{m}_mean" in frame.columns]
+    primary = next((m for m in PRIMARY_METRICS if m in metrics), None)
+    esc = (lambda s: html.escape(str(s))) if fmt == "html" else (
+        (lambda s: str(s).replace("_", "\\_").replace("%", "\\%").replace("&", "\\&")) if fmt == "latex" else str)
+    out = pd.DataFrame(index=[esc(i) for i in frame.index])
+    out.index.name = esc(frame.index.name or "model")
+    seeds = []
+    for _, r in frame.iterrows():
+        text = f"{int(r['ok'])}/{int(r['runs'])}"
+        notes = [f"{int(r[k])} {k}" for k in ("diverged", "failed") if r[k]]
+        seeds.append(text + (f" ({', '.join(notes)})" if notes else ""))
+    out["seeds ok"] = seeds
+    for m in metrics:
+        col = METRIC_DISPLAY[m]
+        label = col.label
+        if m in ("fid", "kid_mean") and fid_samples:
+            label += f" (N={fid_samples})"
+        best = best_index(frame, m)
+        best_mean = frame.loc[best, f"{m}_mean"] if best is not None else None
+        cells = []
+        for name, r in frame.iterrows():
+            if r[f"{m}_n"] == 0:
+                cells.append("diverged" if r["diverged"] else ("failed" if r["failed"] else "–"))
+                continue
+            text = _cell(r[f"{m}_mean"], r[f"{m}_std"], r[f"{m}_ci"], col.scale, col.digits)
+            cells.append(_MARK[fmt](text) if r[f"{m}_mean"] == best_mean and len(frame) > 1 else text)
+        out[label + (" ↓" if col.better == "lower" else " ↑")] = cells
+    if primary and len(frame) > 1:
+        best = best_index(frame, primary)
+        verdicts = []
+        for name, r in frame.iterrows():
+            if best is None or r[f"{primary}_n"] == 0:
+                verdicts.append("–")
+            elif name == best:
+                verdicts.append("best")
+            else:
+                c = welch(r[f"{primary}_values"], frame.loc[best, f"{primary}_values"])
+                verdicts.append("n/a (<2 seeds)" if c.significant is None else
+                                f"p={c.p:.2g}" + (" (significant)" if c.significant else " (n.s.)"))
+        out[f"{METRIC_DISPLAY[primary].label} vs best (Welch)"] = verdicts
+    if fmt == "latex":
+        out.columns = [c.replace("↓", "$\\downarrow$").replace("↑", "$\\uparrow$")
+                       .replace("×10³", "$\\times 10^3$") for c in out.columns]
+        out = out.map(lambda s: s.replace("±", "$\\pm$"))
+    return out
+
+
+def render(frame: pd.DataFrame, fmt: str = "md", fid_samples: int | None = None) -> str:
+    """The table as Markdown (``md``), LaTeX (``latex``, booktabs) or an HTML fragment (``html``)."""
+    shown = display_frame(frame, fmt, fid_samples)
+    if fmt == "md":
+        return shown.to_markdown(tablefmt="github")
+    if fmt == "latex":
+        return shown.to_latex(escape=False)
+    if fmt == "html":
+        return shown.to_html(escape=False, border=0, classes="ganbench")
+    raise ValueError(f"unknown table format {fmt!r}")
+
+
+def protocol_header(rows: Sequence[dict]) -> list[str]:
+    """Lines stating how the numbers were made: dataset, budget, sample counts, weights, device."""
+    if not rows:
+        return []
+
+    def distinct(key: str) -> str:
+        vals = sorted({str(r.get(key)) for r in rows if r.get(key) is not None})
+        return "/".join(vals) if vals else "?"
+
+    prov = next((r.get("provenance") or {} for r in rows if r.get("provenance")), {})
+    budget = prov.get("budget") or {}
+    lines = [
+        f"Dataset {distinct('dataset')} (reference split {distinct('split')}); budget {distinct('budget')}"
+        + (f": {budget.get('kimg')} kimg of training per model" if budget.get("kimg") is not None else "")
+        + (f" — {budget['description']}" if budget.get("description") else "") + ".",
+        f"Metrics on {distinct('num_samples')} generated vs {distinct('ref_samples')} reference images; "
+        f"Inception-v3 pool3 (weights sha256 {distinct('weights_sha256')[:12]}), resize {distinct('resize_mode')}; "
+        f"device {distinct('device')}.",
+        f"Cells: mean ± std [{CONFIDENCE:.0%} CI] over seeds; best per column in bold; "
+        "diverged runs are counted, never averaged.",
+    ]
+    n = {r.get("num_samples") for r in rows if r.get("num_samples")}
+    if n and min(n) < 10_000:
+        lines.append(f"FID at N={min(n)} is biased upward (not comparable to FID at 10k or 50k); "
+                     "compare models only at equal N. KID is unbiased.")
+    return lines
+
+
+def comparative_markdown(rows: Sequence[dict], axes: Iterable[str] = ()) -> str:
+    """The whole comparative text: header, main table, then one table per grid axis with >1 value."""
+    n = max((r.get("num_samples") or 0 for r in rows), default=0) or None
+    parts = ["\n".join(f"> {line}" for line in protocol_header(rows)), render(summary_frame(rows), "md", n)]
+    for axis in axes:
+        frame = summary_frame(rows, by=axis)
+        if len(frame) > 1:
+            parts.append(f"By {axis} (pooled over the other axes and seeds):\n\n" + render(frame, "md", n))
+    return "\n\n".join(p for p in parts if p) + "\n"
+
+
+def numbers_csv(rows: Sequence[dict]) -> str:
+    """The raw summary numbers as CSV with the protocol columns (what `compare --against` reads)."""
+    frame = summary_frame(rows)
+    if frame.empty:
+        return ""
+    for col in ("dataset", "split", "budget", "num_samples", "ref_samples", "protocol_hash", "resize_mode"):
+        frame[col] = [_first(rows, m, col) for m in frame.index]
+    for c in [c for c in frame.columns if c.endswith("_values")]:
+        frame[c] = [";".join(f"{v:.6g}" for v in vs) for vs in frame[c]]
+    return frame.to_csv()
+
+
+def _first(rows: Sequence[dict], model: str, col: str) -> Any:
+    return next((r.get(col) for r in rows if r["model"] == model and r.get(col) is not None), None)
+
+
+def write_tables(rows: Sequence[dict], out_dir: str | Path, axes: Iterable[str] = (), stem: str = "table") -> str:
+    """Write ``stem``.md/.csv/.tex/.html into ``out_dir`` atomically; return the Markdown."""
+    out = Path(out_dir)
+    axes = list(axes)
+    md = comparative_markdown(rows, axes)
+    n = max((r.get("num_samples") or 0 for r in rows), default=0) or None
+    header = protocol_header(rows)
+    frames = [("", summary_frame(rows))] + [(a, summary_frame(rows, by=a)) for a in axes]
+    frames = [(a, f) for a, f in frames if not a or len(f) > 1]
+    tex = "\n".join(f"% {line}" for line in header) + "\n" + "\n".join(
+        (f"% by {a}\n" if a else "") + render(f, "latex", n) for a, f in frames)
+    body = "".join(f"<p>{html.escape(line)}</p>\n" for line in header) + "".join(
+        (f"<h3>By {html.escape(a)}</h3>\n" if a else "") + render(f, "html", n) for a, f in frames)
+    write_text_atomic(out / f"{stem}.md", md)
+    write_text_atomic(out / f"{stem}.csv", numbers_csv(rows))
+    write_text_atomic(out / f"{stem}.tex", tex)
+    write_text_atomic(out / f"{stem}.html", f"<!doctype html><meta charset='utf-8'>\n{body}")
+    return md
