@@ -102,15 +102,16 @@ def get_budget(name: str) -> Budget:
 class ArchSpec:
     name: str = "dcgan"  # a key of ganbench.zoo.nets.NETS
     z_dim: int = 128
-    width: int = 64  # base channel count of G and D
+    width: int = 64  # base channel count (mlp: hidden sizes are multiples of it)
     variant: str = "standard"  # net-specific variant, e.g. dcgan's "infogan" (Lucic et al. 2018)
+    d_norm: str = "default"  # D normalisation: "default" (the family's own), "batch", "layer" or "none"
 
 
 @dataclass(frozen=True)
 class OptimSpec:
     name: str = "adam"  # adam | rmsprop | sgd
     lr: float = 2e-4
-    betas: tuple[float, float] = (0.5, 0.999)
+    betas: tuple[float, float] = (0.5, 0.999)  # adam only; rmsprop/sgd ignore it
 
 
 @dataclass(frozen=True)
@@ -127,7 +128,7 @@ class TrickSpec:
     ema: float = 0.0  # generator EMA decay; 0 disables (Karras et al. 2018, Yazici et al. 2019)
     ema_start: int = 0  # generator step at which EMA averaging starts
     diffaugment: str = ""  # comma list of translation,cutout,color (Zhao et al. 2020)
-    amp: bool = False  # mixed precision (CUDA only)
+    amp: bool = False  # mixed precision (bfloat16 autocast, CUDA only; ignored on CPU and recorded)
 
 
 @dataclass(frozen=True)
@@ -154,6 +155,25 @@ class ModelSpec:
             d.pop(k)
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
 
+
+# ----------------------------------------------------------------------- training
+#: Trainer intervals, in generator steps.
+TRAIN_CKPT_EVERY = 500
+TRAIN_SAMPLE_EVERY = 500
+TRAIN_LOG_EVERY = 25
+#: Images in each sample grid written during training (fixed latents, seeded by the run's seed).
+TRAIN_GRID_SAMPLES = 64
+#: A run has diverged when a loss is NaN/Inf, or |loss| stays above THRESHOLD for PATIENCE steps.
+DIVERGENCE_THRESHOLD = 1e4
+DIVERGENCE_PATIENCE = 200
+#: Batch size of ``sample_images`` (generator forwards when drawing samples for evaluation).
+SAMPLE_BATCH_SIZE = 250
+#: Toy 2-D benchmark (Metz et al. 2017; Srivastava et al. 2017): samples scored, and the
+#: fewest high-quality samples a mode needs to count as covered.
+TOY_NUM_SAMPLES = 2500
+TOY_MODE_MIN_SAMPLES = 1
+TOY_STEPS = 3000
+TOY_BATCH_SIZE = 256
 
 def from_dict(cls: type, data: Any, where: str = "") -> Any:
     """Build dataclass ``cls`` from ``data`` strictly: unknown keys and wrong types are errors."""
@@ -204,12 +224,14 @@ def _coerce(tp: Any, value: Any, where: str) -> Any:
 
 
 def validate_spec(spec: ModelSpec) -> ModelSpec:
-    """Reject impossible combinations at load time."""
+    """Reject impossible combinations and unknown net/loss/augment names at load time."""
     t = spec.tricks
     if t.n_critic < 1:
         raise BadInput(f"{spec.name}: tricks.n_critic must be >= 1, got {t.n_critic}")
     if not 0.0 <= t.ema < 1.0:
         raise BadInput(f"{spec.name}: tricks.ema is a decay in [0, 1), got {t.ema}")
+    if t.ema_start < 0:
+        raise BadInput(f"{spec.name}: tricks.ema_start must be >= 0, got {t.ema_start}")
     if not 0.0 <= t.label_smoothing < 0.5:
         raise BadInput(f"{spec.name}: tricks.label_smoothing must be in [0, 0.5), got {t.label_smoothing}")
     if t.weight_clip and (t.gradient_penalty or t.spectral_norm_d):
@@ -224,6 +246,14 @@ def validate_spec(spec: ModelSpec) -> ModelSpec:
             raise BadInput(f"{spec.name}: tricks.{key} must be >= 0")
     if spec.batch_size < 1:
         raise BadInput(f"{spec.name}: batch_size must be >= 1")
+    if spec.arch.z_dim < 1 or spec.arch.width < 1:
+        raise BadInput(f"{spec.name}: arch.z_dim and arch.width must be >= 1")
+    for side, o in (("optim_g", spec.optim_g), ("optim_d", spec.optim_d)):
+        if not o.lr > 0 or not all(0.0 <= b < 1.0 for b in o.betas):
+            raise BadInput(f"{spec.name}: {side} needs lr > 0 and betas in [0, 1), got lr={o.lr}, betas={o.betas}")
+    from .zoo.check import check_spec  # the zoo's registries (nets, losses, optimisers, ...) hold the names
+
+    check_spec(spec)
     return spec
 
 

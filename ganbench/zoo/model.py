@@ -1,0 +1,146 @@
+"""A GAN built from a ModelSpec: nets, optimisers, loss, tricks, and its training step.
+
+The model owns one step (n_critic D updates, one G update); ``ganbench.train.trainer`` owns the
+loop. All randomness (latents, interpolation weights, augmentations, instance noise) comes from
+the ``torch.Generator`` passed in, which lives on the model's device.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Callable
+
+import torch
+from torch import Tensor, nn
+
+from ..config import ModelSpec, OptimSpec
+from ..train.ema import GeneratorEMA
+from .augment import diff_augment, parse_policy
+from .losses import LOSSES
+from .nets import build_nets
+from .registry import Registry
+from .regularizers import CONSTRAINTS, PENALTIES
+
+OPTIMIZERS: Registry[Callable[[list, OptimSpec], torch.optim.Optimizer]] = Registry("optimiser")
+OPTIMIZERS.add("adam", lambda params, o: torch.optim.Adam(params, lr=o.lr, betas=o.betas))
+OPTIMIZERS.add("rmsprop", lambda params, o: torch.optim.RMSprop(params, lr=o.lr))
+OPTIMIZERS.add("sgd", lambda params, o: torch.optim.SGD(params, lr=o.lr))
+
+
+class GANModel:
+    """G, D and their optimisers for samples of ``shape`` ((C, H, W) images or (2,) points)."""
+
+    def __init__(self, spec: ModelSpec, shape: tuple, device: torch.device | str = "cpu", seed: int = 0,
+                 channels_last: bool = False, compile: bool = False):
+        self.spec, self.shape, self.device = spec, tuple(shape), torch.device(device)
+        t = spec.tricks
+        G, D = build_nets(spec.arch, self.shape, t.spectral_norm_g, t.spectral_norm_d, seed)
+        self.memory_format = torch.channels_last if channels_last and len(self.shape) == 3 else torch.contiguous_format
+        self.G = G.to(self.device, memory_format=self.memory_format)
+        self.D = D.to(self.device, memory_format=self.memory_format)
+        self.z_dim = spec.arch.z_dim
+        self.opt_g = OPTIMIZERS.get(spec.optim_g.name)(list(self.G.parameters()), spec.optim_g)
+        self.opt_d = OPTIMIZERS.get(spec.optim_d.name)(list(self.D.parameters()), spec.optim_d)
+        self.loss = LOSSES.get(spec.loss)
+        self.penalties = [(name, PENALTIES.get(name), getattr(t, name)) for name in PENALTIES if getattr(t, name)]
+        self.constraints = [(CONSTRAINTS.get(name), getattr(t, name)) for name in CONSTRAINTS if getattr(t, name)]
+        self.policy = parse_policy(t.diffaugment)
+        self.ema = GeneratorEMA(self.G, t.ema) if t.ema else None
+        self.amp = bool(t.amp and self.device.type == "cuda")  # bfloat16 autocast; off on CPU
+        self.g_fwd = torch.compile(self.G) if compile else self.G
+        self.d_fwd = torch.compile(self.D) if compile else self.D
+        self.g_steps = 0
+
+    # ------------------------------------------------------------------ pieces
+    def autocast(self):
+        if not self.amp:
+            return contextlib.nullcontext()
+        return torch.autocast(device_type="cuda", dtype=torch.bfloat16)
+
+    def latents(self, n: int, generator: torch.Generator) -> Tensor:
+        return torch.randn(n, self.z_dim, generator=generator, device=self.device)
+
+    def d_input(self, x: Tensor, generator: torch.Generator) -> Tensor:
+        """What D sees: DiffAugment, then instance noise (both re-drawn for every batch)."""
+        if self.policy:
+            x = diff_augment(x, self.policy, generator)
+        if self.spec.tricks.instance_noise:
+            x = x + self.spec.tricks.instance_noise * torch.randn(x.shape, generator=generator, device=x.device)
+        return x
+
+    def sampler(self) -> nn.Module:
+        """The generator to sample from: the EMA copy when the spec keeps one."""
+        return self.ema.module if self.ema else self.G
+
+    # -------------------------------------------------------------------- step
+    def d_step(self, real: Tensor, generator: torch.Generator) -> dict[str, Tensor]:
+        """One D update on a real batch ``(N, *shape)``; returns detached scalars."""
+        real = real.to(self.device, non_blocking=True).contiguous(memory_format=self.memory_format) \
+            if len(self.shape) == 3 else real.to(self.device)
+        with torch.no_grad(), self.autocast():
+            fake = self.g_fwd(self.latents(real.shape[0], generator))
+        real_in, fake_in = self.d_input(real, generator), self.d_input(fake.float(), generator)
+        with self.autocast():
+            out_real, out_fake = self.d_fwd(real_in), self.d_fwd(fake_in)
+        loss = self.loss.d_loss(out_real.float(), out_fake.float(), 1.0 - self.spec.tricks.label_smoothing)
+        logs = {"d_loss": loss.detach()}
+        for name, penalty, weight in self.penalties:
+            with self.autocast():
+                value = penalty(self.d_fwd, real_in, fake_in, generator).float()
+            loss = loss + weight * value
+            logs[name] = value.detach()
+        self.opt_d.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt_d.step()
+        for constrain, value in self.constraints:
+            constrain(self.D, value)
+        logs["d_total"] = loss.detach()
+        self._last_real = real
+        return logs
+
+    def g_step(self, generator: torch.Generator) -> dict[str, Tensor]:
+        """One G update; relativistic losses also read D on the last real batch."""
+        self.D.requires_grad_(False)
+        try:
+            n = self.spec.batch_size
+            with self.autocast():
+                fake = self.g_fwd(self.latents(n, generator))
+                out_fake = self.d_fwd(self.d_input(fake, generator))
+            out_real = None
+            if self.loss.g_needs_real:
+                with torch.no_grad(), self.autocast():
+                    out_real = self.d_fwd(self.d_input(self._last_real, generator)).float()
+            loss = self.loss.g_loss(out_fake.float(), out_real)
+            self.opt_g.zero_grad(set_to_none=True)
+            loss.backward()
+            self.opt_g.step()
+        finally:
+            self.D.requires_grad_(True)
+        self.g_steps += 1
+        if self.ema:
+            if self.g_steps > self.spec.tricks.ema_start:
+                self.ema.update(self.G)
+            else:
+                self.ema.copy_from(self.G)
+        return {"g_loss": loss.detach()}
+
+    def train_step(self, next_real: Callable[[], Tensor], generator: torch.Generator) -> dict[str, Tensor]:
+        """n_critic D updates, each on a fresh batch from ``next_real()``, then one G update."""
+        for _ in range(self.spec.tricks.n_critic):
+            logs = self.d_step(next_real(), generator)
+        return {**logs, **self.g_step(generator)}
+
+    # ------------------------------------------------------------------- state
+    def state_dict(self) -> dict:
+        return {"G": self.G.state_dict(), "D": self.D.state_dict(), "opt_g": self.opt_g.state_dict(),
+                "opt_d": self.opt_d.state_dict(), "ema": self.ema.state_dict() if self.ema else None,
+                "g_steps": self.g_steps}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.G.load_state_dict(state["G"])
+        self.D.load_state_dict(state["D"])
+        self.opt_g.load_state_dict(state["opt_g"])
+        self.opt_d.load_state_dict(state["opt_d"])
+        if self.ema:
+            self.ema.load_state_dict(state["ema"])
+        self.g_steps = int(state["g_steps"])
