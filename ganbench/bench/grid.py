@@ -19,6 +19,7 @@ from ..errors import BadInput
 
 #: Loss presets: a name that is not itself a loss of the zoo -> spec changes.
 LOSS_PRESETS: dict[str, dict[str, Any]] = {
+    # Gulrajani et al. 2017: lambda 10, 5 critic steps, Adam(1e-4, 0, 0.9), no batch norm in the critic.
     "wgan-gp": {"loss": "wgan", "tricks.gradient_penalty": 10.0, "tricks.n_critic": 5,
                 "optim_g.lr": 1e-4, "optim_g.betas": (0.0, 0.9), "optim_d.lr": 1e-4, "optim_d.betas": (0.0, 0.9)},
     "wgan-clip": {"loss": "wgan", "tricks.weight_clip": 0.01, "tricks.n_critic": 5,
@@ -109,6 +110,25 @@ def _replace(obj: Any, parts: list[str], value: Any, path: str) -> Any:
     return dataclasses.replace(obj, **{parts[0]: _replace(getattr(obj, parts[0]), parts[1:], value, path)})
 
 
+def _norm_for_penalties(spec: ModelSpec) -> ModelSpec:
+    """Gradient penalties need per-sample gradients of D: swap a batch-norm default for layer (or no) norm.
+
+    Gulrajani et al. 2017, sec. 4. The swap is written into the spec, so it is hashed and recorded.
+    """
+    t = spec.tricks
+    if not (t.gradient_penalty or t.dragan or t.r1) or spec.arch.d_norm not in ("default", "batch"):
+        return spec
+    try:
+        from ..zoo.nets import NETS
+        family = NETS.get(spec.arch.name)
+    except (ImportError, BadInput):
+        return spec
+    if family.resolve_d_norm(spec.arch.d_norm) != "batch":
+        return spec
+    norm = "layer" if "layer" in family.d_norms else "none"
+    return dataclasses.replace(spec, arch=dataclasses.replace(spec.arch, d_norm=norm))
+
+
 def _parse_scalar(text: str) -> Any:
     import yaml
     try:
@@ -150,6 +170,7 @@ def expand_grid(base: ModelSpec, axes: list[tuple[str, list[str]]]) -> list[tupl
         label = "/".join(groups.values())
         spec = apply_changes(dataclasses.replace(base, name=label, description=f"{base.name} with {groups}"),
                              changes)
+        spec = _norm_for_penalties(spec)
         try:
             validate_spec(spec)
         except BadInput as e:

@@ -1,0 +1,254 @@
+"""``compare``: evaluate a new model's samples (or generator) under a budget's protocol and rank it
+among the baselines evaluated under the same protocol (from the store or a leaderboard CSV).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import importlib.util
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+import pandas as pd
+import torch
+
+from ..config import DEFAULT_BUDGET, DEFAULT_DATASET, Budget, EvalProtocol, ModelSpec, get_budget
+from ..errors import BadInput, MissingAsset
+from ..io import sha256_file
+from .jobs import digest, protocol_for, protocol_hash
+from .provenance import git_revision, versions
+from .runner import Backend, _log
+from .store import DEFAULT_STORE, METRIC_COLUMNS, Store
+from .tables import PRIMARY_METRICS, protocol_header, render, summary_frame
+
+#: Latents per generator call when sampling a user's generator.
+GENERATOR_BATCH = 250
+
+
+@dataclass
+class CompareResult:
+    """The new model's row, the ranked leaderboard (summary frame) and its Markdown."""
+
+    record: dict
+    leaderboard: pd.DataFrame
+    rank: int | None
+    markdown: str
+
+
+# --------------------------------------------------------------------------- sources
+def import_factory(target: str) -> Callable:
+    """``package.module:factory`` or ``path/to/file.py:factory`` -> the callable."""
+    mod_name, sep, attr = target.rpartition(":")
+    if not sep or not mod_name or not attr:
+        raise BadInput(f"--generator takes MODULE:FACTORY such as mypkg.nets:make_generator, got {target!r}")
+    try:
+        if mod_name.endswith(".py"):
+            path = Path(mod_name)
+            if not path.is_file():
+                raise BadInput(f"--generator: no such file {path}")
+            spec = importlib.util.spec_from_file_location(path.stem, path)
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+        else:
+            module = importlib.import_module(mod_name)
+    except BadInput:
+        raise
+    except Exception as e:  # an ImportError, or any error raised while importing the user's module
+        raise BadInput(f"--generator: cannot import {mod_name!r} ({type(e).__name__}: {e}); "
+                       "check the module path and that it imports on its own") from None
+    fn = getattr(module, attr, None)
+    if not callable(fn):
+        raise BadInput(f"--generator: {mod_name!r} has no callable {attr!r}")
+    return fn
+
+
+def load_user_generator(target: str, checkpoint: str | None, device: torch.device) -> torch.nn.Module:
+    """Build the user's generator with ``factory()`` and load ``checkpoint`` (a state dict) into it."""
+    G = import_factory(target)()
+    if not callable(G):
+        raise BadInput(f"--generator: {target}() returned {type(G).__name__}, not a callable z -> images")
+    if checkpoint:
+        if not Path(checkpoint).is_file():
+            raise MissingAsset(f"--checkpoint {checkpoint}: no such file")
+        if not isinstance(G, torch.nn.Module):
+            raise BadInput(f"--checkpoint needs {target}() to return a torch.nn.Module to load it into")
+        try:
+            state = torch.load(checkpoint, map_location="cpu", weights_only=True)
+        except Exception as e:  # noqa: BLE001 - any unreadable file
+            raise BadInput(f"--checkpoint {checkpoint}: cannot read it as a torch state dict ({e})") from None
+        for key in ("generator", "G", "g_ema", "state_dict"):
+            if isinstance(state, dict) and isinstance(state.get(key), dict):
+                state = state[key]
+                break
+        try:
+            G.load_state_dict(state)
+        except (RuntimeError, TypeError) as e:
+            raise BadInput(f"--checkpoint {checkpoint} does not fit {target}(): {str(e).splitlines()[0]}") from None
+    if isinstance(G, torch.nn.Module):
+        G = G.to(device).eval()
+    return G
+
+
+@torch.no_grad()
+def sample_user_generator(G: Callable, n: int, z_dim: int, seed: int, device: torch.device) -> torch.Tensor:
+    """``n`` images from ``G(z)``, z ~ N(0, I) drawn from a seeded generator; output must lie in [-1, 1].
+
+    Returns uint8 ``(n, C, H, W)``.
+    """
+    gen = torch.Generator(device="cpu").manual_seed(seed)
+    out = []
+    for start in range(0, n, GENERATOR_BATCH):
+        z = torch.randn(min(GENERATOR_BATCH, n - start), z_dim, generator=gen).to(device)
+        x = G(z)
+        if not isinstance(x, torch.Tensor) or x.ndim != 4:
+            raise BadInput(f"--generator must map latents (B, {z_dim}) to images (B, C, H, W); "
+                           f"got {getattr(x, 'shape', type(x).__name__)}")
+        if not torch.isfinite(x).all():
+            raise BadInput("--generator produced NaN/Inf values")
+        lo, hi = float(x.min()), float(x.max())
+        if lo < -1.001 or hi > 1.001:
+            raise BadInput(f"--generator outputs must lie in [-1, 1] (tanh range); found [{lo:.3g}, {hi:.3g}]")
+        out.append(((x.float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).cpu())
+    return torch.cat(out)
+
+
+def _fit_to_reference(images, ref_view, raw_ref, where: str):
+    """Bring the samples to the reference's view (the same pad/resize the real images got) or refuse."""
+    c, r = images.channels, images.resolution
+    if c != ref_view.channels:
+        raise BadInput(f"{where}: samples have {c} channel(s), {ref_view.name} images have {ref_view.channels}")
+    if r == ref_view.resolution:
+        return images
+    if r == raw_ref.resolution and hasattr(ref_view, "mode"):
+        return images.at_resolution(ref_view.resolution, ref_view.mode)
+    sizes = sorted({ref_view.resolution, raw_ref.resolution})
+    raise BadInput(f"{where}: samples are {r}x{r}, {ref_view.name} is compared at "
+                   f"{' or '.join(f'{s}x{s}' for s in sizes)}; resize them first")
+
+
+# ----------------------------------------------------------------------- leaderboard
+def leaderboard_from_csv(path: str | Path, dataset: str, protocol: EvalProtocol) -> pd.DataFrame:
+    """A summary frame read from a leaderboard CSV, refused if it was made under another protocol."""
+    path = Path(path)
+    if not path.is_file():
+        raise BadInput(f"--against {path}: no such file")
+    try:
+        frame = pd.read_csv(path, index_col=0)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
+        raise BadInput(f"--against {path}: not a leaderboard CSV ({e})") from None
+    if "runs" not in frame.columns or not any(c.endswith("_mean") for c in frame.columns):
+        raise BadInput(f"--against {path}: not a ganbench leaderboard CSV (write one with `ganbench run`)")
+    for col, want in (("dataset", dataset), ("num_samples", protocol.num_samples)):
+        have = set(frame[col].dropna()) if col in frame.columns else set()
+        if have and have != {want}:
+            raise BadInput(f"--against {path}: made with {col}={'/'.join(map(str, sorted(have)))}, "
+                           f"this comparison uses {want}; pick the matching --budget/--dataset")
+    for c in [c for c in frame.columns if c.endswith("_values")]:
+        frame[c] = [[float(v) for v in str(s).split(";")] if isinstance(s, str) and s else [] for s in frame[c]]
+    return frame
+
+
+def rank_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows sorted best first by the primary metric (missing values last)."""
+    primary = next((m for m in PRIMARY_METRICS if f"{m}_mean" in frame.columns), None)
+    if primary is None:
+        return frame
+    return frame.sort_values(f"{primary}_mean", ascending=primary != "is_mean", na_position="last")
+
+
+# ---------------------------------------------------------------------------- compare
+def compare(name: str, samples: str | None = None, generator: str | None = None, checkpoint: str | None = None,
+            z_dim: int | None = None, against: str | Path | None = None, dataset: str = DEFAULT_DATASET,
+            budget: str | Budget = DEFAULT_BUDGET, metrics: Sequence[str] | None = None,
+            store: str | Path | Store | None = None, device: str | None = None,
+            value_range: tuple[float, float] | None = None, data_root: str | None = None, seed: int = 0,
+            progress: bool = True, backend: Backend | None = None) -> CompareResult:
+    """Evaluate ``samples`` (folder / .npy / .npz) or ``generator`` under ``budget``'s protocol and rank it."""
+    if bool(samples) == bool(generator):
+        raise BadInput("give exactly one of --samples PATH or --generator MODULE:FACTORY")
+    b = (backend or Backend()).resolve()
+    budget = get_budget(budget) if isinstance(budget, str) else budget
+    proto = protocol_for(budget, tuple(metrics) if metrics else None)
+    raw_ref = b.get_dataset(dataset, proto.ref_split, root=data_root)
+    ref_view = b.training_view(ModelSpec(name=name), raw_ref)
+    dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+
+    if samples:
+        path = Path(samples)
+        if not path.exists():
+            raise BadInput(f"--samples {samples}: no such file or folder")
+        kind = "folder" if path.is_dir() else "arrays"
+        images = b.get_dataset(f"{kind}:{path}", value_range=value_range)
+        images = _fit_to_reference(images, ref_view, raw_ref, f"--samples {samples}")
+        if len(images) < proto.num_samples:
+            raise BadInput(f"--samples {samples}: holds {len(images)} images; budget {budget.name} evaluates "
+                           f"{proto.num_samples} (pass more samples or a smaller --budget)")
+        source_hash = sha256_file(path) if path.is_file() else digest(sorted(
+            (p.name, p.stat().st_size) for p in path.rglob("*") if p.is_file()))
+        source = {"samples": str(path), "samples_hash": source_hash}
+    else:
+        G = load_user_generator(generator, checkpoint, dev)
+        zd = z_dim or getattr(G, "z_dim", None)
+        if not zd:
+            raise BadInput("--generator: give --z-dim, or give the generator a z_dim attribute")
+        source_hash = sha256_file(checkpoint) if checkpoint else digest(generator)
+        source = {"generator": generator, "checkpoint": checkpoint, "z_dim": zd, "seed": seed,
+                  "checkpoint_sha256": source_hash if checkpoint else None}
+        images = None
+
+    st = store if isinstance(store, Store) else Store(store or DEFAULT_STORE)
+    phash = protocol_hash(proto, dataset)
+    key = digest({"external": name, "source": source_hash, "seed": seed, "dataset": dataset, "protocol": phash,
+                  "budget": dataclasses.asdict(budget)})
+    record = st.get(key)
+    if record is None or record["status"] != "ok":
+        if images is None:
+            _log(f"sampling {proto.num_samples} images from {generator}", progress)
+            imgs = sample_user_generator(G, proto.num_samples, zd, seed, dev)
+            from ..data import array_image_set
+            images = _fit_to_reference(array_image_set(imgs.numpy(), f"{name} samples"), ref_view, raw_ref,
+                                       f"--generator {generator}")
+        t0 = time.perf_counter()
+        ev = b.evaluate(images.uint8(slice(0, proto.num_samples)), ref_view, metrics=proto.metrics,
+                        num_samples=proto.num_samples, device=device, protocol=proto, progress=progress)
+        m, prov = ev["metrics"], ev.get("provenance", {})
+        record = {
+            "job_key": key, "run": "compare", "model": name, "config_hash": source_hash[:16], "seed": seed,
+            "dataset": dataset, "split": proto.ref_split, "budget": budget.name, "protocol_hash": phash,
+            "status": "ok", **{k: (float(m[k]) if m.get(k) is not None else None) for k in METRIC_COLUMNS},
+            "num_samples": proto.num_samples, "ref_samples": proto.ref_samples, "eval_time_s": time.perf_counter() - t0,
+            "device": str(prov.get("device", dev)), "weights_sha256": prov.get("weights_sha256"),
+            "resize_mode": prov.get("resize_mode", proto.resize_mode), "git_rev": git_revision(),
+            "ganbench_version": versions()["ganbench"], "torch_version": versions()["torch"],
+            "groups": {"external": True},
+            "provenance": {"versions": versions(), "source": source, "budget": dataclasses.asdict(budget),
+                           "protocol": dataclasses.asdict(proto), "evaluation": prov,
+                           "dataset": ref_view.describe(), "samples_transform": images.transform},
+        }
+        st.put(record)
+        record = st.get(key)
+    else:
+        _log(f"{name}: reusing its result under this protocol from {st.path}", progress)
+
+    new = summary_frame([record])
+    if against:
+        base = leaderboard_from_csv(against, dataset, proto)
+        base_rows = []
+    else:
+        base_rows = [r for r in st.query(dataset=dataset, protocol_hash=phash, budget=budget.name)
+                     if r["model"] != name and not (r.get("groups") or {}).get("external")]
+        base = summary_frame(base_rows) if base_rows else pd.DataFrame()
+    if name in getattr(base, "index", []):
+        base = base.drop(index=name)
+    board = rank_frame(pd.concat([base, new]) if len(base) else new)
+    board.index.name = "model"
+    rank = list(board.index).index(name) + 1
+    header = protocol_header(base_rows + [record])
+    note = (f"{name} ranks {rank} of {len(board)}" if len(board) > 1 else
+            f"no baseline results under this protocol in {st.path}; run `ganbench run --models dcgan,wgan "
+            f"--budget {budget.name}` or pass --against leaderboards/{dataset}.csv")
+    md = "\n".join(f"> {line}" for line in header) + "\n\n" + render(board, "md", proto.num_samples) + f"\n\n{note}\n"
+    return CompareResult(record, board, rank, md)

@@ -1,0 +1,157 @@
+"""``ganbench report RUN_DIR``: tables again, plus a self-contained HTML page with plots.
+
+Plots (matplotlib, embedded as base64 PNGs so the page travels alone): FID over training
+when the budget evaluated at intervals, loss curves from each job's ``train_log.csv``, and
+one sample grid per model.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import html
+import io
+from pathlib import Path
+from typing import Sequence
+
+from ..io import write_text_atomic
+from .runner import EVAL_LOG, read_manifest
+from .store import Store
+from .tables import GROUP_AXES, protocol_header, render, summary_frame, write_tables
+
+REPORT = "report.html"
+TRAIN_LOG = "train_log.csv"
+#: Loss-curve points kept per job (longer logs are subsampled evenly).
+MAX_CURVE_POINTS = 2000
+
+
+def _png(fig) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+def _img(b64: str, alt: str) -> str:
+    return f"<img alt='{html.escape(alt)}' src='data:image/png;base64,{b64}'>"
+
+
+def read_csv_columns(path: Path) -> dict[str, list[float]]:
+    """A numeric CSV as columns (non-numeric cells become NaN); empty when the file is missing."""
+    if not path.is_file():
+        return {}
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    cols: dict[str, list[float]] = {}
+    for r in rows:
+        for k, v in r.items():
+            try:
+                cols.setdefault(k, []).append(float(v))
+            except (TypeError, ValueError):
+                cols.setdefault(k, []).append(float("nan"))
+    return cols
+
+
+def fid_curve_plot(jobs: Sequence[dict], rows_by_key: dict) -> str | None:
+    """FID against kimg, one line per (model, seed), ending at the final evaluation."""
+    import matplotlib.pyplot as plt
+
+    lines = []
+    for j in jobs:
+        log = read_csv_columns(Path(j["out_dir"]) / EVAL_LOG)
+        xs, ys = list(log.get("kimg", [])), list(log.get("fid", []))
+        row = rows_by_key.get(j["key"])
+        if row and row.get("fid") is not None and row.get("kimg") is not None:
+            xs.append(row["kimg"]), ys.append(row["fid"])
+        if len(xs) >= 2:
+            lines.append((f"{j['model']} s{j['seed']}", xs, ys))
+    if not lines:
+        return None
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    for label, xs, ys in lines:
+        ax.plot(xs, ys, marker="o", label=label)
+    ax.set_xlabel("kimg (real images shown to D, thousands)")
+    ax.set_ylabel("FID")
+    ax.set_title("FID over training")
+    ax.legend(fontsize=7)
+    out = _png(fig)
+    plt.close(fig)
+    return out
+
+
+def loss_plot(job: dict) -> str | None:
+    """Every loss column of the job's train_log.csv against its step column."""
+    import matplotlib.pyplot as plt
+
+    log = read_csv_columns(Path(job["out_dir"]) / TRAIN_LOG)
+    step_col = next((c for c in ("step", "steps", "kimg", "iteration") if c in log), None)
+    losses = [c for c in log if "loss" in c.lower()]
+    if not step_col or not losses:
+        return None
+    n = len(log[step_col])
+    stride = max(1, n // MAX_CURVE_POINTS)
+    fig, ax = plt.subplots(figsize=(5, 3))
+    for c in losses:
+        ax.plot(log[step_col][::stride], log[c][::stride], label=c, linewidth=0.8)
+    ax.set_xlabel(step_col)
+    ax.set_title(f"{job['model']} seed {job['seed']}: losses")
+    ax.legend(fontsize=7)
+    out = _png(fig)
+    plt.close(fig)
+    return out
+
+
+def make_report(run_dir: str | Path, store: str | Path | None = None) -> Path:
+    """Rewrite the run's tables (table.md/csv/tex/html) and its report.html; return the report's path."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    run_dir = Path(run_dir)
+    manifest = read_manifest(run_dir)
+    st = Store(store or manifest["store"])
+    jobs = manifest["jobs"]
+    by_key = {r["job_key"]: r for r in st.query(job_key=[j["key"] for j in jobs])}
+    rows = [by_key[j["key"]] for j in jobs if j["key"] in by_key]
+    axes = [a for a in manifest.get("axes", []) if a in GROUP_AXES] or manifest.get("axes", [])
+    write_tables(rows, run_dir, axes=axes)
+    n = max((r.get("num_samples") or 0 for r in rows), default=0) or None
+
+    parts = [f"<h1>ganbench report: {html.escape(run_dir.name)}</h1>"]
+    parts += [f"<p>{html.escape(line)}</p>" for line in protocol_header(rows)]
+    missing = len(jobs) - len(rows)
+    if missing:
+        parts.append(f"<p><b>{missing} of {len(jobs)} job(s) have no result yet</b>; "
+                     "re-run the same `ganbench run` command to finish them.</p>")
+    if rows:
+        parts.append("<h2>Results</h2>" + render(summary_frame(rows), "html", n))
+        for a in axes:
+            frame = summary_frame(rows, by=a)
+            if len(frame) > 1:
+                parts.append(f"<h3>By {html.escape(a)}</h3>" + render(frame, "html", n))
+    curve = fid_curve_plot(jobs, by_key)
+    if curve:
+        parts.append("<h2>FID over training</h2>" + _img(curve, "FID over training"))
+    parts.append("<h2>Models</h2>")
+    seen = set()
+    for j in jobs:
+        row = by_key.get(j["key"])
+        pieces = []
+        if j["model"] not in seen:  # one sample grid per model: its first seed with samples
+            grid = Path(j["out_dir"]) / "samples.png"
+            if grid.is_file():
+                pieces.append(_img(base64.b64encode(grid.read_bytes()).decode(), f"{j['model']} samples"))
+                seen.add(j["model"])
+        loss = loss_plot(j)
+        if loss:
+            pieces.append(_img(loss, f"{j['model']} losses"))
+        status = row["status"] if row else "not run yet"
+        reason = f": {html.escape(row['reason'])}" if row and row.get("reason") else ""
+        parts.append(f"<h3>{html.escape(j['model'])} (seed {j['seed']}): {status}{reason}</h3>"
+                     f"<div class='row'>{''.join(pieces)}</div>")
+    style = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto}table{border-collapse:collapse}"
+             "td,th{padding:3px 8px;border-bottom:1px solid #ddd;text-align:right}img{margin:4px;max-width:520px}"
+             ".row{display:flex;flex-wrap:wrap;align-items:flex-start}")
+    page = (f"<!doctype html><html><head><meta charset='utf-8'><title>ganbench {html.escape(run_dir.name)}</title>"
+            f"<style>{style}</style></head><body>\n" + "\n".join(parts) + "\n</body></html>\n")
+    out = run_dir / REPORT
+    write_text_atomic(out, page)
+    return out

@@ -1,0 +1,312 @@
+"""The benchmark: plan (models x seeds) -> jobs -> executor -> store -> comparative tables.
+
+``run()`` is the one place that knows the whole line. Each job trains (resuming from its
+last checkpoint), samples, evaluates against the reference split seen the way the nets
+see it, and returns one record; the driver writes it to the store in one transaction.
+A job whose row exists is skipped, so re-running a finished command takes seconds and
+re-running a killed one finishes it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import math
+import sys
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from ..config import DEFAULT_BUDGET, DEFAULT_DATASET, Budget, EvalProtocol, ModelSpec, get_budget, spec_to_yaml
+from ..errors import BadInput, Diverged, GanbenchError
+from ..grid import save_grid
+from ..io import write_text_atomic
+from . import grid as gridmod
+from .executors import get_executor
+from .jobs import Job, digest, plan, protocol_for, protocol_hash
+from .provenance import git_revision, versions
+from .store import DEFAULT_STORE, METRIC_COLUMNS, Store
+from .tables import GROUP_AXES, write_tables
+
+#: Where run folders go unless ``--out`` says otherwise.
+DEFAULT_RUNS_DIR = Path("runs")
+#: Images in each model's sample grid (samples.png in its job folder).
+GRID_IMAGES = 64
+MANIFEST = "run.json"
+EVAL_LOG = "eval_log.csv"
+
+
+@dataclass(frozen=True)
+class Backend:
+    """The stages a job calls. ``None`` means the real one (imported on first use); tests pass fakes."""
+
+    get_dataset: Callable | None = None
+    training_view: Callable | None = None
+    load_baseline: Callable | None = None
+    list_baselines: Callable | None = None
+    train: Callable | None = None
+    load_generator: Callable | None = None
+    sample_images: Callable | None = None
+    evaluate: Callable | None = None
+
+    def resolve(self) -> "Backend":
+        """A backend with every missing stage filled in from the real modules."""
+        real: dict[str, Callable] = {}
+        if self.get_dataset is None:
+            from ..data import get_dataset
+            real["get_dataset"] = get_dataset
+        if self.training_view is None or self.train is None:
+            from ..train.trainer import train, training_view
+            real.update(training_view=training_view, train=train)
+        if self.load_baseline is None or self.list_baselines is None:
+            from ..zoo.baselines import list_baselines, load_baseline
+            real.update(load_baseline=load_baseline, list_baselines=list_baselines)
+        if self.load_generator is None:
+            from ..train.checkpoint import load_generator
+            real["load_generator"] = load_generator
+        if self.sample_images is None:
+            from ..train.sample import sample_images
+            real["sample_images"] = sample_images
+        if self.evaluate is None:
+            from ..metrics.evaluate import evaluate
+            real["evaluate"] = evaluate
+        return dataclasses.replace(self, **{k: v for k, v in real.items() if getattr(self, k) is None})
+
+
+def _log(msg: str, progress: bool) -> None:
+    if progress:
+        print(f"ganbench: {msg}", file=sys.stderr, flush=True)
+
+
+# ------------------------------------------------------------------------------ one job
+def base_record(job: Job) -> dict[str, Any]:
+    """The store row fields known before the job runs."""
+    return {
+        "job_key": job.key, "run": job.run, "model": job.spec.name, "config_hash": job.spec.hash(),
+        "seed": job.seed, "dataset": job.dataset, "split": job.protocol.ref_split, "budget": job.budget.name,
+        "protocol_hash": protocol_hash(job.protocol, job.dataset), "num_samples": job.protocol.num_samples,
+        "ref_samples": job.protocol.ref_samples, "resize_mode": job.protocol.resize_mode, "out_dir": job.out_dir,
+        "groups": job.groups, "git_rev": git_revision(), "ganbench_version": versions()["ganbench"],
+        "torch_version": versions()["torch"],
+    }
+
+
+def _provenance(job: Job, extra: dict) -> dict[str, Any]:
+    return {"versions": versions(), "git_rev": git_revision(), "spec": job.spec.to_dict(),
+            "spec_yaml": spec_to_yaml(job.spec), "config_hash": job.spec.hash(),
+            "budget": dataclasses.asdict(job.budget), "protocol": dataclasses.asdict(job.protocol), **extra}
+
+
+def _kimg_schedule(budget: Budget) -> list[float]:
+    """Training lengths at which to evaluate: every ``eval_every_kimg``, then the budget's end."""
+    every = budget.eval_every_kimg
+    if not every or every >= budget.kimg:
+        return [budget.kimg]
+    points = [round(every * i, 6) for i in range(1, int(math.floor(budget.kimg / every)) + 1)]
+    return points if points[-1] >= budget.kimg else [*points, budget.kimg]
+
+
+def _read_eval_log(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    lines = path.read_text().splitlines()
+    head = lines[0].split(",")
+    return [dict(zip(head, (float(v) for v in line.split(",")))) for line in lines[1:] if line]
+
+
+def _write_eval_log(path: Path, rows: list[dict]) -> None:
+    head = ["kimg", "steps", "fid"]
+    write_text_atomic(path, "\n".join([",".join(head), *(",".join(str(r[h]) for h in head) for r in rows)]) + "\n")
+
+
+def _fields(obj: Any) -> dict[str, Any]:
+    return dataclasses.asdict(obj) if dataclasses.is_dataclass(obj) else dict(vars(obj))
+
+
+def execute_job(job: Job, backend: Backend | None = None, progress: bool = True) -> dict[str, Any]:
+    """Train (or resume), sample, evaluate: the job's store record. Diverged runs get no metrics."""
+    b = (backend or Backend()).resolve()
+    record = base_record(job)
+    train_data = b.get_dataset(job.dataset, "train", root=job.data_root)
+    ref_view = b.training_view(job.spec, b.get_dataset(job.dataset, job.protocol.ref_split, root=job.data_root))
+    out = Path(job.out_dir)
+    log_path, log = out / EVAL_LOG, _read_eval_log(out / EVAL_LOG)
+    t0 = time.perf_counter()
+    tr = None
+    for kimg in _kimg_schedule(job.budget):
+        try:
+            tr = b.train(job.spec, train_data, job.out_dir, kimg=kimg, seed=job.seed, device=job.device,
+                         resume=True, progress=progress)
+        except Diverged as e:
+            return {**record, "status": "diverged", "reason": str(e),
+                    "provenance": _provenance(job, {"dataset": ref_view.describe()})}
+        if tr.status != "ok":
+            break
+        if kimg < job.budget.kimg and not any(abs(r["kimg"] - kimg) < 1e-9 for r in log):
+            G = b.load_generator(tr.checkpoint or job.out_dir, device=job.device)
+            imgs = b.sample_images(G, job.protocol.num_samples, seed=job.seed, device=job.device)
+            ev = b.evaluate(imgs, ref_view, metrics=("fid",), num_samples=job.protocol.num_samples,
+                            device=job.device, protocol=job.protocol, progress=progress)
+            log.append({"kimg": kimg, "steps": tr.steps, "fid": ev["metrics"]["fid"]})
+            _write_eval_log(log_path, log)
+    train_s = time.perf_counter() - t0
+    record.update(steps=tr.steps, kimg=tr.kimg, train_time_s=getattr(tr, "wall_time_s", None) or train_s,
+                  images_per_s=tr.images_per_s, peak_memory_mb=tr.peak_memory_mb, device=str(tr.device))
+    train_info = {"train": {k: v for k, v in _fields(tr).items() if k != "losses"},
+                  "dataset": ref_view.describe(), "train_dataset": train_data.describe()}
+    if tr.status != "ok":
+        return {**record, "status": "diverged", "reason": tr.reason or "training diverged",
+                "provenance": _provenance(job, train_info)}
+    t1 = time.perf_counter()
+    G = b.load_generator(tr.checkpoint or job.out_dir, device=job.device)
+    samples = b.sample_images(G, job.protocol.num_samples, seed=job.seed, device=job.device)
+    save_grid(samples[:GRID_IMAGES].cpu(), out / "samples.png")
+    ev = b.evaluate(samples, ref_view, metrics=job.protocol.metrics, num_samples=job.protocol.num_samples,
+                    device=job.device, protocol=job.protocol, progress=progress)
+    m = ev["metrics"]
+    prov = ev.get("provenance", {})
+    record.update({k: (float(m[k]) if m.get(k) is not None else None) for k in METRIC_COLUMNS})
+    record.update(status="ok", eval_time_s=time.perf_counter() - t1, weights_sha256=prov.get("weights_sha256"),
+                  resize_mode=prov.get("resize_mode", job.protocol.resize_mode),
+                  provenance=_provenance(job, {**train_info, "evaluation": prov,
+                                               "unavailable": ev.get("unavailable", {}),
+                                               "checkpoint": str(tr.checkpoint)}))
+    return record
+
+
+def safe_execute(job: Job, backend: Backend | None = None, progress: bool = True) -> dict[str, Any]:
+    """``execute_job``, with a bug in one job recorded as ``failed`` instead of stopping the others.
+
+    User errors (GanbenchError) still stop the run: every other job would fail the same way.
+    """
+    try:
+        return execute_job(job, backend, progress)
+    except GanbenchError:
+        raise
+    except Exception as e:  # noqa: BLE001 - recorded with its traceback, the run goes on
+        tb = traceback.format_exc(limit=8)
+        print(f"ganbench: job {job.spec.name} seed {job.seed} failed: {type(e).__name__}: {e}", file=sys.stderr)
+        return {**base_record(job), "status": "failed", "reason": f"{type(e).__name__}: {e}",
+                "provenance": {"traceback": tb, "versions": versions()}}
+
+
+# ------------------------------------------------------------------------------- a run
+@dataclass
+class RunResult:
+    """What ``run()`` did: the run folder, its jobs, their rows, and the table text."""
+
+    run_dir: Path
+    jobs: list[Job]
+    rows: list[dict]
+    skipped: int
+    markdown: str
+    axes: list[str] = field(default_factory=list)
+
+
+def resolve_models(models: Sequence[str | ModelSpec], backend: Backend) -> list[ModelSpec]:
+    """Baseline names or YAML paths -> specs; an unknown name fails with the list of known ones."""
+    specs = []
+    for m in models:
+        if isinstance(m, ModelSpec):
+            specs.append(m)
+            continue
+        if not m.endswith((".yaml", ".yml")):
+            known = list(backend.list_baselines())
+            if m not in known:
+                raise BadInput(f"unknown model {m!r}; known models: {', '.join(known)} (or a path to a spec .yaml)")
+        specs.append(backend.load_baseline(m))
+    if not specs:
+        raise BadInput("no models to run: pass --models dcgan,wgan or --grid loss=ns,hinge")
+    return specs
+
+
+def default_run_dir(dataset: str, budget: Budget, grid: bool) -> Path:
+    safe = dataset.replace(":", "_").replace("/", "_")
+    return DEFAULT_RUNS_DIR / f"{safe}-{budget.name}{'-grid' if grid else ''}"
+
+
+def run(models: Sequence[str | ModelSpec] = (), grid: Sequence[str] | None = None, base: str = "dcgan",
+        dataset: str = DEFAULT_DATASET, seeds: Sequence[int] = (0,), budget: str | Budget = DEFAULT_BUDGET,
+        metrics: Sequence[str] | None = None, out: str | Path | None = None, store: str | Path | Store | None = None,
+        device: str | None = None, data_root: str | None = None, executor: str = "local",
+        progress: bool = True, protocol: EvalProtocol | None = None, backend: Backend | None = None) -> RunResult:
+    """Train and evaluate ``models`` (or the ``grid`` over ``base``) for every seed; write rows and tables.
+
+    ``grid`` items are ``AXIS=V1,V2`` (see ganbench.bench.grid). Returns the rows of this run's jobs
+    (reused ones included) and the Markdown table, also written as table.{md,csv,tex,html} in the run folder.
+    """
+    b = (backend or Backend()).resolve()
+    budget = get_budget(budget) if isinstance(budget, str) else budget
+    proto = protocol_for(budget, tuple(metrics) if metrics else None, base=protocol)
+    axes: list[str] = []
+    if grid:
+        if models:
+            raise BadInput("give either --models or --grid, not both (--base picks the grid's starting model)")
+        parsed = gridmod.parse_grid(list(grid))
+        axes = [a for a, _ in parsed]
+        specs = gridmod.expand_grid(resolve_models([base], b)[0], parsed)
+    else:
+        specs = [(s, {}) for s in resolve_models(models, b)]
+    run_dir = Path(out) if out else default_run_dir(dataset, budget, bool(grid))
+    store = store if isinstance(store, Store) else Store(store or DEFAULT_STORE)
+    b.get_dataset(dataset, "train", root=data_root, download=True)  # fail early on a missing dataset
+    jobs = plan(specs, tuple(seeds), dataset, budget, proto, run_dir, device=device, data_root=data_root)
+    write_manifest(run_dir, jobs, store, axes)
+    todo = [j for j in jobs if not store.done(j.key)]
+    skipped = len(jobs) - len(todo)
+    if skipped:
+        _log(f"{skipped} of {len(jobs)} job(s) already have results in {store.path}; reusing them", progress)
+    fn = functools.partial(safe_execute, backend=b, progress=progress)
+    for i, (job, record) in enumerate(get_executor(executor)(fn, _announce(todo, progress)), 1):
+        store.put(record)
+        _log(f"[{i}/{len(todo)}] {job.spec.name} seed {job.seed}: {record['status']}"
+             + (f", FID {record['fid']:.2f}" if record.get("fid") is not None else "")
+             + (f" ({record.get('reason')})" if record.get("reason") else ""), progress)
+    rows = rows_for(jobs, store)
+    md = write_tables(rows, run_dir, axes=[a for a in axes if a in GROUP_AXES] or axes)
+    return RunResult(run_dir, jobs, rows, skipped, md, axes)
+
+
+def _announce(jobs: list[Job], progress: bool):
+    for i, job in enumerate(jobs, 1):
+        _log(f"[{i}/{len(jobs)}] {job.spec.name} seed {job.seed}: training {job.budget.kimg:g} kimg, "
+             f"then {job.protocol.num_samples} samples through Inception", progress)
+        yield job
+
+
+def rows_for(jobs: Sequence[Job], store: Store) -> list[dict]:
+    """The store rows of these jobs, in job order (missing ones left out)."""
+    by_key = {r["job_key"]: r for r in store.query(job_key=[j.key for j in jobs])}
+    return [by_key[j.key] for j in jobs if j.key in by_key]
+
+
+def write_manifest(run_dir: Path, jobs: Sequence[Job], store: Store, axes: Sequence[str]) -> None:
+    """run.json: what the run folder holds, so `ganbench report` can rebuild everything from it."""
+    first = jobs[0]
+    manifest = {
+        "store": str(store.path.resolve()), "dataset": first.dataset, "budget": dataclasses.asdict(first.budget),
+        "protocol": dataclasses.asdict(first.protocol), "seeds": sorted({j.seed for j in jobs}), "axes": list(axes),
+        "jobs": [{"key": j.key, "model": j.spec.name, "seed": j.seed, "out_dir": j.out_dir, "groups": j.groups,
+                  "config_hash": j.spec.hash()} for j in jobs],
+        "run_key": digest([j.key for j in jobs]),
+    }
+    write_text_atomic(Path(run_dir) / MANIFEST, json.dumps(manifest, indent=2) + "\n")
+
+
+def read_manifest(run_dir: str | Path) -> dict:
+    path = Path(run_dir) / MANIFEST
+    if not path.is_file():
+        raise BadInput(f"{run_dir} is not a ganbench run folder (no {MANIFEST}); pass the --out folder of `ganbench run`")
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as e:
+        raise BadInput(f"{path} is not valid JSON ({e}); re-run `ganbench run` to rewrite it") from None
+
+
+def compare(*args, **kwargs):
+    """A new model against the baselines under the same protocol (see ganbench.bench.compare)."""
+    from .compare import compare as _compare
+    return _compare(*args, **kwargs)

@@ -1,0 +1,86 @@
+"""Runner orchestration with injected fakes: plan, skip, retry, divergence, grid tables, bad input."""
+
+import json
+
+import pytest
+
+from ganbench.bench.runner import run
+from ganbench.bench.store import Store
+from ganbench.config import Budget
+from ganbench.errors import BadInput
+
+from .bench_fakes import Calls, fake_backend
+
+TINY = Budget("tiny", kimg=0.128, num_samples=16, ref_samples=16)
+
+
+def _run(tmp_path, calls, **kw):
+    kw.setdefault("models", ["dcgan", "wgan"])
+    return run(budget=TINY, out=tmp_path / "run", store=tmp_path / "r.sqlite", progress=False,
+               metrics=("fid", "kid"), backend=fake_backend(calls, **{k: kw.pop(k) for k in ("diverge", "crash")
+                                                                       if k in kw}), **kw)
+
+
+def test_two_models_two_seeds_then_everything_reused(tmp_path):
+    calls = Calls()
+    res = _run(tmp_path, calls, seeds=(0, 1))
+    assert len(res.rows) == 4 and res.skipped == 0
+    assert sorted(calls.train) == sorted([(m, s, 0.128) for m in ("dcgan", "wgan") for s in (0, 1)])
+    assert all(ev == (("fid", "kid"), 16, "fashion-mnist/test/pad28to32") for ev in calls.evaluate)
+    rows = Store(tmp_path / "r.sqlite").query()
+    assert {(r["model"], r["seed"], r["status"]) for r in rows} == {(m, s, "ok") for m in ("dcgan", "wgan")
+                                                                      for s in (0, 1)}
+    r = rows[0]
+    assert r["provenance"]["spec"]["name"] == r["model"] and r["provenance"]["protocol"]["num_samples"] == 16
+    assert r["provenance"]["dataset"]["transform"] == "pad28to32" and r["weights_sha256"] == "f" * 64
+    assert r["kid_mean"] == pytest.approx(r["fid"] / 1000)
+    for ext in ("md", "csv", "tex", "html"):
+        assert (tmp_path / "run" / f"table.{ext}").is_file()
+    assert (tmp_path / "run" / "jobs").is_dir() and "| dcgan" in res.markdown and "| wgan" in res.markdown
+    manifest = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert len(manifest["jobs"]) == 4 and manifest["store"].endswith("r.sqlite")
+
+    again = Calls()
+    res2 = _run(tmp_path, again, seeds=(0, 1))
+    assert again.train == [] and again.evaluate == [] and res2.skipped == 4
+    assert [r["fid"] for r in res2.rows] == [r["fid"] for r in res.rows]
+
+
+def test_diverged_and_failed_jobs(tmp_path):
+    calls = Calls()
+    res = _run(tmp_path, calls, models=["dcgan", "wgan", "lsgan"], diverge=("wgan",), crash=("lsgan",))
+    status = {r["model"]: r for r in res.rows}
+    assert status["wgan"]["status"] == "diverged" and status["wgan"]["fid"] is None
+    assert "NaN" in status["wgan"]["reason"]
+    assert status["lsgan"]["status"] == "failed" and "RuntimeError: boom" in status["lsgan"]["reason"]
+    line = next(line for line in res.markdown.splitlines() if line.startswith("| wgan"))
+    assert "diverged" in line and "nan" not in line.lower()
+    # a failed job is retried on the next run; the finished ones are not
+    again = Calls()
+    _run(tmp_path, again, models=["dcgan", "wgan", "lsgan"])
+    assert [c[0] for c in again.train] == ["lsgan"]
+    assert {r["model"]: r["status"] for r in Store(tmp_path / "r.sqlite").query()}["lsgan"] == "ok"
+
+
+def test_grid_run_prints_grouped_tables(tmp_path):
+    calls = Calls()
+    res = _run(tmp_path, calls, models=(), grid=["loss=ns,hinge", "trick=none,sn"])
+    assert len(res.rows) == 4 and {r["groups"]["loss"] for r in res.rows} == {"ns", "hinge"}
+    assert "By loss" in res.markdown and "By trick" in res.markdown
+
+
+@pytest.mark.parametrize("kw, message", [
+    ({"models": ["dcgan", "stylegan9"]}, "unknown model 'stylegan9'; known models: dcgan, wgan, lsgan"),
+    ({"models": []}, "no models to run"),
+    ({"models": ["dcgan"], "grid": ["loss=ns"]}, "either --models or --grid"),
+    ({"models": ["dcgan", "dcgan"]}, "given twice"),
+])
+def test_bad_input(tmp_path, kw, message):
+    with pytest.raises(BadInput, match=message):
+        _run(tmp_path, Calls(), **kw)
+
+
+def test_unknown_budget(tmp_path):
+    with pytest.raises(BadInput, match="unknown budget 'huge'; known budgets: quick, standard, paper"):
+        run(models=["dcgan"], budget="huge", out=tmp_path, store=tmp_path / "r.sqlite",
+            backend=fake_backend(Calls()))

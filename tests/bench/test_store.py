@@ -1,0 +1,70 @@
+"""The results store: round trip, replace by job key, filters, and 8 concurrent writers losing no row."""
+
+import multiprocessing as mp
+
+import pytest
+
+from ganbench.bench.store import Store
+from ganbench.errors import BadInput
+
+
+def _row(key, model="dcgan", status="ok", fid=12.5, **kw):
+    return {"job_key": key, "model": model, "status": status, "fid": fid, "seed": 0, "dataset": "fashion-mnist",
+            "groups": {"loss": "ns"}, "provenance": {"versions": {"torch": "x"}}, **kw}
+
+
+def test_round_trip_and_replace(tmp_path):
+    st = Store(tmp_path / "r.sqlite")
+    st.put(_row("a", fid=10.0))
+    st.put(_row("b", model="wgan", status="diverged", fid=None, reason="NaN loss"))
+    got = st.get("a")
+    assert got["fid"] == 10.0 and got["groups"] == {"loss": "ns"} and got["provenance"]["versions"]["torch"] == "x"
+    assert st.get("b")["fid"] is None and st.get("b")["reason"] == "NaN loss"
+    st.put(_row("a", fid=11.0))  # same job key: replaced, not duplicated
+    assert [r["fid"] for r in st.query(model="dcgan")] == [11.0]
+    assert {r["job_key"] for r in st.query(status=["ok", "diverged"])} == {"a", "b"}
+    assert st.done("a") and st.done("b") and not st.done("zzz")
+
+
+def test_failed_rows_are_retried(tmp_path):
+    st = Store(tmp_path / "r.sqlite")
+    st.put(_row("a", status="failed", fid=None))
+    assert not st.done("a")
+
+
+def test_rejects_bad_rows_and_filters(tmp_path):
+    st = Store(tmp_path / "r.sqlite")
+    with pytest.raises(ValueError):
+        st.put(_row("a", status="maybe"))
+    with pytest.raises(ValueError):
+        st.put({**_row("a"), "colour": "red"})
+    with pytest.raises(BadInput, match="cannot filter"):
+        st.query(colour="red")
+
+
+def test_not_a_database(tmp_path):
+    bad = tmp_path / "x.sqlite"
+    bad.write_text("this is not sqlite " * 100)
+    with pytest.raises(BadInput, match="not a ganbench results database"):
+        Store(bad)
+
+
+def _writer(path, worker, n):
+    st = Store(path)
+    for i in range(n):
+        st.put(_row(f"w{worker}-{i}", model=f"m{worker}", fid=float(i)))
+
+
+def test_eight_concurrent_writers_lose_no_row(tmp_path):
+    path = tmp_path / "r.sqlite"
+    Store(path)
+    ctx = mp.get_context("fork")
+    procs = [ctx.Process(target=_writer, args=(path, w, 25)) for w in range(8)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+    assert all(p.exitcode == 0 for p in procs)
+    rows = Store(path).query()
+    assert len(rows) == 8 * 25
+    assert {r["job_key"] for r in rows} == {f"w{w}-{i}" for w in range(8) for i in range(25)}

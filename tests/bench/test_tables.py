@@ -1,0 +1,58 @@
+"""Tables: numbers over seeds, best marked, diverged shown as such, every file format written."""
+
+import math
+
+import pytest
+
+from ganbench.bench.tables import comparative_markdown, render, summary_frame, write_tables
+
+
+def _rows():
+    rows = []
+    for model, fids in (("dcgan", [30.0, 32.0, 34.0]), ("wgan", [50.0, 51.0, None]), ("lsgan", [None, None])):
+        for seed, fid in enumerate(fids):
+            rows.append({"model": model, "seed": seed, "status": "ok" if fid is not None else "diverged",
+                         "fid": fid, "precision": None if fid is None else 0.5 + seed / 100,
+                         "num_samples": 1000, "ref_samples": 1000, "dataset": "fashion-mnist", "split": "test",
+                         "budget": "quick", "groups": {"loss": "ns" if model != "wgan" else "wgan"},
+                         "provenance": {"budget": {"kimg": 32}}})
+    return rows
+
+
+def test_summary_numbers():
+    f = summary_frame(_rows())
+    assert f.loc["dcgan", "fid_mean"] == pytest.approx(32.0) and f.loc["dcgan", "fid_std"] == pytest.approx(2.0)
+    # t(0.975, 2) * 2 / sqrt(3)
+    assert f.loc["dcgan", "fid_ci"] == pytest.approx(4.302652729911275 * 2 / math.sqrt(3), rel=1e-9)
+    assert f.loc["wgan", "fid_n"] == 2 and f.loc["wgan", "diverged"] == 1
+    assert f.loc["lsgan", "fid_n"] == 0 and math.isnan(f.loc["lsgan", "fid_mean"])
+
+
+def test_markdown_marks_best_and_shows_divergence():
+    md = comparative_markdown(_rows(), axes=["loss"])
+    lines = {line.split("|")[1].strip(): line for line in md.splitlines() if line.startswith("| ")}
+    assert "**32.00 ± 2.00 [27.03, 36.97]**" in lines["dcgan"]
+    assert "50.50 ± 0.71" in lines["wgan"] and "**" not in lines["wgan"].split("|")[3]
+    assert "2/3 (1 diverged)" in lines["wgan"]
+    assert lines["lsgan"].count("diverged") >= 2 and "nan" not in lines["lsgan"].lower()
+    assert "FID (N=1000)" in md and "biased upward" in md
+    assert "p=" in lines["wgan"] and "(significant)" in lines["wgan"]  # Welch: 32±2 vs 50.5±0.7
+    assert "By loss" in md
+
+
+def test_every_format_written(tmp_path):
+    write_tables(_rows(), tmp_path, axes=["loss"])
+    tex = (tmp_path / "table.tex").read_text()
+    assert "\\textbf{32.00 $\\pm$ 2.00" in tex and "\\toprule" in tex
+    html = (tmp_path / "table.html").read_text()
+    assert "<b>32.00 ± 2.00" in html and "<table" in html
+    csv = (tmp_path / "table.csv").read_text().splitlines()
+    assert csv[0].startswith("model,runs,ok,diverged,failed,fid_mean")
+    assert any(line.startswith("dcgan,3,3,0,0,32.0,2.0") and "30;32;34" in line for line in csv)
+    assert (tmp_path / "table.md").read_text().count("|") > 10
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_latex_and_html_render_single_model():
+    rows = [r for r in _rows() if r["model"] == "dcgan"]
+    assert "**" not in render(summary_frame(rows), "md")  # nothing to be best against
