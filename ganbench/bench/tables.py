@@ -237,3 +237,20 @@ def write_tables(rows: Sequence[dict], out_dir: str | Path, axes: Iterable[str] 
     write_text_atomic(out / f"{stem}.tex", tex)
     write_text_atomic(out / f"{stem}.html", f"<!doctype html><meta charset='utf-8'>\n{body}")
     return md
+
+
+#: Columns of `ganbench results` (one line per stored row).
+LISTING_COLUMNS = ("job_key", "model", "seed", "dataset", "budget", "status", "fid", "kid_mean", "is_mean",
+                   "precision", "recall", "num_samples", "train_time_s", "created_at")
+
+
+def listing(rows: Sequence[dict]) -> str:
+    """Stored rows as a Markdown table, one line each (short job keys, KID x 10^3)."""
+    if not rows:
+        return "(no results)"
+    frame = pd.DataFrame([{c: r.get(c) for c in LISTING_COLUMNS} for r in rows])
+    frame["job_key"] = frame["job_key"].str[:10]
+    frame["kid_mean"] = frame["kid_mean"].astype(float) * 1e3
+    frame = frame.rename(columns={"kid_mean": "kid×10³", "is_mean": "is", "num_samples": "N",
+                                  "train_time_s": "train_s"})
+    return frame.to_markdown(index=False, tablefmt="github", floatfmt=".3g", missingval="–")
