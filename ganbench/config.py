@@ -34,20 +34,23 @@ DEFAULT_DATASET = "fashion-mnist"
 class EvalProtocol:
     """How samples become numbers. Everything here changes the figures and is recorded."""
 
-    metrics: tuple[str, ...] = ("fid", "kid", "is", "pr", "dc")
-    num_samples: int = 10_000  # generated samples (and reference images, unless ref_samples says otherwise)
+    metrics: tuple[str, ...] = ("fid", "kid", "is", "pr", "dc")  # also "fid_inf", "is_inf" (Chong & Forsyth 2020)
+    num_samples: int = 10_000  # generated samples (a finite sample set is used whole unless num_samples is given)
     ref_split: str = "test"
     ref_samples: int | None = None  # None: same as num_samples (capped at the split's size)
     resize_mode: str = "tf1"  # "tf1": torch-fidelity's TF1 bilinear; "clean": clean-fid's PIL bicubic
-    feature_batch_size: int = 64
+    feature_batch_size: int = 32  # fastest on CPU; any size gives the same features
     kid_subsets: int = 100
-    kid_subset_size: int = 1000
-    kid_degree: int = 3
+    kid_subset_size: int = 1000  # capped at the smaller set
+    kid_degree: int = 3  # polynomial kernel (x.y / D + 1)^degree
     pr_k: int = 3  # Kynkaanniemi et al. 2019
     dc_k: int = 5  # Naeem et al. 2020
-    pr_features: str = "inception-pool3"  # or "vgg16-fc2" (torch-fidelity / StyleGAN2-ADA's pr50k3)
+    pr_features: str = "inception-pool3"  # or "vgg16" (torch-fidelity's fc2_relu; StyleGAN2-ADA's pr50k3)
     is_splits: int = 10
-    seed: int = 0  # KID subsets, sample latents
+    infinity_points: int = 15  # FID/IS-infinity: subset sizes from infinity_min_fraction * N to N
+    infinity_min_fraction: float = 0.1
+    allow_tf32: bool = False  # CUDA: TF32 convolutions/matmuls are faster but change the features
+    seed: int = 0  # KID subsets, IS shuffle, sample latents
 
 
 DEFAULT_PROTOCOL = EvalProtocol()
@@ -172,8 +175,10 @@ SAMPLE_BATCH_SIZE = 250
 #: fewest high-quality samples a mode needs to count as covered.
 TOY_NUM_SAMPLES = 2500
 TOY_MODE_MIN_SAMPLES = 1
-TOY_STEPS = 3000
+TOY_STEPS = 2000
 TOY_BATCH_SIZE = 256
+#: The toy benchmark's nets: mlp "toy" variant, two hidden layers of 128 units, 256-d noise (Metz et al. 2017).
+TOY_ARCH = ArchSpec(name="mlp", z_dim=256, width=64, variant="toy")
 
 def from_dict(cls: type, data: Any, where: str = "") -> Any:
     """Build dataclass ``cls`` from ``data`` strictly: unknown keys and wrong types are errors."""

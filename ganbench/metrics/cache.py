@@ -1,0 +1,94 @@
+"""Reference statistics cache: per-image features of a reference set, keyed by everything that changes them.
+
+The key hashes the dataset key (name, split, transform), the image count, the resize mode,
+the weights' SHA-256, the extractor version and the feature spaces. Entries live in
+``cache_dir("reference")`` as ``KEY.pt`` (tensors) and ``KEY.json`` (what they are), written
+atomically. pytorch-fid / clean-fid ``.npz`` files holding ``mu`` and ``sigma`` are read here too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..errors import BadInput
+from ..io import atomic_path, cache_dir, write_text_atomic
+from .inception import EXTRACTOR_VERSION
+
+
+def reference_key(dataset_key: str, n: int, resize_mode: str, weights_sha256: str, spaces: tuple[str, ...]) -> str:
+    parts = {"dataset": dataset_key, "n": n, "resize_mode": resize_mode, "weights_sha256": weights_sha256,
+             "extractor": EXTRACTOR_VERSION, "spaces": sorted(spaces)}
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def load(key: str) -> dict[str, torch.Tensor] | None:
+    """Cached features by name, or None on a miss (an unreadable entry counts as a miss)."""
+    path = cache_dir("reference") / f"{key}.pt"
+    if not path.is_file():
+        return None
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception:
+        return None
+
+
+def save(key: str, features: dict[str, torch.Tensor], meta: dict) -> Path:
+    folder = cache_dir("reference")
+    with atomic_path(folder / f"{key}.pt") as tmp:
+        torch.save({k: v.contiguous() for k, v in features.items()}, tmp)
+    write_text_atomic(folder / f"{key}.json", json.dumps({"key": key, **meta}, indent=2, default=str))
+    return folder / f"{key}.pt"
+
+
+def entries() -> list[dict]:
+    """Every cache entry's description, with its size in bytes."""
+    out = []
+    for meta_path in sorted(cache_dir("reference").glob("*.json")):
+        data_path = meta_path.with_suffix(".pt")
+        try:
+            meta = json.loads(meta_path.read_text())
+        except (OSError, ValueError):
+            meta = {"key": meta_path.stem, "error": "unreadable description"}
+        meta["bytes"] = data_path.stat().st_size if data_path.is_file() else 0
+        meta["path"] = str(data_path)
+        out.append(meta)
+    return out
+
+
+def clear() -> int:
+    """Delete every entry; returns how many were removed."""
+    folder = cache_dir("reference")
+    n = 0
+    for p in list(folder.glob("*.pt")) + list(folder.glob("*.json")):
+        p.unlink(missing_ok=True)
+        n += p.suffix == ".pt"
+    return n
+
+
+def is_stats_file(path: str | Path) -> bool:
+    """True for an ``.npz`` that holds ``mu`` and ``sigma`` (pytorch-fid / clean-fid statistics)."""
+    path = Path(path)
+    if path.suffix != ".npz" or not path.is_file():
+        return False
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            return "mu" in z and "sigma" in z
+    except (OSError, ValueError, zipfile.BadZipFile):
+        return False
+
+
+def load_stats(path: str | Path) -> tuple[torch.Tensor, torch.Tensor]:
+    """``mu`` ``(D,)`` and ``sigma`` ``(D, D)`` from a pytorch-fid / clean-fid ``.npz``, float64."""
+    with np.load(path, allow_pickle=False) as z:
+        mu, sigma = np.asarray(z["mu"], np.float64), np.asarray(z["sigma"], np.float64)
+    if mu.ndim != 1 or sigma.shape != (mu.shape[0], mu.shape[0]):
+        raise BadInput(f"{path}: mu must be (D,) and sigma (D, D), got {mu.shape} and {sigma.shape}")
+    if not (np.isfinite(mu).all() and np.isfinite(sigma).all()):
+        raise BadInput(f"{path}: mu/sigma contain NaN/Inf")
+    return torch.from_numpy(mu), torch.from_numpy(sigma)

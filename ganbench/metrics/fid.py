@@ -1,0 +1,84 @@
+"""Fréchet Inception Distance (Heusel et al. 2017), in float64, without ``scipy.linalg.sqrtm``.
+
+tr sqrt(S1 S2) is the sum of the square roots of the eigenvalues of L^T S2 L for any factor
+S1 = L L^T (the matrix is symmetric PSD and similar to S1 S2): a Cholesky factor when S1 is
+positive definite, else the centred features themselves (N < D) or an eigendecomposition.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from ..errors import BadInput
+
+
+def statistics(features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean ``(D,)`` and unbiased covariance ``(D, D)`` of ``features`` ``(N, D)``, float64."""
+    if features.ndim != 2 or features.shape[0] < 2:
+        raise BadInput(f"FID needs at least 2 feature vectors, got shape {tuple(features.shape)}")
+    f = features.double()
+    mu = f.mean(0)
+    c = f - mu
+    return mu, (c.T @ c) / (f.shape[0] - 1)
+
+
+def _sqrt_eig_sum(m: torch.Tensor) -> torch.Tensor:
+    """Sum of square roots of the eigenvalues of symmetric PSD ``m`` (tiny negative round-off clamped to 0)."""
+    m = (m + m.T) / 2
+    return torch.linalg.eigvalsh(m).clamp_min(0).sqrt().sum()
+
+
+def trace_sqrt_product(sigma1: torch.Tensor, sigma2: torch.Tensor, factor1: torch.Tensor | None = None) -> torch.Tensor:
+    """tr sqrt(sigma1 sigma2) for covariances ``(D, D)``; ``factor1`` (``(D, K)``, sigma1 = F F^T) skips factoring.
+
+    Without a factor: Cholesky of sigma1, else of sigma2 (the trace is symmetric in the two),
+    else the eigendecomposition sigma1 = V diag(w) V^T, i.e. the factor V sqrt(w).
+    """
+    if factor1 is not None:
+        return _sqrt_eig_sum(factor1.T @ sigma2 @ factor1)
+    for a, b in ((sigma1, sigma2), (sigma2, sigma1)):
+        chol, info = torch.linalg.cholesky_ex(a)
+        if int(info) == 0:
+            return _sqrt_eig_sum(chol.T @ b @ chol)
+    w, v = torch.linalg.eigh(sigma1)
+    f = v * w.clamp_min(0).sqrt()
+    return _sqrt_eig_sum(f.T @ sigma2 @ f)
+
+
+def _check(mu1, sigma1, mu2, sigma2) -> None:
+    d = mu1.shape[-1]
+    if mu1.shape != (d,) or mu2.shape != (d,) or sigma1.shape != (d, d) or sigma2.shape != (d, d):
+        raise BadInput(f"FID statistics disagree in shape: mu {tuple(mu1.shape)} / {tuple(mu2.shape)}, "
+                       f"sigma {tuple(sigma1.shape)} / {tuple(sigma2.shape)}")
+    for t in (mu1, sigma1, mu2, sigma2):
+        if not torch.isfinite(t).all():
+            raise BadInput("FID statistics contain NaN/Inf; recompute the features")
+
+
+def frechet_distance(mu1, sigma1, mu2, sigma2, factor1: torch.Tensor | None = None) -> float:
+    """||mu1 - mu2||^2 + tr(S1) + tr(S2) - 2 tr sqrt(S1 S2), in float64 on the tensors' device."""
+    mu1, sigma1, mu2, sigma2 = (torch.as_tensor(t).double() for t in (mu1, sigma1, mu2, sigma2))
+    _check(mu1, sigma1, mu2, sigma2)
+    dev = sigma1.device
+    mu2, sigma2 = mu2.to(dev), sigma2.to(dev)
+    diff = mu1 - mu2
+    tr = trace_sqrt_product(sigma1, sigma2, factor1)
+    return float(diff @ diff + sigma1.trace() + sigma2.trace() - 2 * tr)
+
+
+def fid_from_features(f1: torch.Tensor, f2: torch.Tensor, stats2: tuple[torch.Tensor, torch.Tensor] | None = None) -> float:
+    """FID of feature sets ``(N1, D)`` and ``(N2, D)``; ``stats2`` (mu, sigma) replaces ``f2`` when given.
+
+    With N1 <= D the centred features are an exact low-rank factor of S1, which avoids
+    factoring a singular D x D matrix.
+    """
+    mu1, sigma1 = statistics(f1)
+    mu2, sigma2 = stats2 if stats2 is not None else statistics(f2)
+    factor = None
+    if f1.shape[0] <= f1.shape[1]:
+        c = f1.double().to(sigma1.device) - mu1
+        factor = c.T / (f1.shape[0] - 1) ** 0.5
+    return frechet_distance(mu1, sigma1, mu2, sigma2, factor1=factor)
+
+
+fid = frechet_distance
