@@ -203,7 +203,8 @@ def compare(name: str, samples: str | None = None, generator: str | None = None,
     phash = protocol_hash(proto, dataset)
     key = digest({"external": name, "source": source_hash, "seed": seed, "dataset": dataset, "protocol": phash,
                   "budget": dataclasses.asdict(budget)})
-    record = st.get(key)
+    # A generator without a checkpoint has no fingerprint of its weights: evaluate it every time.
+    record = st.get(key) if (samples or checkpoint) else None
     if record is None or record["status"] != "ok":
         if images is None:
             _log(f"sampling {proto.num_samples} images from {generator}", progress)

@@ -153,7 +153,8 @@ def execute_job(job: Job, backend: Backend | None = None, progress: bool = True)
             log.append({"kimg": kimg, "steps": tr.steps, "fid": ev["metrics"]["fid"]})
             _write_eval_log(log_path, log)
     train_s = time.perf_counter() - t0
-    record.update(steps=tr.steps, kimg=tr.kimg, train_time_s=getattr(tr, "wall_time_s", None) or train_s,
+    ckpt_sha = (getattr(tr, "provenance", None) or {}).get("weights_sha256")
+    record.update(steps=tr.steps, kimg=tr.kimg, checkpoint_sha256=ckpt_sha, train_time_s=getattr(tr, "wall_time_s", None) or train_s,
                   images_per_s=tr.images_per_s, peak_memory_mb=tr.peak_memory_mb, device=str(tr.device))
     train_info = {"train": {k: v for k, v in _fields(tr).items() if k != "losses"},
                   "dataset": ref_view.describe(), "train_dataset": train_data.describe()}

@@ -49,7 +49,8 @@ _COLUMNS: dict[str, str] = {
     "images_per_s": "REAL",
     "peak_memory_mb": "REAL",
     "device": "TEXT",
-    "weights_sha256": "TEXT",
+    "weights_sha256": "TEXT",  # the feature extractor's (Inception) weights
+    "checkpoint_sha256": "TEXT",  # the evaluated generator's checkpoint
     "resize_mode": "TEXT",
     "git_rev": "TEXT",
     "ganbench_version": "TEXT",
