@@ -221,12 +221,14 @@ def evaluate(samples, reference=None, metrics=None, num_samples: int | None = No
     if p.pr_features not in PR_SPACES:
         raise BadInput(f"unknown pr_features {p.pr_features!r}; use one of {', '.join(PR_SPACES)}")
     if reference is None and not set(names) <= UNARY:
-        raise BadInput(f"{', '.join(sorted(set(names) - UNARY))} need a reference set; give one")
+        raise BadInput(f"{', '.join(sorted(set(names) - UNARY))} need a reference set (INPUT2); give one")
 
     dev = default_device(device)
     weights = resolve_weights(inception_weights)
     if model is not None and model.resize_mode != p.resize_mode:
         raise BadInput(f"the given model resizes with {model.resize_mode!r} but the protocol says {p.resize_mode!r}")
+    if not weights.has_head and set(names) <= UNARY:  # fail before any extraction work
+        raise MissingAsset(f"{', '.join(names)}: " + _no_head(Context(Side(), None, p, False, weights.path)))
     net = model or build_inception(weights, p.resize_mode, dev)
     spaces = ("inception", "vgg16") if p.pr_features == "vgg16" and {"pr", "dc"} & set(names) else ("inception",)
 
