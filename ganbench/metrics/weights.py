@@ -92,7 +92,8 @@ def _from_plain(sd: dict, path: Path) -> tuple[dict, bool, str]:
             if tuple(sd[k].shape) != tuple(v.shape):
                 raise BadInput(f"Inception weights {path}: {k} has shape {tuple(sd[k].shape)}, expected {tuple(v.shape)}")
             out[k] = sd[k].float()
-    has_head = "fc.weight" in out and "fc.bias" in out
+    # A head of NaN marks pool3-only weights saved by ganbench itself.
+    has_head = "fc.weight" in out and "fc.bias" in out and bool(torch.isfinite(out["fc.weight"]).all())
     fmt = "pytorch-fid" if any(k.startswith("AuxLogits") for k in sd) or "fc.weight" not in sd else "torch-fidelity"
     return out, has_head, fmt
 
