@@ -71,9 +71,31 @@ class Backend:
             from ..train.sample import sample_images
             real["sample_images"] = sample_images
         if self.evaluate is None:
-            from ..metrics.evaluate import evaluate
-            real["evaluate"] = evaluate
+            real["evaluate"] = SharedInceptionEvaluate()
         return dataclasses.replace(self, **{k: v for k, v in real.items() if getattr(self, k) is None})
+
+
+class SharedInceptionEvaluate:
+    """``metrics.evaluate`` that builds the Inception net once and reuses it for every later call.
+
+    Building it costs seconds on a CPU; a run evaluates once per job (more with interval evaluations).
+    """
+
+    def __init__(self):
+        self._nets: dict = {}
+
+    def __call__(self, samples, reference, protocol: EvalProtocol | None = None, device=None, **kw):
+        from ..metrics.evaluate import evaluate
+        from ..metrics.features import default_device
+        from ..metrics.inception import build_inception
+        from ..metrics.weights import resolve_weights
+
+        mode = (protocol or EvalProtocol()).resize_mode
+        dev = default_device(device)
+        if (mode, str(dev)) not in self._nets:
+            self._nets[(mode, str(dev))] = build_inception(resolve_weights(None), mode, dev)
+        return evaluate(samples, reference, protocol=protocol, device=device, model=self._nets[(mode, str(dev))],
+                        **kw)
 
 
 def _log(msg: str, progress: bool) -> None:

@@ -64,6 +64,10 @@ def fake_backend(calls: Calls, diverge: tuple[str, ...] = (), crash: tuple[str, 
         Path(out_dir).mkdir(parents=True, exist_ok=True)
         ck = Path(out_dir) / "checkpoint.pt"
         ck.write_text(f"{spec.hash()} {seed} {kimg}")
+        steps = int(kimg * 1000 / spec.batch_size)
+        (Path(out_dir) / "train_log.csv").write_text(
+            "step,kimg,d_loss,g_loss\n" + "".join(f"{s},{s * spec.batch_size / 1000},{1 / s},{s / 10}\n"
+                                                  for s in range(1, steps + 1)))
         status = "diverged" if spec.name in diverge else "ok"
         return FakeTrainResult(status, int(kimg * 1000 / spec.batch_size), kimg, 1.0, 100.0, 0.0, out_dir, str(ck),
                                reason="loss is NaN at step 3" if status != "ok" else "")

@@ -1,0 +1,40 @@
+"""report: tables rewritten and one self-contained HTML page with FID curve, loss curves and sample grids."""
+
+import base64
+import re
+
+import pytest
+
+from ganbench.bench.report import make_report
+from ganbench.bench.runner import run
+from ganbench.config import Budget
+from ganbench.errors import BadInput
+
+from .bench_fakes import Calls, fake_backend
+
+# evaluated at 0.128 kimg and at the end (0.256): an FID-over-training curve of two points per job
+INTERVALS = Budget("tiny-intervals", kimg=0.256, num_samples=16, ref_samples=16, eval_every_kimg=0.128)
+
+
+def test_report_has_tables_and_images(tmp_path):
+    calls = Calls()
+    run(models=["dcgan", "wgan"], budget=INTERVALS, out=tmp_path / "run", store=tmp_path / "r.sqlite",
+        progress=False, metrics=("fid",), backend=fake_backend(calls))
+    assert [c for c in calls.train if c[0] == "dcgan"] == [("dcgan", 0, 0.128), ("dcgan", 0, 0.256)]
+    assert [e[0] for e in calls.evaluate] == [("fid",)] * 4  # one interval + one final per model
+    log = (tmp_path / "run" / "jobs").rglob("eval_log.csv")
+    assert sum(1 for _ in log) == 2
+    (tmp_path / "run" / "table.md").unlink()
+    out = make_report(tmp_path / "run")
+    page = out.read_text()
+    assert (tmp_path / "run" / "table.md").is_file()  # regenerated
+    images = re.findall(r"src='data:image/png;base64,([^']+)'", page)
+    # 2 sample grids + 2 loss plots + 1 FID-over-training plot, all decodable PNGs
+    assert len(images) == 5 and all(base64.b64decode(i)[:8] == b"\x89PNG\r\n\x1a\n" for i in images)
+    assert "FID over training" in page and "<table" in page and "dcgan (seed 0): ok" in page
+    assert "src='http" not in page and "src=\"http" not in page  # self-contained
+
+
+def test_report_of_a_folder_that_is_not_a_run(tmp_path):
+    with pytest.raises(BadInput, match="not a ganbench run folder"):
+        make_report(tmp_path)
