@@ -91,7 +91,7 @@ def loss_plot(job: dict) -> str | None:
     stride = max(1, n // MAX_CURVE_POINTS)
     fig, ax = plt.subplots(figsize=(5, 3))
     for c in losses:
-        ax.plot(log[step_col][::stride], log[c][::stride], label=c, linewidth=0.8)
+        ax.plot(log[step_col][::stride], log[c][::stride], label=c, linewidth=0.8, marker="." if n < 50 else None)
     ax.set_xlabel(step_col)
     ax.set_title(f"{job['model']} seed {job['seed']}: losses")
     ax.legend(fontsize=7)

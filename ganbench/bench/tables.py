@@ -185,6 +185,9 @@ def protocol_header(rows: Sequence[dict]) -> list[str]:
         f"Cells: mean ± std [{CONFIDENCE:.0%} CI] over seeds; best per column in bold; "
         "diverged runs are counted, never averaged.",
     ]
+    unavailable = {k: v for r in rows for k, v in ((r.get("provenance") or {}).get("unavailable") or {}).items()}
+    for name, why in sorted(unavailable.items()):
+        lines.append(f"{name.upper()} not computed: {why}")
     n = {r.get("num_samples") for r in rows if r.get("num_samples")}
     if n and min(n) < 10_000:
         lines.append(f"FID at N={min(n)} is biased upward (not comparable to FID at 10k or 50k); "
