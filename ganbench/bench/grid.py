@@ -110,6 +110,21 @@ def _replace(obj: Any, parts: list[str], value: Any, path: str) -> Any:
     return dataclasses.replace(obj, **{parts[0]: _replace(getattr(obj, parts[0]), parts[1:], value, path)})
 
 
+def _fit_arch(spec: ModelSpec) -> ModelSpec:
+    """After an ``arch`` change, drop the base's D norm / variant if the new net family has no such option."""
+    try:
+        from ..zoo.nets import NETS
+        family = NETS.get(spec.arch.name)
+    except (ImportError, BadInput):
+        return spec
+    arch = spec.arch
+    if arch.d_norm != "default" and arch.d_norm not in family.d_norms:
+        arch = dataclasses.replace(arch, d_norm="default")
+    if arch.variant not in family.variants:
+        arch = dataclasses.replace(arch, variant=family.variants[0])
+    return dataclasses.replace(spec, arch=arch)
+
+
 def _norm_for_penalties(spec: ModelSpec) -> ModelSpec:
     """Gradient penalties need per-sample gradients of D: swap a batch-norm default for layer (or no) norm.
 
@@ -170,7 +185,7 @@ def expand_grid(base: ModelSpec, axes: list[tuple[str, list[str]]]) -> list[tupl
         label = "/".join(groups.values())
         spec = apply_changes(dataclasses.replace(base, name=label, description=f"{base.name} with {groups}"),
                              changes)
-        spec = _norm_for_penalties(spec)
+        spec = _norm_for_penalties(_fit_arch(spec))
         try:
             validate_spec(spec)
         except BadInput as e:

@@ -58,3 +58,15 @@ def test_grid_over_the_dcgan_baseline_swaps_batch_norm_under_penalties():
     variants = dict((s.name, s) for s, _ in expand_grid(base, parse_grid(["loss=ns,wgan-gp"])))
     assert variants["ns"].arch.d_norm == base.arch.d_norm
     assert variants["wgan-gp"].arch.d_norm == "layer" and variants["wgan-gp"].loss == "wgan"
+
+
+def test_issue_grid_over_the_real_dcgan_baseline():
+    from ganbench.zoo.baselines import load_baseline
+
+    base = load_baseline("dcgan")
+    variants = {s.name: s for s, _ in expand_grid(base, parse_grid(
+        ["loss=ns,hinge,wgan-gp", "arch=dcgan,resnet", "trick=none,sn"]))}
+    assert len(variants) == 12
+    assert variants["ns/dcgan/none"].hash() == base.hash()  # the base itself: its results are shared
+    assert variants["ns/resnet/none"].arch.d_norm == "default"  # resnet has no batch-norm critic
+    assert variants["wgan-gp/dcgan/sn"].arch.d_norm == "layer"
