@@ -66,18 +66,36 @@ def frechet_distance(mu1, sigma1, mu2, sigma2, factor1: torch.Tensor | None = No
     return float(diff @ diff + sigma1.trace() + sigma2.trace() - 2 * tr)
 
 
-def fid_from_features(f1: torch.Tensor, f2: torch.Tensor, stats2: tuple[torch.Tensor, torch.Tensor] | None = None) -> float:
+def fid_from_features(f1: torch.Tensor, f2: torch.Tensor | None,
+                      stats2: tuple[torch.Tensor, torch.Tensor] | None = None) -> float:
     """FID of feature sets ``(N1, D)`` and ``(N2, D)``; ``stats2`` (mu, sigma) replaces ``f2`` when given.
 
-    With N1 <= D the centred features are an exact low-rank factor of S1, which avoids
-    factoring a singular D x D matrix.
+    When a set has no more rows than D, its centred features C are an exact low-rank factor
+    (S = C^T C / (N - 1)): with both sets available, tr sqrt(S1 S2) is then read off the
+    eigenvalues of the small symmetric matrix B B^T, B = C1 C2^T, and no D x D matrix is formed.
     """
+    if f1.ndim != 2 or f1.shape[0] < 2 or (f2 is not None and (f2.ndim != 2 or f2.shape[0] < 2)):
+        raise BadInput(f"FID needs at least 2 feature vectors per set, got {tuple(f1.shape)} and "
+                       f"{None if f2 is None else tuple(f2.shape)}")
+    d = f1.shape[1]
+    if f2 is not None and stats2 is None and min(f1.shape[0], f2.shape[0]) <= d:
+        x, y = f1.double(), f2.double().to(f1.device)
+        mu1, mu2 = x.mean(0), y.mean(0)
+        c1, c2 = x - mu1, y - mu2
+        for t in (mu1, mu2):
+            if not torch.isfinite(t).all():
+                raise BadInput("FID features contain NaN/Inf; recompute the features")
+        b = c1 @ c2.T
+        small = b @ b.T if b.shape[0] <= b.shape[1] else b.T @ b
+        tr = _sqrt_eig_sum(small) / ((x.shape[0] - 1) * (y.shape[0] - 1)) ** 0.5
+        diff = mu1 - mu2
+        tr1, tr2 = (c1 * c1).sum() / (x.shape[0] - 1), (c2 * c2).sum() / (y.shape[0] - 1)
+        return float(diff @ diff + tr1 + tr2 - 2 * tr)
     mu1, sigma1 = statistics(f1)
     mu2, sigma2 = stats2 if stats2 is not None else statistics(f2)
     factor = None
-    if f1.shape[0] <= f1.shape[1]:
-        c = f1.double().to(sigma1.device) - mu1
-        factor = c.T / (f1.shape[0] - 1) ** 0.5
+    if f1.shape[0] <= d:
+        factor = (f1.double().to(sigma1.device) - mu1).T / (f1.shape[0] - 1) ** 0.5
     return frechet_distance(mu1, sigma1, mu2, sigma2, factor1=factor)
 
 

@@ -16,6 +16,14 @@ P = dataclasses.replace(DEFAULT_PROTOCOL, kid_subsets=5, kid_subset_size=10, see
 
 
 @pytest.fixture(scope="module")
+def model(real_weights):
+    """One extractor shared by the tests that do not compare against torch-fidelity (building one takes seconds)."""
+    from ganbench.metrics.inception import build_inception
+
+    return build_inception(real_weights)
+
+
+@pytest.fixture(scope="module")
 def ours(samples, reference, real_weights_file):
     return evaluate(samples[:12], reference[:12], metrics=("fid", "kid", "pr", "dc", "is"), device="cpu", protocol=P,
                     progress=False, cache=False, inception_weights=str(real_weights_file))
@@ -56,8 +64,8 @@ def test_is_equals_torch_fidelity_with_random_head(samples, random_head_file, tf
     assert got["is_std"] == pytest.approx(ref["inception_score_std"], rel=1e-3, abs=1e-6)
 
 
-def test_reference_cache_and_npz_statistics(samples, fmnist, real_weights_file, tmp_path):
-    kw = dict(metrics=("fid",), device="cpu", protocol=dataclasses.replace(P, ref_samples=6), progress=False,
+def test_reference_cache_and_npz_statistics(samples, fmnist, real_weights_file, tmp_path, model):
+    kw = dict(model=model, metrics=("fid",), device="cpu", protocol=dataclasses.replace(P, ref_samples=6), progress=False,
               inception_weights=str(real_weights_file))
     first = evaluate(samples[6:12], fmnist, **kw)
     second = evaluate(samples[6:12], fmnist, **kw)
@@ -81,8 +89,8 @@ def test_cache_key_changes_with_every_input():
     assert len(keys) == 6
 
 
-def test_bad_inputs_nothing_cached(samples, real_weights_file, fmnist):
-    kw = dict(device="cpu", progress=False, inception_weights=str(real_weights_file), protocol=P)
+def test_bad_inputs_nothing_cached(samples, real_weights_file, fmnist, model):
+    kw = dict(model=model, device="cpu", progress=False, inception_weights=str(real_weights_file), protocol=P)
     with pytest.raises(BadInput, match="at least 2"):
         evaluate(samples[:1], fmnist, metrics=("fid",), **kw)
     nan = torch.full((4, 1, 8, 8), float("nan"))
@@ -97,11 +105,11 @@ def test_bad_inputs_nothing_cached(samples, real_weights_file, fmnist):
     assert cache.entries() == []
 
 
-def test_generator_callable_is_seeded(real_weights_file):
+def test_generator_callable_is_seeded(real_weights_file, model):
     def gen(z):
         return torch.tanh(z[:, :64].reshape(-1, 1, 8, 8))
     gen.z_dim = 64
-    kw = dict(metrics=("fid",), num_samples=6, device="cpu", progress=False, inception_weights=str(real_weights_file),
+    kw = dict(model=model, metrics=("fid",), num_samples=6, device="cpu", progress=False, inception_weights=str(real_weights_file),
               protocol=dataclasses.replace(P, feature_batch_size=4))
     a = evaluate(gen, torch.zeros(6, 1, 8, 8, dtype=torch.uint8) + 100, **kw)
     b = evaluate(gen, torch.zeros(6, 1, 8, 8, dtype=torch.uint8) + 100, **kw)
