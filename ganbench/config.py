@@ -79,7 +79,8 @@ BUDGETS: dict[str, Budget] = {
     for b in (
         # Sized for `ganbench run --models dcgan,wgan` on 2 CPU cores in <= 8 min, first run included:
         # 1000 reference + 2 x 1000 sample images through Inception (~12.5 img/s: ~4 min) and
-        # 2 x 24 kimg of training (DCGAN 375 steps at ~0.18 s; WGAN 75 G steps x 5 critic steps).
+        # 2 x 24 kimg of training (measured single-threaded: DCGAN 5.5, WGAN 3.6 CPU-s per kimg, so
+        # ~80 s + ~50 s on 2 cores). Check with scripts/bench_quick_budget.py.
         Budget(
             "quick", kimg=24, num_samples=1000, ref_samples=1000,
             description="CPU benchmark (two models in ~7 min on 2 cores); FID at N=1000 is biased upward",
