@@ -49,7 +49,8 @@ def parse_metrics(text: str | None) -> tuple[str, ...] | None:
     names = tuple(m.strip() for m in text.split(",") if m.strip())
     unknown = [m for m in names if m not in METRIC_NAMES]
     if unknown or not names:
-        raise BadInput(f"unknown metric(s) {', '.join(unknown) if unknown else repr(text)}; known metrics: {', '.join(METRIC_NAMES)}")
+        what = ", ".join(unknown) if unknown else repr(text)
+        raise BadInput(f"unknown metric(s) {what}; known metrics: {', '.join(METRIC_NAMES)}")
     return names
 
 

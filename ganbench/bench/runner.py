@@ -176,8 +176,9 @@ def execute_job(job: Job, backend: Backend | None = None, progress: bool = True)
             _write_eval_log(log_path, log)
     train_s = time.perf_counter() - t0
     ckpt_sha = (getattr(tr, "provenance", None) or {}).get("weights_sha256")
-    record.update(steps=tr.steps, kimg=tr.kimg, checkpoint_sha256=ckpt_sha, train_time_s=getattr(tr, "wall_time_s", None) or train_s,
-                  images_per_s=tr.images_per_s, peak_memory_mb=tr.peak_memory_mb, device=str(tr.device))
+    record.update(steps=tr.steps, kimg=tr.kimg, checkpoint_sha256=ckpt_sha,
+                  train_time_s=getattr(tr, "wall_time_s", None) or train_s, images_per_s=tr.images_per_s,
+                  peak_memory_mb=tr.peak_memory_mb, device=str(tr.device))
     train_info = {"train": {k: v for k, v in _fields(tr).items() if k != "losses"},
                   "dataset": ref_view.describe(), "train_dataset": train_data.describe()}
     if tr.status != "ok":
@@ -196,7 +197,7 @@ def execute_job(job: Job, backend: Backend | None = None, progress: bool = True)
                   resize_mode=prov.get("resize_mode", job.protocol.resize_mode),
                   provenance=_provenance(job, {**train_info, "evaluation": prov,
                                                "unavailable": ev.get("unavailable", {}),
-                                               "checkpoint": str(tr.checkpoint)}))
+                                               "checkpoint": str(tr.checkpoint), "sample_seed": job.seed}))
     return record
 
 
@@ -322,7 +323,8 @@ def write_manifest(run_dir: Path, jobs: Sequence[Job], store: Store, axes: Seque
 def read_manifest(run_dir: str | Path) -> dict:
     path = Path(run_dir) / MANIFEST
     if not path.is_file():
-        raise BadInput(f"{run_dir} is not a ganbench run folder (no {MANIFEST}); pass the --out folder of `ganbench run`")
+        raise BadInput(f"{run_dir} is not a ganbench run folder (no {MANIFEST}); "
+                       "pass the --out folder of `ganbench run`")
     try:
         return json.loads(path.read_text())
     except json.JSONDecodeError as e:

@@ -87,7 +87,8 @@ class Store:
             have = {r["name"] for r in con.execute("PRAGMA table_info(results)")}
             missing = [c for c in COLUMNS if c not in have]
             for c in missing:  # an older store: add new columns, keep old rows
-                con.execute(f'ALTER TABLE results ADD COLUMN "{c}" {_COLUMNS[c].replace(" NOT NULL", "").replace(" UNIQUE", "")}')
+                kind = _COLUMNS[c].replace(" NOT NULL", "").replace(" UNIQUE", "")
+                con.execute(f'ALTER TABLE results ADD COLUMN "{c}" {kind}')
 
     def put(self, record: dict[str, Any]) -> None:
         """Insert (or replace, same job key) one result row, in one transaction."""

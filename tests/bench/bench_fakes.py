@@ -44,7 +44,8 @@ def fake_backend(calls: Calls, diverge: tuple[str, ...] = (), crash: tuple[str, 
             from ganbench.data import get_dataset as real
             return real(name, split, root=root, **kw)
         g = torch.Generator().manual_seed(0 if split == "train" else 1)
-        return TensorImageSet(torch.randint(0, 256, (40, 1, 28, 28), generator=g, dtype=torch.uint8), name, split, "fake")
+        images = torch.randint(0, 256, (40, 1, 28, 28), generator=g, dtype=torch.uint8)
+        return TensorImageSet(images, name, split, "fake")
 
     def training_view(spec, ds):
         return ds.at_resolution(32, "pad")
