@@ -68,3 +68,33 @@ def test_eight_concurrent_writers_lose_no_row(tmp_path):
     rows = Store(path).query()
     assert len(rows) == 8 * 25
     assert {r["job_key"] for r in rows} == {f"w{w}-{i}" for w in range(8) for i in range(25)}
+
+
+def test_older_store_gains_new_columns(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "old.sqlite"
+    con = sqlite3.connect(path)
+    con.execute('CREATE TABLE results (id INTEGER PRIMARY KEY AUTOINCREMENT, "job_key" TEXT NOT NULL UNIQUE, '
+                '"model" TEXT NOT NULL, "status" TEXT NOT NULL, "fid" REAL)')
+    con.execute("INSERT INTO results (job_key, model, status, fid) VALUES ('old', 'dcgan', 'ok', 3.5)")
+    con.commit()
+    con.close()
+    st = Store(path)
+    st.put(_row("new", checkpoint_sha256="ab" * 32))
+    assert st.get("old")["fid"] == 3.5 and st.get("new")["checkpoint_sha256"] == "ab" * 32
+
+
+def test_job_is_picklable_and_keyed_by_what_changes_results():
+    import dataclasses
+    import pickle
+
+    from ganbench.bench.jobs import Job
+    from ganbench.config import BUDGETS, EvalProtocol, ModelSpec
+
+    job = Job(ModelSpec(name="a"), "fashion-mnist", 0, BUDGETS["quick"], EvalProtocol(), "/tmp/x", groups={"k": 1})
+    assert pickle.loads(pickle.dumps(job)).key == job.key
+    assert dataclasses.replace(job, out_dir="/elsewhere", spec=ModelSpec(name="renamed")).key == job.key
+    for change in ({"seed": 1}, {"dataset": "mnist"}, {"spec": ModelSpec(name="a", loss="hinge")},
+                   {"protocol": EvalProtocol(num_samples=5)}, {"budget": BUDGETS["standard"]}):
+        assert dataclasses.replace(job, **change).key != job.key
