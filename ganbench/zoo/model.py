@@ -94,7 +94,8 @@ class GANModel:
         self.opt_d.step()
         for constrain, value in self.constraints:
             constrain(self.D, value)
-        logs["d_total"] = loss.detach()
+        if self.penalties:
+            logs["d_total"] = loss.detach()
         self._last_real = real
         return logs
 

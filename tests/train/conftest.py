@@ -1,0 +1,32 @@
+import dataclasses
+
+import pytest
+import torch
+
+from ganbench.data import array_image_set
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny nets run faster on one thread, above all on shared, busy cores."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="session")
+def tiny_data():
+    """64 random 28x28 grayscale images (conv nets see them padded to 32)."""
+    g = torch.Generator().manual_seed(0)
+    return array_image_set(torch.randint(0, 256, (64, 1, 28, 28), generator=g, dtype=torch.uint8).numpy(), "tiny")
+
+
+def shrink(spec, width=4, batch=8):
+    """A baseline shrunk for CPU tests: narrow nets, batch 8, 8-d noise."""
+    return dataclasses.replace(spec, batch_size=batch, arch=dataclasses.replace(spec.arch, width=width, z_dim=8))
+
+
+@pytest.fixture
+def tiny():
+    return shrink

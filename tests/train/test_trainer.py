@@ -1,0 +1,93 @@
+"""The training loop on tiny data: every baseline runs, resume is exact, divergence and corruption are caught."""
+
+import csv
+import dataclasses
+import json
+
+import pytest
+import torch
+
+from ganbench.errors import BadInput
+from ganbench.train.checkpoint import load_checkpoint
+from ganbench.train.trainer import DivergenceRule, steps_for, train, training_view
+from ganbench.zoo.baselines import list_baselines, load_baseline
+from ganbench.zoo.losses import LOSSES, LossPair
+
+QUIET = dict(progress=False, tensorboard=False)
+
+
+@pytest.mark.parametrize("name", sorted(list_baselines()))
+def test_every_baseline_trains_20_steps(name, tiny_data, tmp_path, tiny):
+    r = train(tiny(load_baseline(name)), tiny_data, tmp_path, steps=20, log_every=10, sample_every=20, **QUIET)
+    assert r.status == "ok" and r.steps == 20, r.reason
+    assert r.losses and all(torch.isfinite(torch.tensor(v)) for v in r.losses.values())
+    rows = list(csv.DictReader(open(tmp_path / "train_log.csv")))
+    assert [int(row["step"]) for row in rows] == [10, 20] and float(rows[-1]["images_per_s"]) > 0
+    assert (tmp_path / "samples" / "step_000020.png").is_file()
+    assert json.loads((tmp_path / "status.json").read_text())["provenance"]["spec_hash"] == tiny(load_baseline(name)).hash()
+
+
+@pytest.mark.parametrize("name,n_critic", [("dcgan", 1), ("wgan-gp", 2), ("sngan-ema-diffaug", 1)])
+def test_resume_equals_straight_run(name, n_critic, tiny_data, tmp_path, tiny):
+    # covers BN statistics, Adam/RMSProp state, the penalty's and DiffAugment's RNG, SN vectors and the EMA
+    spec = tiny(load_baseline(name))
+    spec = dataclasses.replace(spec, tricks=dataclasses.replace(spec.tricks, n_critic=n_critic))
+    a = train(spec, tiny_data, tmp_path / "a", steps=20, **QUIET)
+    train(spec, tiny_data, tmp_path / "b", steps=10, **QUIET)
+    b = train(spec, tiny_data, tmp_path / "b", steps=20, **QUIET)
+    sa, sb = load_checkpoint(a.checkpoint)["model"], load_checkpoint(b.checkpoint)["model"]
+    for part in ("G", "D"):
+        for key in sa[part]:
+            assert torch.equal(sa[part][key], sb[part][key]), (part, key)
+    if sa["ema"]:
+        assert all(torch.equal(v, sb["ema"]["module"][k]) for k, v in sa["ema"]["module"].items())
+    assert b.steps == 20 and b.kimg == a.kimg
+    # finished: a second call returns the stored result without training
+    again = train(spec, tiny_data, tmp_path / "b", steps=20, **QUIET)
+    assert again.steps == 20 and again.wall_time_s == b.wall_time_s
+
+
+def test_truncated_checkpoint_is_a_clear_error(tiny_data, tmp_path, tiny):
+    spec = tiny(load_baseline("dcgan"))
+    r = train(spec, tiny_data, tmp_path, steps=2, **QUIET)
+    data = (tmp_path / "checkpoint.pt").read_bytes()
+    (tmp_path / "checkpoint.pt").write_bytes(data[: len(data) // 2])
+    with pytest.raises(BadInput, match=r"checkpoint .*checkpoint.pt is truncated or corrupt.*delete it"):
+        train(spec, tiny_data, tmp_path, steps=4, **QUIET)
+    assert r.checkpoint.endswith("checkpoint.pt")
+
+
+def test_resume_refuses_another_model(tiny_data, tmp_path, tiny):
+    train(tiny(load_baseline("dcgan")), tiny_data, tmp_path, steps=1, **QUIET)
+    with pytest.raises(BadInput, match="another model"):
+        train(tiny(load_baseline("lsgan")), tiny_data, tmp_path, steps=2, **QUIET)
+
+
+def _with_loss(monkeypatch, name, d_value):
+    pair = LossPair(name, lambda r, f, t=1.0: (r.mean() + f.mean()) * 0 + d_value, lambda f, r=None: f.mean(), "test")
+    monkeypatch.setitem(LOSSES._entries, name, pair)
+
+
+def test_nan_loss_ends_as_diverged(monkeypatch, tiny_data, tmp_path, tiny):
+    _with_loss(monkeypatch, "nan-test", float("nan"))
+    spec = dataclasses.replace(tiny(load_baseline("dcgan")), loss="nan-test")
+    r = train(spec, tiny_data, tmp_path, steps=10, **QUIET)
+    assert r.status == "diverged" and r.steps == 1 and "non-finite d_loss" in r.reason
+    assert json.loads((tmp_path / "status.json").read_text())["status"] == "diverged"
+
+
+def test_exploded_loss_ends_as_diverged(monkeypatch, tiny_data, tmp_path, tiny):
+    _with_loss(monkeypatch, "big-test", 1e6)
+    spec = dataclasses.replace(tiny(load_baseline("dcgan")), loss="big-test")
+    r = train(spec, tiny_data, tmp_path, steps=10, divergence=DivergenceRule(threshold=1e4, patience=3), **QUIET)
+    assert r.status == "diverged" and r.steps == 3 and "above" in r.reason
+
+
+def test_kimg_to_steps_and_views(tiny_data):
+    spec = load_baseline("wgan-gp")  # batch 64, n_critic 5: 320 real images per G step
+    assert steps_for(spec, None, 1.0) == 4 and steps_for(spec, 7, None) == 7
+    with pytest.raises(BadInput, match="exactly one"):
+        steps_for(spec, 3, 1.0)
+    assert training_view(spec, tiny_data).resolution == 32
+    assert training_view(spec, tiny_data).transform == "pad28to32"
+    assert training_view(load_baseline("gan"), tiny_data).resolution == 28
