@@ -99,10 +99,15 @@ class Job:
         return hash(self.key)
 
 
-def job_dir(run_dir: str | Path, spec: ModelSpec, seed: int) -> str:
-    """Where a job trains: one folder per (spec, seed), named for people and hashed for uniqueness."""
-    safe = re.sub(r"[^A-Za-z0-9_.+-]+", "_", spec.name)
-    return str(Path(run_dir) / "jobs" / f"{safe}-{spec.hash()[:8]}" / f"seed{seed}")
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.+-]+", "_", name)
+
+
+def job_dir(run_dir: str | Path, spec: ModelSpec, seed: int, dataset: str, budget: Budget) -> str:
+    """Where a job trains: one folder per training (spec, dataset, length, seed), so a folder is never
+    resumed by a run of another length or dataset. Named for people, hashed for uniqueness."""
+    return str(Path(run_dir) / "jobs" / f"{_safe(spec.name)}-{spec.hash()[:8]}"
+               / f"{_safe(dataset)}-{budget.kimg:g}kimg-seed{seed}")
 
 
 def plan(specs: list[tuple[ModelSpec, dict]], seeds: tuple[int, ...], dataset: str, budget: Budget,
@@ -113,6 +118,6 @@ def plan(specs: list[tuple[ModelSpec, dict]], seeds: tuple[int, ...], dataset: s
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
         raise BadInput(f"model name(s) given twice: {', '.join(dup)}")
-    return [Job(spec, dataset, seed, budget, protocol, job_dir(run_dir, spec, seed), run=str(run_dir),
+    return [Job(spec, dataset, seed, budget, protocol, job_dir(run_dir, spec, seed, dataset, budget), run=str(run_dir),
                 groups=dict(groups), device=device, data_root=data_root)
             for seed in seeds for spec, groups in specs]

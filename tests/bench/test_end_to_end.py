@@ -93,7 +93,7 @@ def test_resume_after_an_interrupted_run(env, cache, tmp_path):
     with pytest.raises(KeyboardInterrupt):
         run(**args, backend=Backend(evaluate=interrupted, train=train))
     assert [r["model"] for r in Store(tmp_path / "r.sqlite").query()] == ["dcgan"]
-    ckpt = next((tmp_path / "run" / "jobs").glob("wgan-*/seed0/checkpoint.pt"))
+    ckpt = next((tmp_path / "run" / "jobs").glob("wgan-*/fashion-mnist-0.128kimg-seed0/checkpoint.pt"))
     before = ckpt.stat().st_mtime_ns
     res = run(**args, backend=Backend(evaluate=real))
     assert res.skipped == 1 and [r["status"] for r in res.rows] == ["ok", "ok"]

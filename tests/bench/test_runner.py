@@ -84,3 +84,13 @@ def test_unknown_budget(tmp_path):
     with pytest.raises(BadInput, match="unknown budget 'huge'; known budgets: quick, standard, paper"):
         run(models=["dcgan"], budget="huge", out=tmp_path, store=tmp_path / "r.sqlite",
             backend=fake_backend(Calls()))
+
+
+def test_budgets_and_datasets_train_in_separate_folders(tmp_path):
+    calls = Calls()
+    short = _run(tmp_path, calls, models=["dcgan"])
+    longer = run(models=["dcgan"], budget=Budget("tiny2", kimg=0.256, num_samples=16, ref_samples=16),
+                 out=tmp_path / "run", store=tmp_path / "r.sqlite", progress=False, metrics=("fid",),
+                 backend=fake_backend(calls))
+    assert short.rows[0]["out_dir"] != longer.rows[0]["out_dir"]
+    assert short.rows[0]["out_dir"].endswith("fashion-mnist-0.128kimg-seed0")
