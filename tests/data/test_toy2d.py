@@ -22,6 +22,6 @@ def test_mixture_geometry_and_samples():
 def test_mode_metrics_by_hand():
     centers = torch.tensor([[0.0, 0.0], [2.0, 0.0], [0.0, 2.0]])
     samples = torch.tensor([[0.01, 0.0], [0.0, -0.02], [2.05, 0.0], [1.0, 1.0], [float("nan"), 0.0]])
-    m = mode_metrics(samples, centers, std=0.02)  # 3 sigma = 0.06: [2.05, 0] is in, [1, 1] is not
+    m = mode_metrics(samples, centers, std=0.02, min_count=1)  # 3 sigma = 0.06: [2.05, 0] is in, [1, 1] is not
     assert m["counts"] == [2, 1, 0] and m["modes"] == 2 and m["high_quality"] == pytest.approx(3 / 5)
     assert mode_metrics(samples, centers, std=0.02, min_count=2)["modes"] == 1
