@@ -49,7 +49,10 @@ def main() -> None:
     ap.add_argument("--channels", type=int, default=1)
     ap.add_argument("--resolution", type=int, default=32)
     ap.add_argument("--device", help="default: CUDA when present, else CPU")
+    ap.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
     args = ap.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     device = resolve_device(args.device)
     names = args.models or list(list_baselines())
     where = torch.cuda.get_device_name(device) if device.type == "cuda" else f"cpu x{torch.get_num_threads()} threads"
