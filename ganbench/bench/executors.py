@@ -1,23 +1,56 @@
 """Executors run jobs and hand back result records; only the driver writes the store.
 
-An executor is ``(fn, jobs) -> iterator of (job, record)`` in completion order, where
-``fn(job) -> record`` is picklable (a module-level function or a ``functools.partial``
-of one). ``local`` runs them one after the other in this process; a ``ray`` executor can
-be registered beside it without touching the runner.
+An executor is ``(fn, jobs, options) -> iterator of (job, outcome)`` in completion order, where
+``fn(job) -> record`` is picklable (a module-level function or a ``functools.partial`` of one)
+and ``outcome`` is the record, or a :class:`JobFailure` once the job has failed
+``1 + options.retries`` times (an exception in the job, or its worker process dying).
+A ``GanbenchError`` (a user error: every job would fail the same way) is not retried: it stops
+the sweep. ``local`` runs jobs one after the other in this process, or in ``options.workers``
+processes (``ganbench.bench.pool``); ``ray`` (``ganbench.bench.ray_executor``) on a Ray cluster.
 """
 
 from __future__ import annotations
 
-from typing import Callable, Iterable, Iterator, Protocol
+import sys
+import traceback
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Iterator, Protocol
 
-from ..errors import BadInput
+from ..errors import BadInput, GanbenchError
 from .jobs import Job
 
 JobFn = Callable[[Job], dict]
+#: Times a failed job is tried again before it is recorded as ``failed`` (``ganbench run --retries``).
+DEFAULT_RETRIES = 2
+
+
+@dataclass(frozen=True)
+class ExecOptions:
+    """How to run a sweep: worker processes (local), retries per job, the Ray cluster, shipped data.
+
+    ``shared``: read-only data every job needs, computed once by the driver (reference features:
+    ``{cache key: (features, meta)}``); executors that cross machines ship it (Ray object store).
+    """
+
+    workers: int = 1
+    retries: int = DEFAULT_RETRIES
+    address: str | None = None
+    shared: Any = None
+    progress: bool = True
+
+
+@dataclass(frozen=True)
+class JobFailure:
+    """A job that failed on its every attempt: the last error in one line, its traceback, the attempts."""
+
+    error: str
+    traceback: str
+    attempts: int
 
 
 class Executor(Protocol):
-    def __call__(self, fn: JobFn, jobs: Iterable[Job]) -> Iterator[tuple[Job, dict]]: ...
+    def __call__(self, fn: JobFn, jobs: Iterable[Job], options: ExecOptions) -> Iterator[tuple[Job, dict | JobFailure]]:
+        ...
 
 
 EXECUTORS: dict[str, Executor] = {}
@@ -38,8 +71,50 @@ def get_executor(name: str) -> Executor:
     return EXECUTORS[name]
 
 
+def check_options(options: ExecOptions) -> None:
+    if options.workers < 1:
+        raise BadInput(f"--jobs must be >= 1, got {options.workers}")
+    if options.retries < 0:
+        raise BadInput(f"--retries must be >= 0, got {options.retries}")
+
+
+def describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+def note_attempt(job: Job, attempt: int, options: ExecOptions, error: str) -> None:
+    """One stderr line per failed attempt, so a flaky job is visible even when a retry succeeds."""
+    total = options.retries + 1
+    then = "retrying" if attempt < total else "giving up"
+    print(f"ganbench: job {job.spec.name} seed {job.seed}: attempt {attempt}/{total} failed ({error}); {then}",
+          file=sys.stderr, flush=True)
+
+
+def attempts(fn: JobFn, job: Job, options: ExecOptions) -> dict | JobFailure:
+    """Run ``fn(job)`` in this process up to ``1 + retries`` times; a ``GanbenchError`` is raised at once."""
+    error, tb = "", ""
+    for attempt in range(1, options.retries + 2):
+        try:
+            return fn(job)
+        except GanbenchError:
+            raise
+        except Exception as e:  # noqa: BLE001 - the job is retried, then recorded as failed
+            error, tb = describe(e), traceback.format_exc(limit=8)
+            note_attempt(job, attempt, options, error)
+    return JobFailure(error, tb, options.retries + 1)
+
+
 @executor("local")
-def local(fn: JobFn, jobs: Iterable[Job]) -> Iterator[tuple[Job, dict]]:
-    """One job after the other, in this process (each job uses every core through torch)."""
+def local(fn: JobFn, jobs: Iterable[Job], options: ExecOptions = ExecOptions()) -> Iterator[tuple[Job, dict | JobFailure]]:
+    """One job after the other in this process (each uses every core through torch), or
+    ``options.workers`` worker processes at a time."""
+    check_options(options)
+    if options.workers > 1:
+        from .pool import process_pool
+        yield from process_pool(fn, jobs, options)
+        return
     for job in jobs:
-        yield job, fn(job)
+        yield job, attempts(fn, job, options)
+
+
+from . import ray_executor  # noqa: E402,F401  (registers "ray"; imports ray only when used)

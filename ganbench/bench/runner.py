@@ -15,17 +15,16 @@ import json
 import math
 import sys
 import time
-import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from ..config import DEFAULT_BUDGET, DEFAULT_DATASET, Budget, EvalProtocol, ModelSpec, get_budget, spec_to_yaml
-from ..errors import BadInput, Diverged, GanbenchError
+from ..errors import BadInput, Diverged
 from ..grid import save_grid
 from ..io import write_text_atomic
 from . import grid as gridmod
-from .executors import get_executor
+from .executors import DEFAULT_RETRIES, ExecOptions, JobFailure, get_executor
 from .jobs import Job, digest, plan, protocol_for, protocol_hash
 from .provenance import git_revision, versions
 from .store import DEFAULT_STORE, METRIC_COLUMNS, Store
@@ -201,20 +200,12 @@ def execute_job(job: Job, backend: Backend | None = None, progress: bool = True)
     return record
 
 
-def safe_execute(job: Job, backend: Backend | None = None, progress: bool = True) -> dict[str, Any]:
-    """``execute_job``, with a bug in one job recorded as ``failed`` instead of stopping the others.
-
-    User errors (GanbenchError) still stop the run: every other job would fail the same way.
-    """
-    try:
-        return execute_job(job, backend, progress)
-    except GanbenchError:
-        raise
-    except Exception as e:  # noqa: BLE001 - recorded with its traceback, the run goes on
-        tb = traceback.format_exc(limit=8)
-        print(f"ganbench: job {job.spec.name} seed {job.seed} failed: {type(e).__name__}: {e}", file=sys.stderr)
-        return {**base_record(job), "status": "failed", "reason": f"{type(e).__name__}: {e}",
-                "provenance": {"traceback": tb, "versions": versions()}}
+def failed_record(job: Job, failure: JobFailure) -> dict[str, Any]:
+    """The store row of a job that failed on every attempt (an exception, or its worker died)."""
+    print(f"ganbench: job {job.spec.name} seed {job.seed} failed after {failure.attempts} attempt(s): "
+          f"{failure.error}", file=sys.stderr)
+    return {**base_record(job), "status": "failed", "reason": failure.error,
+            "provenance": {"traceback": failure.traceback, "attempts": failure.attempts, "versions": versions()}}
 
 
 # ------------------------------------------------------------------------------- a run
@@ -256,11 +247,14 @@ def run(models: Sequence[str | ModelSpec] = (), grid: Sequence[str] | None = Non
         dataset: str = DEFAULT_DATASET, seeds: Sequence[int] = (0,), budget: str | Budget = DEFAULT_BUDGET,
         metrics: Sequence[str] | None = None, out: str | Path | None = None, store: str | Path | Store | None = None,
         device: str | None = None, data_root: str | None = None, executor: str = "local",
-        progress: bool = True, protocol: EvalProtocol | None = None, backend: Backend | None = None) -> RunResult:
+        progress: bool = True, protocol: EvalProtocol | None = None, backend: Backend | None = None,
+        jobs: int = 1, address: str | None = None, retries: int = DEFAULT_RETRIES) -> RunResult:
     """Train and evaluate ``models`` (or the ``grid`` over ``base``) for every seed; write rows and tables.
 
     ``grid`` items are ``AXIS=V1,V2`` (see ganbench.bench.grid). Returns the rows of this run's jobs
     (reused ones included) and the Markdown table, also written as table.{md,csv,tex,html} in the run folder.
+    ``executor`` (``local``, ``ray``), ``jobs`` (local worker processes), ``address`` (Ray cluster) and
+    ``retries`` (attempts after the first, before a job is recorded ``failed``) say where jobs run.
     """
     b = (backend or Backend()).resolve()
     budget = get_budget(budget) if isinstance(budget, str) else budget
@@ -277,14 +271,24 @@ def run(models: Sequence[str | ModelSpec] = (), grid: Sequence[str] | None = Non
     run_dir = Path(out) if out else default_run_dir(dataset, budget, bool(grid))
     store = store if isinstance(store, Store) else Store(store or DEFAULT_STORE)
     b.get_dataset(dataset, "train", root=data_root, download=True)  # fail early on a missing dataset
+    run_exec = get_executor(executor)  # fail early on an unknown name
+    workers = jobs
     jobs = plan(specs, tuple(seeds), dataset, budget, proto, run_dir, device=device, data_root=data_root)
     write_manifest(run_dir, jobs, store, axes)
     todo = [j for j in jobs if not store.done(j.key)]
     skipped = len(jobs) - len(todo)
     if skipped:
         _log(f"{skipped} of {len(jobs)} job(s) already have results in {store.path}; reusing them", progress)
-    fn = functools.partial(safe_execute, backend=b, progress=progress)
-    for i, (job, record) in enumerate(get_executor(executor)(fn, _announce(todo, progress)), 1):
+    parallel = executor != "local" or workers > 1
+    shared = None
+    if parallel and todo and isinstance(b.evaluate, SharedInceptionEvaluate):
+        from .reference import prepare_reference  # once here, not once per worker
+        shared = prepare_reference(todo, b, progress)
+    options = ExecOptions(workers=workers, retries=retries, address=address, shared=shared, progress=progress)
+    # parallel jobs keep quiet (interleaved bars help nobody); the driver logs each result
+    fn = functools.partial(execute_job, backend=b, progress=progress and not parallel)
+    for i, (job, outcome) in enumerate(run_exec(fn, _announce(todo, progress), options), 1):
+        record = failed_record(job, outcome) if isinstance(outcome, JobFailure) else outcome
         store.put(record)
         _log(f"[{i}/{len(todo)}] {job.spec.name} seed {job.seed}: {record['status']}"
              + (f", FID {record['fid']:.2f}" if record.get("fid") is not None else "")

@@ -1,0 +1,116 @@
+"""The local process pool: ``--jobs N`` runs up to N jobs at once, each attempt in its own process.
+
+One process per attempt (not a ``concurrent.futures`` pool) so that a worker that dies (killed
+for memory, a segfault, ``os._exit``) is charged to its own job alone: a broken shared pool
+would fail every job running beside it. Processes come from a ``forkserver`` that has imported
+ganbench and torch once, so starting one costs milliseconds, and torch's threads in this
+process are never forked. Workers read reference features from the on-disk cache, which the
+driver fills before the sweep.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+import traceback
+from collections import deque
+from multiprocessing.connection import wait
+from typing import Iterable, Iterator
+
+from ..errors import GanbenchError
+from .executors import ExecOptions, JobFailure, JobFn, describe, note_attempt
+from .jobs import Job
+
+#: Modules the forkserver imports once, so each job's process starts with them loaded.
+PRELOAD = ["torch", "ganbench.bench.runner"]
+
+
+def _context():
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(PRELOAD)
+    return ctx
+
+
+def _child(fn: JobFn, job: Job, conn) -> None:
+    """Runs in the worker: send back ``("ok", record)``, ``("fatal", GanbenchError)`` or ``("error", msg, tb)``."""
+    try:
+        msg = ("ok", fn(job))
+    except GanbenchError as e:
+        msg = ("fatal", e)
+    except BaseException as e:  # noqa: BLE001 - reported to the driver, which retries
+        msg = ("error", describe(e), traceback.format_exc(limit=8))
+    conn.send(msg)
+    conn.close()
+
+
+def _death(exitcode: int | None) -> str:
+    if exitcode is not None and exitcode < 0:
+        try:
+            return f"worker process died (killed by {signal.Signals(-exitcode).name})"
+        except ValueError:
+            pass
+    return f"worker process died (exit code {exitcode}) before returning a result"
+
+
+def _collect(proc, conn) -> tuple:
+    """The finished worker's message, or an ``error`` saying how it died."""
+    msg = None
+    if conn.poll():
+        try:
+            msg = conn.recv()
+        except (EOFError, OSError):
+            msg = None
+    proc.join()
+    conn.close()
+    return msg if msg is not None else ("error", _death(proc.exitcode), "")
+
+
+def process_pool(fn: JobFn, jobs: Iterable[Job], options: ExecOptions) -> Iterator[tuple[Job, dict | JobFailure]]:
+    """Up to ``options.workers`` jobs at once; failed attempts go back to the front of the queue."""
+    ctx = _context()
+    pending = iter(jobs)
+    retry: deque[tuple[Job, int]] = deque()
+    running: dict = {}  # proc.sentinel -> (proc, conn, job, attempt)
+    total = options.retries + 1
+
+    def start(job: Job, attempt: int) -> None:
+        recv, send = ctx.Pipe(duplex=False)
+        proc = ctx.Process(target=_child, args=(fn, job, send), daemon=True,
+                           name=f"ganbench-{job.spec.name}-seed{job.seed}")
+        proc.start()
+        send.close()  # the child holds the only write end: EOF on recv when it dies
+        running[proc.sentinel] = (proc, recv, job, attempt)
+
+    try:
+        while True:
+            while len(running) < options.workers:
+                if retry:
+                    start(*retry.popleft())
+                    continue
+                job = next(pending, None)
+                if job is None:
+                    break
+                start(job, 1)
+            if not running:
+                return
+            ready = set(wait([e[1] for e in running.values()] + list(running)))
+            for sentinel, (proc, conn, job, attempt) in list(running.items()):
+                if conn not in ready and sentinel not in ready:
+                    continue
+                del running[sentinel]
+                msg = _collect(proc, conn)
+                if msg[0] == "ok":
+                    yield job, msg[1]
+                elif msg[0] == "fatal":
+                    raise msg[1]
+                else:
+                    note_attempt(job, attempt, options, msg[1])
+                    if attempt < total:
+                        retry.append((job, attempt + 1))
+                    else:
+                        yield job, JobFailure(msg[1], msg[2], attempt)
+    finally:
+        for proc, conn, _, _ in running.values():  # the driver stopped (error, Ctrl-C): stop our workers
+            proc.terminate()
+            proc.join()
+            conn.close()

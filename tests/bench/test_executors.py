@@ -1,0 +1,86 @@
+"""Executor semantics with injected job functions: retries, failure records, dead workers, user errors.
+
+The job functions count their attempts in files (the pool runs each attempt in another process).
+"""
+
+import os
+import signal
+from pathlib import Path
+
+import pytest
+
+from ganbench.bench.executors import ExecOptions, JobFailure, get_executor
+from ganbench.bench.jobs import Job
+from ganbench.config import Budget, EvalProtocol, ModelSpec
+from ganbench.errors import BadInput
+
+TINY = Budget("tiny", kimg=0.128, num_samples=16, ref_samples=16)
+
+
+def make_jobs(tmp_path, names):
+    return [Job(ModelSpec(name=n), "fashion-mnist", 0, TINY, EvalProtocol(), str(tmp_path / n)) for n in names]
+
+
+def attempt_no(job) -> int:
+    """Count this attempt in a file in the job's folder; returns 1 for the first attempt."""
+    folder = Path(job.out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "attempts", "a") as f:
+        f.write("x")
+    return len((folder / "attempts").read_text())
+
+
+def flaky_job(job):
+    """ok: always works; flaky: raises on its first attempt; broken: always raises;
+    dies-once: kills its own process on the first attempt; dies: always; user: a user error."""
+    n = attempt_no(job)
+    kind = job.spec.name
+    if kind == "broken" or (kind == "flaky" and n == 1):
+        raise RuntimeError(f"boom {n}")
+    if kind == "dies" or (kind == "dies-once" and n == 1):
+        os.kill(os.getpid(), signal.SIGKILL)
+    if kind == "exits":
+        os._exit(3)
+    if kind == "user":
+        raise BadInput("no such dataset")
+    return {"model": kind, "attempt": n, "pid": os.getpid()}
+
+
+def outcomes(name, tmp_path, names, **kw):
+    return {job.spec.name: out for job, out in get_executor(name)(flaky_job, make_jobs(tmp_path, names),
+                                                                   ExecOptions(**kw))}
+
+
+def test_local_retries_then_records_failure(tmp_path):
+    out = outcomes("local", tmp_path, ["ok", "flaky", "broken"], retries=2)
+    assert out["ok"]["attempt"] == 1 and out["flaky"]["attempt"] == 2
+    assert isinstance(out["broken"], JobFailure) and out["broken"].attempts == 3
+    assert out["broken"].error == "RuntimeError: boom 3" and "flaky_job" in out["broken"].traceback
+    assert (tmp_path / "broken" / "attempts").read_text() == "xxx"
+    assert out["ok"]["pid"] == os.getpid()  # serial: in this process
+
+
+def test_pool_survives_dead_workers(tmp_path):
+    out = outcomes("local", tmp_path, ["dies", "ok", "dies-once", "flaky", "broken", "exits"], workers=2, retries=1)
+    assert set(out) == {"dies", "ok", "dies-once", "flaky", "broken", "exits"}
+    assert out["ok"]["attempt"] == 1 and out["dies-once"]["attempt"] == 2 and out["flaky"]["attempt"] == 2
+    assert out["ok"]["pid"] != os.getpid()
+    assert isinstance(out["dies"], JobFailure) and out["dies"].attempts == 2
+    assert out["dies"].error == "worker process died (killed by SIGKILL)"
+    assert isinstance(out["exits"], JobFailure) and "exit code 3" in out["exits"].error
+    assert isinstance(out["broken"], JobFailure) and out["broken"].error == "RuntimeError: boom 2"
+    assert (tmp_path / "dies" / "attempts").read_text() == "xx"
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_user_error_stops_the_sweep_without_retry(tmp_path, workers):
+    with pytest.raises(BadInput, match="no such dataset"):
+        outcomes("local", tmp_path, ["user"], workers=workers, retries=3)
+    assert (tmp_path / "user" / "attempts").read_text() == "x"
+
+
+def test_bad_options(tmp_path):
+    with pytest.raises(BadInput, match="--jobs must be >= 1"):
+        outcomes("local", tmp_path, ["ok"], workers=0)
+    with pytest.raises(BadInput, match="unknown executor 'slurm'; known executors: local, ray"):
+        get_executor("slurm")
