@@ -406,7 +406,8 @@ def add_results(sub) -> None:
 
 
 def cmd_results(args) -> int:
-    from .bench.store import DEFAULT_STORE, Store
+    from .bench.store import Store
+    from .config import DEFAULT_STORE
     from .bench.tables import listing
 
     path = Path(args.store or DEFAULT_STORE)

@@ -27,6 +27,9 @@ CONV_RESOLUTION = 32
 DEFAULT_RESOLUTION_MODE = "pad"
 #: Default dataset of `ganbench run`.
 DEFAULT_DATASET = "fashion-mnist"
+#: Where `ganbench run` puts run folders, and its SQLite results store.
+DEFAULT_RUNS_DIR = Path("runs")
+DEFAULT_STORE = DEFAULT_RUNS_DIR / "results.sqlite"
 
 
 # ------------------------------------------------------------------------ metrics

@@ -12,6 +12,10 @@ from typing import Iterator
 import platformdirs
 
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
 def cache_dir(*parts: str) -> Path:
     """The user cache folder for ganbench (``$GANBENCH_CACHE`` overrides it), created on demand."""
     root = os.environ.get("GANBENCH_CACHE") or platformdirs.user_cache_dir("ganbench")
@@ -33,6 +37,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     tmp = Path(tmp)
     try:
         yield tmp
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; give the usual permissions
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)

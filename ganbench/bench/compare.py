@@ -15,13 +15,13 @@ from typing import Callable, Sequence
 import pandas as pd
 import torch
 
-from ..config import DEFAULT_BUDGET, DEFAULT_DATASET, Budget, EvalProtocol, ModelSpec, get_budget
+from ..config import DEFAULT_BUDGET, DEFAULT_DATASET, DEFAULT_STORE, Budget, EvalProtocol, ModelSpec, get_budget
 from ..errors import BadInput, MissingAsset
 from ..io import sha256_file
 from .jobs import digest, protocol_for, protocol_hash
 from .provenance import git_revision, versions
 from .runner import Backend, _log
-from .store import DEFAULT_STORE, METRIC_COLUMNS, Store
+from .store import METRIC_COLUMNS, Store
 from .tables import PRIMARY_METRICS, protocol_header, render, summary_frame
 
 #: Latents per generator call when sampling a user's generator.

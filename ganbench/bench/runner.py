@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from ..config import DEFAULT_BUDGET, DEFAULT_DATASET, Budget, EvalProtocol, ModelSpec, get_budget, spec_to_yaml
+from ..config import DEFAULT_BUDGET, DEFAULT_DATASET, DEFAULT_RUNS_DIR, DEFAULT_STORE, Budget, EvalProtocol, ModelSpec, get_budget, spec_to_yaml
 from ..errors import BadInput, Diverged
 from ..grid import save_grid
 from ..io import write_text_atomic
@@ -27,11 +27,10 @@ from . import grid as gridmod
 from .executors import DEFAULT_RETRIES, ExecOptions, JobFailure, get_executor
 from .jobs import Job, digest, plan, protocol_for, protocol_hash
 from .provenance import git_revision, versions
-from .store import DEFAULT_STORE, METRIC_COLUMNS, Store
+from .store import METRIC_COLUMNS, Store
 from .tables import GROUP_AXES, write_tables
 
 #: Where run folders go unless ``--out`` says otherwise.
-DEFAULT_RUNS_DIR = Path("runs")
 #: Images in each model's sample grid (samples.png in its job folder).
 GRID_IMAGES = 64
 MANIFEST = "run.json"

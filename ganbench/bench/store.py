@@ -16,10 +16,10 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any, Iterable
 
+from ..config import DEFAULT_STORE
 from ..errors import BadInput
 
 #: Where `ganbench run`, `compare` and `results` keep their rows unless `--store` says otherwise.
-DEFAULT_STORE = Path("runs") / "results.sqlite"
 #: Seconds a writer waits for another writer's lock before giving up.
 LOCK_TIMEOUT_S = 120.0
 
