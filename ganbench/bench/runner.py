@@ -30,7 +30,6 @@ from .provenance import git_revision, versions
 from .store import METRIC_COLUMNS, Store
 from .tables import GROUP_AXES, write_tables
 
-#: Where run folders go unless ``--out`` says otherwise.
 #: Images in each model's sample grid (samples.png in its job folder).
 GRID_IMAGES = 64
 MANIFEST = "run.json"
