@@ -4,6 +4,8 @@ The model (``ganbench.zoo.model.GANModel``) owns its step; this module owns ever
 Randomness: nets are initialised from ``seed``; data order uses a CPU ``torch.Generator``
 (seed + 2) and the step (latents, penalties, augmentations) a generator on the device (seed + 1);
 both states are checkpointed, so on CPU 10 steps + resume + 10 steps equal 20 straight steps.
+In a torch.distributed process group (``torchrun``) the model trains with DDP over the ranks
+(see ``ganbench.train.distributed``); rank 0 alone writes files.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from ..grid import save_grid
 from ..io import sha256_file, write_text_atomic
 from ..zoo.model import GANModel
 from ..zoo.nets import NETS, check_shape
+from . import distributed
 from .checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
 from .log import TrainLog
 from .sample import sample_images
@@ -160,7 +163,9 @@ def train(spec: ModelSpec, dataset: ImageSet, out_dir, steps: int | None = None,
     view = training_view(spec, dataset)
     if len(view) < spec.batch_size:
         raise BadInput(f"{view.name}/{view.split} has {len(view)} images, fewer than the batch size {spec.batch_size}")
-    device = resolve_device(device)
+    dd = distributed.current()
+    device = distributed.rank_device(device, dd) if dd.enabled else resolve_device(device)
+    main = dd.is_main
     ckpt_file = out_dir / CHECKPOINT_NAME
     state = None
     if resume and ckpt_file.exists():
@@ -175,22 +180,31 @@ def train(spec: ModelSpec, dataset: ImageSet, out_dir, steps: int | None = None,
             return TrainResult(**stored)
 
     shape = (view.channels, view.resolution, view.resolution)
-    model = GANModel(spec, shape, device, seed, channels_last=channels_last, compile=compile)
-    step_gen = torch.Generator(device=device).manual_seed(seed + 1)
     batches = BatchStream(view.uint8(slice(None)).to(device), spec.batch_size, seed + 2)
+    if dd.enabled:  # each rank: its slice of the global batch; its own generator for random tricks
+        model = distributed.DistributedGANModel(spec, shape, device, seed, dd, channels_last=channels_last)
+        step_gen = torch.Generator(device=device).manual_seed(distributed.rank_seed(seed, dd.rank))
+        batches = distributed.ShardedBatches(batches, dd)
+    else:
+        model = GANModel(spec, shape, device, seed, channels_last=channels_last, compile=compile)
+        step_gen = torch.Generator(device=device).manual_seed(seed + 1)
     grid_z_seed = seed + 3
-    log = TrainLog(out_dir, tensorboard=tensorboard)
+    log = TrainLog(out_dir, tensorboard=tensorboard and main)
     step, wall_before, exploded = 0, 0.0, 0
     if state is not None:
         model.load_state_dict(state["model"])
-        step_gen.set_state(state["rng_step"])
+        step_gen.set_state(state["rng_ranks"][dd.rank] if dd.enabled else state["rng_step"])
         batches.load_state_dict(state["data"])
         log.rows, step, wall_before, exploded = state["log"], state["step"], state["wall_time_s"], state["exploded"]
     options = {"steps": target, "batch_size": spec.batch_size, "n_critic": spec.tricks.n_critic,
                "channels_last": channels_last, "compile": compile, "ckpt_every": ckpt_every,
                "divergence": asdict(divergence), "started": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    if dd.enabled:
+        options.update(world_size=dd.world_size, dist_backend=dd.backend, per_rank_batch=model.spec.batch_size,
+                       sync_batch_norm=device.type == "cuda")
     provenance = _provenance(spec, dataset, view, seed, device, model, options)
-    write_text_atomic(out_dir / STATUS_NAME, json.dumps({"status": "running", "provenance": provenance}, indent=2))
+    if main:
+        write_text_atomic(out_dir / STATUS_NAME, json.dumps({"status": "running", "provenance": provenance}, indent=2))
 
     images_per_step = spec.batch_size * spec.tricks.n_critic
     start_step, t_start = step, time.perf_counter()
@@ -201,14 +215,17 @@ def train(spec: ModelSpec, dataset: ImageSet, out_dir, steps: int | None = None,
         torch.cuda.reset_peak_memory_stats(device)
 
     def checkpoint() -> None:
+        ranks = distributed.gather_states(step_gen.get_state(), dd) if dd.enabled else None  # every rank calls
+        if not main:
+            return
         save_checkpoint(ckpt_file, {
             "spec": spec.to_dict(), "spec_hash": spec.hash(), "seed": seed, "dataset_key": view.key,
             "shape": list(shape), "step": step, "model": model.state_dict(), "rng_step": step_gen.get_state(),
-            "data": batches.state_dict(), "log": log.rows, "exploded": exploded,
+            "data": batches.state_dict(), "log": log.rows, "exploded": exploded, "rng_ranks": ranks,
             "wall_time_s": wall_before + time.perf_counter() - t_start,
         })
 
-    bar = tqdm(total=target, initial=step, disable=not progress, file=sys.stderr, unit="step",
+    bar = tqdm(total=target, initial=step, disable=not (progress and main), file=sys.stderr, unit="step",
                desc=f"train {spec.name}", dynamic_ncols=True)
     try:
         while step < target:
@@ -225,13 +242,14 @@ def train(spec: ModelSpec, dataset: ImageSet, out_dir, steps: int | None = None,
             if step % log_every == 0 or step == target or reason:
                 now = time.perf_counter()
                 rate = (step - step_log) * images_per_step / max(now - t_log, 1e-9)
-                log.append({"step": step, "kimg": step * images_per_step / 1000, **values,
-                            "images_per_s": rate, "wall_time_s": wall_before + now - t_start})
+                row = {"step": step, "kimg": step * images_per_step / 1000, **values,
+                       "images_per_s": rate, "wall_time_s": wall_before + now - t_start}
+                log.append(row) if main else log.rows.append(row)
                 t_log, step_log = now, step
                 bar.set_postfix({k: f"{v:.3g}" for k, v in values.items() if k in ("d_loss", "g_loss")})
             if reason:
                 break
-            if step % sample_every == 0 or step == target:
+            if main and (step % sample_every == 0 or step == target):
                 save_grid(sample_images(model.sampler(), TRAIN_GRID_SAMPLES, grid_z_seed),
                           out_dir / "samples" / f"step_{step:06d}.png")
             if step % ckpt_every == 0 or step == target:
@@ -239,6 +257,7 @@ def train(spec: ModelSpec, dataset: ImageSet, out_dir, steps: int | None = None,
     finally:
         bar.close()
         log.close()
+    distributed.barrier(dd)  # rank 0's checkpoint is on disk before any rank reads it
 
     elapsed = time.perf_counter() - t_start
     has_ckpt = ckpt_file.exists()
@@ -252,5 +271,6 @@ def train(spec: ModelSpec, dataset: ImageSet, out_dir, steps: int | None = None,
         checkpoint=str(ckpt_file) if has_ckpt else None, losses=values, reason=reason, device=str(device),
         provenance=provenance,
     )
-    write_text_atomic(out_dir / STATUS_NAME, json.dumps(asdict(result), indent=2))
+    if main:
+        write_text_atomic(out_dir / STATUS_NAME, json.dumps(asdict(result), indent=2))
     return result
