@@ -115,17 +115,21 @@ def sample_user_generator(G: Callable, n: int, z_dim: int, seed: int, device: to
     return torch.cat(out)
 
 
-def _fit_to_reference(images, ref_view, raw_ref, where: str):
-    """Bring the samples to the reference's view (the same pad/resize the real images got) or refuse."""
+def _fit_to_reference(images, ref_view, where: str):
+    """Samples at the reference's native resolution, as given or with the nets' view undone (crop 32 -> 28)."""
+    native = ref_view.native
     c, r = images.channels, images.resolution
-    if c != ref_view.channels:
-        raise BadInput(f"{where}: samples have {c} channel(s), {ref_view.name} images have {ref_view.channels}")
-    if r == ref_view.resolution:
+    if c != native.channels:
+        raise BadInput(f"{where}: samples have {c} channel(s), {native.name} images have {native.channels}")
+    if r == native.resolution:
         return images
-    if r == raw_ref.resolution and hasattr(ref_view, "mode"):
-        return images.at_resolution(ref_view.resolution, ref_view.mode)
-    sizes = sorted({ref_view.resolution, raw_ref.resolution})
-    raise BadInput(f"{where}: samples are {r}x{r}, {ref_view.name} is compared at "
+    if r == ref_view.resolution:
+        from ..data import TensorImageSet
+        undo = ref_view.transform.split("+")[-1]
+        return TensorImageSet(ref_view.to_native(images.uint8(slice(None))), images.name, images.split,
+                              images.source, transform=f"undo:{undo}")
+    sizes = sorted({ref_view.resolution, native.resolution})
+    raise BadInput(f"{where}: samples are {r}x{r}, {native.name} is compared at "
                    f"{' or '.join(f'{s}x{s}' for s in sizes)}; resize them first")
 
 
@@ -182,7 +186,7 @@ def compare(name: str, samples: str | None = None, generator: str | None = None,
             raise BadInput(f"--samples {samples}: no such file or folder")
         kind = "folder" if path.is_dir() else "arrays"
         images = b.get_dataset(f"{kind}:{path}", value_range=value_range)
-        images = _fit_to_reference(images, ref_view, raw_ref, f"--samples {samples}")
+        images = _fit_to_reference(images, ref_view, f"--samples {samples}")
         if len(images) < proto.num_samples:
             raise BadInput(f"--samples {samples}: holds {len(images)} images; budget {budget.name} evaluates "
                            f"{proto.num_samples} (pass more samples or a smaller --budget)")
@@ -210,10 +214,10 @@ def compare(name: str, samples: str | None = None, generator: str | None = None,
             _log(f"sampling {proto.num_samples} images from {generator}", progress)
             imgs = sample_user_generator(G, proto.num_samples, zd, seed, dev)
             from ..data import array_image_set
-            images = _fit_to_reference(array_image_set(imgs.numpy(), f"{name} samples"), ref_view, raw_ref,
+            images = _fit_to_reference(array_image_set(imgs.numpy(), f"{name} samples"), ref_view,
                                        f"--generator {generator}")
         t0 = time.perf_counter()
-        ev = b.evaluate(images.uint8(slice(0, proto.num_samples)), ref_view, metrics=proto.metrics,
+        ev = b.evaluate(images.uint8(slice(0, proto.num_samples)), ref_view.native, metrics=proto.metrics,
                         num_samples=proto.num_samples, device=device, protocol=proto, progress=progress)
         m, prov = ev["metrics"], ev.get("provenance", {})
         record = {
@@ -227,7 +231,7 @@ def compare(name: str, samples: str | None = None, generator: str | None = None,
             "groups": {"external": True},
             "provenance": {"versions": versions(), "source": source, "budget": dataclasses.asdict(budget),
                            "protocol": dataclasses.asdict(proto), "evaluation": prov,
-                           "dataset": ref_view.describe(), "samples_transform": images.transform},
+                           "dataset": ref_view.native.describe(), "samples_transform": images.transform},
         }
         st.put(record)
         record = st.get(key)

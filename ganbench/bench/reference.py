@@ -38,7 +38,8 @@ def prepare_reference(jobs: Sequence[Job], backend: Any, progress: bool = True) 
     nets: dict = {}
     for job in jobs:
         p = job.protocol
-        view = backend.training_view(job.spec, backend.get_dataset(job.dataset, p.ref_split, root=job.data_root))
+        # the native split: runner.execute_job maps samples back to it before evaluating
+        view = backend.get_dataset(job.dataset, p.ref_split, root=job.data_root)
         n = min(p.ref_samples or min(p.num_samples, len(view)), len(view))
         spaces = spaces_for(p)
         key = cache.reference_key(view.key, n, p.resize_mode, weights.sha256, spaces)

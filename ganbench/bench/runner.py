@@ -161,13 +161,13 @@ def execute_job(job: Job, backend: Backend | None = None, progress: bool = True)
                          resume=True, progress=progress)
         except Diverged as e:
             return {**record, "status": "diverged", "reason": str(e),
-                    "provenance": _provenance(job, {"dataset": ref_view.describe()})}
+                    "provenance": _provenance(job, {"dataset": ref_view.native.describe()})}
         if tr.status != "ok":
             break
         if kimg < job.budget.kimg and not any(abs(r["kimg"] - kimg) < 1e-9 for r in log):
             G = b.load_generator(tr.checkpoint or job.out_dir, device=job.device)
-            imgs = b.sample_images(G, job.protocol.num_samples, seed=job.seed, device=job.device)
-            ev = b.evaluate(imgs, ref_view, metrics=("fid",), num_samples=job.protocol.num_samples,
+            imgs = ref_view.to_native(b.sample_images(G, job.protocol.num_samples, seed=job.seed, device=job.device))
+            ev = b.evaluate(imgs, ref_view.native, metrics=("fid",), num_samples=job.protocol.num_samples,
                             device=job.device, protocol=job.protocol, progress=progress)
             log.append({"kimg": kimg, "steps": tr.steps, "fid": ev["metrics"]["fid"]})
             _write_eval_log(log_path, log)
@@ -177,15 +177,18 @@ def execute_job(job: Job, backend: Backend | None = None, progress: bool = True)
                   train_time_s=getattr(tr, "wall_time_s", None) or train_s, images_per_s=tr.images_per_s,
                   peak_memory_mb=tr.peak_memory_mb, device=str(tr.device))
     train_info = {"train": {k: v for k, v in _fields(tr).items() if k != "losses"},
-                  "dataset": ref_view.describe(), "train_dataset": train_data.describe()}
+                  "dataset": ref_view.native.describe(), "train_dataset": train_data.describe(),
+                  "train_view": ref_view.transform}
     if tr.status != "ok":
         return {**record, "status": "diverged", "reason": tr.reason or "training diverged",
                 "provenance": _provenance(job, train_info)}
     t1 = time.perf_counter()
     G = b.load_generator(tr.checkpoint or job.out_dir, device=job.device)
-    samples = b.sample_images(G, job.protocol.num_samples, seed=job.seed, device=job.device)
+    # Metrics compare at the dataset's native resolution (Lucic et al. 2018: 28x28 Fashion-MNIST), so
+    # samples of nets that trained on a padded/resized view are mapped back (crop 32 -> 28).
+    samples = ref_view.to_native(b.sample_images(G, job.protocol.num_samples, seed=job.seed, device=job.device))
     save_grid(samples[:GRID_IMAGES].cpu(), out / "samples.png")
-    ev = b.evaluate(samples, ref_view, metrics=job.protocol.metrics, num_samples=job.protocol.num_samples,
+    ev = b.evaluate(samples, ref_view.native, metrics=job.protocol.metrics, num_samples=job.protocol.num_samples,
                     device=job.device, protocol=job.protocol, progress=progress)
     m = ev["metrics"]
     prov = ev.get("provenance", {})

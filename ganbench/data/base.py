@@ -51,6 +51,15 @@ class ImageSet(ABC):
             "resolution": self.resolution, "transform": self.transform, "source": self.source,
         }
 
+    @property
+    def native(self) -> "ImageSet":
+        """The stored images, before any view transform (what metrics compare against)."""
+        return self
+
+    def to_native(self, images: torch.Tensor) -> torch.Tensor:
+        """Map uint8 images shaped like this view's back to the native resolution (identity here)."""
+        return images
+
     def at_resolution(self, resolution: int, mode: str = "pad") -> "ImageSet":
         """This set brought to ``resolution`` by an explicit, recorded transform."""
         if resolution == self.resolution:
@@ -98,6 +107,21 @@ class ResizedImageSet(ImageSet):
 
     def __len__(self) -> int:
         return len(self.base)
+
+    @property
+    def native(self) -> ImageSet:
+        return self.base.native
+
+    def to_native(self, images: torch.Tensor) -> torch.Tensor:
+        """Undo the view on generated images: crop the border a pad added, or resize back."""
+        r = self.base.resolution
+        if self.mode == "pad":
+            lo = (self.resolution - r) // 2
+            x = images[..., lo:lo + r, lo:lo + r]
+        else:
+            x = F.interpolate(images.float(), size=(r, r), mode="bilinear", align_corners=False, antialias=True)
+            x = x.round_().clamp_(0, 255).to(torch.uint8)
+        return self.base.to_native(x)
 
     def uint8(self, idx: Index) -> torch.Tensor:
         x = self.base.uint8(idx)

@@ -36,8 +36,8 @@ def test_samples_file_ranked_in_place(tmp_path, baselines):
     assert len(res.leaderboard) == 3 and list(res.leaderboard.index)[res.rank - 1] == "mygan"
     fids = list(res.leaderboard["fid_mean"])
     assert fids == sorted(fids)  # ranked best (lowest FID) first
-    assert calls.evaluate == [(("fid",), 16, "fashion-mnist/test/pad28to32")]  # 28 px padded like the reference
-    assert res.record["provenance"]["samples_transform"] == "pad28to32"
+    assert calls.evaluate == [(("fid",), 16, "fashion-mnist/test/none")]  # compared at the native 28 px
+    assert res.record["provenance"]["samples_transform"] == "none"
     assert f"mygan ranks {res.rank} of 3" in res.markdown and "| mygan" in res.markdown
     again = Calls()
     res2 = _compare(tmp_path, baselines, samples=str(path), calls=again)
@@ -87,7 +87,11 @@ def test_generator_from_a_file(tmp_path, baselines):
     src = tmp_path / "mygen.py"
     src.write_text("import torch\n\ndef make():\n    return lambda z: torch.zeros(z.shape[0], 1, 28, 28)\n")
     res = _compare(tmp_path, baselines, generator=f"{src}:make", z_dim=4)
-    assert res.record["status"] == "ok" and res.record["provenance"]["samples_transform"] == "pad28to32"
+    assert res.record["status"] == "ok" and res.record["provenance"]["samples_transform"] == "none"
+    # a generator at the nets' padded 32 px: the pad is undone (centre crop back to 28 px)
+    src.write_text("import torch\n\ndef make():\n    return lambda z: torch.zeros(z.shape[0], 1, 32, 32)\n")
+    res = _compare(tmp_path, baselines, name="g32", generator=f"{src}:make", z_dim=4)
+    assert res.record["status"] == "ok" and res.record["provenance"]["samples_transform"] == "undo:pad28to32"
     src.write_text("import no_such_dependency_xyz\n")
     with pytest.raises(BadInput, match="cannot import .*No module named 'no_such_dependency_xyz'"):
         _compare(tmp_path, baselines, name="other", generator=f"{src}:make", z_dim=4)

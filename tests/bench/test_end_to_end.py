@@ -49,7 +49,9 @@ def test_two_models_end_to_end(env):
         assert (r["steps"], r["kimg"]) == {"dcgan": (2, 0.128), "wgan": (1, 0.32)}[r["model"]]
         p = r["provenance"]
         assert p["versions"]["torch"] and p["spec"]["name"] == r["model"] and p["budget"]["kimg"] == 0.128
-        assert p["dataset"]["transform"] == "pad28to32" and p["evaluation"]["num_samples"] == 16
+        # trained on the padded 32 px view, evaluated at the native 28 px
+        assert p["train_view"] == "pad28to32" and p["dataset"]["transform"] == "none"
+        assert p["evaluation"]["num_samples"] == 16
         assert (root / "run" / "jobs").exists() and os.path.isfile(os.path.join(r["out_dir"], "samples.png"))
     assert "| dcgan" in res.markdown and "FID (N=16)" in res.markdown and "biased upward" in res.markdown
     assert not list(root.rglob("*.tmp"))

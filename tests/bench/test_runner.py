@@ -26,13 +26,14 @@ def test_two_models_two_seeds_then_everything_reused(tmp_path):
     res = _run(tmp_path, calls, seeds=(0, 1))
     assert len(res.rows) == 4 and res.skipped == 0
     assert sorted(calls.train) == sorted([(m, s, 0.128) for m in ("dcgan", "wgan") for s in (0, 1)])
-    assert all(ev == (("fid", "kid"), 16, "fashion-mnist/test/pad28to32") for ev in calls.evaluate)
+    assert all(ev == (("fid", "kid"), 16, "fashion-mnist/test/none") for ev in calls.evaluate)  # native 28 px
     rows = Store(tmp_path / "r.sqlite").query()
     assert {(r["model"], r["seed"], r["status"]) for r in rows} == {(m, s, "ok") for m in ("dcgan", "wgan")
                                                                       for s in (0, 1)}
     r = rows[0]
     assert r["provenance"]["spec"]["name"] == r["model"] and r["provenance"]["protocol"]["num_samples"] == 16
-    assert r["provenance"]["dataset"]["transform"] == "pad28to32" and r["weights_sha256"] == "f" * 64
+    assert r["provenance"]["train_view"] == "pad28to32" and r["provenance"]["dataset"]["transform"] == "none"
+    assert r["weights_sha256"] == "f" * 64
     assert r["kid_mean"] == pytest.approx(r["fid"] / 1000)
     for ext in ("md", "csv", "tex", "html"):
         assert (tmp_path / "run" / f"table.{ext}").is_file()

@@ -141,3 +141,18 @@ def test_pad_to_32_is_explicit_and_recorded():
     assert padded.key != ds.key != resized.key
     with pytest.raises(BadInput, match="unknown resolution mode"):
         ds.at_resolution(32, "stretch")
+
+
+def test_to_native_undoes_the_view():
+    """Generated images at the nets' resolution map back to the stored one: crop undoes pad exactly."""
+    from ganbench.data import TensorImageSet
+
+    data = torch.randint(0, 256, (3, 1, 28, 28), dtype=torch.uint8)
+    ds = TensorImageSet(data, "toy", "test", source="memory")
+    padded = ds.at_resolution(32, "pad")
+    assert padded.native is ds and ds.native is ds
+    assert torch.equal(padded.to_native(padded.uint8(slice(None))), data)
+    resized = ds.at_resolution(32, "resize")
+    back = resized.to_native(resized.uint8(slice(None)))
+    assert back.shape == data.shape and back.dtype == torch.uint8
+    assert (back.float() - data.float()).abs().mean() < 40  # lossy, but the same picture
