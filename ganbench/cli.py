@@ -228,6 +228,8 @@ def add_train(sub) -> None:
     p.add_argument("--ckpt-every", type=int, default=TRAIN_CKPT_EVERY)
     p.add_argument("--sample-every", type=int, default=TRAIN_SAMPLE_EVERY)
     p.add_argument("--log-every", type=int, default=TRAIN_LOG_EVERY)
+    p.add_argument("--batch-size", type=int, help="global batch size (default: the spec's); under "
+                                                   "`torchrun --nproc_per_node N` each process takes 1/N of it")
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("--json", action="store_true")
     add_data_options(p)
@@ -243,7 +245,15 @@ def cmd_train(args) -> int:
     from .train.trainer import train
     from .zoo.baselines import load_baseline
 
+    from .train import distributed
+
     spec = load_baseline(args.model)
+    if args.batch_size is not None:
+        import dataclasses
+
+        from .config import validate_spec
+        spec = validate_spec(dataclasses.replace(spec, batch_size=args.batch_size))
+    dd = distributed.init_from_env(args.device)  # under torchrun: DDP over its processes
     if not args.resume and (Path(args.out) / CHECKPOINT_NAME).exists():
         raise GanbenchError(f"{args.out} already holds a run; pass --resume to continue it or choose another --out")
     ds = get_dataset(args.dataset or DEFAULT_DATASET, args.split, root=args.data_root, resize=args.resize,
@@ -251,6 +261,8 @@ def cmd_train(args) -> int:
     r = train(spec, ds, args.out, steps=args.steps, kimg=args.kimg, seed=args.seed, device=args.device,
               resume=args.resume, progress=not args.no_progress, ckpt_every=args.ckpt_every,
               sample_every=args.sample_every, log_every=args.log_every)
+    if not dd.is_main:  # rank 0 reports
+        return 0 if r.status == "ok" else 3
     if args.json:
         print_json({k: v for k, v in asdict(r).items() if k != "provenance"})
     else:
@@ -322,7 +334,15 @@ def add_run(sub) -> None:
     p.add_argument("--base", default="dcgan", help="--grid: the baseline the grid changes (default dcgan)")
     p.add_argument("--seeds", default="0", help="comma list or range of seeds, e.g. 0,1,2 or 0-4 (default 0)")
     p.add_argument("--out", help="run folder (default runs/DATASET-BUDGET)")
-    p.add_argument("--executor", default="local", help="where jobs run (default local)")
+    p.add_argument("--executor", default="local", choices=["local", "ray"],
+                   help="where jobs run: local (this machine) or ray (a Ray cluster; pip install 'ganbench[ray]')")
+    p.add_argument("--jobs", type=int, default=1, help="local: jobs at once, each in its own process (default 1: "
+                                                       "one after the other in this process)")
+    p.add_argument("--address", help="ray: the cluster to join, auto or ray://HOST:PORT (default: $RAY_ADDRESS, "
+                                     "else a local Ray instance)")
+    p.add_argument("--retries", type=int, default=None,
+                   help="times a failed job (an error, or its worker died) is tried again before it is recorded "
+                        "as failed (default 2)")
     _add_protocol_options(p)
     p.set_defaults(func=cmd_run)
 
@@ -334,7 +354,8 @@ def cmd_run(args) -> int:
     res = run(models=_csv_list(args.models), grid=args.grid, base=args.base, dataset=args.dataset,
               seeds=parse_seeds(args.seeds), budget=args.budget, metrics=parse_metrics(args.metrics),
               out=args.out, store=args.store, device=args.device, data_root=args.data_root,
-              executor=args.executor, progress=not args.quiet)
+              executor=args.executor, progress=not args.quiet, jobs=args.jobs, address=args.address,
+              **({} if args.retries is None else {"retries": args.retries}))
     if args.json:
         print_json({"run_dir": str(res.run_dir), "skipped": res.skipped, "rows": res.rows})
     else:
