@@ -11,6 +11,7 @@ driver fills before the sweep.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
 import traceback
 from collections import deque
@@ -31,8 +32,11 @@ def _context():
     return ctx
 
 
-def _child(fn: JobFn, job: Job, conn) -> None:
+def _child(fn: JobFn, job: Job, conn, threads: int) -> None:
     """Runs in the worker: send back ``("ok", record)``, ``("fatal", GanbenchError)`` or ``("error", msg, tb)``."""
+    import torch
+
+    torch.set_num_threads(threads)  # the workers share the cores instead of each using all of them
     try:
         msg = ("ok", fn(job))
     except GanbenchError as e:
@@ -72,10 +76,11 @@ def process_pool(fn: JobFn, jobs: Iterable[Job], options: ExecOptions) -> Iterat
     retry: deque[tuple[Job, int]] = deque()
     running: dict = {}  # proc.sentinel -> (proc, conn, job, attempt)
     total = options.retries + 1
+    threads = max(1, (os.cpu_count() or 1) // options.workers)
 
     def start(job: Job, attempt: int) -> None:
         recv, send = ctx.Pipe(duplex=False)
-        proc = ctx.Process(target=_child, args=(fn, job, send), daemon=True,
+        proc = ctx.Process(target=_child, args=(fn, job, send, threads), daemon=True,
                            name=f"ganbench-{job.spec.name}-seed{job.seed}")
         proc.start()
         send.close()  # the child holds the only write end: EOF on recv when it dies
