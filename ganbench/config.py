@@ -30,6 +30,8 @@ DEFAULT_DATASET = "fashion-mnist"
 #: Where `ganbench run` puts run folders, and its SQLite results store.
 DEFAULT_RUNS_DIR = Path("runs")
 DEFAULT_STORE = DEFAULT_RUNS_DIR / "results.sqlite"
+#: Times a failed job is tried again before it is recorded as ``failed`` (``ganbench run --retries``).
+DEFAULT_RETRIES = 2
 
 
 # ------------------------------------------------------------------------ metrics

@@ -16,12 +16,11 @@ import traceback
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator, Protocol
 
+from ..config import DEFAULT_RETRIES
 from ..errors import BadInput, GanbenchError
 from .jobs import Job
 
 JobFn = Callable[[Job], dict]
-#: Times a failed job is tried again before it is recorded as ``failed`` (``ganbench run --retries``).
-DEFAULT_RETRIES = 2
 
 
 @dataclass(frozen=True)
