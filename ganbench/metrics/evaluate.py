@@ -14,7 +14,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import torch
@@ -155,6 +155,18 @@ UNARY = {"is", "is_inf"}  # metrics that need no reference
 
 
 # ------------------------------------------------------------------------------ inputs
+def compute_metrics(names: Sequence[str], ctx: Context) -> tuple[dict[str, float], dict[str, str]]:
+    """Every requested metric from the shared features: ``(values, {name: why it is unavailable})``."""
+    values: dict[str, float] = {}
+    unavailable: dict[str, str] = {}
+    for name in names:
+        try:
+            values.update(METRICS[name](ctx))
+        except Unavailable as e:
+            unavailable[name] = str(e)
+    return values, unavailable
+
+
 def as_source(obj: Any, protocol: EvalProtocol, what: str, z_dim: int | None = None,
               value_range: tuple[float, float] | None = None) -> ImageSet | Callable | tuple:
     """An ImageSet, a generator callable, or ``("stats", mu, sigma, path)`` for a statistics file."""
@@ -286,14 +298,7 @@ def evaluate(samples, reference=None, metrics=None, num_samples: int | None = No
             r_side = Side(feats, n=rn, info={"kind": "generator", "z_dim": int(zd)})
 
     # --- metrics
-    ctx = Context(s_side, r_side, p, weights.has_head, weights.path)
-    values: dict[str, float] = {}
-    unavailable: dict[str, str] = {}
-    for name in names:
-        try:
-            values.update(METRICS[name](ctx))
-        except Unavailable as e:
-            unavailable[name] = str(e)
+    values, unavailable = compute_metrics(names, Context(s_side, r_side, p, weights.has_head, weights.path))
     if not values:
         raise MissingAsset("; ".join(f"{k}: {v}" for k, v in unavailable.items()))
 

@@ -22,7 +22,7 @@ from ..errors import BadInput, MissingAsset
 from ..train import distributed
 from ..train.sample import to_uint8
 from . import cache
-from .evaluate import METRICS, SPACES, Context, Side, Unavailable
+from .evaluate import METRICS, SPACES, Context, Side, compute_metrics
 from .features import default_device, extract, imageset_batches, inception_extractor, vgg16_extractor
 from .inception import EXTRACTOR_VERSION, Inception, build_inception
 from .weights import resolve_weights
@@ -103,13 +103,7 @@ def sharded_evaluate(G: nn.Module, num_samples: int, seed: int, reference: Image
     distributed.barrier(d)
 
     ctx = Context(Side(samples, n=num_samples), Side(ref, n=rn), p, weights.has_head, weights.path)
-    values: dict[str, float] = {}
-    unavailable: dict[str, str] = {}
-    for name in names:
-        try:
-            values.update(METRICS[name](ctx))
-        except Unavailable as e:
-            unavailable[name] = str(e)
+    values, unavailable = compute_metrics(names, ctx)
     provenance = {
         "device": str(dev), "world_size": d.world_size, "dist_backend": d.backend, "weights_sha256": weights.sha256,
         "weights_path": weights.path, "extractor": EXTRACTOR_VERSION, "resize_mode": p.resize_mode,
