@@ -41,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--run-dir", help="training folder (default runs/leaderboard-DATASET-BUDGET)")
     p.add_argument("--device")
     p.add_argument("--quiet", action="store_true")
+    p.add_argument("--note", default="", help="a sentence for the header (e.g. which baselines were left out and why)")
     args = p.parse_args(argv)
     try:
         budget = get_budget(args.budget)
@@ -72,6 +73,9 @@ def main(argv: list[str] | None = None) -> int:
         f"Hardware: {hw.get('gpu') or hw['processor']} ({hw['cpu_threads']} torch threads), {hw['platform']}. "
         f"Software: ganbench {v['ganbench']} (git {git_revision() or 'n/a'}), torch {v['torch']}, "
         f"torchvision {v['torchvision']}, torch-fidelity {v['torch-fidelity']}, python {v['python']}.",
+        f"Inception weights: {_weights(res.rows)}; features resized with `{res.jobs[0].protocol.resize_mode}`, "
+        f"precision/recall and density/coverage in {res.jobs[0].protocol.pr_features} space.",
+        *([args.note] if args.note else []),
         f"Made by `python scripts/make_leaderboard.py {shlex.join(argv if argv is not None else sys.argv[1:])}` "
         f"on {time.strftime('%Y-%m-%d')} in {(time.time() - t0) / 60:.1f} min (jobs reused from the store excluded).",
         "",
@@ -81,6 +85,14 @@ def main(argv: list[str] | None = None) -> int:
     write_text_atomic(out / f"{safe}.csv", numbers_csv(res.rows))
     print(f"wrote {out / f'{safe}.md'} and {out / f'{safe}.csv'} ({len(res.rows)} results)")
     return 0
+
+
+def _weights(rows: list[dict]) -> str:
+    """The weights' SHA-256 and origin, from the results' provenance."""
+    shas = sorted({r.get("weights_sha256") for r in rows if r.get("weights_sha256")})
+    origins = sorted({str(((r.get("provenance") or {}).get("evaluation") or {}).get("weights_origin", ""))
+                      for r in rows} - {""})
+    return f"SHA-256 {', '.join(shas) or 'n/a'}" + (f" ({', '.join(origins)})" if origins else "")
 
 
 if __name__ == "__main__":
