@@ -155,6 +155,15 @@ UNARY = {"is", "is_inf"}  # metrics that need no reference
 
 
 # ------------------------------------------------------------------------------ inputs
+def requested_metrics(metrics: Sequence[str] | None, p: EvalProtocol) -> tuple[str, ...]:
+    """The metric names to compute (the protocol's when None); an unknown name is an error listing the known."""
+    names = tuple(metrics) if metrics is not None else p.metrics
+    unknown = [m for m in names if m not in METRICS]
+    if unknown or not names:
+        raise BadInput(f"unknown metric(s) {', '.join(unknown) or '(none given)'}; known: {', '.join(METRICS)}")
+    return names
+
+
 def compute_metrics(names: Sequence[str], ctx: Context) -> tuple[dict[str, float], dict[str, str]]:
     """Every requested metric from the shared features: ``(values, {name: why it is unavailable})``."""
     values: dict[str, float] = {}
@@ -226,10 +235,7 @@ def evaluate(samples, reference=None, metrics=None, num_samples: int | None = No
 
     t0 = time.perf_counter()
     p = protocol or DEFAULT_PROTOCOL
-    names = tuple(metrics) if metrics is not None else p.metrics
-    unknown = [m for m in names if m not in METRICS]
-    if unknown or not names:
-        raise BadInput(f"unknown metric(s) {', '.join(unknown) or '(none given)'}; known: {', '.join(METRICS)}")
+    names = requested_metrics(metrics, p)
     if p.pr_features not in PR_SPACES:
         raise BadInput(f"unknown pr_features {p.pr_features!r}; use one of {', '.join(PR_SPACES)}")
     if reference is None and not set(names) <= UNARY:

@@ -22,7 +22,7 @@ from ..errors import BadInput, MissingAsset
 from ..train import distributed
 from ..train.sample import to_uint8
 from . import cache
-from .evaluate import METRICS, SPACES, Context, Side, compute_metrics
+from .evaluate import SPACES, Context, Side, compute_metrics, requested_metrics
 from .features import default_device, extract, imageset_batches, inception_extractor, vgg16_extractor
 from .inception import EXTRACTOR_VERSION, Inception, build_inception
 from .weights import resolve_weights
@@ -61,10 +61,7 @@ def sharded_evaluate(G: nn.Module, num_samples: int, seed: int, reference: Image
     t0 = time.perf_counter()
     d = distributed.current()
     p = protocol or DEFAULT_PROTOCOL
-    names = tuple(metrics) if metrics is not None else p.metrics
-    unknown = [m for m in names if m not in METRICS]
-    if unknown or not names:
-        raise BadInput(f"unknown metric(s) {', '.join(unknown) or '(none given)'}; known: {', '.join(METRICS)}")
+    names = requested_metrics(metrics, p)
     rn = min(p.ref_samples or num_samples, len(reference))
     if num_samples < 2 or rn < 2:
         raise BadInput(f"sharded evaluation needs at least 2 samples and 2 reference images, got {num_samples}, {rn}")

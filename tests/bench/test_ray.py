@@ -7,7 +7,6 @@ job can only find the reference features there if the driver shipped them.
 import os
 
 import pytest
-import torch
 
 from ganbench.bench.executors import ExecOptions, JobFailure, get_executor
 from ganbench.bench.runner import run
@@ -34,14 +33,6 @@ def ray_cluster(tmp_path_factory):
         yield node_cache
     finally:
         ray.shutdown()
-
-
-@pytest.fixture
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def test_sweep_on_ray_gives_the_local_rows(ray_cluster, tmp_path, one_thread):
