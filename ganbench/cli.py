@@ -308,11 +308,14 @@ def _csv_list(text: str | None) -> list[str]:
     return [t.strip() for t in (text or "").split(",") if t.strip()]
 
 
-def _add_protocol_options(p: argparse.ArgumentParser) -> None:
+def _add_protocol_options(p: argparse.ArgumentParser, defaults: bool = True) -> None:
+    """--dataset, --budget, ...; ``defaults=False`` leaves dataset and budget None (a --protocol picks them)."""
     from .config import BUDGETS, DEFAULT_BUDGET, DEFAULT_DATASET
-    p.add_argument("--dataset", default=DEFAULT_DATASET, help=f"dataset name (default {DEFAULT_DATASET})")
-    p.add_argument("--budget", default=DEFAULT_BUDGET,
-                   help=f"training steps and sample counts: {', '.join(BUDGETS)} (default {DEFAULT_BUDGET})")
+    p.add_argument("--dataset", default=DEFAULT_DATASET if defaults else None,
+                   help=f"dataset name (default {DEFAULT_DATASET}, or the --protocol's first)")
+    p.add_argument("--budget", default=DEFAULT_BUDGET if defaults else None,
+                   help=f"training steps and sample counts: {', '.join(BUDGETS)} (default {DEFAULT_BUDGET}, "
+                        "or the --protocol's)")
     p.add_argument("--metrics", help="comma list of fid,kid,is,pr,dc (default: all)")
     p.add_argument("--store", help="results database (default runs/results.sqlite)")
     p.add_argument("--device", help="cuda, cuda:1 or cpu (default: cuda when present)")
@@ -343,7 +346,13 @@ def add_run(sub) -> None:
     p.add_argument("--retries", type=int, default=None,
                    help="times a failed job (an error, or its worker died) is tried again before it is recorded "
                         "as failed (default 2)")
-    _add_protocol_options(p)
+    from .config import STUDIES
+    p.add_argument("--protocol", choices=list(STUDIES),
+                   help="a published study's protocol, which fixes the models, the budget (training length, "
+                        "data view, evaluation) and prints the paper's figures beside ours: "
+                        + "; ".join(f"{k}: {v.description}" for k, v in STUDIES.items())
+                        + ". --models picks a subset of its models")
+    _add_protocol_options(p, defaults=False)
     p.set_defaults(func=cmd_run)
 
 
@@ -355,7 +364,7 @@ def cmd_run(args) -> int:
               seeds=parse_seeds(args.seeds), budget=args.budget, metrics=parse_metrics(args.metrics),
               out=args.out, store=args.store, device=args.device, data_root=args.data_root,
               executor=args.executor, progress=not args.quiet, jobs=args.jobs, address=args.address,
-              **({} if args.retries is None else {"retries": args.retries}))
+              study=args.protocol, **({} if args.retries is None else {"retries": args.retries}))
     if args.json:
         print_json({"run_dir": str(res.run_dir), "skipped": res.skipped, "rows": res.rows})
     else:

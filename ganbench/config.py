@@ -20,6 +20,25 @@ import yaml
 
 from .errors import BadInput
 
+
+def added(default: Any) -> Any:
+    """A field added after results were stored: hashes (job keys, spec hashes) leave it out while it holds
+    ``default``, the behaviour from before it existed, so adding an option never orphans stored results.
+    Never change such a default later (that would alias old keys); add another field instead."""
+    return field(default=default, metadata={"added": True})
+
+
+def hash_dict(obj: Any) -> Any:
+    """``dataclasses.asdict`` for hashing: fields made with :func:`added` are left out while at their default."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: hash_dict(getattr(obj, f.name)) for f in dataclasses.fields(obj)
+                if not (f.metadata.get("added") and getattr(obj, f.name) == f.default)}
+    if isinstance(obj, (list, tuple)):
+        return [hash_dict(v) for v in obj]
+    if isinstance(obj, dict):
+        return {k: hash_dict(v) for k, v in obj.items()}
+    return obj
+
 # --------------------------------------------------------------------------- data
 #: Resolution the conv nets train at; 28x28 datasets are padded to it (recorded as a transform).
 CONV_RESOLUTION = 32
@@ -77,15 +96,22 @@ class Budget:
     ref_split: str = "test"
     eval_every_kimg: float | None = None
     description: str = ""
+    #: How the nets see 28x28 data: "pad32" (conv nets train on a zero-padded 32x32 view, samples are
+    #: cropped back) or "native" (every net at the dataset's own resolution; Lucic et al. 2018).
+    view: str = added("pad32")
+    #: Generated (and reference) images per point of the FID-vs-kimg curve (``eval_every_kimg``);
+    #: cheaper than the final evaluation, so the curve is biased upward and compared only with itself.
+    curve_samples: int = added(1000)
+    #: Add a real-data row (training images vs the reference, same N): the floor the table reads against.
+    real_row: bool = added(True)
 
 
 BUDGETS: dict[str, Budget] = {
     b.name: b
     for b in (
-        # Sized for `ganbench run --models dcgan,wgan` on 2 CPU cores in <= 8 min, first run included:
-        # 1000 reference + 2 x 1000 sample images through Inception (~12.5 img/s: ~4 min) and
-        # 2 x 24 kimg of training (measured single-threaded: DCGAN 5.5, WGAN 3.6 CPU-s per kimg, so
-        # ~80 s + ~50 s on 2 cores). Check with scripts/bench_quick_budget.py.
+        # Sized for `ganbench run --models dcgan,wgan` on 2 CPU cores in <= 10 min, first run included:
+        # 1000 reference + 1000 real-row + 2 x 1000 sample images through Inception and 2 x QUICK_KIMG of
+        # training. Check with scripts/bench_quick_budget.py.
         Budget(
             "quick", kimg=24, num_samples=1000, ref_samples=1000,
             description="CPU benchmark (two models in ~7 min on 2 cores); FID at N=1000 is biased upward",
@@ -96,17 +122,97 @@ BUDGETS: dict[str, Budget] = {
         ),
         Budget(
             "paper", kimg=1200, num_samples=10_000, ref_samples=10_000, eval_every_kimg=200,
-            description="Lucic et al. 2018: batch 64, 20 epochs, FID on 10k samples vs 10k test images",
+            description="20 epochs of Fashion-MNIST at batch 64; FID on 10k samples vs 10k test images",
+        ),
+        # Lucic et al. 2018 ("Are GANs Created Equal?"), compare_gan v1 generate_tasks_lib.py: 20 "epochs" of
+        # 50,000 images at batch 64 = 15,625 D steps = 1000 kimg; FID on 10k samples vs the 10k test images;
+        # nets at the native 28x28. The curve (every 100 kimg) uses 1000 vs 1000, as the quick budget does.
+        Budget(
+            "lucic2018", kimg=1000, num_samples=10_000, ref_samples=10_000, eval_every_kimg=100, view="native",
+            description="Lucic et al. 2018: 15,625 D steps at batch 64 on the InfoGAN-style net at native 28x28; "
+                        "FID on 10k samples vs the 10k test images",
         ),
     )
 }
 DEFAULT_BUDGET = "quick"
 
 
+VIEWS = ("pad32", "native")
+
+
 def get_budget(name: str) -> Budget:
     if name not in BUDGETS:
         raise BadInput(f"unknown budget {name!r}; known budgets: {', '.join(BUDGETS)}")
     return BUDGETS[name]
+
+
+# ---------------------------------------------------------------------- studies
+@dataclass(frozen=True)
+class Published:
+    """A published figure to print beside ours: mean ± spread, and where it comes from."""
+
+    value: float
+    spread: float
+    source: str
+
+
+@dataclass(frozen=True)
+class Study:
+    """A named protocol that fixes a whole comparison: the models, the budget (training length, data
+    view, evaluation) and the datasets, with the paper's published figures to hold ours against."""
+
+    name: str
+    description: str
+    paper: str
+    models: tuple[str, ...]  # baseline names, in table order
+    budget: str  # a key of BUDGETS
+    datasets: tuple[str, ...]  # the first is the default
+    #: {dataset: {model: Published}}
+    published: dict = field(default_factory=dict)
+    #: The paper's label of each model, for the leaderboard (e.g. lucic-ns -> NS).
+    labels: dict = field(default_factory=dict)
+    note: str = ""  # a sentence for table headers: how our setting differs from the paper's
+
+
+_LUCIC_T2 = "Lucic et al. 2018, table 2 (best FID of a 100-setting search, mean ± std over 50 seeds)"
+STUDIES: dict[str, Study] = {
+    s.name: s
+    for s in (
+        Study(
+            "lucic2018",
+            "Are GANs Created Equal? Six losses on one net, one budget, one evaluation",
+            "Lucic, Kurach, Michalski, Gelly & Bousquet 2018, NeurIPS (arXiv:1711.10337); code: google/compare_gan v1",
+            models=("lucic-mm", "lucic-ns", "lucic-lsgan", "lucic-wgan", "lucic-wgan-gp", "lucic-dragan"),
+            budget="lucic2018",
+            datasets=("fashion-mnist", "mnist"),
+            labels={"lucic-mm": "MM GAN", "lucic-ns": "NS GAN", "lucic-lsgan": "LSGAN", "lucic-wgan": "WGAN",
+                    "lucic-wgan-gp": "WGAN-GP", "lucic-dragan": "DRAGAN"},
+            published={
+                "fashion-mnist": {
+                    "lucic-mm": Published(29.6, 1.6, _LUCIC_T2), "lucic-ns": Published(26.5, 1.6, _LUCIC_T2),
+                    "lucic-lsgan": Published(30.7, 2.2, _LUCIC_T2), "lucic-wgan": Published(21.5, 1.6, _LUCIC_T2),
+                    "lucic-wgan-gp": Published(24.5, 2.1, _LUCIC_T2),
+                    "lucic-dragan": Published(27.7, 1.2, _LUCIC_T2),
+                },
+                "mnist": {
+                    "lucic-mm": Published(9.8, 0.9, _LUCIC_T2), "lucic-ns": Published(6.8, 0.5, _LUCIC_T2),
+                    "lucic-lsgan": Published(7.8, 0.6, _LUCIC_T2), "lucic-wgan": Published(6.7, 0.4, _LUCIC_T2),
+                    "lucic-wgan-gp": Published(20.3, 5.0, _LUCIC_T2),
+                    "lucic-dragan": Published(7.6, 0.4, _LUCIC_T2),
+                },
+            },
+            note="Our runs use each loss's default hyperparameters (compare_gan params.py), not the paper's "
+                 "100-setting search, so the published figures are a lower bound to hold ours against; with "
+                 "default settings the paper's best Fashion-MNIST model reached about 32 (its figure 4).",
+        ),
+    )
+}
+
+
+def get_study(name: str) -> Study:
+    if name not in STUDIES:
+        raise BadInput(f"unknown protocol {name!r}; known protocols: {', '.join(STUDIES)}")
+    return STUDIES[name]
 
 
 # -------------------------------------------------------------------- model specs
@@ -117,6 +223,7 @@ class ArchSpec:
     width: int = 64  # base channel count (mlp: hidden sizes are multiples of it)
     variant: str = "standard"  # net-specific variant, e.g. dcgan's "infogan" (Lucic et al. 2018)
     d_norm: str = "default"  # D normalisation: "default" (the family's own), "batch", "layer" or "none"
+    z_dist: str = added("normal")  # latent distribution: "normal" N(0, I) or "uniform" U[-1, 1] (compare_gan)
 
 
 @dataclass(frozen=True)
@@ -141,6 +248,9 @@ class TrickSpec:
     ema_start: int = 0  # generator step at which EMA averaging starts
     diffaugment: str = ""  # comma list of translation,cutout,color (Zhao et al. 2020)
     amp: bool = False  # mixed precision (bfloat16 autocast, CUDA only; ignored on CPU and recorded)
+    #: Which D output gradient penalties differentiate: "logit" (raw output) or "sigmoid" (the probability,
+    #: as compare_gan's DRAGAN does).
+    penalty_output: str = added("logit")
 
 
 @dataclass(frozen=True)
@@ -162,13 +272,15 @@ class ModelSpec:
 
     def hash(self) -> str:
         """Stable hash of everything that changes training (the name and prose excluded)."""
-        d = self.to_dict()
+        d = hash_dict(self)
         for k in ("name", "description", "paper"):
             d.pop(k)
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
 
 
 # ----------------------------------------------------------------------- training
+#: Latent distributions a spec may draw z from (arch.z_dist).
+LATENT_DISTRIBUTIONS = ("normal", "uniform")
 #: Trainer intervals, in generator steps.
 TRAIN_CKPT_EVERY = 500
 TRAIN_SAMPLE_EVERY = 500
@@ -263,6 +375,11 @@ def validate_spec(spec: ModelSpec) -> ModelSpec:
         raise BadInput(f"{spec.name}: batch_size must be >= 1")
     if spec.arch.z_dim < 1 or spec.arch.width < 1:
         raise BadInput(f"{spec.name}: arch.z_dim and arch.width must be >= 1")
+    if spec.arch.z_dist not in LATENT_DISTRIBUTIONS:
+        raise BadInput(f"{spec.name}: arch.z_dist must be one of {', '.join(LATENT_DISTRIBUTIONS)}, "
+                       f"got {spec.arch.z_dist!r}")
+    if t.penalty_output not in ("logit", "sigmoid"):
+        raise BadInput(f"{spec.name}: tricks.penalty_output must be logit or sigmoid, got {t.penalty_output!r}")
     for side, o in (("optim_g", spec.optim_g), ("optim_d", spec.optim_d)):
         if not o.lr > 0 or not all(0.0 <= b < 1.0 for b in o.betas):
             raise BadInput(f"{spec.name}: {side} needs lr > 0 and betas in [0, 1), got lr={o.lr}, betas={o.betas}")

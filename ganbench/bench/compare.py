@@ -15,14 +15,15 @@ from typing import Callable, Sequence
 import pandas as pd
 import torch
 
-from ..config import DEFAULT_BUDGET, DEFAULT_DATASET, DEFAULT_STORE, Budget, EvalProtocol, ModelSpec, get_budget
+from ..config import (DEFAULT_BUDGET, DEFAULT_DATASET, DEFAULT_STORE, Budget, EvalProtocol, ModelSpec, get_budget,
+                      hash_dict)
 from ..errors import BadInput, MissingAsset
 from ..io import sha256_file
 from .jobs import digest, protocol_for, protocol_hash
 from .provenance import git_revision, versions
 from .runner import Backend, _log
 from .store import METRIC_COLUMNS, Store
-from .tables import PRIMARY_METRICS, protocol_header, render, summary_frame
+from .tables import PRIMARY_METRICS, REAL_DATA, protocol_header, render, summary_frame
 
 #: Latents per generator call when sampling a user's generator.
 GENERATOR_BATCH = 250
@@ -156,11 +157,13 @@ def leaderboard_from_csv(path: str | Path, dataset: str, protocol: EvalProtocol)
 
 
 def rank_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """Rows sorted best first by the primary metric (missing values last)."""
+    """Rows sorted best first by the primary metric (missing values last); the real-data floor row last."""
     primary = next((m for m in PRIMARY_METRICS if f"{m}_mean" in frame.columns), None)
     if primary is None:
         return frame
-    return frame.sort_values(f"{primary}_mean", ascending=primary != "is_mean", na_position="last")
+    models = frame.drop(index=REAL_DATA, errors="ignore")
+    ranked = models.sort_values(f"{primary}_mean", ascending=primary != "is_mean", na_position="last")
+    return pd.concat([ranked, frame.loc[[REAL_DATA]]]) if REAL_DATA in frame.index else ranked
 
 
 # ---------------------------------------------------------------------------- compare
@@ -177,7 +180,7 @@ def compare(name: str, samples: str | None = None, generator: str | None = None,
     budget = get_budget(budget) if isinstance(budget, str) else budget
     proto = protocol_for(budget, tuple(metrics) if metrics else None)
     raw_ref = b.get_dataset(dataset, proto.ref_split, root=data_root)
-    ref_view = b.training_view(ModelSpec(name=name), raw_ref)
+    ref_view = b.training_view(ModelSpec(name=name), raw_ref, view=budget.view)
     dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
 
     if samples:
@@ -206,7 +209,7 @@ def compare(name: str, samples: str | None = None, generator: str | None = None,
     st = store if isinstance(store, Store) else Store(store or DEFAULT_STORE)
     phash = protocol_hash(proto, dataset)
     key = digest({"external": name, "source": source_hash, "seed": seed, "dataset": dataset, "protocol": phash,
-                  "budget": dataclasses.asdict(budget)})
+                  "budget": hash_dict(budget)})
     # A generator without a checkpoint has no fingerprint of its weights: evaluate it every time.
     record = st.get(key) if (samples or checkpoint) else None
     if record is None or record["status"] != "ok":
@@ -251,8 +254,9 @@ def compare(name: str, samples: str | None = None, generator: str | None = None,
     board = rank_frame(pd.concat([base, new]) if len(base) else new)
     board.index.name = "model"
     rank = list(board.index).index(name) + 1
+    ranked = len(board) - (REAL_DATA in board.index)
     header = protocol_header(base_rows + [record])
-    note = (f"{name} ranks {rank} of {len(board)}" if len(board) > 1 else
+    note = (f"{name} ranks {rank} of {ranked}" if ranked > 1 else
             f"no baseline results under this protocol in {st.path}; run `ganbench run --models dcgan,wgan "
             f"--budget {budget.name}` or pass --against leaderboards/{dataset}.csv")
     md = "\n".join(f"> {line}" for line in header) + "\n\n" + render(board, "md", proto.num_samples) + f"\n\n{note}\n"

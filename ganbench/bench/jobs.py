@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..config import Budget, EvalProtocol, ModelSpec
+from ..config import Budget, EvalProtocol, ModelSpec, hash_dict
 from ..errors import BadInput
 
 #: Metric names accepted by ``--metrics`` (those of EvalProtocol.metrics).
@@ -40,7 +40,7 @@ def protocol_for(budget: Budget, metrics: tuple[str, ...] | None = None,
 
 
 def protocol_hash(protocol: EvalProtocol, dataset: str) -> str:
-    return digest({"dataset": dataset, "protocol": dataclasses.asdict(protocol)})
+    return digest({"dataset": dataset, "protocol": hash_dict(protocol)})
 
 
 def parse_metrics(text: str | None) -> tuple[str, ...] | None:
@@ -93,7 +93,7 @@ class Job:
     def key(self) -> str:
         """What makes two results the same: config, seed, dataset, budget and protocol."""
         return digest({"config": self.spec.hash(), "seed": self.seed, "dataset": self.dataset,
-                       "budget": dataclasses.asdict(self.budget), "protocol": dataclasses.asdict(self.protocol)})
+                       "budget": hash_dict(self.budget), "protocol": hash_dict(self.protocol)})
 
     def __hash__(self) -> int:  # groups is a dict: hash by key
         return hash(self.key)

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from ..config import DEFAULT_BUDGET, DEFAULT_DATASET, DEFAULT_RUNS_DIR, DEFAULT_STORE, Budget, EvalProtocol, ModelSpec, get_budget, spec_to_yaml
+from ..config import (DEFAULT_BUDGET, DEFAULT_DATASET, DEFAULT_RUNS_DIR, DEFAULT_STORE, Budget, EvalProtocol, ModelSpec,
+                      get_budget, get_study, spec_to_yaml)
 from ..errors import BadInput, Diverged
 from ..grid import save_grid
 from ..io import write_text_atomic
@@ -28,7 +29,7 @@ from .executors import DEFAULT_RETRIES, ExecOptions, JobFailure, get_executor
 from .jobs import Job, digest, plan, protocol_for, protocol_hash
 from .provenance import git_revision, versions
 from .store import METRIC_COLUMNS, Store
-from .tables import GROUP_AXES, write_tables
+from .tables import GROUP_AXES, REAL_DATA, write_tables
 
 #: Images in each model's sample grid (samples.png in its job folder).
 GRID_IMAGES = 64
@@ -145,32 +146,53 @@ def _fields(obj: Any) -> dict[str, Any]:
     return dataclasses.asdict(obj) if dataclasses.is_dataclass(obj) else dict(vars(obj))
 
 
+def curve_protocol(job: Job) -> EvalProtocol:
+    """The cheaper protocol of the FID-vs-kimg curve: ``curve_samples`` generated vs as many reference images."""
+    n = min(job.budget.curve_samples, job.protocol.num_samples)
+    return dataclasses.replace(job.protocol, num_samples=n, ref_samples=n,
+                               kid_subset_size=min(job.protocol.kid_subset_size, n))
+
+
 def execute_job(job: Job, backend: Backend | None = None, progress: bool = True) -> dict[str, Any]:
-    """Train (or resume), sample, evaluate: the job's store record. Diverged runs get no metrics."""
+    """Train (or resume), sample, evaluate: the job's store record. Diverged runs get no metrics.
+
+    With ``eval_every_kimg`` the run also writes ``eval_log.csv``: FID at ``curve_samples`` at every
+    interval and at the end (the FID-vs-kimg curve; biased upward at small N, compare it only with itself).
+    """
     b = (backend or Backend()).resolve()
     record = base_record(job)
+    view = job.budget.view
     train_data = b.get_dataset(job.dataset, "train", root=job.data_root)
-    ref_view = b.training_view(job.spec, b.get_dataset(job.dataset, job.protocol.ref_split, root=job.data_root))
+    ref_view = b.training_view(job.spec, b.get_dataset(job.dataset, job.protocol.ref_split, root=job.data_root),
+                               view=view)
     out = Path(job.out_dir)
     log_path, log = out / EVAL_LOG, _read_eval_log(out / EVAL_LOG)
+    schedule = _kimg_schedule(job.budget)
+    curve = curve_protocol(job)
+
+    def curve_point(kimg: float, steps: int, checkpoint: str | None) -> None:
+        if any(abs(r["kimg"] - kimg) < 1e-9 for r in log):
+            return
+        G = b.load_generator(checkpoint or job.out_dir, device=job.device)
+        imgs = ref_view.to_native(b.sample_images(G, curve.num_samples, seed=job.seed, device=job.device))
+        ev = b.evaluate(imgs, ref_view.native, metrics=("fid",), num_samples=curve.num_samples,
+                        device=job.device, protocol=curve, progress=progress)
+        log.append({"kimg": kimg, "steps": steps, "fid": ev["metrics"]["fid"]})
+        _write_eval_log(log_path, log)
+
     t0 = time.perf_counter()
     tr = None
-    for kimg in _kimg_schedule(job.budget):
+    for kimg in schedule:
         try:
             tr = b.train(job.spec, train_data, job.out_dir, kimg=kimg, seed=job.seed, device=job.device,
-                         resume=True, progress=progress)
+                         resume=True, progress=progress, view=view)
         except Diverged as e:
             return {**record, "status": "diverged", "reason": str(e),
                     "provenance": _provenance(job, {"dataset": ref_view.native.describe()})}
         if tr.status != "ok":
             break
-        if kimg < job.budget.kimg and not any(abs(r["kimg"] - kimg) < 1e-9 for r in log):
-            G = b.load_generator(tr.checkpoint or job.out_dir, device=job.device)
-            imgs = ref_view.to_native(b.sample_images(G, job.protocol.num_samples, seed=job.seed, device=job.device))
-            ev = b.evaluate(imgs, ref_view.native, metrics=("fid",), num_samples=job.protocol.num_samples,
-                            device=job.device, protocol=job.protocol, progress=progress)
-            log.append({"kimg": kimg, "steps": tr.steps, "fid": ev["metrics"]["fid"]})
-            _write_eval_log(log_path, log)
+        if len(schedule) > 1:
+            curve_point(kimg, tr.steps, tr.checkpoint)
     train_s = time.perf_counter() - t0
     ckpt_sha = (getattr(tr, "provenance", None) or {}).get("weights_sha256")
     record.update(steps=tr.steps, kimg=tr.kimg, checkpoint_sha256=ckpt_sha,
@@ -178,7 +200,9 @@ def execute_job(job: Job, backend: Backend | None = None, progress: bool = True)
                   peak_memory_mb=tr.peak_memory_mb, device=str(tr.device))
     train_info = {"train": {k: v for k, v in _fields(tr).items() if k != "losses"},
                   "dataset": ref_view.native.describe(), "train_dataset": train_data.describe(),
-                  "train_view": ref_view.transform}
+                  "train_view": ref_view.transform, "view": view}
+    if len(schedule) > 1:
+        train_info["curve"] = {"points": log, "num_samples": curve.num_samples, "ref_samples": curve.ref_samples}
     if tr.status != "ok":
         return {**record, "status": "diverged", "reason": tr.reason or "training diverged",
                 "provenance": _provenance(job, train_info)}
@@ -198,6 +222,38 @@ def execute_job(job: Job, backend: Backend | None = None, progress: bool = True)
                   provenance=_provenance(job, {**train_info, "evaluation": prov,
                                                "unavailable": ev.get("unavailable", {}),
                                                "checkpoint": str(tr.checkpoint), "sample_seed": job.seed}))
+    return record
+
+
+def real_data_job(job: Job) -> Job:
+    """The floor of a table: the training split's first N images in place of a model's samples.
+
+    Its budget has kimg 0 (nothing is trained), which keeps its key apart from every model's and
+    the same for every training length."""
+    budget = dataclasses.replace(job.budget, kimg=0.0, eval_every_kimg=None)
+    return dataclasses.replace(job, spec=ModelSpec(name=REAL_DATA, description="training images vs the reference"),
+                               seed=0, budget=budget, groups={"floor": f"train vs {job.protocol.ref_split}"},
+                               out_dir=str(Path(job.run) / "jobs" / REAL_DATA))
+
+
+def execute_real_data(job: Job, backend: Backend | None = None, progress: bool = True) -> dict[str, Any]:
+    """Evaluate ``num_samples`` training images against the reference, as a model's samples are."""
+    b = (backend or Backend()).resolve()
+    record = {**base_record(job), "config_hash": "real-data", "steps": 0, "kimg": 0.0}
+    t1 = time.perf_counter()
+    train = b.get_dataset(job.dataset, "train", root=job.data_root)
+    ref = b.get_dataset(job.dataset, job.protocol.ref_split, root=job.data_root)
+    n = min(job.protocol.num_samples, len(train))
+    images = train.uint8(slice(0, n))
+    ev = b.evaluate(images, ref, metrics=job.protocol.metrics, num_samples=n, device=job.device,
+                    protocol=job.protocol, progress=progress)
+    m, prov = ev["metrics"], ev.get("provenance", {})
+    record.update({k: (float(m[k]) if m.get(k) is not None else None) for k in METRIC_COLUMNS})
+    record.update(status="ok", eval_time_s=time.perf_counter() - t1, weights_sha256=prov.get("weights_sha256"),
+                  resize_mode=prov.get("resize_mode", job.protocol.resize_mode), device=prov.get("device"),
+                  provenance=_provenance(job, {"evaluation": prov, "unavailable": ev.get("unavailable", {}),
+                                               "dataset": ref.describe(), "train_dataset": train.describe(),
+                                               "samples": f"first {n} images of {job.dataset}/train"}))
     return record
 
 
@@ -245,19 +301,34 @@ def default_run_dir(dataset: str, budget: Budget, grid: bool) -> Path:
 
 
 def run(models: Sequence[str | ModelSpec] = (), grid: Sequence[str] | None = None, base: str = "dcgan",
-        dataset: str = DEFAULT_DATASET, seeds: Sequence[int] = (0,), budget: str | Budget = DEFAULT_BUDGET,
+        dataset: str | None = None, seeds: Sequence[int] = (0,), budget: str | Budget | None = None,
         metrics: Sequence[str] | None = None, out: str | Path | None = None, store: str | Path | Store | None = None,
         device: str | None = None, data_root: str | None = None, executor: str = "local",
         progress: bool = True, protocol: EvalProtocol | None = None, backend: Backend | None = None,
-        jobs: int = 1, address: str | None = None, retries: int = DEFAULT_RETRIES) -> RunResult:
+        jobs: int = 1, address: str | None = None, retries: int = DEFAULT_RETRIES,
+        study: str | None = None) -> RunResult:
     """Train and evaluate ``models`` (or the ``grid`` over ``base``) for every seed; write rows and tables.
 
     ``grid`` items are ``AXIS=V1,V2`` (see ganbench.bench.grid). Returns the rows of this run's jobs
     (reused ones included) and the Markdown table, also written as table.{md,csv,tex,html} in the run folder.
     ``executor`` (``local``, ``ray``), ``jobs`` (local worker processes), ``address`` (Ray cluster) and
     ``retries`` (attempts after the first, before a job is recorded ``failed``) say where jobs run.
+    ``study`` names a protocol of config.STUDIES (e.g. ``lucic2018``): it fixes the budget (training length,
+    data view, evaluation) and, unless ``models`` are given, the models; ``dataset`` None means its first one.
     """
     b = (backend or Backend()).resolve()
+    if study is not None:
+        st = get_study(study)
+        if grid:
+            raise BadInput(f"--protocol {study} fixes the models; give --models (a subset of its models) or --grid, "
+                           "not both")
+        if budget not in (None, st.budget):
+            raise BadInput(f"--protocol {study} fixes the budget ({st.budget}); leave out --budget {budget}")
+        budget = st.budget
+        models = list(models) or list(st.models)
+        dataset = dataset or st.datasets[0]
+    budget = budget or DEFAULT_BUDGET
+    dataset = dataset or DEFAULT_DATASET
     budget = get_budget(budget) if isinstance(budget, str) else budget
     proto = protocol_for(budget, tuple(metrics) if metrics else None, base=protocol)
     axes: list[str] = []
@@ -294,7 +365,15 @@ def run(models: Sequence[str | ModelSpec] = (), grid: Sequence[str] | None = Non
         _log(f"[{i}/{len(todo)}] {job.spec.name} seed {job.seed}: {record['status']}"
              + (f", FID {record['fid']:.2f}" if record.get("fid") is not None else "")
              + (f" ({record.get('reason')})" if record.get("reason") else ""), progress)
-    rows = rows_for(jobs, store)
+    if budget.real_row and jobs:
+        floor = real_data_job(jobs[0])
+        if not store.done(floor.key):
+            _log(f"real-data row: {floor.protocol.num_samples} training images vs the reference", progress)
+            store.put(execute_real_data(floor, b, progress))
+        jobs_and_floor = [*jobs, floor]
+    else:
+        jobs_and_floor = jobs
+    rows = rows_for(jobs_and_floor, store)
     md = write_tables(rows, run_dir, axes=[a for a in axes if a in GROUP_AXES] or axes)
     return RunResult(run_dir, jobs, rows, skipped, md, axes)
 

@@ -46,6 +46,9 @@ METRIC_DISPLAY: dict[str, MetricColumn] = {
 PRIMARY_METRICS = ("fid", "kid_mean", "is_mean")
 #: Grid axes tables can be grouped by (values live in each row's ``groups``).
 GROUP_AXES = ("loss", "arch", "trick")
+#: The model name of the real-data row: training images scored against the reference, the floor a
+#: table reads against. It is shown last, labelled, and never marked best or tested against the best.
+REAL_DATA = "real-data"
 
 
 def _metrics_present(rows: Sequence[dict]) -> list[str]:
@@ -68,8 +71,12 @@ def summary_frame(rows: Sequence[dict], by: str = "model") -> pd.DataFrame:
     primary = next((m for m in PRIMARY_METRICS if m in metrics), None)
     groups: dict[str, list[dict]] = {}
     for r in rows:
+        if by != "model" and r["model"] == REAL_DATA:
+            continue  # the floor belongs to no grid value
         groups.setdefault(_group_value(r, by), []).append(r)
     records = []
+    if REAL_DATA in groups:  # the floor goes last
+        groups[REAL_DATA] = groups.pop(REAL_DATA)
     for name, rs in groups.items():
         ok = [r for r in rs if r["status"] == "ok"]
         rec: dict[str, Any] = {by: name, "runs": len(rs), "ok": len(ok),
@@ -86,8 +93,10 @@ def summary_frame(rows: Sequence[dict], by: str = "model") -> pd.DataFrame:
 
 
 def best_index(frame: pd.DataFrame, metric: str) -> str | None:
-    """The row with the best mean of ``metric`` (None when no row has a value)."""
+    """The model with the best mean of ``metric`` (None when no model has a value; the floor row never counts)."""
     col = frame.get(f"{metric}_mean")
+    if col is not None:
+        col = col.drop(index=REAL_DATA, errors="ignore")
     if col is None or col.dropna().empty:
         return None
     return col.idxmin() if METRIC_DISPLAY[metric].better == "lower" else col.idxmax()
@@ -109,7 +118,7 @@ def display_frame(frame: pd.DataFrame, fmt: str = "md", fid_samples: int | None 
     primary = next((m for m in PRIMARY_METRICS if m in metrics), None)
     esc = (lambda s: html.escape(str(s))) if fmt == "html" else (
         (lambda s: str(s).replace("_", "\\_").replace("%", "\\%").replace("&", "\\&")) if fmt == "latex" else str)
-    out = pd.DataFrame(index=[esc(i) for i in frame.index])
+    out = pd.DataFrame(index=[esc(_row_label(i, frame.index.name)) for i in frame.index])
     out.index.name = esc(frame.index.name or "model")
     seeds = []
     for _, r in frame.iterrows():
@@ -130,13 +139,17 @@ def display_frame(frame: pd.DataFrame, fmt: str = "md", fid_samples: int | None 
                 cells.append("diverged" if r["diverged"] else ("failed" if r["failed"] else "–"))
                 continue
             text = _cell(r[f"{m}_mean"], r[f"{m}_std"], r[f"{m}_ci"], col.scale, col.digits)
-            cells.append(_MARK[fmt](text) if r[f"{m}_mean"] == best_mean and len(frame) > 1 else text)
+            best_here = r[f"{m}_mean"] == best_mean and name != REAL_DATA and len(frame.drop(index=REAL_DATA,
+                                                                                               errors="ignore")) > 1
+            cells.append(_MARK[fmt](text) if best_here else text)
         out[label + (" ↓" if col.better == "lower" else " ↑")] = cells
     if primary and len(frame) > 1:
         best = best_index(frame, primary)
         verdicts = []
         for name, r in frame.iterrows():
-            if best is None or r[f"{primary}_n"] == 0:
+            if name == REAL_DATA:
+                verdicts.append("floor")
+            elif best is None or r[f"{primary}_n"] == 0:
                 verdicts.append("–")
             elif name == best:
                 verdicts.append("best")
@@ -150,6 +163,10 @@ def display_frame(frame: pd.DataFrame, fmt: str = "md", fid_samples: int | None 
                        .replace("×10³", "$\\times 10^3$") for c in out.columns]
         out = out.map(lambda s: s.replace("±", "$\\pm$"))
     return out
+
+
+def _row_label(name: str, by: str | None) -> str:
+    return "real data (floor)" if name == REAL_DATA and (by or "model") == "model" else str(name)
 
 
 def render(frame: pd.DataFrame, fmt: str = "md", fid_samples: int | None = None) -> str:
@@ -185,6 +202,10 @@ def protocol_header(rows: Sequence[dict]) -> list[str]:
         f"Cells: mean ± std [{CONFIDENCE:.0%} CI] over seeds; best per column in bold; "
         "diverged runs are counted, never averaged.",
     ]
+    floor = next((r for r in rows if r["model"] == REAL_DATA), None)
+    if floor is not None:
+        lines.append(f"Real data (floor): the first {floor.get('num_samples')} {distinct('dataset')} training images "
+                     f"scored as if they were samples; no model can be expected to beat it at this N.")
     unavailable = {k: v for r in rows for k, v in ((r.get("provenance") or {}).get("unavailable") or {}).items()}
     for name, why in sorted(unavailable.items()):
         lines.append(f"{name.upper()} not computed: {why}")

@@ -25,6 +25,7 @@ from torch.nn.parallel import DistributedDataParallel as DDP
 
 from ..config import ModelSpec
 from ..errors import BadInput
+from ..zoo.latent import draw_latents
 from ..zoo.model import GANModel
 
 
@@ -127,6 +128,7 @@ class DistributedGANModel(GANModel):
                  channels_last: bool = False):
         super().__init__(dataclasses.replace(spec, batch_size=per_rank_batch(spec, d)), shape, device, seed,
                          channels_last=channels_last)
+        self.joint_d = False  # SyncBatchNorm (below) would normalise real and fake together
         self.dist = d
         self.latent_gen = torch.Generator(device=self.device).manual_seed(seed + 1)  # alike on every rank
         cuda = self.device.type == "cuda"
@@ -141,7 +143,7 @@ class DistributedGANModel(GANModel):
     def latents(self, n: int, generator: torch.Generator) -> Tensor:
         """This rank's rows of the global latent batch ``(n * world, z_dim)`` drawn by every rank alike."""
         w = self.dist.world_size
-        z = torch.randn(n * w, self.z_dim, generator=self.latent_gen, device=self.device)
+        z = draw_latents(n * w, self.z_dim, self.latent_gen, self.device, self.spec.arch.z_dist)
         start, end = shard(n * w, self.dist.rank, w)
         return z[start:end]
 

@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from ..config import SAMPLE_BATCH_SIZE
+from ..zoo.latent import draw_latents, latent_dist
 
 
 def to_uint8(x: torch.Tensor) -> torch.Tensor:
@@ -21,7 +22,8 @@ def generate(G: nn.Module, n: int, seed: int, batch_size: int = SAMPLE_BATCH_SIZ
     was_training = G.training
     G.eval()
     try:
-        out = [G(torch.randn(min(batch_size, n - i), G.z_dim, generator=gen, device=device)).float().cpu()
+        dist = latent_dist(G)
+        out = [G(draw_latents(min(batch_size, n - i), G.z_dim, gen, device, dist)).float().cpu()
                for i in range(0, n, batch_size)]
     finally:
         G.train(was_training)

@@ -25,7 +25,7 @@ from tqdm import tqdm
 
 from .. import __version__
 from ..config import (CONV_RESOLUTION, DEFAULT_RESOLUTION_MODE, DIVERGENCE_PATIENCE, DIVERGENCE_THRESHOLD,
-                      TRAIN_CKPT_EVERY, TRAIN_GRID_SAMPLES, TRAIN_LOG_EVERY, TRAIN_SAMPLE_EVERY, ModelSpec)
+                      TRAIN_CKPT_EVERY, TRAIN_GRID_SAMPLES, TRAIN_LOG_EVERY, TRAIN_SAMPLE_EVERY, VIEWS, ModelSpec)
 from ..data.base import ImageSet
 from ..errors import BadInput
 from ..grid import save_grid
@@ -71,12 +71,16 @@ def resolve_device(device=None) -> torch.device:
     return torch.device(device)
 
 
-def training_view(spec: ModelSpec, dataset: ImageSet) -> ImageSet:
-    """The dataset as the nets see it: conv nets get 28 px data padded to CONV_RESOLUTION."""
+def training_view(spec: ModelSpec, dataset: ImageSet, view: str = "pad32") -> ImageSet:
+    """The dataset as the nets see it. ``pad32``: conv nets get 28 px data padded to CONV_RESOLUTION;
+    ``native``: every net trains at the dataset's own resolution (Lucic et al. 2018)."""
+    if view not in VIEWS:
+        raise BadInput(f"unknown training view {view!r}; known: {', '.join(VIEWS)}")
     family = NETS.get(spec.arch.name)
-    view = dataset
-    if family.conv and dataset.resolution == 28:
-        view = dataset.at_resolution(CONV_RESOLUTION, DEFAULT_RESOLUTION_MODE)
+    view_set = dataset
+    if view == "pad32" and family.conv and dataset.resolution == 28:
+        view_set = dataset.at_resolution(CONV_RESOLUTION, DEFAULT_RESOLUTION_MODE)
+    view = view_set
     check_shape(family, (view.channels, view.resolution, view.resolution))
     return view
 
@@ -149,18 +153,23 @@ def train(spec: ModelSpec, dataset: ImageSet, out_dir, steps: int | None = None,
           seed: int = 0, device=None, resume: bool = True, progress: bool = True,
           ckpt_every: int = TRAIN_CKPT_EVERY, sample_every: int = TRAIN_SAMPLE_EVERY,
           log_every: int = TRAIN_LOG_EVERY, divergence: DivergenceRule = DivergenceRule(),
-          channels_last: bool = False, compile: bool = False, tensorboard: bool = True) -> TrainResult:
+          channels_last: bool = False, compile: bool = False, tensorboard: bool = True, view: str = "pad32",
+          fast: bool = True) -> TrainResult:
     """Train ``spec`` on ``dataset`` for ``steps`` G updates (or ``kimg``) into ``out_dir``.
 
     ``resume``: continue from ``out_dir``'s checkpoint (a finished run returns its stored result).
+    ``view``: how the nets see the data (see ``training_view``). ``fast``: fused optimisers and one D
+    forward over real and fake (same numbers up to float noise; off only to check exactly that).
     Writes ``checkpoint.pt``, ``train_log.csv``, ``samples/step_XXXXXX.png`` and ``status.json``.
+    Loss values stay on the device between log points (no host sync per step); the divergence rule is
+    then applied to every step's values in order, so a diverged run stops at the next log point.
     """
     out_dir = Path(out_dir)
     target = steps_for(spec, steps, kimg)
     for name, value in (("ckpt_every", ckpt_every), ("sample_every", sample_every), ("log_every", log_every)):
         if value < 1:
             raise BadInput(f"{name} must be >= 1, got {value}")
-    view = training_view(spec, dataset)
+    view = training_view(spec, dataset, view)
     if len(view) < spec.batch_size:
         raise BadInput(f"{view.name}/{view.split} has {len(view)} images, fewer than the batch size {spec.batch_size}")
     dd = distributed.current()
@@ -186,7 +195,7 @@ def train(spec: ModelSpec, dataset: ImageSet, out_dir, steps: int | None = None,
         step_gen = torch.Generator(device=device).manual_seed(distributed.rank_seed(seed, dd.rank))
         batches = distributed.ShardedBatches(batches, dd)
     else:
-        model = GANModel(spec, shape, device, seed, channels_last=channels_last, compile=compile)
+        model = GANModel(spec, shape, device, seed, channels_last=channels_last, compile=compile, fast=fast)
         step_gen = torch.Generator(device=device).manual_seed(seed + 1)
     grid_z_seed = seed + 3
     log = TrainLog(out_dir, tensorboard=tensorboard and main)
@@ -197,7 +206,8 @@ def train(spec: ModelSpec, dataset: ImageSet, out_dir, steps: int | None = None,
         batches.load_state_dict(state["data"])
         log.rows, step, wall_before, exploded = state["log"], state["step"], state["wall_time_s"], state["exploded"]
     options = {"steps": target, "batch_size": spec.batch_size, "n_critic": spec.tricks.n_critic,
-               "channels_last": channels_last, "compile": compile, "ckpt_every": ckpt_every,
+               "channels_last": channels_last, "compile": compile, "fast": fast, "joint_d": model.joint_d,
+               "ckpt_every": ckpt_every,
                "divergence": asdict(divergence), "started": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     if dd.enabled:
         options.update(world_size=dd.world_size, dist_backend=dd.backend, per_rank_batch=model.spec.batch_size,
@@ -227,19 +237,36 @@ def train(spec: ModelSpec, dataset: ImageSet, out_dir, steps: int | None = None,
 
     bar = tqdm(total=target, initial=step, disable=not (progress and main), file=sys.stderr, unit="step",
                desc=f"train {spec.name}", dynamic_ncols=True)
-    try:
-        while step < target:
-            logs = model.train_step(batches, step_gen)
-            step += 1
-            values = dict(zip(logs, torch.stack(list(logs.values())).float().tolist()))
+    pending: list[torch.Tensor] = []  # per-step loss values, still on the device
+
+    def flush() -> None:
+        """Bring the pending steps' losses to the host at once and apply the divergence rule to each."""
+        nonlocal values, exploded, reason
+        first = step - len(pending) + 1
+        for i, row in enumerate(torch.stack(pending).float().cpu().tolist()):
+            values = dict(zip(names, row))
             bad = [k for k, v in values.items() if not math.isfinite(v)]
             exploded = exploded + 1 if any(abs(v) > divergence.threshold for v in values.values()) else 0
             if bad:
-                reason = f"non-finite {', '.join(bad)} at step {step}"
+                reason = f"non-finite {', '.join(bad)} at step {first + i}"
             elif exploded >= divergence.patience:
-                reason = f"|loss| above {divergence.threshold:g} for {exploded} steps in a row (step {step})"
+                reason = f"|loss| above {divergence.threshold:g} for {exploded} steps in a row (step {first + i})"
+            if reason:
+                break
+        pending.clear()
+
+    names: list[str] = []
+    try:
+        while step < target:
+            logs = model.train_step(batches, step_gen)
+            names = list(logs)
+            pending.append(torch.stack([v.float() for v in logs.values()]))
+            step += 1
             bar.update(1)
-            if step % log_every == 0 or step == target or reason:
+            logged = step % log_every == 0 or step == target
+            if logged or step % sample_every == 0 or step % ckpt_every == 0:
+                flush()
+            if logged or reason:
                 now = time.perf_counter()
                 rate = (step - step_log) * images_per_step / max(now - t_log, 1e-9)
                 row = {"step": step, "kimg": step * images_per_step / 1000, **values,

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Optional
 
+import torch
 import torch.nn.functional as F
 from torch import Tensor
 
@@ -67,6 +68,16 @@ def _lsgan_g(fake: Tensor, real: Optional[Tensor] = None) -> Tensor:
 @loss("lsgan", _lsgan_g, "least squares GAN with 0-1 coding a=0, b=c=1 (Mao et al. 2017, eq. 2)")
 def lsgan_d(real: Tensor, fake: Tensor, real_target: float = 1.0) -> Tensor:
     return 0.5 * ((real - real_target) ** 2).mean() + 0.5 * (fake ** 2).mean()
+
+
+def _lsgan_sigmoid_g(fake: Tensor, real: Optional[Tensor] = None) -> Tensor:
+    return 0.5 * ((torch.sigmoid(fake) - 1.0) ** 2).mean()
+
+
+@loss("lsgan_sigmoid", _lsgan_sigmoid_g, "least squares GAN on D's sigmoid output, as compare_gan v1's LSGAN.py "
+      "(Lucic et al. 2018): D minimises (E[(s(D(x)) - 1)^2] + E[s(D(G(z)))^2]) / 2")
+def lsgan_sigmoid_d(real: Tensor, fake: Tensor, real_target: float = 1.0) -> Tensor:
+    return 0.5 * ((torch.sigmoid(real) - real_target) ** 2).mean() + 0.5 * (torch.sigmoid(fake) ** 2).mean()
 
 
 def _wgan_g(fake: Tensor, real: Optional[Tensor] = None) -> Tensor:

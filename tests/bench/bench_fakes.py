@@ -47,7 +47,7 @@ def fake_backend(calls: Calls, diverge: tuple[str, ...] = (), crash: tuple[str, 
         images = torch.randint(0, 256, (40, 1, 28, 28), generator=g, dtype=torch.uint8)
         return TensorImageSet(images, name, split, "fake")
 
-    def training_view(spec, ds):
+    def training_view(spec, ds, view="pad32"):
         return ds.at_resolution(32, "pad")
 
     baselines = {"dcgan": ModelSpec(name="dcgan"), "wgan": ModelSpec(name="wgan", loss="wgan"),

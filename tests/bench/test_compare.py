@@ -1,6 +1,8 @@
 """compare: an external sample set or generator ranked among stored baselines, and its bad inputs."""
 
 import numpy as np
+
+from ganbench.bench.tables import REAL_DATA
 import pytest
 import torch
 
@@ -33,8 +35,10 @@ def test_samples_file_ranked_in_place(tmp_path, baselines):
     np.save(path, np.full((20, 28, 28, 1), 128, dtype=np.uint8))
     calls = Calls()
     res = _compare(tmp_path, baselines, samples=str(path), calls=calls)
-    assert len(res.leaderboard) == 3 and list(res.leaderboard.index)[res.rank - 1] == "mygan"
-    fids = list(res.leaderboard["fid_mean"])
+    # two baselines, mygan, and the run's real-data row: the floor, shown last and never ranked
+    assert len(res.leaderboard) == 4 and list(res.leaderboard.index)[res.rank - 1] == "mygan"
+    assert res.leaderboard.index[-1] == REAL_DATA and "real data (floor)" in res.markdown
+    fids = list(res.leaderboard["fid_mean"][:-1])
     assert fids == sorted(fids)  # ranked best (lowest FID) first
     assert calls.evaluate == [(("fid",), 16, "fashion-mnist/test/none")]  # compared at the native 28 px
     assert res.record["provenance"]["samples_transform"] == "none"
@@ -48,7 +52,7 @@ def test_against_a_leaderboard_csv(tmp_path, baselines):
     board = tmp_path / "run" / "table.csv"
     np.save(tmp_path / "s.npy", np.zeros((16, 1, 32, 32), dtype=np.uint8))
     res = _compare(tmp_path, tmp_path / "other.sqlite", samples=str(tmp_path / "s.npy"), against=str(board))
-    assert set(res.leaderboard.index) == {"dcgan", "wgan", "mygan"}
+    assert set(res.leaderboard.index) == {"dcgan", "wgan", "mygan", REAL_DATA}
     other = Budget("other", kimg=1, num_samples=32, ref_samples=32)
     np.save(tmp_path / "s32.npy", np.zeros((32, 1, 32, 32), dtype=np.uint8))
     with pytest.raises(BadInput, match="made with num_samples=16"):

@@ -40,7 +40,12 @@ def cache(env, monkeypatch):
 def test_two_models_end_to_end(env):
     root, res = env
     rows = Store(root / "r.sqlite").query()
-    assert [(r["model"], r["status"]) for r in rows] == [("dcgan", "ok"), ("wgan", "ok")]
+    assert [(r["model"], r["status"]) for r in rows] == [("dcgan", "ok"), ("wgan", "ok"), ("real-data", "ok")]
+    floor = rows.pop()
+    # the floor: 16 training images scored as samples; real images beat 2-step GANs on every metric
+    assert floor["provenance"]["samples"] == "first 16 images of fashion-mnist/train"
+    assert all(floor["fid"] < r["fid"] and floor["precision"] >= r["precision"] for r in rows)
+    assert "real data (floor)" in res.markdown and "Real data (floor): the first 16" in res.markdown
     for r in rows:
         assert r["fid"] > 0 and np.isfinite(r["fid"]) and r["kid_mean"] is not None and 0 <= r["precision"] <= 1
         assert r["num_samples"] == 16 and r["ref_samples"] == 16 and r["device"] == "cpu"
@@ -66,6 +71,7 @@ def test_rerun_reuses_results(env, cache):
     res = run(models=["dcgan", "wgan"], budget=TINY, metrics=METRICS, out=root / "run", store=root / "r.sqlite",
               device="cpu", progress=False, backend=Backend(train=no_training))
     assert res.skipped == 2 and [r["fid"] for r in res.rows] == [r["fid"] for r in first.rows]
+    assert [r["model"] for r in res.rows] == ["dcgan", "wgan", "real-data"]  # the floor is reused too
 
 
 def test_resume_after_an_interrupted_run(env, cache, tmp_path):
@@ -94,11 +100,11 @@ def test_resume_after_an_interrupted_run(env, cache, tmp_path):
                 store=tmp_path / "r.sqlite", device="cpu", progress=False)
     with pytest.raises(KeyboardInterrupt):
         run(**args, backend=Backend(evaluate=interrupted, train=train))
-    assert [r["model"] for r in Store(tmp_path / "r.sqlite").query()] == ["dcgan"]
+    assert [r["model"] for r in Store(tmp_path / "r.sqlite").query()] == ["dcgan"]  # no floor row yet
     ckpt = next((tmp_path / "run" / "jobs").glob("wgan-*/fashion-mnist-0.128kimg-seed0/checkpoint.pt"))
     before = ckpt.stat().st_mtime_ns
     res = run(**args, backend=Backend(evaluate=real))
-    assert res.skipped == 1 and [r["status"] for r in res.rows] == ["ok", "ok"]
+    assert res.skipped == 1 and [r["status"] for r in res.rows] == ["ok", "ok", "ok"]
     assert ckpt.stat().st_mtime_ns == before  # training was finished, not redone
     # same samples, same reference: the same numbers as the uninterrupted run
     assert [r["fid"] for r in res.rows] == pytest.approx([r["fid"] for r in first.rows], rel=1e-6)
@@ -123,7 +129,10 @@ def test_compare_real_samples(env, cache):
     np.save(root / "real.npy", real)
     res = compare("train-images", samples=str(root / "real.npy"), budget=TINY, metrics=METRICS,
                   store=root / "r.sqlite", device="cpu", progress=False)
-    assert len(res.leaderboard) == 3 and res.rank == 1  # real images beat 2-step GANs
+    # dcgan, wgan, train-images and the run's floor (the first 16 training images: the same images)
+    assert len(res.leaderboard) == 4 and res.rank == 1  # real images beat 2-step GANs
+    assert res.leaderboard.loc["train-images", "fid_mean"] == pytest.approx(
+        res.leaderboard.loc["real-data", "fid_mean"], rel=1e-6)
 
 
 @pytest.mark.parametrize("argv, message", [

@@ -14,7 +14,7 @@ from ganbench.bench.jobs import Job
 from ganbench.config import Budget, EvalProtocol, ModelSpec
 from ganbench.errors import BadInput
 
-TINY = Budget("tiny", kimg=0.128, num_samples=16, ref_samples=16)
+TINY = Budget("tiny", kimg=0.128, num_samples=16, ref_samples=16, real_row=False)
 
 
 def make_jobs(tmp_path, names):

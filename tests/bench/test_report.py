@@ -13,7 +13,8 @@ from ganbench.errors import BadInput
 from .bench_fakes import Calls, fake_backend
 
 # evaluated at 0.128 kimg and at the end (0.256): an FID-over-training curve of two points per job
-INTERVALS = Budget("tiny-intervals", kimg=0.256, num_samples=16, ref_samples=16, eval_every_kimg=0.128)
+INTERVALS = Budget("tiny-intervals", kimg=0.256, num_samples=16, ref_samples=16, eval_every_kimg=0.128,
+                   curve_samples=16)
 
 
 def test_report_has_tables_and_images(tmp_path):
@@ -21,9 +22,11 @@ def test_report_has_tables_and_images(tmp_path):
     run(models=["dcgan", "wgan"], budget=INTERVALS, out=tmp_path / "run", store=tmp_path / "r.sqlite",
         progress=False, metrics=("fid",), backend=fake_backend(calls))
     assert [c for c in calls.train if c[0] == "dcgan"] == [("dcgan", 0, 0.128), ("dcgan", 0, 0.256)]
-    assert [e[0] for e in calls.evaluate] == [("fid",)] * 4  # one interval + one final per model
-    log = (tmp_path / "run" / "jobs").rglob("eval_log.csv")
-    assert sum(1 for _ in log) == 2
+    # per model: the curve at both points (N=curve_samples) and the final evaluation; then the floor row
+    assert [e[0] for e in calls.evaluate] == [("fid",)] * 7
+    logs = sorted((tmp_path / "run" / "jobs").rglob("eval_log.csv"))
+    assert len(logs) == 2 and all([line.split(",")[0] for line in p.read_text().splitlines()[1:]] == ["0.128", "0.256"]
+                                  for p in logs)
     (tmp_path / "run" / "table.md").unlink()
     out = make_report(tmp_path / "run")
     page = out.read_text()

@@ -29,6 +29,9 @@ CASES = {
     "ns": (bce(R, 1) + bce(F, 0), mean([-math.log(sig(x)) for x in F])),
     "lsgan": (0.5 * mean([(x - 1) ** 2 for x in R]) + 0.5 * mean([x ** 2 for x in F]),
               0.5 * mean([(x - 1) ** 2 for x in F])),
+    # compare_gan v1 LSGAN.py: least squares on the sigmoid output
+    "lsgan_sigmoid": (0.5 * mean([(sig(x) - 1) ** 2 for x in R]) + 0.5 * mean([sig(x) ** 2 for x in F]),
+                      0.5 * mean([(sig(x) - 1) ** 2 for x in F])),
     "wgan": (mean(F) - mean(R), -mean(F)),
     "hinge": (mean([max(0, 1 - x) for x in R]) + mean([max(0, 1 + x) for x in F]), -mean(F)),
     "ragan": (bce([x - mean(F) for x in R], 1) + bce([x - mean(R) for x in F], 0),

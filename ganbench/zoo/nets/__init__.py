@@ -64,6 +64,7 @@ def build_nets(arch: ArchSpec, shape: tuple, spectral_norm_g: bool = False, spec
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         G, D = family.build(arch, tuple(shape), family.resolve_d_norm(arch.d_norm))
+        G.z_dist = arch.z_dist  # read by the sampler (ganbench.zoo.latent)
         if spectral_norm_g:
             spectral_norm_all(G)
         if spectral_norm_d:
@@ -71,14 +72,55 @@ def build_nets(arch: ArchSpec, shape: tuple, spectral_norm_g: bool = False, spec
     return G, D
 
 
-def norm2d(kind: str, channels: int) -> nn.Module:
-    """Normalisation of conv features: batch, layer (over C, H, W per sample) or none."""
-    return {"batch": lambda: nn.BatchNorm2d(channels), "layer": lambda: nn.GroupNorm(1, channels),
+class _SplitBatchNorm:
+    """Batch norm that normalises each of ``splits`` equal chunks of the batch on its own.
+
+    D sees real and fake images in one forward (one large matmul instead of two, no gradient
+    accumulation); with ``splits = 2`` each half gets its own batch statistics and the running
+    statistics are updated half by half, exactly as two separate forwards would do.
+    """
+
+    splits = 1
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.splits == 1 or not self.training:
+            return super().forward(x)
+        return torch.cat([super(_SplitBatchNorm, self).forward(part) for part in x.chunk(self.splits)])
+
+
+class SplitBatchNorm1d(_SplitBatchNorm, nn.BatchNorm1d):
+    pass
+
+
+class SplitBatchNorm2d(_SplitBatchNorm, nn.BatchNorm2d):
+    pass
+
+
+class split_batches:
+    """Context: every split batch norm of ``net`` normalises ``n`` equal chunks separately."""
+
+    def __init__(self, net: nn.Module, n: int):
+        self.mods = [m for m in net.modules() if isinstance(m, _SplitBatchNorm)]
+        self.n = n
+
+    def __enter__(self):
+        for m in self.mods:
+            m.splits = self.n
+        return self
+
+    def __exit__(self, *exc):
+        for m in self.mods:
+            m.splits = 1
+
+
+def norm2d(kind: str, channels: int, **bn) -> nn.Module:
+    """Normalisation of D's conv features: batch (``bn``: momentum, eps), layer (over C, H, W) or none."""
+    return {"batch": lambda: SplitBatchNorm2d(channels, **bn), "layer": lambda: nn.GroupNorm(1, channels),
             "none": nn.Identity}[kind]()
 
 
-def norm1d(kind: str, features: int) -> nn.Module:
-    return {"batch": lambda: nn.BatchNorm1d(features), "layer": lambda: nn.LayerNorm(features),
+def norm1d(kind: str, features: int, **bn) -> nn.Module:
+    return {"batch": lambda: SplitBatchNorm1d(features, **bn), "layer": lambda: nn.LayerNorm(features),
             "none": nn.Identity}[kind]()
 
 

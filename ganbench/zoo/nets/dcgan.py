@@ -4,7 +4,9 @@
 convs 4x4 with LeakyReLU(0.2), no norm on the first layer. Channels double per downsampling from
 the width w (at 32 px: G 4w-2w-w, D w-2w-4w). Weights ~ N(0, 0.02), as in the paper.
 ``infogan``: G = FC 1024, FC 128 x R/4 x R/4, deconv 64, deconv C; D = conv 64, conv 128,
-FC 1024, FC 1 (Chen et al. 2016, app. C; Lucic et al. 2018, table 7), for w = 64.
+FC 1024, FC 1 (Chen et al. 2016, app. C; Lucic et al. 2018, table 7), for w = 64, written to match
+google/compare_gan v1 (``abstract_gan.py``, ``ops.py``): leaky ReLU 0.2 in both nets, biases everywhere,
+batch norm with decay 0.999 and epsilon 1e-3, TF's initialisers.
 """
 
 from __future__ import annotations
@@ -65,19 +67,31 @@ class DCGANDiscriminator(nn.Module):
         return self.net(x).view(-1)
 
 
+#: compare_gan's batch norm (ops.batch_norm: tf.contrib.layers.batch_norm, decay 0.999, epsilon 0.001).
+LUCIC_BN = {"momentum": 1e-3, "eps": 1e-3}
+#: compare_gan's leaky ReLU slope (ops.lrelu), used in G and D alike.
+LUCIC_SLOPE = 0.2
+
+
 class InfoGANGenerator(nn.Module):
-    """z ``(N, z_dim)`` -> images ``(N, C, R, R)``, R divisible by 4."""
+    """z ``(N, z_dim)`` -> images ``(N, C, R, R)``, R divisible by 4 (compare_gan v1, ``AbstractGAN.generator``).
+
+    FC 16w -> BN -> lrelu -> FC 2w*(R/4)^2 -> BN -> lrelu -> deconv 4x4/2 to w -> BN -> lrelu -> deconv 4x4/2
+    to C -> tanh (compare_gan's sigmoid on [0, 1] data is the same model on our [-1, 1] data). w = 64 gives the
+    paper's 1024 / 128x7x7 / 64 (Lucic et al. 2018, table 7). Every layer keeps its bias, as ops.linear and
+    ops.deconv2d do.
+    """
 
     def __init__(self, z_dim: int, channels: int, resolution: int, width: int):
         super().__init__()
         self.z_dim, self.c, self.s = z_dim, 2 * width, resolution // 4
-        hidden = 16 * width
+        hidden, act = 16 * width, (lambda: nn.LeakyReLU(LUCIC_SLOPE))
         self.fc = nn.Sequential(
-            nn.Linear(z_dim, hidden, bias=False), nn.BatchNorm1d(hidden), nn.ReLU(),
-            nn.Linear(hidden, self.c * self.s ** 2, bias=False), nn.BatchNorm1d(self.c * self.s ** 2), nn.ReLU(),
+            nn.Linear(z_dim, hidden), nn.BatchNorm1d(hidden, **LUCIC_BN), act(),
+            nn.Linear(hidden, self.c * self.s ** 2), nn.BatchNorm1d(self.c * self.s ** 2, **LUCIC_BN), act(),
         )
         self.conv = nn.Sequential(
-            nn.ConvTranspose2d(self.c, width, 4, 2, 1, bias=False), nn.BatchNorm2d(width), nn.ReLU(),
+            nn.ConvTranspose2d(self.c, width, 4, 2, 1), nn.BatchNorm2d(width, **LUCIC_BN), act(),
             nn.ConvTranspose2d(width, channels, 4, 2, 1), nn.Tanh(),
         )
 
@@ -86,21 +100,41 @@ class InfoGANGenerator(nn.Module):
 
 
 class InfoGANDiscriminator(nn.Module):
-    """Images ``(N, C, R, R)`` -> logits ``(N,)``."""
+    """Images ``(N, C, R, R)`` -> logits ``(N,)`` (compare_gan v1, ``AbstractGAN.discriminator``).
+
+    conv 4x4/2 w -> lrelu -> conv 4x4/2 2w -> [BN] -> lrelu -> FC 16w -> [BN] -> lrelu -> FC 1; the
+    bracketed batch norms are compare_gan's ``discriminator_batchnorm`` (our ``d_norm``).
+    """
 
     def __init__(self, channels: int, resolution: int, width: int, norm: str):
         super().__init__()
-        s, hidden = resolution // 4, 16 * width
+        s, hidden, act = resolution // 4, 16 * width, (lambda: nn.LeakyReLU(LUCIC_SLOPE))
         self.net = nn.Sequential(
-            nn.Conv2d(channels, width, 4, 2, 1), nn.LeakyReLU(0.2),
-            nn.Conv2d(width, 2 * width, 4, 2, 1, bias=norm == "none"), norm2d(norm, 2 * width), nn.LeakyReLU(0.2),
+            nn.Conv2d(channels, width, 4, 2, 1), act(),
+            nn.Conv2d(width, 2 * width, 4, 2, 1), norm2d(norm, 2 * width, **LUCIC_BN), act(),
             nn.Flatten(),
-            nn.Linear(2 * width * s * s, hidden, bias=norm == "none"), norm1d(norm, hidden), nn.LeakyReLU(0.2),
+            nn.Linear(2 * width * s * s, hidden), norm1d(norm, hidden, **LUCIC_BN), act(),
             nn.Linear(hidden, 1),
         )
 
     def forward(self, x: Tensor) -> Tensor:
         return self.net(x).view(-1)
+
+
+def lucic_init(net: nn.Module) -> nn.Module:
+    """compare_gan's initialisers: conv kernels ~ truncated N(0, 0.02) (ops.conv2d), linear and deconv
+    ~ N(0, 0.02) (ops.linear, ops.deconv2d), biases 0; batch norm scale 1, offset 0 (TF's defaults)."""
+    for m in net.modules():
+        if isinstance(m, nn.Conv2d):
+            nn.init.trunc_normal_(m.weight, 0.0, 0.02, -0.04, 0.04)  # TF truncates at 2 std
+        elif isinstance(m, (nn.Linear, nn.ConvTranspose2d)):
+            nn.init.normal_(m.weight, 0.0, 0.02)
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)) and m.bias is not None:
+            nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.modules.batchnorm._BatchNorm):
+            nn.init.ones_(m.weight)
+            nn.init.zeros_(m.bias)
+    return net
 
 
 VARIANTS = {"standard": (DCGANGenerator, DCGANDiscriminator), "infogan": (InfoGANGenerator, InfoGANDiscriminator)}
@@ -113,4 +147,5 @@ def build(arch: ArchSpec, shape: tuple, d_norm: str):
     channels, resolution = shape[0], shape[1]
     G = g_cls(arch.z_dim, channels, resolution, arch.width)
     D = d_cls(channels, resolution, arch.width, d_norm)
-    return dcgan_init(G), dcgan_init(D)
+    init = lucic_init if arch.variant == "infogan" else dcgan_init
+    return init(G), init(D)
