@@ -5,7 +5,7 @@ Public API: ``evaluate()`` (metrics), ``train()`` (one model), ``run()`` (a benc
 ``ganbench --version`` stays instant.
 """
 
-__version__ = "0.1.0"
+from .version import __version__
 
 __all__ = ["__version__", "evaluate", "train", "run", "compare", "get_dataset"]
 
@@ -20,7 +20,10 @@ def __getattr__(name):  # PEP 562: import the heavy parts on first use
     if name == "train":
         from .train.trainer import train
         return train
-    if name in ("run", "compare"):
-        from .bench import runner
-        return getattr(runner, name)
+    if name == "run":
+        from .bench.runner import run
+        return run
+    if name == "compare":
+        from .bench.compare import compare
+        return compare
     raise AttributeError(f"module 'ganbench' has no attribute {name!r}")

@@ -266,6 +266,7 @@ class ModelSpec:
     optim_g: OptimSpec = field(default_factory=OptimSpec)
     optim_d: OptimSpec = field(default_factory=OptimSpec)
     batch_size: int = 64
+    schedule: str = added("constant")  # a key of ganbench.zoo.schedules.SCHEDULES (progress -> phase)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -348,59 +349,6 @@ def _coerce(tp: Any, value: Any, where: str) -> Any:
     if tp in (int, float, str, bool):
         raise BadInput(f"{where}: expected {tp.__name__}, got {value!r}")
     return value
-
-
-def validate_spec(spec: ModelSpec) -> ModelSpec:
-    """Reject impossible combinations and unknown net/loss/augment names at load time."""
-    t = spec.tricks
-    if t.n_critic < 1:
-        raise BadInput(f"{spec.name}: tricks.n_critic must be >= 1, got {t.n_critic}")
-    if not 0.0 <= t.ema < 1.0:
-        raise BadInput(f"{spec.name}: tricks.ema is a decay in [0, 1), got {t.ema}")
-    if t.ema_start < 0:
-        raise BadInput(f"{spec.name}: tricks.ema_start must be >= 0, got {t.ema_start}")
-    if not 0.0 <= t.label_smoothing < 0.5:
-        raise BadInput(f"{spec.name}: tricks.label_smoothing must be in [0, 0.5), got {t.label_smoothing}")
-    if t.weight_clip and (t.gradient_penalty or t.spectral_norm_d):
-        raise BadInput(
-            f"{spec.name}: weight clipping cannot be combined with a gradient penalty or spectral norm on D; "
-            "pick one way to constrain the critic"
-        )
-    if t.label_smoothing and spec.loss in ("wgan", "hinge"):
-        raise BadInput(f"{spec.name}: label smoothing needs a probabilistic loss, not {spec.loss!r}")
-    for key in ("gradient_penalty", "r1", "dragan", "weight_clip", "instance_noise"):
-        if getattr(t, key) < 0:
-            raise BadInput(f"{spec.name}: tricks.{key} must be >= 0")
-    if spec.batch_size < 1:
-        raise BadInput(f"{spec.name}: batch_size must be >= 1")
-    if spec.arch.z_dim < 1 or spec.arch.width < 1:
-        raise BadInput(f"{spec.name}: arch.z_dim and arch.width must be >= 1")
-    if spec.arch.z_dist not in LATENT_DISTRIBUTIONS:
-        raise BadInput(f"{spec.name}: arch.z_dist must be one of {', '.join(LATENT_DISTRIBUTIONS)}, "
-                       f"got {spec.arch.z_dist!r}")
-    if t.penalty_output not in ("logit", "sigmoid"):
-        raise BadInput(f"{spec.name}: tricks.penalty_output must be logit or sigmoid, got {t.penalty_output!r}")
-    for side, o in (("optim_g", spec.optim_g), ("optim_d", spec.optim_d)):
-        if not o.lr > 0 or not all(0.0 <= b < 1.0 for b in o.betas):
-            raise BadInput(f"{spec.name}: {side} needs lr > 0 and betas in [0, 1), got lr={o.lr}, betas={o.betas}")
-    from .zoo.check import check_spec  # the zoo's registries (nets, losses, optimisers, ...) hold the names
-
-    check_spec(spec)
-    return spec
-
-
-def load_spec_file(path: str | Path) -> ModelSpec:
-    """Load a model spec from a YAML file, strictly."""
-    path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise BadInput(f"model spec {path} does not exist") from None
-    except yaml.YAMLError as e:
-        raise BadInput(f"model spec {path} is not valid YAML: {str(e).splitlines()[0]}") from None
-    if isinstance(data, dict):
-        data.setdefault("name", path.stem)
-    return validate_spec(from_dict(ModelSpec, data, path.name))
 
 
 def spec_to_yaml(spec: ModelSpec) -> str:

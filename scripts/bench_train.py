@@ -1,86 +1,217 @@
-"""Training throughput of every baseline at 32x32: real images shown to D per second, one line per figure.
+"""Training speed: GFLOP per step, achieved GFLOPS, fraction of the fp32 peak, images/s; one line per figure.
 
-    .venv/bin/python scripts/bench_train.py                 # CPU (and CUDA variants when a GPU is present)
-    .venv/bin/python scripts/bench_train.py --models dcgan sngan --steps 5
+    .venv/bin/python scripts/bench_train.py                      # Lucic nets vs today's dcgan (the peer)
+    .venv/bin/python scripts/bench_train.py --levers             # each speed lever on and off
+    .venv/bin/python scripts/bench_train.py --parallel           # two 1-thread jobs at once vs one 2-thread job
+    .venv/bin/python scripts/bench_train.py --models dcgan sngan --threads 1
 
-Each figure times ``--steps`` training steps after ``--warmup`` steps on random data (the data
-loader is not measured). On CUDA each baseline is also timed with bfloat16 autocast,
-channels-last and torch.compile, and a ratio line against its fp32 run (the peer) follows.
-On CPU the closing ratios are against the first model.
+Each figure times ``--steps`` training steps after ``--warmup`` on random uint8 data (images shown to D
+per second, as ganbench's kimg counts them). FLOPs per step come from ``torch.utils.flop_counter`` on one
+step. The peak is measured in the same run: the best of several large fp32 matmuls. The peer is
+``dcgan`` at 32x32 as it ran before the speed-ups (``fast=False``: foreach Adam, separate D forwards).
+On CUDA each model is also timed with bfloat16 autocast, channels-last and torch.compile.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
+import subprocess
+import sys
 import time
 
 import torch
+from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
 
-from ganbench.train.trainer import BatchStream, resolve_device
-from ganbench.zoo.baselines import list_baselines, load_baseline
+from ganbench.devices import resolve_device
+from ganbench.train.data import BatchStream
+from ganbench.zoo.baselines import load_baseline
 from ganbench.zoo.model import GANModel
 
+PEER = "dcgan"
+#: The default figures: the Lucic protocol's nets (native 28x28) against the peer.
+DEFAULT_MODELS = ("lucic-ns", "lucic-wgan-gp", "lucic-dragan", "lucic-wgan")
 
-def throughput(spec, device: torch.device, steps: int, warmup: int, channels: int, resolution: int,
-               channels_last: bool = False, compile: bool = False) -> float:
-    """Real images per second through D over ``steps`` G steps (after ``warmup``)."""
-    data = torch.randint(0, 256, (max(4 * spec.batch_size, 256), channels, resolution, resolution), dtype=torch.uint8)
+
+def resolution_of(name: str) -> int:
+    """The resolution a baseline trains at on Fashion-MNIST: native 28 for the Lucic nets, the padded 32 otherwise."""
+    return 28 if name.startswith("lucic-") else 32
+
+
+def measure_peak(device: torch.device, n: int = 4096, reps: int = 5) -> float:
+    """fp32 GFLOPS of the best of ``reps`` n x n matmuls (the machine's practical peak)."""
+    a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+    a @ b
+    best = float("inf")
+    for _ in range(reps):
+        sync()
+        t0 = time.perf_counter()
+        a @ b
+        sync()
+        best = min(best, time.perf_counter() - t0)
+    return 2 * n ** 3 / best / 1e9
+
+
+@dataclasses.dataclass
+class Figure:
+    name: str
+    label: str
+    gflop: float
+    seconds: float  # per training step (n_critic D updates + one G update)
+    images_per_s: float
+
+    @property
+    def gflops(self) -> float:
+        return self.gflop / self.seconds
+
+
+def throughput(name: str, device: torch.device, steps: int, warmup: int, fast: bool = True,
+               channels_last: bool = False, compile: bool = False, resolution: int | None = None,
+               amp: bool = False, label: str = "") -> Figure:
+    """Time ``steps`` training steps of baseline ``name`` on random uint8 images."""
+    spec = load_baseline(name)
+    if amp:
+        spec = dataclasses.replace(spec, tricks=dataclasses.replace(spec.tricks, amp=True))
+    res = resolution or resolution_of(name)
+    data = torch.randint(0, 256, (max(8 * spec.batch_size * spec.tricks.n_critic, 512), 1, res, res),
+                         dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
     batches = BatchStream(data.to(device), spec.batch_size, seed=0)
-    model = GANModel(spec, (channels, resolution, resolution), device, seed=0, channels_last=channels_last,
-                     compile=compile)
+    model = GANModel(spec, (1, res, res), device, seed=0, channels_last=channels_last, compile=compile, fast=fast)
     gen = torch.Generator(device=device).manual_seed(1)
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     for _ in range(warmup):
+        model.train_step(batches, gen)
+    with FlopCounterMode(display=False) as fc:
         model.train_step(batches, gen)
     sync()
     t0 = time.perf_counter()
     for _ in range(steps):
         model.train_step(batches, gen)
     sync()
-    return steps * spec.batch_size * spec.tricks.n_critic / (time.perf_counter() - t0)
+    dt = (time.perf_counter() - t0) / steps
+    return Figure(name, label or ("fast" if fast else "baseline"), fc.get_total_flops() / 1e9, dt,
+                  spec.batch_size * spec.tricks.n_critic / dt)
+
+
+def line(f: Figure, peak: float, peer: Figure | None = None) -> str:
+    text = (f"{f.name:<15} {f.label:<30} {f.gflop:6.1f} GFLOP/step {f.seconds * 1000:7.1f} ms/step "
+            f"{f.gflops:6.1f} GFLOPS {f.gflops / peak:5.0%} of peak {f.images_per_s:7.1f} images/s")
+    if peer is not None:
+        text += f"  ratio vs {peer.name} ({peer.label}) {f.images_per_s / peer.images_per_s:4.2f}"
+    return text
+
+
+def deconv_lever(device: torch.device, reps: int = 20) -> list[str]:
+    """The Lucic G's two transposed convs, forward + backward, three ways: as is, channels-last, and as the
+    equivalent conv on a zero-stuffed (upsampled) input."""
+    out = []
+    for cin, cout, size in ((128, 64, 7), (64, 1, 14)):
+        tconv = nn.ConvTranspose2d(cin, cout, 4, 2, 1).to(device)
+        conv = nn.Conv2d(cin, cout, 4, 1, 2).to(device)  # same map: flipped kernel on the zero-stuffed input
+        with torch.no_grad():
+            conv.weight.copy_(tconv.weight.flip(2, 3).transpose(0, 1))
+            conv.bias.copy_(tconv.bias)
+        x = torch.randn(64, cin, size, size, device=device, requires_grad=True)
+
+        def stuffed(x):
+            up = x.new_zeros(x.shape[0], cin, 2 * size - 1, 2 * size - 1)
+            up[:, :, ::2, ::2] = x
+            return conv(up)  # (2n - 1) + 2 * 2 - 4 + 1 = 2n
+
+        ref = tconv(x)
+        assert torch.allclose(stuffed(x), ref, atol=1e-4), "zero-stuffed conv must equal the transposed conv"
+        g = torch.randn_like(ref)
+        variants = {"ConvTranspose2d": (tconv, x), "ConvTranspose2d channels-last":
+                    (tconv.to(memory_format=torch.channels_last),
+                     x.detach().contiguous(memory_format=torch.channels_last).requires_grad_(True)),
+                    "conv on zero-stuffed input": (stuffed, x)}
+        times = {}
+        for label, (fn, inp) in variants.items():
+            for _ in range(3):
+                fn(inp).backward(g)
+            t0 = time.perf_counter()
+            for _ in range(reps):
+                fn(inp).backward(g)
+            times[label] = (time.perf_counter() - t0) / reps * 1000
+        base = times["ConvTranspose2d"]
+        for label, ms in times.items():
+            out.append(f"deconv {cin}->{cout} {size}->{2 * size}: {label:<30} {ms:6.2f} ms fwd+bwd  "
+                       f"ratio vs ConvTranspose2d {base / ms:4.2f}")
+    return out
+
+
+def parallel(args) -> None:
+    """Two 1-thread jobs at once against one 2-thread job, in images/s summed over the jobs."""
+    def cmd(threads: int) -> list[str]:
+        return [sys.executable, __file__, "--models", args.models[0] if args.models else "lucic-ns", "--threads",
+                str(threads), "--steps", str(args.steps), "--warmup", str(args.warmup), "--json", "--no-peer"]
+
+    one = json.loads(subprocess.run(cmd(2), capture_output=True, text=True, check=True).stdout)
+    procs = [subprocess.Popen(cmd(1), stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    two = [json.loads(p.communicate()[0]) for p in procs]
+    single = one[0]["images_per_s"]
+    both = sum(t[0]["images_per_s"] for t in two)
+    print(f"one job, 2 threads:          {single:7.1f} images/s")
+    each = " + ".join(f"{t[0]['images_per_s']:.1f}" for t in two)
+    print(f"two jobs, 1 thread each:     {both:7.1f} images/s in all ({each})")
+    print(f"ratio two 1-thread jobs / one 2-thread job: {both / single:.2f}")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--models", nargs="+", default=None, help="baselines (default: all)")
-    ap.add_argument("--steps", type=int, default=3)
-    ap.add_argument("--warmup", type=int, default=1)
-    ap.add_argument("--channels", type=int, default=1)
-    ap.add_argument("--resolution", type=int, default=32)
+    ap.add_argument("--models", nargs="+", default=None, help=f"baselines (default: {' '.join(DEFAULT_MODELS)})")
+    ap.add_argument("--steps", type=int, default=10)
+    ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--device", help="default: CUDA when present, else CPU")
     ap.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
+    ap.add_argument("--levers", action="store_true", help="time each speed lever on and off")
+    ap.add_argument("--parallel", action="store_true", help="two 1-thread jobs vs one 2-thread job")
+    ap.add_argument("--no-peer", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
+    if args.parallel:
+        return parallel(args)
     device = resolve_device(args.device)
-    names = args.models or list(list_baselines())
+    names = args.models or list(DEFAULT_MODELS)
+    if args.json:
+        figs = [throughput(n, device, args.steps, args.warmup) for n in names]
+        print(json.dumps([dataclasses.asdict(f) for f in figs]))
+        return
     where = torch.cuda.get_device_name(device) if device.type == "cuda" else f"cpu x{torch.get_num_threads()} threads"
-    print(f"# {where}, torch {torch.__version__}, {args.resolution}x{args.resolution}x{args.channels}, "
-          f"{args.steps} timed steps after {args.warmup} warm-up")
-    results = {}
+    peak = measure_peak(device)
+    print(f"# {where}, torch {torch.__version__}; {args.steps} timed steps after {args.warmup} warm-up; "
+          f"fp32 peak {peak:.1f} GFLOPS (4096^2 matmul, best of 5)", flush=True)
+    peer = throughput(PEER, device, args.steps, args.warmup, fast=False, label="today (fast=False)")
+    print(line(peer, peak), flush=True)
     for name in names:
-        spec = load_baseline(name)
-        base = throughput(spec, device, args.steps, args.warmup, args.channels, args.resolution)
-        results[name] = base
-        print(f"{name:<18} {device.type} fp32                      {base:8.1f} images/s  (batch {spec.batch_size}, "
-              f"n_critic {spec.tricks.n_critic})", flush=True)
-        if device.type != "cuda":
-            continue
-        amp = dataclasses.replace(spec, tricks=dataclasses.replace(spec.tricks, amp=True))
-        for label, kw in (("amp bf16", {}), ("amp bf16 + channels-last", {"channels_last": True}),
-                          ("amp bf16 + channels-last + compile", {"channels_last": True, "compile": True})):
+        for fast in ((False, True) if args.levers or name == PEER else (True,)):
+            print(line(throughput(name, device, args.steps, args.warmup, fast=fast), peak, peer), flush=True)
+        if args.levers:
+            res = resolution_of(name)
+            if res == 28:
+                print(line(throughput(name, device, args.steps, args.warmup, resolution=32,
+                                      label="fast, padded 32x32"), peak, peer), flush=True)
+            print(line(throughput(name, device, args.steps, args.warmup, channels_last=True,
+                                  label="fast + channels-last"), peak, peer), flush=True)
             try:
-                fast = throughput(amp, device, args.steps, args.warmup + 2 * ("compile" in kw), args.channels,
-                                  args.resolution, **kw)
-            except Exception as e:  # torch.compile may not support double backprop (gradient penalties)
-                print(f"{name:<18} cuda {label:<34} failed: {type(e).__name__}: {str(e).splitlines()[0][:80]}")
-                continue
-            print(f"{name:<18} cuda {label:<34} {fast:8.1f} images/s  ratio vs fp32 {fast / base:.2f}", flush=True)
-    if device.type != "cuda" and len(names) > 1:
-        peer = names[0]
-        for name in names[1:]:
-            print(f"ratio {name}/{peer}: {results[name] / results[peer]:.2f}")
+                print(line(throughput(name, device, args.steps, args.warmup + 2, compile=True,
+                                      label="fast + torch.compile"), peak, peer), flush=True)
+            except Exception as e:  # noqa: BLE001 - compile cannot do the double backward of gradient penalties
+                print(f"{name:<15} {'fast + torch.compile':<30} failed: {type(e).__name__}: "
+                      f"{str(e).splitlines()[0][:90] if str(e) else ''}", flush=True)
+        if device.type == "cuda":
+            for label, kw in (("fast + amp bf16", {"amp": True}),
+                              ("fast + amp bf16 + channels-last", {"amp": True, "channels_last": True})):
+                print(line(throughput(name, device, args.steps, args.warmup, label=label, **kw), peak, peer),
+                      flush=True)
+    if args.levers:
+        for text in deconv_lever(device):
+            print(text, flush=True)
 
 
 if __name__ == "__main__":

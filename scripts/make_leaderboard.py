@@ -1,12 +1,16 @@
 #!/usr/bin/env python
-"""Rebuild leaderboards/DATASET.{md,csv} from real runs of every baseline, under one budget.
+"""Rebuild a leaderboard (leaderboards/DATASET[-PROTOCOL].{md,csv}) from real runs under one budget or protocol.
 
-    python scripts/make_leaderboard.py                                  # every baseline, quick budget, seeds 0,1,2
-    python scripts/make_leaderboard.py --budget paper --device cuda     # Lucic et al. 2018 protocol on a GPU
-    python scripts/make_leaderboard.py --models dcgan,wgan --kimg 0.128 --num-samples 16 --out /tmp/lb   # smoke check
+    python scripts/make_leaderboard.py --protocol lucic2018 --seeds 0          # Lucic et al. 2018, 1 seed each
+    python scripts/make_leaderboard.py --protocol lucic2018 --models lucic-ns,lucic-wgan-gp --seeds 0-2
+    python scripts/make_leaderboard.py --budget quick --seeds 0                # every baseline, quick budget
+    python scripts/make_leaderboard.py --models dcgan,wgan --kimg 0.128 --num-samples 16 --out /tmp/lb   # smoke
 
-Finished jobs are reused from the store, so an interrupted run continues where it stopped.
-The header states the budget, sample counts, Inception weights, versions and hardware.
+Finished jobs are reused from the store, so an interrupted run continues where it stopped, and the
+tables can be rebuilt at any time from what has finished (``--only-finished``: no training at all).
+The header states the protocol, sample counts, Inception weights, resize mode, hardware, versions and
+the wall time of each model. Under a ``--protocol`` the table puts the paper's figure beside ours, and
+FID-vs-kimg curves and one sample grid per model are written beside the .md as small PNGs.
 """
 
 from __future__ import annotations
@@ -14,85 +18,224 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import shlex
+import shutil
 import sys
 import time
 from pathlib import Path
 
-from ganbench.bench.jobs import parse_metrics, parse_seeds
+from ganbench.bench.jobs import parse_metrics, parse_seeds, plan, protocol_for
 from ganbench.bench.provenance import git_revision, machine, versions
-from ganbench.bench.runner import Backend, run
-from ganbench.bench.tables import comparative_markdown, numbers_csv
-from ganbench.config import DEFAULT_DATASET, get_budget
+from ganbench.bench.runner import Backend, real_data_job, resolve_models, rows_for, run
+from ganbench.bench.store import Store
+from ganbench.bench.tables import (REAL_DATA, comparative_markdown, display_frame, numbers_csv, protocol_header,
+                                   summary_frame)
+from ganbench.config import DEFAULT_DATASET, get_budget, get_study
 from ganbench.errors import GanbenchError
 from ganbench.io import write_text_atomic
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--dataset", default=DEFAULT_DATASET)
-    p.add_argument("--budget", default="quick")
+    p.add_argument("--dataset", default=None, help=f"default {DEFAULT_DATASET} (or the protocol's first)")
+    p.add_argument("--budget", default=None, help="a budget of config.BUDGETS (default quick)")
+    p.add_argument("--protocol", default=None, help="a study of config.STUDIES, e.g. lucic2018")
     p.add_argument("--seeds", default="0,1,2")
-    p.add_argument("--models", help="comma list (default: every baseline in baselines/)")
+    p.add_argument("--models", help="comma list (default: every baseline, or the protocol's models)")
     p.add_argument("--metrics", help="comma list of fid,kid,is,pr,dc (default: all)")
     p.add_argument("--kimg", type=float, help="override the budget's training length (a smoke check)")
     p.add_argument("--num-samples", type=int, help="override the budget's sample counts (a smoke check)")
-    p.add_argument("--out", default="leaderboards", help="folder for DATASET.md and DATASET.csv")
+    p.add_argument("--out", default="leaderboards", help="folder for the .md, .csv and images")
     p.add_argument("--store", default="runs/leaderboard.sqlite")
     p.add_argument("--run-dir", help="training folder (default runs/leaderboard-DATASET-BUDGET)")
     p.add_argument("--device")
     p.add_argument("--quiet", action="store_true")
+    p.add_argument("--only-finished", action="store_true",
+                   help="train nothing: tabulate the jobs that have results, name the missing ones in the header")
     p.add_argument("--note", default="", help="a sentence for the header (e.g. which baselines were left out and why)")
     args = p.parse_args(argv)
     try:
-        budget = get_budget(args.budget)
+        study = get_study(args.protocol) if args.protocol else None
+        dataset = args.dataset or (study.datasets[0] if study else DEFAULT_DATASET)
+        budget = get_budget(args.budget or (study.budget if study else "quick"))
         if args.kimg or args.num_samples:  # a renamed budget, so smoke results never mix with real ones
             n = args.num_samples or budget.num_samples
             budget = dataclasses.replace(budget, name=f"{budget.name}-custom", kimg=args.kimg or budget.kimg,
-                                         num_samples=n, ref_samples=n, eval_every_kimg=None,
+                                         num_samples=n, ref_samples=n, curve_samples=min(n, budget.curve_samples),
+                                         eval_every_kimg=(args.kimg / 2 if budget.eval_every_kimg and args.kimg
+                                                          else budget.eval_every_kimg),
                                          description="custom smoke setting, not a leaderboard budget")
         backend = Backend().resolve()
-        models = [m for m in (args.models or "").split(",") if m] or list(backend.list_baselines())
-        safe = args.dataset.replace(":", "_").replace("/", "_")
+        models = [m for m in (args.models or "").split(",") if m] or (
+            list(study.models) if study else list(backend.list_baselines()))
+        safe = dataset.replace(":", "_").replace("/", "_")
         run_dir = Path(args.run_dir or f"runs/leaderboard-{safe}-{budget.name}")
+        seeds = parse_seeds(args.seeds)
+        metrics = parse_metrics(args.metrics)
         t0 = time.time()
-        res = run(models=models, dataset=args.dataset, seeds=parse_seeds(args.seeds), budget=budget,
-                  metrics=parse_metrics(args.metrics), out=run_dir, store=args.store, device=args.device,
-                  progress=not args.quiet, backend=backend)
+        if args.only_finished:
+            rows, missing = finished_rows(models, seeds, dataset, budget, metrics, run_dir, args.store, backend)
+        else:
+            res = run(models=models, dataset=dataset, seeds=seeds, budget=budget, metrics=metrics, out=run_dir,
+                      store=args.store, device=args.device, progress=not args.quiet, backend=backend)
+            rows, missing = res.rows, []
     except GanbenchError as e:
         print(f"make_leaderboard: error: {e}", file=sys.stderr)
         return 2
-    hw = machine()
-    v = versions()
-    header = [
-        f"# {args.dataset} leaderboard ({budget.name} budget)",
-        "",
-        f"Budget `{budget.name}`: {budget.kimg:g} kimg of training per model (thousands of real images shown to D), "
-        f"seeds {args.seeds}; {', '.join(res.jobs[0].protocol.metrics)} on {budget.num_samples} samples vs "
-        f"{budget.ref_samples} "
-        f"{args.dataset} {budget.ref_split} images. {budget.description}",
-        f"Hardware: {hw.get('gpu') or hw['processor']} ({hw['cpu_threads']} torch threads), {hw['platform']}. "
-        f"Software: ganbench {v['ganbench']} (git {git_revision() or 'n/a'}), torch {v['torch']}, "
-        f"torchvision {v['torchvision']}, torch-fidelity {v['torch-fidelity']}, python {v['python']}.",
-        f"Inception weights: {_weights(res.rows)}; features resized with `{res.jobs[0].protocol.resize_mode}`, "
-        f"precision/recall and density/coverage in {res.jobs[0].protocol.pr_features} space.",
-        *([args.note] if args.note else []),
-        f"Made by `python scripts/make_leaderboard.py {shlex.join(argv if argv is not None else sys.argv[1:])}` "
-        f"on {time.strftime('%Y-%m-%d')} in {(time.time() - t0) / 60:.1f} min (jobs reused from the store excluded).",
-        "",
-    ]
+    stem = f"{safe}-{study.name}" if study else safe
     out = Path(args.out)
-    write_text_atomic(out / f"{safe}.md", "\n".join(header) + "\n" + comparative_markdown(res.rows))
-    write_text_atomic(out / f"{safe}.csv", numbers_csv(res.rows))
-    print(f"wrote {out / f'{safe}.md'} and {out / f'{safe}.csv'} ({len(res.rows)} results)")
+    command = f"python scripts/make_leaderboard.py {shlex.join(argv if argv is not None else sys.argv[1:])}"
+    header = header_lines(dataset, budget, study, rows, missing, args.note, command, time.time() - t0)
+    if study:
+        body = study_markdown(rows, study, dataset, budget, out, stem)
+    else:
+        body = comparative_markdown(rows)
+    write_text_atomic(out / f"{stem}.md", "\n".join(header) + "\n" + body)
+    write_text_atomic(out / f"{stem}.csv", numbers_csv(rows))
+    print(f"wrote {out / f'{stem}.md'} and {out / f'{stem}.csv'} ({len(rows)} results"
+          + (f", {len(missing)} job(s) still running or to run" if missing else "") + ")")
     return 0
 
 
-def _weights(rows: list[dict]) -> str:
-    """The weights' SHA-256 and origin, from the results' provenance."""
+def finished_rows(models, seeds, dataset, budget, metrics, run_dir, store_path, backend):
+    """The stored rows of the jobs this command names (and its real-data row), without running anything."""
+    specs = [(s, {}) for s in resolve_models(models, backend)]
+    proto = protocol_for(budget, tuple(metrics) if metrics else None)
+    jobs = plan(specs, tuple(seeds), dataset, budget, proto, run_dir)
+    floor = [real_data_job(jobs[0])] if budget.real_row and jobs else []
+    store = Store(store_path)
+    rows = rows_for([*jobs, *floor], store)
+    have = {r["job_key"] for r in rows}
+    missing = [f"{j.spec.name} seed {j.seed}" for j in jobs if j.key not in have]
+    return rows, missing
+
+
+def header_lines(dataset, budget, study, rows, missing, note, command, seconds) -> list[str]:
+    hw, v = machine(), versions()
+    models = [r for r in rows if r["model"] != REAL_DATA]
+    title = f"# {dataset}: {study.name} protocol" if study else f"# {dataset} leaderboard ({budget.name} budget)"
+    lines = [title, ""]
+    if study:
+        lines += [f"**{study.description}.** {study.paper}.", ""]
+    lines += [
+        f"**Protocol.** Budget `{budget.name}`: {budget.kimg:g} kimg of training per model (thousands of real images "
+        f"shown to D), nets see the data `{budget.view}`; {', '.join(protocol_metrics(rows))} on "
+        f"{budget.num_samples} generated samples vs the first {budget.ref_samples} {dataset} {budget.ref_split} "
+        f"images. {budget.description}.",
+        f"**Inception weights** {weights(rows)}; features resized with `{first(rows, 'resize_mode')}`; "
+        f"precision/recall and density/coverage in {pr_space(rows)} space.",
+        f"**Hardware:** {hw.get('gpu') or hw['processor']}; torch threads per job: {threads(rows)}. **Software:** ganbench {v['ganbench']} (git {git_revision() or 'n/a'}), torch {v['torch']}, "
+        f"torchvision {v['torchvision']}, torch-fidelity {v['torch-fidelity']}, python {v['python']}.",
+        "**Wall time per model** (training + evaluation, mean over its seeds): " + wall_times(models) + ".",
+    ]
+    lines += [f"**{line.split(':')[0]}:**{line.split(':', 1)[1]}" for line in protocol_header(rows)
+              if " not computed:" in line]
+    if budget.eval_every_kimg:
+        lines.append(f"**Curves:** FID every {budget.eval_every_kimg:g} kimg on {budget.curve_samples} samples vs "
+                     f"the first {budget.curve_samples} {budget.ref_split} images (biased upward at that N; compare a "
+                     "curve only with the other curves).")
+    if study and study.note:
+        lines.append(f"**Note:** {study.note}")
+    if missing:
+        lines.append(f"**Still running or to run:** {', '.join(missing)}.")
+    if note:
+        lines.append(note)
+    lines += [f"Made by `{command}` on {time.strftime('%Y-%m-%d')}"
+              + (f" ({seconds / 60:.1f} min, jobs reused from the store excluded)." if seconds > 60 else "."), ""]
+    return lines
+
+
+def study_markdown(rows, study, dataset, budget, out: Path, stem: str) -> str:
+    """The comparative table with the paper's figure beside ours, the curves and the sample grids."""
+    frame = summary_frame(rows)
+    order = [m for m in study.models if m in frame.index] + [m for m in frame.index if m not in study.models]
+    frame = frame.loc[order]
+    shown = display_frame(frame, "md", budget.num_samples)
+    published = study.published.get(dataset, {})
+    fid_col = next(c for c in shown.columns if c.startswith("FID (N="))
+    pos = list(shown.columns).index(fid_col) + 1
+    shown.insert(pos, "published FID ↓", [
+        f"{published[m].value:.1f} ± {published[m].spread:.1f}" if m in published else "–" for m in frame.index])
+    shown.index = [study.labels.get(m, m) + (f" (`{m}`)" if m in study.labels else "") if m != REAL_DATA
+                   else "real data (floor)" for m in frame.index]
+    shown.index.name = "model"
+    parts = [shown.to_markdown(tablefmt="github")]
+    sources = sorted({p.source for p in published.values()})
+    if sources:
+        parts.append("Published: " + "; ".join(sources) + ".")
+    images = out / stem
+    jobs = [{"model": r["model"], "seed": r["seed"], "out_dir": r["out_dir"]} for r in rows if r["model"] != REAL_DATA]
+    curve = write_curves(jobs, images / "curves.png", f"{study.name} on {dataset}", budget.curve_samples)
+    if curve:
+        parts.append(f"![FID over training]({stem}/curves.png)")
+    grids = []
+    for model in order:
+        if model == REAL_DATA:
+            continue
+        src = next((Path(r["out_dir"]) / "samples.png" for r in rows
+                    if r["model"] == model and (Path(r["out_dir"]) / "samples.png").is_file()), None)
+        if src is not None:
+            images.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src, images / f"samples-{model}.png")
+            grids.append(f"| {study.labels.get(model, model)} | ![{model}]({stem}/samples-{model}.png) |")
+    if grids:
+        parts.append("Samples (64 per model, its first seed, at the end of training):\n\n| model | samples |\n|---|---|\n"
+                     + "\n".join(grids))
+    return "\n\n".join(parts) + "\n"
+
+
+def write_curves(jobs, path: Path, title: str, curve_samples: int) -> bool:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from ganbench.bench.report import curve_figure
+
+    fig = curve_figure(jobs, title=title, curve_samples=curve_samples)
+    if fig is None:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.png")
+    fig.savefig(tmp, dpi=80, bbox_inches="tight")
+    plt.close(fig)
+    tmp.replace(path)
+    return True
+
+
+def protocol_metrics(rows) -> list[str]:
+    prov = next((r.get("provenance") or {} for r in rows if r.get("provenance")), {})
+    return list((prov.get("protocol") or {}).get("metrics") or ["fid"])
+
+
+def first(rows, key):
+    return next((r.get(key) for r in rows if r.get(key)), "n/a")
+
+
+def pr_space(rows) -> str:
+    prov = next((r.get("provenance") or {} for r in rows if r.get("provenance")), {})
+    return (prov.get("protocol") or {}).get("pr_features", "inception-pool3")
+
+
+def weights(rows: list[dict]) -> str:
+    """The weights' SHA-256 and where they come from (never a local path)."""
     shas = sorted({r.get("weights_sha256") for r in rows if r.get("weights_sha256")})
     origins = sorted({str(((r.get("provenance") or {}).get("evaluation") or {}).get("weights_origin", ""))
                       for r in rows} - {""})
     return f"SHA-256 {', '.join(shas) or 'n/a'}" + (f" ({', '.join(origins)})" if origins else "")
+
+
+def threads(rows: list[dict]) -> str:
+    seen = sorted({str(((r.get("provenance") or {}).get("train") or {}).get("provenance", {}).get("torch_threads"))
+                   for r in rows if r["model"] != REAL_DATA} - {"None"})
+    return "/".join(seen) or "not recorded"
+
+
+def wall_times(rows: list[dict]) -> str:
+    by: dict[str, list[float]] = {}
+    for r in rows:
+        if r.get("status") == "ok":
+            by.setdefault(r["model"], []).append((r.get("train_time_s") or 0) + (r.get("eval_time_s") or 0))
+    return ", ".join(f"{m} {sum(v) / len(v) / 60:.0f} min" for m, v in by.items()) or "n/a"
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ import torch
 
 from ganbench.config import TOY_STEPS
 from ganbench.data.toy2d import MIXTURES, get_mixture
-from ganbench.train.toy import train_toy
+from ganbench.bench.toy import train_toy
 from ganbench.zoo.baselines import load_baseline
 
 

@@ -2,7 +2,8 @@
 
 import pytest
 
-from ganbench.config import ModelSpec, from_dict, load_spec_file, spec_to_yaml, validate_spec
+from ganbench.config import ModelSpec, from_dict, spec_to_yaml
+from ganbench.zoo.specs import load_spec_file, validate_spec
 from ganbench.errors import BadInput
 
 
@@ -22,7 +23,7 @@ def test_defaults_and_round_trip(tmp_path):
     ("lossy: ns\n", "unknown key"),
     ("tricks: {n_critc: 5}\n", "unknown key"),
     ("batch_size: big\n", "expected int"),
-    ("loss: nope\n", "unknown loss 'nope'; known: minimax"),
+    ("loss: nope\n", "unknown loss 'nope'; known losses: minimax"),
     ("arch: {name: vgg}\n", "unknown architecture"),
     ("arch: {name: dcgan, variant: big}\n", "variant"),
     ("arch: {name: resnet, d_norm: batch}\n", "d_norm"),

@@ -19,11 +19,11 @@ from ..config import (DEFAULT_BUDGET, DEFAULT_DATASET, DEFAULT_STORE, Budget, Ev
                       hash_dict)
 from ..errors import BadInput, MissingAsset
 from ..io import sha256_file
-from .jobs import digest, protocol_for, protocol_hash
-from .provenance import git_revision, versions
-from .runner import Backend, _log
-from .store import METRIC_COLUMNS, Store
-from .tables import PRIMARY_METRICS, REAL_DATA, protocol_header, render, summary_frame
+from .jobs import digest, protocol_for, protocol_hash, record_base
+from .provenance import versions
+from .backend import Backend, log as _log
+from .store import Store
+from .tables import REAL_DATA, display_columns, primary_of, protocol_header, render, summary_frame
 
 #: Latents per generator call when sampling a user's generator.
 GENERATOR_BATCH = 250
@@ -158,11 +158,12 @@ def leaderboard_from_csv(path: str | Path, dataset: str, protocol: EvalProtocol)
 
 def rank_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """Rows sorted best first by the primary metric (missing values last); the real-data floor row last."""
-    primary = next((m for m in PRIMARY_METRICS if f"{m}_mean" in frame.columns), None)
+    primary = primary_of([m for m in display_columns() if f"{m}_mean" in frame.columns])
     if primary is None:
         return frame
     models = frame.drop(index=REAL_DATA, errors="ignore")
-    ranked = models.sort_values(f"{primary}_mean", ascending=primary != "is_mean", na_position="last")
+    ranked = models.sort_values(f"{primary}_mean", ascending=display_columns()[primary].better == "lower",
+                                na_position="last")
     return pd.concat([ranked, frame.loc[[REAL_DATA]]]) if REAL_DATA in frame.index else ranked
 
 
@@ -224,14 +225,11 @@ def compare(name: str, samples: str | None = None, generator: str | None = None,
                         num_samples=proto.num_samples, device=device, protocol=proto, progress=progress)
         m, prov = ev["metrics"], ev.get("provenance", {})
         record = {
-            "job_key": key, "run": "compare", "model": name, "config_hash": source_hash[:16], "seed": seed,
-            "dataset": dataset, "split": proto.ref_split, "budget": budget.name, "protocol_hash": phash,
-            "status": "ok", **{k: (float(m[k]) if m.get(k) is not None else None) for k in METRIC_COLUMNS},
-            "num_samples": proto.num_samples, "ref_samples": proto.ref_samples, "eval_time_s": time.perf_counter() - t0,
+            **record_base(key, name, source_hash[:16], seed, dataset, budget, proto, run="compare",
+                          groups={"external": True}),
+            "status": "ok", "metrics": {k: float(v) for k, v in m.items()}, "eval_time_s": time.perf_counter() - t0,
             "device": str(prov.get("device", dev)), "weights_sha256": prov.get("weights_sha256"),
-            "resize_mode": prov.get("resize_mode", proto.resize_mode), "git_rev": git_revision(),
-            "ganbench_version": versions()["ganbench"], "torch_version": versions()["torch"],
-            "groups": {"external": True},
+            "resize_mode": prov.get("resize_mode", proto.resize_mode),
             "provenance": {"versions": versions(), "source": source, "budget": dataclasses.asdict(budget),
                            "protocol": dataclasses.asdict(proto), "evaluation": prov,
                            "dataset": ref_view.native.describe(), "samples_transform": images.transform},

@@ -16,10 +16,7 @@ from pathlib import Path
 
 from ..config import Budget, EvalProtocol, ModelSpec, hash_dict
 from ..errors import BadInput
-
-#: Metric names accepted by ``--metrics`` (those of EvalProtocol.metrics).
-METRIC_NAMES = ("fid", "kid", "is", "pr", "dc")
-
+from ..metrics import registry
 
 def digest(obj) -> str:
     """Short stable hash of a JSON-able object."""
@@ -44,14 +41,10 @@ def protocol_hash(protocol: EvalProtocol, dataset: str) -> str:
 
 
 def parse_metrics(text: str | None) -> tuple[str, ...] | None:
-    if not text:
+    """``--metrics fid,kid``: names from the metric registry (None: the protocol's default set)."""
+    if text is None:
         return None
-    names = tuple(m.strip() for m in text.split(",") if m.strip())
-    unknown = [m for m in names if m not in METRIC_NAMES]
-    if unknown or not names:
-        what = ", ".join(unknown) if unknown else repr(text)
-        raise BadInput(f"unknown metric(s) {what}; known metrics: {', '.join(METRIC_NAMES)}")
-    return names
+    return registry.parse(text, ())
 
 
 def parse_seeds(text: str | None) -> tuple[int, ...]:
@@ -99,15 +92,31 @@ class Job:
         return hash(self.key)
 
 
+def record_base(job_key: str, model: str, config_hash: str, seed: int, dataset: str, budget: Budget,
+                protocol: EvalProtocol, run: str = "", out_dir: str | None = None, groups: dict | None = None) -> dict:
+    """The store row fields known before a job (or an external model's evaluation) runs: what it is, under
+    which protocol, and the software that made it."""
+    from .provenance import git_revision, versions
+
+    return {
+        "job_key": job_key, "run": run, "model": model, "config_hash": config_hash, "seed": seed, "dataset": dataset,
+        "split": protocol.ref_split, "budget": budget.name, "protocol_hash": protocol_hash(protocol, dataset),
+        "num_samples": protocol.num_samples, "ref_samples": protocol.ref_samples, "resize_mode": protocol.resize_mode,
+        "out_dir": out_dir, "groups": groups or {}, "git_rev": git_revision(),
+        "ganbench_version": versions()["ganbench"], "torch_version": versions()["torch"],
+    }
+
+
 def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.+-]+", "_", name)
 
 
 def job_dir(run_dir: str | Path, spec: ModelSpec, seed: int, dataset: str, budget: Budget) -> str:
-    """Where a job trains: one folder per training (spec, dataset, length, seed), so a folder is never
-    resumed by a run of another length or dataset. Named for people, hashed for uniqueness."""
+    """Where a job trains: one folder per training (spec, dataset, view, length, seed), so a folder is never
+    resumed by a run of another length, view or dataset. Named for people, hashed for uniqueness."""
+    view = "" if budget.view == "pad32" else f"-{budget.view}"
     return str(Path(run_dir) / "jobs" / f"{_safe(spec.name)}-{spec.hash()[:8]}"
-               / f"{_safe(dataset)}-{budget.kimg:g}kimg-seed{seed}")
+               / f"{_safe(dataset)}{view}-{budget.kimg:g}kimg-seed{seed}")
 
 
 def plan(specs: list[tuple[ModelSpec, dict]], seeds: tuple[int, ...], dataset: str, budget: Budget,

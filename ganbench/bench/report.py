@@ -51,28 +51,38 @@ def read_csv_columns(path: Path) -> dict[str, list[float]]:
     return cols
 
 
-def fid_curve_plot(jobs: Sequence[dict], rows_by_key: dict) -> str | None:
-    """FID against kimg, one line per (model, seed), ending at the final evaluation."""
+def curve_figure(jobs: Sequence[dict], title: str = "FID over training", curve_samples: int | None = None):
+    """A matplotlib figure of FID against kimg from each job's eval_log.csv (one line per model and seed;
+    all points at the curve's own N, the end of training included), or None when no job has two points."""
     import matplotlib.pyplot as plt
 
     lines = []
     for j in jobs:
         log = read_csv_columns(Path(j["out_dir"]) / EVAL_LOG)
         xs, ys = list(log.get("kimg", [])), list(log.get("fid", []))
-        row = rows_by_key.get(j["key"])
-        if row and row.get("fid") is not None and row.get("kimg") is not None:
-            xs.append(row["kimg"]), ys.append(row["fid"])
         if len(xs) >= 2:
             lines.append((f"{j['model']} s{j['seed']}", xs, ys))
     if not lines:
         return None
     fig, ax = plt.subplots(figsize=(6, 3.5))
     for label, xs, ys in lines:
-        ax.plot(xs, ys, marker="o", label=label)
+        ax.plot(xs, ys, marker="o", markersize=3, label=label)
     ax.set_xlabel("kimg (real images shown to D, thousands)")
-    ax.set_ylabel("FID")
-    ax.set_title("FID over training")
+    ax.set_ylabel(f"FID (N={curve_samples})" if curve_samples else "FID")
+    ax.set_yscale("log")
+    ax.set_title(title)
+    ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=7)
+    return fig
+
+
+def fid_curve_plot(jobs: Sequence[dict], curve_samples: int | None = None) -> str | None:
+    """The FID-vs-kimg figure as a base64 PNG."""
+    import matplotlib.pyplot as plt
+
+    fig = curve_figure(jobs, curve_samples=curve_samples)
+    if fig is None:
+        return None
     out = _png(fig)
     plt.close(fig)
     return out
@@ -109,8 +119,8 @@ def make_report(run_dir: str | Path, store: str | Path | None = None) -> Path:
     manifest = read_manifest(run_dir)
     st = Store(store or manifest["store"])
     jobs = manifest["jobs"]
-    by_key = {r["job_key"]: r for r in st.query(job_key=[j["key"] for j in jobs])}
-    rows = [by_key[j["key"]] for j in jobs if j["key"] in by_key]
+    rows = st.rows([j["key"] for j in jobs] + ([manifest["floor"]] if manifest.get("floor") else []))
+    by_key = {r["job_key"]: r for r in rows}
     axes = [a for a in manifest.get("axes", []) if a in GROUP_AXES] or manifest.get("axes", [])
     write_tables(rows, run_dir, axes=axes)
     n = max((r.get("num_samples") or 0 for r in rows), default=0) or None
@@ -127,7 +137,7 @@ def make_report(run_dir: str | Path, store: str | Path | None = None) -> Path:
             frame = summary_frame(rows, by=a)
             if len(frame) > 1:
                 parts.append(f"<h3>By {html.escape(a)}</h3>" + render(frame, "html", n))
-    curve = fid_curve_plot(jobs, by_key)
+    curve = fid_curve_plot(jobs, (manifest.get("budget") or {}).get("curve_samples"))
     if curve:
         parts.append("<h2>FID over training</h2>" + _img(curve, "FID over training"))
     parts.append("<h2>Models</h2>")

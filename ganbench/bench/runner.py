@@ -17,18 +17,19 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 from ..config import (DEFAULT_BUDGET, DEFAULT_DATASET, DEFAULT_RUNS_DIR, DEFAULT_STORE, Budget, EvalProtocol, ModelSpec,
                       get_budget, get_study, spec_to_yaml)
 from ..errors import BadInput, Diverged
-from ..grid import save_grid
+from ..images import save_grid
 from ..io import write_text_atomic
-from . import grid as gridmod
+from . import ablation
+from .backend import Backend, SharedInceptionEvaluate, log as _log
 from .executors import DEFAULT_RETRIES, ExecOptions, JobFailure, get_executor
-from .jobs import Job, digest, plan, protocol_for, protocol_hash
+from .jobs import Job, digest, plan, protocol_for, record_base
 from .provenance import git_revision, versions
-from .store import METRIC_COLUMNS, Store
+from .store import Store
 from .tables import GROUP_AXES, REAL_DATA, write_tables
 
 #: Images in each model's sample grid (samples.png in its job folder).
@@ -37,81 +38,11 @@ MANIFEST = "run.json"
 EVAL_LOG = "eval_log.csv"
 
 
-@dataclass(frozen=True)
-class Backend:
-    """The stages a job calls. ``None`` means the real one (imported on first use); tests pass fakes."""
-
-    get_dataset: Callable | None = None
-    training_view: Callable | None = None
-    load_baseline: Callable | None = None
-    list_baselines: Callable | None = None
-    train: Callable | None = None
-    load_generator: Callable | None = None
-    sample_images: Callable | None = None
-    evaluate: Callable | None = None
-
-    def resolve(self) -> "Backend":
-        """A backend with every missing stage filled in from the real modules."""
-        real: dict[str, Callable] = {}
-        if self.get_dataset is None:
-            from ..data import get_dataset
-            real["get_dataset"] = get_dataset
-        if self.training_view is None or self.train is None:
-            from ..train.trainer import train, training_view
-            real.update(training_view=training_view, train=train)
-        if self.load_baseline is None or self.list_baselines is None:
-            from ..zoo.baselines import list_baselines, load_baseline
-            real.update(load_baseline=load_baseline, list_baselines=list_baselines)
-        if self.load_generator is None:
-            from ..train.checkpoint import load_generator
-            real["load_generator"] = load_generator
-        if self.sample_images is None:
-            from ..train.sample import sample_images
-            real["sample_images"] = sample_images
-        if self.evaluate is None:
-            real["evaluate"] = SharedInceptionEvaluate()
-        return dataclasses.replace(self, **{k: v for k, v in real.items() if getattr(self, k) is None})
-
-
-class SharedInceptionEvaluate:
-    """``metrics.evaluate`` that builds the Inception net once and reuses it for every later call.
-
-    Building it costs seconds on a CPU; a run evaluates once per job (more with interval evaluations).
-    """
-
-    def __init__(self):
-        self._nets: dict = {}
-
-    def __call__(self, samples, reference, protocol: EvalProtocol | None = None, device=None, **kw):
-        from ..metrics.evaluate import evaluate
-        from ..metrics.features import default_device
-        from ..metrics.inception import build_inception
-        from ..metrics.weights import resolve_weights
-
-        mode = (protocol or EvalProtocol()).resize_mode
-        dev = default_device(device)
-        if (mode, str(dev)) not in self._nets:
-            self._nets[(mode, str(dev))] = build_inception(resolve_weights(None), mode, dev)
-        return evaluate(samples, reference, protocol=protocol, device=device, model=self._nets[(mode, str(dev))],
-                        **kw)
-
-
-def _log(msg: str, progress: bool) -> None:
-    if progress:
-        print(f"ganbench: {msg}", file=sys.stderr, flush=True)
-
-
 # ------------------------------------------------------------------------------ one job
 def base_record(job: Job) -> dict[str, Any]:
     """The store row fields known before the job runs."""
-    return {
-        "job_key": job.key, "run": job.run, "model": job.spec.name, "config_hash": job.spec.hash(),
-        "seed": job.seed, "dataset": job.dataset, "split": job.protocol.ref_split, "budget": job.budget.name,
-        "protocol_hash": protocol_hash(job.protocol, job.dataset), "num_samples": job.protocol.num_samples,
-        "ref_samples": job.protocol.ref_samples, "resize_mode": job.protocol.resize_mode, "out_dir": job.out_dir,
-        "groups": job.groups, "git_rev": git_revision(), "ganbench_version": versions()["ganbench"],
-        "torch_version": versions()["torch"],
-    }
+    return record_base(job.key, job.spec.name, job.spec.hash(), job.seed, job.dataset, job.budget, job.protocol,
+                       run=job.run, out_dir=job.out_dir, groups=job.groups)
 
 
 def _provenance(job: Job, extra: dict) -> dict[str, Any]:
@@ -216,9 +147,8 @@ def execute_job(job: Job, backend: Backend | None = None, progress: bool = True)
                     device=job.device, protocol=job.protocol, progress=progress)
     m = ev["metrics"]
     prov = ev.get("provenance", {})
-    record.update({k: (float(m[k]) if m.get(k) is not None else None) for k in METRIC_COLUMNS})
-    record.update(status="ok", eval_time_s=time.perf_counter() - t1, weights_sha256=prov.get("weights_sha256"),
-                  resize_mode=prov.get("resize_mode", job.protocol.resize_mode),
+    record.update(metrics={k: float(v) for k, v in m.items()}, status="ok", eval_time_s=time.perf_counter() - t1,
+                  weights_sha256=prov.get("weights_sha256"), resize_mode=prov.get("resize_mode", job.protocol.resize_mode),
                   provenance=_provenance(job, {**train_info, "evaluation": prov,
                                                "unavailable": ev.get("unavailable", {}),
                                                "checkpoint": str(tr.checkpoint), "sample_seed": job.seed}))
@@ -248,9 +178,9 @@ def execute_real_data(job: Job, backend: Backend | None = None, progress: bool =
     ev = b.evaluate(images, ref, metrics=job.protocol.metrics, num_samples=n, device=job.device,
                     protocol=job.protocol, progress=progress)
     m, prov = ev["metrics"], ev.get("provenance", {})
-    record.update({k: (float(m[k]) if m.get(k) is not None else None) for k in METRIC_COLUMNS})
-    record.update(status="ok", eval_time_s=time.perf_counter() - t1, weights_sha256=prov.get("weights_sha256"),
-                  resize_mode=prov.get("resize_mode", job.protocol.resize_mode), device=prov.get("device"),
+    record.update(metrics={k: float(v) for k, v in m.items()}, status="ok", eval_time_s=time.perf_counter() - t1,
+                  weights_sha256=prov.get("weights_sha256"), resize_mode=prov.get("resize_mode", job.protocol.resize_mode),
+                  device=prov.get("device"),
                   provenance=_provenance(job, {"evaluation": prov, "unavailable": ev.get("unavailable", {}),
                                                "dataset": ref.describe(), "train_dataset": train.describe(),
                                                "samples": f"first {n} images of {job.dataset}/train"}))
@@ -309,7 +239,7 @@ def run(models: Sequence[str | ModelSpec] = (), grid: Sequence[str] | None = Non
         study: str | None = None) -> RunResult:
     """Train and evaluate ``models`` (or the ``grid`` over ``base``) for every seed; write rows and tables.
 
-    ``grid`` items are ``AXIS=V1,V2`` (see ganbench.bench.grid). Returns the rows of this run's jobs
+    ``grid`` items are ``AXIS=V1,V2`` (see ganbench.bench.ablation). Returns the rows of this run's jobs
     (reused ones included) and the Markdown table, also written as table.{md,csv,tex,html} in the run folder.
     ``executor`` (``local``, ``ray``), ``jobs`` (local worker processes), ``address`` (Ray cluster) and
     ``retries`` (attempts after the first, before a job is recorded ``failed``) say where jobs run.
@@ -335,9 +265,9 @@ def run(models: Sequence[str | ModelSpec] = (), grid: Sequence[str] | None = Non
     if grid:
         if models:
             raise BadInput("give either --models or --grid, not both (--base picks the grid's starting model)")
-        parsed = gridmod.parse_grid(list(grid))
+        parsed = ablation.parse_grid(list(grid))
         axes = [a for a, _ in parsed]
-        specs = gridmod.expand_grid(resolve_models([base], b)[0], parsed)
+        specs = ablation.expand_grid(resolve_models([base], b)[0], parsed)
     else:
         specs = [(s, {}) for s in resolve_models(models, b)]
     run_dir = Path(out) if out else default_run_dir(dataset, budget, bool(grid))
@@ -346,7 +276,8 @@ def run(models: Sequence[str | ModelSpec] = (), grid: Sequence[str] | None = Non
     run_exec = get_executor(executor)  # fail early on an unknown name
     workers = jobs
     jobs = plan(specs, tuple(seeds), dataset, budget, proto, run_dir, device=device, data_root=data_root)
-    write_manifest(run_dir, jobs, store, axes)
+    floor = real_data_job(jobs[0]) if budget.real_row and jobs else None
+    write_manifest(run_dir, jobs, store, axes, floor)
     todo = [j for j in jobs if not store.done(j.key)]
     skipped = len(jobs) - len(todo)
     if skipped:
@@ -365,8 +296,7 @@ def run(models: Sequence[str | ModelSpec] = (), grid: Sequence[str] | None = Non
         _log(f"[{i}/{len(todo)}] {job.spec.name} seed {job.seed}: {record['status']}"
              + (f", FID {record['fid']:.2f}" if record.get("fid") is not None else "")
              + (f" ({record.get('reason')})" if record.get("reason") else ""), progress)
-    if budget.real_row and jobs:
-        floor = real_data_job(jobs[0])
+    if floor is not None:
         if not store.done(floor.key):
             _log(f"real-data row: {floor.protocol.num_samples} training images vs the reference", progress)
             store.put(execute_real_data(floor, b, progress))
@@ -387,11 +317,11 @@ def _announce(jobs: list[Job], progress: bool):
 
 def rows_for(jobs: Sequence[Job], store: Store) -> list[dict]:
     """The store rows of these jobs, in job order (missing ones left out)."""
-    by_key = {r["job_key"]: r for r in store.query(job_key=[j.key for j in jobs])}
-    return [by_key[j.key] for j in jobs if j.key in by_key]
+    return store.rows(j.key for j in jobs)
 
 
-def write_manifest(run_dir: Path, jobs: Sequence[Job], store: Store, axes: Sequence[str]) -> None:
+def write_manifest(run_dir: Path, jobs: Sequence[Job], store: Store, axes: Sequence[str],
+                   floor: Job | None = None) -> None:
     """run.json: what the run folder holds, so `ganbench report` can rebuild everything from it."""
     first = jobs[0]
     manifest = {
@@ -400,6 +330,7 @@ def write_manifest(run_dir: Path, jobs: Sequence[Job], store: Store, axes: Seque
         "jobs": [{"key": j.key, "model": j.spec.name, "seed": j.seed, "out_dir": j.out_dir, "groups": j.groups,
                   "config_hash": j.spec.hash()} for j in jobs],
         "run_key": digest([j.key for j in jobs]),
+        "floor": floor.key if floor is not None else None,  # the real-data row's job key
     }
     write_text_atomic(Path(run_dir) / MANIFEST, json.dumps(manifest, indent=2) + "\n")
 
@@ -413,9 +344,3 @@ def read_manifest(run_dir: str | Path) -> dict:
         return json.loads(path.read_text())
     except json.JSONDecodeError as e:
         raise BadInput(f"{path} is not valid JSON ({e}); re-run `ganbench run` to rewrite it") from None
-
-
-def compare(*args, **kwargs):
-    """A new model against the baselines under the same protocol (see ganbench.bench.compare)."""
-    from .compare import compare as _compare
-    return _compare(*args, **kwargs)

@@ -1,14 +1,19 @@
-"""SQLite results store: one row per evaluated job, its status, every metric and its provenance.
+"""SQLite results store: one row per evaluated job (status, provenance) and its metric values in long form.
 
-Rows are keyed by the job key (config hash + seed + dataset + budget + protocol), so a job
-whose row exists is skipped on the next run. Each row is written in one transaction after
-evaluation, so a killed run leaves whole rows only. Concurrent writers (several processes
-or a ray driver) wait on SQLite's lock instead of failing.
+``results`` holds a job's row, keyed by the job key (config hash + seed + dataset + budget +
+protocol), so a job whose row exists is skipped on the next run; ``metric_values`` holds one row
+per job x metric value (``fid``, ``kid_mean``, ``precision``, ...), so a new metric needs no schema
+change. Each job is written in one transaction after evaluation, so a killed run leaves whole
+jobs only. Concurrent writers (several processes, a ray driver) wait on SQLite's lock.
+
+Schema versions: 1 kept metric values as columns of ``results``; opening such a store moves them
+into ``metric_values`` once, in one transaction, losing nothing (the old columns stay, unused).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import sqlite3
 import time
@@ -18,14 +23,15 @@ from typing import Any, Iterable
 
 from ..config import DEFAULT_STORE
 from ..errors import BadInput
+from ..metrics import registry
 
-#: Where `ganbench run`, `compare` and `results` keep their rows unless `--store` says otherwise.
 #: Seconds a writer waits for another writer's lock before giving up.
 LOCK_TIMEOUT_S = 120.0
-
-#: Metric columns, in table order (the keys of ``evaluate(...)["metrics"]``).
-METRIC_COLUMNS = ("fid", "kid_mean", "kid_std", "is_mean", "is_std", "precision", "recall", "density", "coverage")
+SCHEMA_VERSION = 2
 STATUSES = ("ok", "diverged", "failed")
+#: Metric value columns of schema 1, moved into ``metric_values`` by the migration.
+LEGACY_METRIC_COLUMNS = ("fid", "kid_mean", "kid_std", "is_mean", "is_std", "precision", "recall", "density",
+                         "coverage")
 
 _COLUMNS: dict[str, str] = {
     "job_key": "TEXT NOT NULL UNIQUE",
@@ -39,7 +45,6 @@ _COLUMNS: dict[str, str] = {
     "protocol_hash": "TEXT",
     "status": "TEXT NOT NULL",
     "reason": "TEXT",
-    **{m: "REAL" for m in METRIC_COLUMNS},
     "num_samples": "INTEGER",
     "ref_samples": "INTEGER",
     "steps": "INTEGER",
@@ -71,33 +76,70 @@ def _connect(path: Path) -> sqlite3.Connection:
     return con
 
 
+def is_metric_value(key: str) -> bool:
+    """A registered metric's value (``fid``, ``kid_mean``), or a per-part value of one (``intra_fid/3``)."""
+    return registry.column(key.split("/")[0]) is not None
+
+
 class Store:
-    """The results table in one SQLite file. Cheap to create; every call opens its own connection."""
+    """The results in one SQLite file. Cheap to create; every call opens its own connection."""
 
     def __init__(self, path: str | os.PathLike = DEFAULT_STORE):
         self.path = Path(path)
         if self.path.exists() and self.path.is_dir():
             raise BadInput(f"--store {self.path} is a folder; give a file path such as runs/results.sqlite")
         with closing(_connect(self.path)) as con:
-            cols = ", ".join(f'"{c}" {t}' for c, t in _COLUMNS.items())
             try:
-                con.execute(f"CREATE TABLE IF NOT EXISTS results (id INTEGER PRIMARY KEY AUTOINCREMENT, {cols})")
+                con.execute("BEGIN IMMEDIATE")  # schema changes under the write lock: concurrent openers wait
             except sqlite3.DatabaseError as e:
                 raise BadInput(f"--store {self.path} is not a ganbench results database ({e})") from None
-            have = {r["name"] for r in con.execute("PRAGMA table_info(results)")}
-            missing = [c for c in COLUMNS if c not in have]
-            for c in missing:  # an older store: add new columns, keep old rows
-                kind = _COLUMNS[c].replace(" NOT NULL", "").replace(" UNIQUE", "")
-                con.execute(f'ALTER TABLE results ADD COLUMN "{c}" {kind}')
+            try:
+                self._create_or_migrate(con)
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+
+    @staticmethod
+    def _create_or_migrate(con: sqlite3.Connection) -> None:
+        cols = ", ".join(f'"{c}" {t}' for c, t in _COLUMNS.items())
+        try:
+            con.execute(f"CREATE TABLE IF NOT EXISTS results (id INTEGER PRIMARY KEY AUTOINCREMENT, {cols})")
+        except sqlite3.DatabaseError as e:
+            raise BadInput(f"the store is not a ganbench results database ({e})") from None
+        con.execute("CREATE TABLE IF NOT EXISTS metric_values (job_key TEXT NOT NULL, name TEXT NOT NULL, "
+                    "value REAL, PRIMARY KEY (job_key, name))")
+        con.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        have = {r["name"] for r in con.execute("PRAGMA table_info(results)")}
+        for c in [c for c in COLUMNS if c not in have]:  # an older store: add new columns, keep old rows
+            kind = _COLUMNS[c].replace(" NOT NULL", "").replace(" UNIQUE", "")
+            con.execute(f'ALTER TABLE results ADD COLUMN "{c}" {kind}')
+        version = con.execute("SELECT max(version) AS v FROM schema_version").fetchone()["v"]
+        if version is None or version < SCHEMA_VERSION:
+            for c in (c for c in LEGACY_METRIC_COLUMNS if c in have):  # schema 1: metric values as columns
+                con.execute(f'INSERT OR IGNORE INTO metric_values (job_key, name, value) '
+                            f'SELECT job_key, ?, "{c}" FROM results WHERE "{c}" IS NOT NULL', (c,))
+            con.execute("DELETE FROM schema_version")
+            con.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
 
     def put(self, record: dict[str, Any]) -> None:
-        """Insert (or replace, same job key) one result row, in one transaction."""
-        unknown = set(record) - set(COLUMNS)
+        """Insert (or replace, same job key) one job's row and metric values, in one transaction.
+
+        Metric values come as ``record["metrics"]`` or as top-level keys named like a registered metric
+        column; ``None`` values are not stored.
+        """
+        row = {k: v for k, v in record.items() if k != "metrics"}
+        values = dict(record.get("metrics") or {})
+        for k in [k for k in row if k not in COLUMNS and is_metric_value(k)]:
+            values[k] = row.pop(k)
+        unknown = set(row) - set(COLUMNS)
         if unknown:
             raise ValueError(f"unknown result fields: {sorted(unknown)}")
-        if record.get("status") not in STATUSES:
-            raise ValueError(f"status must be one of {STATUSES}, got {record.get('status')!r}")
-        row = dict(record)
+        if row.get("status") not in STATUSES:
+            raise ValueError(f"status must be one of {STATUSES}, got {row.get('status')!r}")
+        values = {k: float(v) for k, v in values.items() if v is not None}
+        if any(not math.isfinite(v) for v in values.values()):
+            raise ValueError(f"non-finite metric value in {values}")
         row.setdefault("created_at", time.strftime("%Y-%m-%dT%H:%M:%S%z"))
         for c in _JSON_COLUMNS:
             if c in row and not isinstance(row[c], str):
@@ -109,10 +151,19 @@ class Store:
             con.execute("BEGIN IMMEDIATE")
             try:
                 con.execute(sql, [row[n] for n in names])
+                con.execute("DELETE FROM metric_values WHERE job_key = ?", (row["job_key"],))
+                con.executemany("INSERT INTO metric_values (job_key, name, value) VALUES (?, ?, ?)",
+                                [(row["job_key"], k, v) for k, v in values.items()])
                 con.execute("COMMIT")
             except BaseException:
                 con.execute("ROLLBACK")
                 raise
+
+    def rows(self, job_keys: Iterable[str]) -> list[dict[str, Any]]:
+        """The rows of these job keys, in the order given (keys without a row left out)."""
+        keys = list(job_keys)
+        by_key = {r["job_key"]: r for r in self.query(job_key=keys)}
+        return [by_key[k] for k in keys if k in by_key]
 
     def get(self, job_key: str) -> dict[str, Any] | None:
         rows = self.query(job_key=job_key)
@@ -124,7 +175,11 @@ class Store:
         return row is not None and row["status"] in ("ok", "diverged")
 
     def query(self, **filters: Any) -> list[dict[str, Any]]:
-        """Rows whose columns equal the given values (a list/tuple value means any of them), oldest first."""
+        """Rows whose columns equal the given values (a list/tuple value means any of them), oldest first.
+
+        Each row carries its metric values twice: under ``row["metrics"]`` and as top-level keys (every
+        registered metric column is a key, None when the job has no such value).
+        """
         where, params = [], []
         for col, value in filters.items():
             if value is None:
@@ -138,20 +193,34 @@ class Store:
             else:
                 where.append(f'"{col}" = ?')
                 params.append(value)
-        sql = "SELECT * FROM results" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id"
+        select = ", ".join(f'"{c}"' for c in ("id", *COLUMNS))
+        sql = f"SELECT {select} FROM results" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id"
         with closing(_connect(self.path)) as con:
             rows = [dict(r) for r in con.execute(sql, params)]
+            keys = [r["job_key"] for r in rows]
+            values: dict[str, dict[str, float]] = {}
+            for i in range(0, len(keys), 500):
+                chunk = keys[i:i + 500]
+                for v in con.execute(f"SELECT job_key, name, value FROM metric_values WHERE job_key IN "
+                                     f"({', '.join('?' for _ in chunk)})", chunk):
+                    values.setdefault(v["job_key"], {})[v["name"]] = v["value"]
+        blank = {c.key: None for c in registry.columns()}
         for r in rows:
             for c in _JSON_COLUMNS:
                 r[c] = json.loads(r[c]) if r.get(c) else {}
+            r["metrics"] = values.get(r["job_key"], {})
+            r.update(blank)
+            r.update(r["metrics"])
         return rows
 
     def delete(self, job_keys: Iterable[str]) -> int:
         keys = list(job_keys)
         if not keys:
             return 0
+        marks = ", ".join("?" for _ in keys)
         with closing(_connect(self.path)) as con:
             con.execute("BEGIN IMMEDIATE")
-            cur = con.execute(f"DELETE FROM results WHERE job_key IN ({', '.join('?' for _ in keys)})", keys)
+            cur = con.execute(f"DELETE FROM results WHERE job_key IN ({marks})", keys)
+            con.execute(f"DELETE FROM metric_values WHERE job_key IN ({marks})", keys)
             con.execute("COMMIT")
             return cur.rowcount

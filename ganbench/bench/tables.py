@@ -10,40 +10,27 @@ from __future__ import annotations
 
 import html
 import math
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 import pandas as pd
 
 from ..io import write_text_atomic
+from ..metrics import registry
+from ..metrics.registry import Column
 from .stats import CONFIDENCE, summarize, welch
 
 
-@dataclass(frozen=True)
-class MetricColumn:
-    """How one metric is shown: label, which way is better, display scale and digits."""
-
-    key: str
-    label: str
-    better: str  # "lower" | "higher"
-    scale: float = 1.0
-    digits: int = 2
+def display_columns() -> dict[str, Column]:
+    """The table columns, from the metric registry (``metrics.registry``): key -> Column, in table order."""
+    return {c.key: c for c in registry.table_columns()}
 
 
-METRIC_DISPLAY: dict[str, MetricColumn] = {
-    c.key: c for c in (
-        MetricColumn("fid", "FID", "lower"),
-        MetricColumn("kid_mean", "KID×10³", "lower", scale=1e3),
-        MetricColumn("is_mean", "IS", "higher"),
-        MetricColumn("precision", "Precision", "higher", digits=3),
-        MetricColumn("recall", "Recall", "higher", digits=3),
-        MetricColumn("density", "Density", "higher", digits=3),
-        MetricColumn("coverage", "Coverage", "higher", digits=3),
-    )
-}
-#: The metric whose differences get a significance test (the first one present is used).
-PRIMARY_METRICS = ("fid", "kid_mean", "is_mean")
+def primary_of(metrics: Sequence[str]) -> str | None:
+    """The metric whose differences get a significance test: the first table column present (FID first)."""
+    return next(iter(metrics), None)
+
+
 #: Grid axes tables can be grouped by (values live in each row's ``groups``).
 GROUP_AXES = ("loss", "arch", "trick")
 #: The model name of the real-data row: training images scored against the reference, the floor a
@@ -52,7 +39,7 @@ REAL_DATA = "real-data"
 
 
 def _metrics_present(rows: Sequence[dict]) -> list[str]:
-    return [m for m in METRIC_DISPLAY if any(r.get(m) is not None for r in rows)]
+    return [m for m in display_columns() if any(r.get(m) is not None for r in rows)]
 
 
 def _group_value(row: dict, by: str) -> str:
@@ -68,7 +55,7 @@ def summary_frame(rows: Sequence[dict], by: str = "model") -> pd.DataFrame:
     (the per-seed values of the primary metric, for significance tests).
     """
     metrics = _metrics_present(rows)
-    primary = next((m for m in PRIMARY_METRICS if m in metrics), None)
+    primary = primary_of(metrics)
     groups: dict[str, list[dict]] = {}
     for r in rows:
         if by != "model" and r["model"] == REAL_DATA:
@@ -99,7 +86,7 @@ def best_index(frame: pd.DataFrame, metric: str) -> str | None:
         col = col.drop(index=REAL_DATA, errors="ignore")
     if col is None or col.dropna().empty:
         return None
-    return col.idxmin() if METRIC_DISPLAY[metric].better == "lower" else col.idxmax()
+    return col.idxmin() if display_columns()[metric].better == "lower" else col.idxmax()
 
 
 def _cell(mean: float, std: float, ci: float, scale: float, digits: int) -> str:
@@ -114,8 +101,9 @@ _MARK = {"md": lambda s: f"**{s}**", "latex": lambda s: f"\\textbf{{{s}}}", "htm
 
 def display_frame(frame: pd.DataFrame, fmt: str = "md", fid_samples: int | None = None) -> pd.DataFrame:
     """Strings for each cell in format ``fmt`` (md | latex | html): best per column marked."""
-    metrics = [m for m in METRIC_DISPLAY if f"{m}_mean" in frame.columns]
-    primary = next((m for m in PRIMARY_METRICS if m in metrics), None)
+    shown = display_columns()
+    metrics = [m for m in shown if f"{m}_mean" in frame.columns]
+    primary = primary_of(metrics)
     esc = (lambda s: html.escape(str(s))) if fmt == "html" else (
         (lambda s: str(s).replace("_", "\\_").replace("%", "\\%").replace("&", "\\&")) if fmt == "latex" else str)
     out = pd.DataFrame(index=[esc(_row_label(i, frame.index.name)) for i in frame.index])
@@ -127,9 +115,9 @@ def display_frame(frame: pd.DataFrame, fmt: str = "md", fid_samples: int | None 
         seeds.append(text + (f" ({', '.join(notes)})" if notes else ""))
     out["seeds ok"] = seeds
     for m in metrics:
-        col = METRIC_DISPLAY[m]
+        col = shown[m]
         label = col.label
-        if m in ("fid", "kid_mean") and fid_samples:
+        if col.sample_size and fid_samples:
             label += f" (N={fid_samples})"
         best = best_index(frame, m)
         best_mean = frame.loc[best, f"{m}_mean"] if best is not None else None
@@ -157,7 +145,7 @@ def display_frame(frame: pd.DataFrame, fmt: str = "md", fid_samples: int | None 
                 c = welch(r[f"{primary}_values"], frame.loc[best, f"{primary}_values"])
                 verdicts.append("n/a (<2 seeds)" if c.significant is None else
                                 f"p={c.p:.2g}" + (" (significant)" if c.significant else " (n.s.)"))
-        out[f"{METRIC_DISPLAY[primary].label} vs best (Welch)"] = verdicts
+        out[f"{shown[primary].label} vs best (Welch)"] = verdicts
     if fmt == "latex":
         out.columns = [c.replace("↓", "$\\downarrow$").replace("↑", "$\\uparrow$")
                        .replace("×10³", "$\\times 10^3$") for c in out.columns]
@@ -263,18 +251,19 @@ def write_tables(rows: Sequence[dict], out_dir: str | Path, axes: Iterable[str] 
     return md
 
 
-#: Columns of `ganbench results` (one line per stored row).
-LISTING_COLUMNS = ("job_key", "model", "seed", "dataset", "budget", "status", "fid", "kid_mean", "is_mean",
-                   "precision", "recall", "num_samples", "train_time_s", "created_at")
+#: Columns of `ganbench results` around the metric columns (one line per stored row).
+LISTING_BEFORE = ("job_key", "model", "seed", "dataset", "budget", "status")
+LISTING_AFTER = ("num_samples", "train_time_s", "created_at")
 
 
 def listing(rows: Sequence[dict]) -> str:
-    """Stored rows as a Markdown table, one line each (short job keys, KID x 10^3)."""
+    """Stored rows as a Markdown table, one line each: short job keys, every metric present (display scale)."""
     if not rows:
         return "(no results)"
-    frame = pd.DataFrame([{c: r.get(c) for c in LISTING_COLUMNS} for r in rows])
+    cols = [c for c in display_columns().values() if any(r.get(c.key) is not None for r in rows)]
+    frame = pd.DataFrame([{**{c: r.get(c) for c in LISTING_BEFORE},
+                           **{c.label: (r[c.key] * c.scale if r.get(c.key) is not None else None) for c in cols},
+                           **{c: r.get(c) for c in LISTING_AFTER}} for r in rows])
     frame["job_key"] = frame["job_key"].str[:10]
-    frame["kid_mean"] = frame["kid_mean"].astype(float) * 1e3
-    frame = frame.rename(columns={"kid_mean": "kid×10³", "is_mean": "is", "num_samples": "N",
-                                  "train_time_s": "train_s"})
+    frame = frame.rename(columns={"num_samples": "N", "train_time_s": "train_s"})
     return frame.to_markdown(index=False, tablefmt="github", floatfmt=".3g", missingval="–")

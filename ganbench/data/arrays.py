@@ -13,20 +13,25 @@ from .base import ImageSet, TensorImageSet
 from .registry import LoadOptions, register_prefix
 
 NPZ_KEYS = ("images", "samples", "x", "arr_0")
+#: The array of class labels in an ``.npz`` (one int per image), when present.
+LABEL_KEYS = ("labels", "y")
 
 
-def _read(path: Path) -> np.ndarray:
+def _read(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
     try:
         if path.suffix == ".npz":
             with np.load(path, allow_pickle=False) as z:
                 keys = list(z.keys())
-                key = keys[0] if len(keys) == 1 else next((k for k in NPZ_KEYS if k in keys), None)
+                label_key = next((k for k in LABEL_KEYS if k in keys), None)
+                image_keys = [k for k in keys if k != label_key]
+                key = image_keys[0] if len(image_keys) == 1 else next((k for k in NPZ_KEYS if k in keys), None)
                 if key is None:
                     raise BadInput(f"arrays:{path}: holds several arrays ({', '.join(keys)}); "
-                                   f"name the images one of {', '.join(NPZ_KEYS)}")
-                return z[key]
+                                   f"name the images one of {', '.join(NPZ_KEYS)} (and labels one of "
+                                   f"{', '.join(LABEL_KEYS)})")
+                return z[key], (z[label_key] if label_key else None)
         if path.suffix == ".npy":
-            return np.load(path, allow_pickle=False)
+            return np.load(path, allow_pickle=False), None
     except (OSError, ValueError, zipfile.BadZipFile) as e:
         raise BadInput(f"arrays:{path}: cannot read it as numpy data ({e})") from None
     raise BadInput(f"arrays:{path}: expected a .npy or .npz file")
@@ -73,10 +78,11 @@ def to_uint8(a: np.ndarray, value_range: tuple[float, float] | None, where: str)
 
 
 def array_image_set(a: np.ndarray, name: str, value_range: tuple[float, float] | None = None,
-                    source: str = "memory") -> ImageSet:
-    """Validate and wrap an in-memory array (also used for tensors handed to the API)."""
+                    source: str = "memory", labels: np.ndarray | None = None) -> ImageSet:
+    """Validate and wrap an in-memory array (also used for tensors handed to the API), with optional labels."""
     a = to_uint8(to_nchw(np.asarray(a), name), value_range, name)
-    return TensorImageSet(torch.from_numpy(np.ascontiguousarray(a)), name, "all", source=source)
+    return TensorImageSet(torch.from_numpy(np.ascontiguousarray(a)), name, "all", source=source,
+                          labels=None if labels is None else torch.from_numpy(np.asarray(labels)))
 
 
 @register_prefix("arrays")
@@ -85,4 +91,5 @@ def load_arrays(path: str, options: LoadOptions = LoadOptions()) -> ImageSet:
     if not p.is_file():
         raise BadInput(f"arrays:{path}: no such file")
     where = f"arrays:{path}"
-    return array_image_set(_read(p), where, options.value_range, source=str(p))
+    images, labels = _read(p)
+    return array_image_set(images, where, options.value_range, source=str(p), labels=labels)

@@ -1,7 +1,8 @@
-"""The one kind of object every dataset returns: a sized, indexable set of images.
+"""The one kind of object every dataset returns: a sized, indexable set of images, with class labels when it has them.
 
 ``uint8(idx)`` gives ``(N, C, H, W)`` uint8 tensors for evaluation; ``float(idx)`` gives the
-same images in [-1, 1] for training. ``transform`` names every change made to the stored
+same images in [-1, 1] for training; ``labels(idx)`` gives their ``(N,)`` int64 class labels, or
+None when ``num_classes`` is 0 (unlabelled). ``transform`` names every change made to the stored
 pixels (e.g. ``pad28to32``) so results can record it: nothing is resized silently.
 """
 
@@ -14,6 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import BadInput
+from ..images import to_float
 
 Index = Union[slice, Sequence[int], torch.Tensor]
 RESOLUTION_MODES = ("pad", "resize")
@@ -28,6 +30,7 @@ class ImageSet(ABC):
     resolution: int
     source: str  # where the data was found (path or URL), for provenance
     transform: str = "none"
+    num_classes: int = 0  # 0: unlabelled
 
     @abstractmethod
     def __len__(self) -> int: ...
@@ -38,7 +41,16 @@ class ImageSet(ABC):
 
     def float(self, idx: Index) -> torch.Tensor:
         """Images ``idx`` as float32 ``(N, C, H, W)`` in [-1, 1] (the generators' tanh range)."""
-        return self.uint8(idx).float().div_(127.5).sub_(1.0)
+        return to_float(self.uint8(idx))
+
+    def labels(self, idx: Index) -> torch.Tensor | None:
+        """Class labels ``(N,)`` int64 of images ``idx``, in [0, num_classes); None when unlabelled."""
+        return None
+
+    def class_counts(self) -> torch.Tensor | None:
+        """Images per class ``(num_classes,)``, or None when unlabelled (the class distribution samples follow)."""
+        labels = self.labels(slice(None))
+        return None if labels is None else torch.bincount(labels, minlength=self.num_classes)
 
     @property
     def key(self) -> str:
@@ -49,6 +61,7 @@ class ImageSet(ABC):
         return {
             "dataset": self.name, "split": self.split, "size": len(self), "channels": self.channels,
             "resolution": self.resolution, "transform": self.transform, "source": self.source,
+            "num_classes": self.num_classes,
         }
 
     @property
@@ -74,10 +87,12 @@ class ImageSet(ABC):
 class TensorImageSet(ImageSet):
     """An image set held in memory as one uint8 tensor (every built-in dataset fits)."""
 
-    def __init__(self, data: torch.Tensor, name: str, split: str, source: str, transform: str = "none"):
+    def __init__(self, data: torch.Tensor, name: str, split: str, source: str, transform: str = "none",
+                 labels: torch.Tensor | None = None, num_classes: int | None = None):
         if data.dtype != torch.uint8 or data.ndim != 4 or data.shape[2] != data.shape[3]:
             raise BadInput(f"{name}: expected square uint8 images (N, C, H, H), got {tuple(data.shape)} {data.dtype}")
         self.data = data
+        self._labels, self.num_classes = check_labels(labels, len(data), name, num_classes)
         self.name, self.split, self.source, self.transform = name, split, source, transform
         self.channels = int(data.shape[1])
         self.resolution = int(data.shape[2])
@@ -90,6 +105,28 @@ class TensorImageSet(ImageSet):
             return self.data[idx]
         return self.data[torch.as_tensor(idx, dtype=torch.long)]
 
+    def labels(self, idx: Index) -> torch.Tensor | None:
+        if self._labels is None:
+            return None
+        return self._labels[idx] if isinstance(idx, slice) else self._labels[torch.as_tensor(idx, dtype=torch.long)]
+
+
+def check_labels(labels, n: int, name: str, num_classes: int | None = None) -> tuple[torch.Tensor | None, int]:
+    """Labels as an int64 tensor ``(n,)`` with their class count (the given one, else max + 1); a clear error
+    when they do not fit the images."""
+    if labels is None:
+        return None, 0
+    t = torch.as_tensor(labels)
+    if t.ndim != 1 or len(t) != n:
+        raise BadInput(f"{name}: expected one label per image ({n}), got labels of shape {tuple(t.shape)}")
+    if t.dtype == torch.bool or (t.dtype.is_floating_point and not torch.equal(t, t.round())):
+        raise BadInput(f"{name}: labels must be integers (class indices), got {t.dtype} values")
+    t = t.long()
+    k = int(num_classes) if num_classes is not None else (int(t.max()) + 1 if n else 0)
+    if n and (int(t.min()) < 0 or int(t.max()) >= k):
+        raise BadInput(f"{name}: labels must lie in [0, {k}), found [{int(t.min())}, {int(t.max())}]")
+    return t, k
+
 
 class ResizedImageSet(ImageSet):
     """Another set, padded (zero border, centred) or resized (bilinear, antialiased) to a new size."""
@@ -101,6 +138,7 @@ class ResizedImageSet(ImageSet):
             raise BadInput(f"cannot pad {base.resolution}px images down to {resolution}px; use mode 'resize'")
         self.base, self.mode = base, mode
         self.name, self.split, self.source, self.channels = base.name, base.split, base.source, base.channels
+        self.num_classes = base.num_classes
         self.resolution = resolution
         step = f"{mode}{base.resolution}to{resolution}"
         self.transform = step if base.transform == "none" else f"{base.transform}+{step}"
@@ -122,6 +160,9 @@ class ResizedImageSet(ImageSet):
             x = F.interpolate(images.float(), size=(r, r), mode="bilinear", align_corners=False, antialias=True)
             x = x.round_().clamp_(0, 255).to(torch.uint8)
         return self.base.to_native(x)
+
+    def labels(self, idx: Index) -> torch.Tensor | None:
+        return self.base.labels(idx)
 
     def uint8(self, idx: Index) -> torch.Tensor:
         x = self.base.uint8(idx)

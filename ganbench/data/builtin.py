@@ -61,15 +61,17 @@ class Cifar10Source:
                 f"cifar10 not found: looked in {', '.join(self.searched(root))}; {reason}. "
                 f"Extract cifar-10-python.tar.gz into one of those folders' parents or pass --data-root"
             )
-        chunks = []
+        chunks, labels = [], []
         for f in self.files[split]:
             try:
                 with open(folder / f, "rb") as fh:
                     batch = pickle.load(fh, encoding="bytes")
                 chunks.append(np.asarray(batch[b"data"], dtype=np.uint8).reshape(-1, 3, 32, 32))
+                labels.append(np.asarray(batch[b"labels"], dtype=np.int64))
             except (OSError, pickle.UnpicklingError, KeyError, ValueError, EOFError) as e:
                 raise BadInput(f"{folder / f} is not a CIFAR-10 batch ({type(e).__name__}); re-download it") from None
-        return TensorImageSet(torch.from_numpy(np.concatenate(chunks)), self.name, split, source=str(folder))
+        return TensorImageSet(torch.from_numpy(np.concatenate(chunks)), self.name, split, source=str(folder),
+                              labels=torch.from_numpy(np.concatenate(labels)), num_classes=10)
 
 
 register(Cifar10Source())

@@ -1,4 +1,8 @@
-"""``folder:PATH``: every image under a folder, recursively, decoded lazily with Pillow."""
+"""``folder:PATH``: every image under a folder, recursively, decoded lazily with Pillow.
+
+A folder whose images all sit in sub-folders one level down (``PATH/CLASS/*.png``, at least two) is
+labelled: one class per sub-folder, in sorted order of their names (torchvision's ImageFolder rule).
+"""
 
 from __future__ import annotations
 
@@ -26,6 +30,11 @@ class FolderImageSet(ImageSet):
 
     def __init__(self, root: Path, files: list[Path], channels: int, resolution: int, resize: int | None):
         self.root, self.files, self.resize = root, files, resize
+        self.classes = class_folders(root, files)
+        self.num_classes = len(self.classes)
+        index = {c: i for i, c in enumerate(self.classes)}
+        self._labels = torch.tensor([index[f.relative_to(root).parts[0]] for f in files], dtype=torch.long) \
+            if self.classes else None
         self.name, self.split, self.source = f"folder:{root}", "all", str(root)
         self.channels, self.resolution = channels, resolution
         self.transform = f"resize{resize}-bicubic" if resize else "none"
@@ -44,11 +53,28 @@ class FolderImageSet(ImageSet):
             raise BadInput(f"cannot decode image {path}: {e}; remove or replace the file") from None
         return arr[None] if arr.ndim == 2 else arr.transpose(2, 0, 1)
 
+    def labels(self, idx: Index) -> torch.Tensor | None:
+        if self._labels is None:
+            return None
+        return self._labels[idx] if isinstance(idx, slice) else self._labels[torch.as_tensor(idx, dtype=torch.long)]
+
+    def describe(self) -> dict:
+        return {**super().describe(), **({"classes": self.classes} if self.classes else {})}
+
     def uint8(self, idx: Index) -> torch.Tensor:
         indices = range(len(self))[idx] if isinstance(idx, slice) else [int(i) for i in idx]
         if not len(indices):
             return torch.empty(0, self.channels, self.resolution, self.resolution, dtype=torch.uint8)
         return torch.from_numpy(np.stack([self._decode(self.files[i]) for i in indices]))
+
+
+def class_folders(root: Path, files: list[Path]) -> list[str]:
+    """Class names when every image sits exactly one sub-folder deep and there are at least two; else []."""
+    parts = [f.relative_to(root).parts for f in files]
+    if not parts or any(len(p) != 2 for p in parts):
+        return []
+    names = sorted({p[0] for p in parts})
+    return names if len(names) >= 2 else []
 
 
 @register_prefix("folder")

@@ -41,8 +41,9 @@ class IdxSource:
     splits = ("train", "test")
 
     def __init__(self, name: str, description: str, tv_class: str, system_dirs: tuple[str, ...] = (),
-                 system_hint: str = ""):
+                 system_hint: str = "", num_classes: int = 10):
         self.name, self.description, self.tv_class = name, description, tv_class
+        self.num_classes = num_classes
         self.system_dirs, self.system_hint = system_dirs, system_hint
 
     def _candidates(self, root: str | None) -> list[Path]:
@@ -55,9 +56,9 @@ class IdxSource:
         return [str(d) for d in self._candidates(root)]
 
     @staticmethod
-    def _file(folder: Path, split: str) -> Path | None:
+    def _file(folder: Path, split: str, what: str = "images-idx3") -> Path | None:
         for ext in ("", ".gz"):
-            p = folder / f"{SPLIT_PREFIX[split]}-images-idx3-ubyte{ext}"
+            p = folder / f"{SPLIT_PREFIX[split]}-{what}-ubyte{ext}"
             if p.is_file():
                 return p
         return None
@@ -98,4 +99,12 @@ class IdxSource:
         if images.ndim != 3:
             raise BadInput(f"{path}: expected a 3-d image array (N, H, W), got shape {images.shape}")
         data = torch.from_numpy(images.astype(np.uint8, copy=True)).unsqueeze(1)
-        return TensorImageSet(data, self.name, split, source=str(path))
+        label_path = self._file(folder, split, "labels-idx1")
+        labels = None
+        if label_path is not None:
+            raw = read_idx(label_path)
+            if raw.shape != (len(data),):
+                raise BadInput(f"{label_path}: expected {len(data)} labels, got shape {raw.shape}; replace the file")
+            labels = torch.from_numpy(raw.astype(np.int64))
+        return TensorImageSet(data, self.name, split, source=str(path), labels=labels,
+                              num_classes=self.num_classes if labels is not None else None)

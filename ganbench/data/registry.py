@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Callable, Protocol
 
 from ..errors import BadInput
+from ..registry import Registry
 from .base import ImageSet
 
 
@@ -29,24 +30,18 @@ class Source(Protocol):
     def load(self, split: str, root: str | None = None, download: bool = True) -> ImageSet: ...
 
 
-DATASETS: dict[str, Source] = {}
-PARAMETRISED: dict[str, Callable[..., ImageSet]] = {}
+DATASETS: Registry[Source] = Registry("dataset")
+PARAMETRISED: Registry[Callable[..., ImageSet]] = Registry("dataset kind")
 
 
 def register(source: Source) -> Source:
-    if source.name in DATASETS:
-        raise ValueError(f"dataset {source.name!r} registered twice")
-    DATASETS[source.name] = source
-    return source
+    """Register a named dataset source (``fashion-mnist``, ...)."""
+    return DATASETS.add(source.name, source)
 
 
 def register_prefix(prefix: str) -> Callable:
-    def deco(fn: Callable[..., ImageSet]) -> Callable[..., ImageSet]:
-        if prefix in PARAMETRISED:
-            raise ValueError(f"dataset prefix {prefix!r} registered twice")
-        PARAMETRISED[prefix] = fn
-        return fn
-    return deco
+    """Register the decorated loader as the dataset kind ``PREFIX:PATH`` (``folder:``, ``arrays:``)."""
+    return PARAMETRISED.register(prefix)
 
 
 def data_root(root: str | os.PathLike | None) -> str | None:
@@ -74,10 +69,10 @@ def get_dataset(name: str, split: str = "train", root: str | os.PathLike | None 
     if sep and prefix in PARAMETRISED:
         if not arg:
             raise BadInput(f"{prefix}: needs a path, e.g. {prefix}:/data/images")
-        return PARAMETRISED[prefix](arg, options=LoadOptions(resize=resize, value_range=value_range))
+        return PARAMETRISED.get(prefix)(arg, options=LoadOptions(resize=resize, value_range=value_range))
     if name not in DATASETS:
         raise BadInput(f"unknown dataset {name!r}; known datasets: {', '.join(known_names())}")
-    source = DATASETS[name]
+    source = DATASETS.get(name)
     if split not in source.splits:
         raise BadInput(f"{name} has no split {split!r}; its splits: {', '.join(source.splits)}")
     return source.load(split, data_root(root), download=download)

@@ -8,11 +8,12 @@
 from __future__ import annotations
 
 import math
+from typing import Callable
 from dataclasses import dataclass
 
 import torch
 
-from ..errors import BadInput
+from ..registry import Registry
 
 
 @dataclass(frozen=True)
@@ -41,10 +42,10 @@ def grid(side: int = 5, spacing: float = 2.0, std: float = 0.05) -> Mixture:
                                          f"std {std:g}")
 
 
-MIXTURES = {"ring": ring, "grid": grid}
+MIXTURES: Registry[Callable[[], Mixture]] = Registry("toy mixture")
+MIXTURES.add("ring", ring)
+MIXTURES.add("grid", grid)
 
 
 def get_mixture(name: str) -> Mixture:
-    if name not in MIXTURES:
-        raise BadInput(f"unknown toy mixture {name!r}; known: {', '.join(MIXTURES)}")
-    return MIXTURES[name]()
+    return MIXTURES.get(name)()

@@ -1,0 +1,10 @@
+"""The metrics engine: features (metrics.features) -> metrics (registered in metrics.registry) -> results.
+
+Importing the package registers every metric; each module below holds one metric's maths and registration.
+"""
+
+# Registration order is table column order: FID, KID, IS, precision/recall, density/coverage, then the rest.
+from . import fid, kid, inception_score, prdc, infinity  # noqa: F401,I001  (each registers its metrics)
+from .registry import METRICS
+
+__all__ = ["METRICS"]

@@ -1,9 +1,12 @@
-"""Reference statistics cache: per-image features of a reference set, keyed by everything that changes them.
+"""Reference feature cache: per-image features of a reference set, keyed by everything that changes them and
+verified on load.
 
-The key hashes the dataset key (name, split, transform), the image count, the resize mode,
-the weights' SHA-256, the extractor version and the feature spaces. Entries live in
-``cache_dir("reference")`` as ``KEY.pt`` (tensors) and ``KEY.json`` (what they are), written
-atomically. pytorch-fid / clean-fid ``.npz`` files holding ``mu`` and ``sigma`` are read here too.
+The key hashes the images' content (``ImageSource.content_key``: their decoded pixels), the image
+count, the resize mode, the weights' SHA-256, the extractor version and the feature names. An entry
+is ``KEY.pt`` (tensors) and ``KEY.json`` (what they are, and the SHA-256 of the tensors' bytes), both
+written atomically in ``cache_dir("reference")``. On load the checksum, the key, the shapes and
+finiteness are checked: a stale, corrupt or moved entry is a miss, never a number.
+pytorch-fid / clean-fid ``.npz`` files holding ``mu`` and ``sigma`` are read here too.
 """
 
 from __future__ import annotations
@@ -20,29 +23,56 @@ from ..errors import BadInput
 from ..io import atomic_path, cache_dir, write_text_atomic
 from .inception import EXTRACTOR_VERSION
 
+FORMAT = "ganbench-reference-v2"
 
-def reference_key(dataset_key: str, n: int, resize_mode: str, weights_sha256: str, spaces: tuple[str, ...]) -> str:
-    parts = {"dataset": dataset_key, "n": n, "resize_mode": resize_mode, "weights_sha256": weights_sha256,
-             "extractor": EXTRACTOR_VERSION, "spaces": sorted(spaces)}
+
+def reference_key(content: str, n: int, resize_mode: str, weights_sha256: str, features: tuple[str, ...]) -> str:
+    parts = {"format": FORMAT, "content": content, "n": n, "resize_mode": resize_mode,
+             "weights_sha256": weights_sha256, "extractor": EXTRACTOR_VERSION, "features": sorted(features)}
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:32]
 
 
-def load(key: str) -> dict[str, torch.Tensor] | None:
-    """Cached features by name, or None on a miss (an unreadable entry counts as a miss)."""
-    path = cache_dir("reference") / f"{key}.pt"
-    if not path.is_file():
+def checksum(features: dict[str, torch.Tensor]) -> str:
+    """SHA-256 over every tensor's name, dtype, shape and bytes, in name order."""
+    h = hashlib.sha256()
+    for name in sorted(features):
+        t = features[name].detach().cpu().contiguous()
+        h.update(f"{name}|{t.dtype}|{tuple(t.shape)}|".encode())
+        h.update(t.numpy().tobytes())
+    return h.hexdigest()
+
+
+def load(key: str, n: int | None = None) -> dict[str, torch.Tensor] | None:
+    """The cached features by name, or None on a miss. A missing, unreadable, mismatched (checksum, key, row
+    count) or non-finite entry is a miss."""
+    folder = cache_dir("reference")
+    data, meta_path = folder / f"{key}.pt", folder / f"{key}.json"
+    if not (data.is_file() and meta_path.is_file()):
         return None
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception:
+        meta = json.loads(meta_path.read_text())
+        feats = torch.load(data, map_location="cpu", weights_only=True)
+    except Exception:  # noqa: BLE001 - any unreadable entry is a miss
         return None
+    if not isinstance(feats, dict) or meta.get("key") != key or meta.get("format") != FORMAT:
+        return None
+    if not all(isinstance(v, torch.Tensor) and v.ndim == 2 for v in feats.values()):
+        return None
+    rows = meta.get("n") if n is None else n
+    if any(v.shape[0] != rows for v in feats.values()) or meta.get("checksum") != checksum(feats):
+        return None
+    if not all(torch.isfinite(v).all() for v in feats.values()):
+        return None
+    return feats
 
 
 def save(key: str, features: dict[str, torch.Tensor], meta: dict) -> Path:
     folder = cache_dir("reference")
+    feats = {k: v.detach().cpu().contiguous() for k, v in features.items()}
     with atomic_path(folder / f"{key}.pt") as tmp:
-        torch.save({k: v.contiguous() for k, v in features.items()}, tmp)
-    write_text_atomic(folder / f"{key}.json", json.dumps({"key": key, **meta}, indent=2, default=str))
+        torch.save(feats, tmp)
+    write_text_atomic(folder / f"{key}.json", json.dumps(
+        {"key": key, "format": FORMAT, "checksum": checksum(feats), **meta}, indent=2, default=str))
     return folder / f"{key}.pt"
 
 

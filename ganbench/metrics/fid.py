@@ -10,6 +10,7 @@ from __future__ import annotations
 import torch
 
 from ..errors import BadInput
+from .registry import Column, Context, metric
 
 
 def statistics(features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -100,3 +101,11 @@ def fid_from_features(f1: torch.Tensor, f2: torch.Tensor | None,
 
 
 fid = frechet_distance
+
+
+@metric("fid", columns=(Column("fid", "FID", "lower", sample_size=True),), features=("pool3",),
+        space="inception-pool3", description="Frechet Inception Distance (Heusel et al. 2017) on pool3")
+def _fid(ctx: Context) -> dict[str, float]:
+    ref = ctx.ref()
+    f2 = ref.features.get("pool3")
+    return {"fid": fid_from_features(ctx.samples.features["pool3"], f2, stats2=None if f2 is not None else ref.stats)}

@@ -8,12 +8,12 @@ Resizing to 299x299 is a named mode, recorded with every result:
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from typing import Callable
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from ..errors import BadInput
@@ -85,6 +85,7 @@ class Inception(torch.nn.Module):
             _fold_batch_norms(self.net)
         self.net.eval().requires_grad_(False)
         self.has_head = weights.has_head
+        self.weights = dataclasses.replace(weights, state_dict={})  # where they came from, without the tensors
         self.resize_mode = resize_mode
         self.resize = get_resize(resize_mode)
 

@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from ..errors import BadInput
+from .registry import Column, Context, Unavailable, metric
 
 
 def split_scores(logits: torch.Tensor, splits: int = 10, seed: int | None = 0) -> torch.Tensor:
@@ -36,3 +37,18 @@ def inception_score(logits: torch.Tensor, splits: int = 10, seed: int | None = 0
     """IS mean and (population) std over ``splits`` of ``logits`` ``(N, C)``."""
     s = split_scores(logits, splits, seed)
     return float(s.mean()), float(s.std(unbiased=False))
+
+
+def no_head(ctx: Context) -> str:
+    return (f"the Inception weights ({ctx.weights_name}) have no classifier head (pool3 only); pass "
+            "--inception-weights with torch-fidelity's or pytorch-fid's .pth (or set GANBENCH_INCEPTION_WEIGHTS)")
+
+
+@metric("is", columns=(Column("is_mean", "IS", "higher"), Column("is_std", "IS std")), features=("logits",),
+        space="inception-logits-unbiased", needs_reference=False,
+        description="Inception Score (Salimans et al. 2016), 10 splits")
+def _is(ctx: Context) -> dict[str, float]:
+    if not ctx.has_head:
+        raise Unavailable(no_head(ctx))
+    mean, std = inception_score(ctx.samples.features["logits"], ctx.protocol.is_splits, ctx.protocol.seed)
+    return {"is_mean": mean, "is_std": std}

@@ -10,8 +10,9 @@ import numpy as np
 import torch
 
 from ..errors import BadInput
-from .fid import fid_from_features
-from .inception_score import inception_score
+from .registry import Column, Context, Unavailable, metric
+from .fid import fid_from_features, statistics
+from .inception_score import inception_score, no_head
 
 
 def subset_sizes(n: int, points: int = 15, min_fraction: float = 0.1, floor: int = 2) -> np.ndarray:
@@ -42,3 +43,22 @@ def is_infinity(logits: torch.Tensor, points: int = 15, min_fraction: float = 0.
     perm = torch.from_numpy(np.random.RandomState(seed).permutation(logits.shape[0]))
     sizes = subset_sizes(logits.shape[0], points, min_fraction)
     return extrapolate(sizes, [inception_score(logits[perm[:n]], splits=1, seed=None)[0] for n in sizes])
+
+
+@metric("fid_inf", columns=(Column("fid_inf", "FID∞", "lower"),), features=("pool3",), space="inception-pool3",
+        description="FID extrapolated to infinitely many samples (Chong & Forsyth 2020)")
+def _fid_inf(ctx: Context) -> dict[str, float]:
+    ref, p = ctx.ref(), ctx.protocol
+    stats = ref.stats if ref.stats is not None else statistics(ref.features["pool3"])
+    return {"fid_inf": fid_infinity(ctx.samples.features["pool3"], stats, p.infinity_points,
+                                    p.infinity_min_fraction, p.seed)}
+
+
+@metric("is_inf", columns=(Column("is_inf", "IS∞", "higher"),), features=("logits",),
+        space="inception-logits-unbiased", needs_reference=False,
+        description="IS extrapolated to infinitely many samples (Chong & Forsyth 2020)")
+def _is_inf(ctx: Context) -> dict[str, float]:
+    if not ctx.has_head:
+        raise Unavailable(no_head(ctx))
+    p = ctx.protocol
+    return {"is_inf": is_infinity(ctx.samples.features["logits"], p.infinity_points, p.infinity_min_fraction, p.seed)}

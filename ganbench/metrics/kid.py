@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from ..errors import BadInput
+from .registry import Column, Context, metric
 
 
 def subsets(n1: int, n2: int, num: int, size: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -60,3 +61,13 @@ def kid(f1: torch.Tensor, f2: torch.Tensor, num_subsets: int = 100, subset_size:
             values.append(mmd2_unbiased(kernel(xs, xs), kernel(xs, ys), kernel(ys, ys)))
     v = torch.stack(values)
     return float(v.mean()), float(v.std(unbiased=False))
+
+
+@metric("kid", columns=(Column("kid_mean", "KID×10³", "lower", scale=1e3, sample_size=True), Column("kid_std", "KID std")),
+        features=("pool3",), space="inception-pool3",
+        description="Kernel Inception Distance (Binkowski et al. 2018), unbiased, on pool3 subsets")
+def _kid(ctx: Context) -> dict[str, float]:
+    p = ctx.protocol
+    mean, std = kid(ctx.samples.features["pool3"], ctx.ref_features("pool3"), p.kid_subsets, p.kid_subset_size,
+                    p.kid_degree, seed=p.seed)
+    return {"kid_mean": mean, "kid_std": std}

@@ -12,6 +12,7 @@ from __future__ import annotations
 import torch
 
 from ..errors import BadInput
+from .registry import Column, Context, metric
 
 #: Elements per distance chunk (rows x columns): 2^25 float64 = 256 MiB.
 CHUNK_ELEMENTS = 1 << 25
@@ -86,3 +87,28 @@ def density_coverage(real: torch.Tensor, fake: torch.Tensor, k: int = 5) -> tupl
     """Density and coverage of fake features against real ones, k-NN balls of the real set with ``k``."""
     r = prdc(real, fake, pr_k=None, dc_k=k)
     return r["density"], r["coverage"]
+
+
+#: The feature each precision/recall space reads (EvalProtocol.pr_features).
+PR_SPACES = {"inception-pool3": "pool3", "vgg16": "vgg16"}
+
+
+def _space(p) -> tuple[str, ...]:
+    return (PR_SPACES[p.pr_features],)
+
+
+@metric("pr", columns=(Column("precision", "Precision", "higher", digits=3), Column("recall", "Recall", "higher", digits=3)),
+        features=_space, space=lambda p: p.pr_features,
+        description="improved precision/recall (Kynkaanniemi et al. 2019), k=3")
+def _pr(ctx: Context) -> dict[str, float]:
+    space = PR_SPACES[ctx.protocol.pr_features]
+    r = prdc(ctx.ref_features(space), ctx.samples.features[space], pr_k=ctx.protocol.pr_k, dc_k=None)
+    return {"precision": r["precision"], "recall": r["recall"]}
+
+
+@metric("dc", columns=(Column("density", "Density", "higher", digits=3), Column("coverage", "Coverage", "higher", digits=3)),
+        features=_space, space=lambda p: p.pr_features, description="density/coverage (Naeem et al. 2020), k=5")
+def _dc(ctx: Context) -> dict[str, float]:
+    space = PR_SPACES[ctx.protocol.pr_features]
+    r = prdc(ctx.ref_features(space), ctx.samples.features[space], pr_k=None, dc_k=ctx.protocol.dc_k)
+    return {"density": r["density"], "coverage": r["coverage"]}

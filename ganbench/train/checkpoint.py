@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from ..config import ModelSpec, from_dict
+from ..devices import resolve_device
 from ..errors import BadInput, MissingAsset
 from ..io import atomic_path
 from ..zoo.nets import build_nets
@@ -58,6 +59,4 @@ def load_generator(path_or_out_dir: str | os.PathLike, use_ema: bool = True, dev
     G, _ = build_nets(spec.arch, tuple(state["shape"]), spec.tricks.spectral_norm_g, False)
     model = state["model"]
     G.load_state_dict(model["ema"]["module"] if use_ema and model.get("ema") else model["G"])
-    from .trainer import resolve_device  # local: the trainer imports this module
-
     return G.to(resolve_device(device)).eval().requires_grad_(False)

@@ -15,8 +15,6 @@ statistics at every forward. Rank 0 alone writes checkpoints, logs and sample gr
 from __future__ import annotations
 
 import dataclasses
-import os
-from dataclasses import dataclass
 
 import torch
 import torch.distributed as dist
@@ -24,68 +22,10 @@ from torch import Tensor, nn
 from torch.nn.parallel import DistributedDataParallel as DDP
 
 from ..config import ModelSpec
+from ..dist import Dist, shard
 from ..errors import BadInput
 from ..zoo.latent import draw_latents
 from ..zoo.model import GANModel
-
-
-@dataclass(frozen=True)
-class Dist:
-    """This process's place: rank, world size, local rank (its GPU on the machine)."""
-
-    rank: int = 0
-    world_size: int = 1
-    local_rank: int = 0
-    backend: str = ""
-
-    @property
-    def enabled(self) -> bool:
-        return self.world_size > 1
-
-    @property
-    def is_main(self) -> bool:
-        return self.rank == 0
-
-
-def current() -> Dist:
-    """The initialised process group's view, or a single process."""
-    if not (dist.is_available() and dist.is_initialized()):
-        return Dist()
-    return Dist(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", dist.get_rank())),
-                dist.get_backend())
-
-
-def init_from_env(device: str | None = None) -> Dist:
-    """Join torchrun's process group when ``WORLD_SIZE`` > 1 (RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR/PORT
-    from the environment): NCCL when this rank uses CUDA, gloo on CPU. A single process is left alone."""
-    if int(os.environ.get("WORLD_SIZE", "1")) <= 1 or dist.is_initialized():
-        return current()
-    cuda = torch.cuda.is_available() and not str(device or "").startswith("cpu")
-    if cuda:
-        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
-    dist.init_process_group(backend="nccl" if cuda else "gloo")
-    return current()
-
-
-def rank_device(device, d: Dist) -> torch.device:
-    """This rank's device: ``cuda:LOCAL_RANK`` when CUDA is present (or asked as plain ``cuda``), else the one given."""
-    if device is None or str(device) == "cuda":
-        if torch.cuda.is_available():
-            return torch.device("cuda", d.local_rank)
-        return torch.device("cpu") if device is None else torch.device(device)
-    return torch.device(device)
-
-
-def rank_seed(seed: int, rank: int) -> int:
-    """Seed of rank ``rank``'s generator for random tricks; distinct from the run's other streams (seed+1..+3)."""
-    return seed + 10_007 * (rank + 1)
-
-
-def shard(n: int, rank: int, world: int) -> tuple[int, int]:
-    """Rank ``rank``'s contiguous ``[start, end)`` of ``n`` items; shards differ in size by at most one."""
-    base, extra = divmod(n, world)
-    start = rank * base + min(rank, extra)
-    return start, start + base + (rank < extra)
 
 
 def per_rank_batch(spec: ModelSpec, d: Dist) -> int:
@@ -101,10 +41,10 @@ class ShardedBatches:
     def __init__(self, stream, d: Dist):
         self.stream, self.d = stream, d
 
-    def __call__(self) -> Tensor:
-        x = self.stream()  # (global batch, C, H, W); the conversion of the other ranks' rows is cheap
+    def __call__(self) -> tuple[Tensor, Tensor | None]:
+        x, y = self.stream()  # (global batch, C, H, W); the conversion of the other ranks' rows is cheap
         start, end = shard(len(x), self.d.rank, self.d.world_size)
-        return x[start:end]
+        return x[start:end], (y[start:end] if y is not None else None)
 
     def state_dict(self) -> dict:
         return self.stream.state_dict()
@@ -154,9 +94,9 @@ class DistributedGANModel(GANModel):
         finally:
             self.d_fwd = ddp_d
 
-    def train_step(self, next_real, generator: torch.Generator) -> dict[str, Tensor]:
+    def train_step(self, next_real, generator: torch.Generator, progress=None) -> dict[str, Tensor]:
         """The step on every rank; the logged losses are averaged over ranks (the global batch's means)."""
-        logs = super().train_step(next_real, generator)
+        logs = super().train_step(next_real, generator, progress)
         values = torch.stack([v.float() for v in logs.values()])
         dist.all_reduce(values)
         values /= self.dist.world_size
@@ -171,31 +111,3 @@ class DistributedGANModel(GANModel):
                            f"{self.dist.world_size}; resume it with the same number of processes")
         super().load_state_dict(state)
         self.latent_gen.set_state(state["latent_rng"])
-
-
-def gather_states(state: Tensor, d: Dist) -> list[Tensor]:
-    """Every rank's generator state (a uint8 tensor), in rank order; a collective call."""
-    out: list = [None] * d.world_size
-    dist.all_gather_object(out, state)
-    return out
-
-
-def gather_rows(x: Tensor, d: Dist) -> Tensor:
-    """Concatenate every rank's ``(n_r, ...)`` rows in rank order (shards may differ in length); a collective call."""
-    if not d.enabled:
-        return x
-    comm = torch.device("cuda", torch.cuda.current_device()) if d.backend == "nccl" else torch.device("cpu")
-    n = torch.tensor([len(x)], device=comm)
-    sizes = [torch.zeros_like(n) for _ in range(d.world_size)]
-    dist.all_gather(sizes, n)
-    longest = int(max(s.item() for s in sizes))
-    padded = torch.zeros((longest, *x.shape[1:]), dtype=x.dtype, device=comm)
-    padded[:len(x)] = x.to(comm)
-    parts = [torch.empty_like(padded) for _ in range(d.world_size)]
-    dist.all_gather(parts, padded)
-    return torch.cat([p[:int(s.item())] for p, s in zip(parts, sizes)]).to(x.device)
-
-
-def barrier(d: Dist) -> None:
-    if d.enabled:
-        dist.barrier()

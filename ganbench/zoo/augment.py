@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from ..errors import BadInput
-from .registry import Registry
+from ..registry import Registry
 
 Augment = Callable[[Tensor, torch.Generator], Tensor]
 AUGMENTS: Registry[Augment] = Registry("DiffAugment policy")

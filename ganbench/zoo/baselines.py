@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..config import ModelSpec, load_spec_file
+from ..config import ModelSpec
+from .specs import load_spec_file
 from ..errors import BadInput
 
 BASELINE_DIR = Path(__file__).resolve().parents[2] / "baselines"

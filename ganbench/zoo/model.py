@@ -14,13 +14,14 @@ import torch
 from torch import Tensor, nn
 
 from ..config import ModelSpec, OptimSpec
-from ..train.ema import GeneratorEMA
+from .ema import GeneratorEMA
 from .augment import diff_augment, parse_policy
 from .losses import LOSSES
 from .latent import draw_latents
 from .nets import build_nets, split_batches
-from .registry import Registry
+from ..registry import Registry
 from .regularizers import CONSTRAINTS, PENALTIES
+from .schedules import Phase
 
 #: An optimiser factory: (parameters, spec, fast) -> optimiser. ``fast`` asks for the fused kernel where
 #: torch has one: one pass over each parameter instead of a dozen (Adam's update of the 6.4M-weight
@@ -141,11 +142,23 @@ class GANModel:
                 self.ema.copy_from(self.G)
         return {"g_loss": loss.detach()}
 
-    def train_step(self, next_real: Callable[[], Tensor], generator: torch.Generator) -> dict[str, Tensor]:
-        """n_critic D updates, each on a fresh batch from ``next_real()``, then one G update."""
+    def train_step(self, next_real: Callable[[], tuple[Tensor, Tensor | None]], generator: torch.Generator,
+                   progress=None) -> dict[str, Tensor]:
+        """n_critic D updates, each on a fresh ``(images, labels)`` batch from ``next_real()``, then one G update.
+
+        ``progress`` (``train.loop.Progress``: step, kimg, fraction) says how far training has come; the
+        unconditional models here do not need it or the labels.
+        """
         for _ in range(self.spec.tricks.n_critic):
-            logs = self.d_step(next_real(), generator)
+            images, _labels = next_real()
+            logs = self.d_step(images, generator)
         return {**logs, **self.g_step(generator)}
+
+    def set_phase(self, phase: Phase) -> None:
+        """Enter a schedule's phase between steps: learning rates scaled from the spec's (``constant``: no change)."""
+        for opt, o in ((self.opt_g, self.spec.optim_g), (self.opt_d, self.spec.optim_d)):
+            for group in opt.param_groups:
+                group["lr"] = o.lr * phase.lr_scale
 
     # ------------------------------------------------------------------- state
     def state_dict(self) -> dict:

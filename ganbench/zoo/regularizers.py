@@ -12,7 +12,7 @@ from typing import Callable
 import torch
 from torch import Tensor, nn
 
-from .registry import Registry
+from ..registry import Registry
 
 Penalty = Callable[[nn.Module, Tensor, Tensor, torch.Generator], Tensor]
 PENALTIES: Registry[Penalty] = Registry("penalty")

@@ -6,7 +6,7 @@ milliseconds; the real train + evaluate path is tested in test_end_to_end.py.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch

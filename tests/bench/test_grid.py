@@ -2,7 +2,7 @@
 
 import pytest
 
-from ganbench.bench.grid import expand_grid, parse_grid
+from ganbench.bench.ablation import expand_grid, parse_grid
 from ganbench.config import ModelSpec
 from ganbench.errors import BadInput
 

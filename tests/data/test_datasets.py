@@ -74,7 +74,7 @@ def test_missing_data_lists_every_place_and_the_fix(tmp_path, monkeypatch):
 
     from ganbench.data import DATASETS
 
-    monkeypatch.setattr(DATASETS["fashion-mnist"], "system_dirs", (str(tmp_path / "nowhere"),))
+    monkeypatch.setattr(DATASETS.get("fashion-mnist"), "system_dirs", (str(tmp_path / "nowhere"),))
 
     def offline(*a, **k):
         raise RuntimeError("Error downloading train-images-idx3-ubyte.gz")

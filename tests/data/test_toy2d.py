@@ -15,7 +15,7 @@ def test_mixture_geometry_and_samples():
     x = ring.sample(4000, torch.Generator().manual_seed(0))
     m = mode_metrics(x, ring.centers, ring.std)
     assert m["modes"] == 8 and m["high_quality"] > 0.98  # 3 sigma in 2-D holds 98.9% of the mass
-    with pytest.raises(BadInput, match="known: ring"):
+    with pytest.raises(BadInput, match="known toy mixtures: ring"):
         get_mixture("spiral")
 
 

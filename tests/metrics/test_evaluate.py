@@ -72,7 +72,7 @@ def test_reference_cache_and_npz_statistics(samples, fmnist, real_weights_file, 
     assert not first["provenance"]["reference"]["cache_hit"] and second["provenance"]["reference"]["cache_hit"]
     assert second["metrics"]["fid"] == pytest.approx(first["metrics"]["fid"], rel=1e-12)
     (entry,) = cache.entries()
-    assert entry["n"] == 6 and entry["dataset_key"] == fmnist.key
+    assert entry["n"] == 6 and (entry["source"]["dataset"], entry["source"]["split"]) == ("fashion-mnist", "test")
     # The cached features as a pytorch-fid .npz reference give the same FID.
     feats = cache.load(entry["key"])["pool3"].double()
     np.savez(tmp_path / "stats.npz", mu=feats.mean(0).numpy(), sigma=np.cov(feats.numpy(), rowvar=False))

@@ -4,7 +4,8 @@ import pytest
 import torch
 
 from ganbench.errors import BadInput
-from ganbench.metrics.features import inception_features, to_uint8
+from ganbench.images import to_uint8
+from ganbench.metrics.features import inception_features
 from ganbench.metrics.inception import build_inception
 
 

@@ -1,4 +1,4 @@
-"""Sharded evaluation on 2 gloo processes equals single-process ``evaluate`` of the same samples.
+"""``evaluate`` under a torch.distributed group (2 gloo processes) equals single-process ``evaluate``.
 
 Samples: 6 images of a tiny random mlp G (shards 3 + 3) and 7 reference images (4 + 3),
 real Inception weights. The single-process side is ``metrics.evaluate`` with the cache off, so
@@ -16,9 +16,9 @@ import torch.multiprocessing as mp
 from ganbench.config import ArchSpec, EvalProtocol
 from ganbench.data import array_image_set, get_dataset
 from ganbench.metrics.evaluate import evaluate
-from ganbench.metrics.sharded import sample_shard, sharded_evaluate
-from ganbench.train.sample import sample_images
+from ganbench.metrics.sources import GeneratorSource
 from ganbench.zoo.nets import build_nets
+from ganbench.zoo.sampler import sample, sample_images
 
 N, RN = 6, 7
 PROTOCOL = EvalProtocol(num_samples=N, ref_samples=RN, kid_subset_size=3, kid_subsets=10, feature_batch_size=4)
@@ -38,8 +38,8 @@ def worker(rank: int, world: int, root: str) -> None:
     torch.set_num_threads(1)
     dist.init_process_group("gloo", init_method=f"file://{root}/store", rank=rank, world_size=world)
     try:
-        res = sharded_evaluate(generator(), N, 0, reference(), metrics=METRICS, protocol=PROTOCOL, device="cpu",
-                               progress=False)
+        res = evaluate(GeneratorSource(generator(), N, seed=0), reference(), metrics=METRICS, protocol=PROTOCOL,
+                       device="cpu", progress=False)
         with open(f"{root}/rank{rank}.json", "w") as f:
             json.dump(res, f, default=str)
     finally:
@@ -61,8 +61,8 @@ def test_sharded_equals_single_process(tmp_path, helper_path):
     for k, v in single["metrics"].items():
         assert r0["metrics"][k] == pytest.approx(v, rel=1e-4, abs=1e-7), k
     # the reference features the sharded run cached are the single process's (one cache entry, rank 0's)
-    second = sharded_evaluate(generator(), N, 0, reference(), metrics=("fid",), protocol=PROTOCOL, device="cpu",
-                              progress=False, model=net)
+    second = evaluate(GeneratorSource(generator(), N, seed=0), reference(), metrics=("fid",), protocol=PROTOCOL,
+                      device="cpu", progress=False, model=net)
     assert second["provenance"]["reference"]["cache_hit"]
     assert second["metrics"]["fid"] == pytest.approx(single["metrics"]["fid"], rel=1e-4)
 
@@ -70,5 +70,5 @@ def test_sharded_equals_single_process(tmp_path, helper_path):
 def test_sample_shards_are_the_rows_of_sample_images():
     G = generator()
     whole = sample_images(G, 7, 3, batch_size=3)
-    parts = [sample_shard(G, 7, 3, s, e, batch_size=3) for s, e in ((0, 4), (4, 7))]
+    parts = [sample(G, 7, 3, batch_size=3, rows=(s, e)).images for s, e in ((0, 4), (4, 7))]
     assert torch.equal(torch.cat(parts), whole)

@@ -17,7 +17,7 @@ import torch.multiprocessing as mp
 
 from ganbench.data import array_image_set
 from ganbench.errors import BadInput
-from ganbench.train import distributed
+from ganbench import dist as gdist
 from ganbench.train.checkpoint import load_checkpoint, load_generator
 from ganbench.train.trainer import train
 from ganbench.zoo.baselines import load_baseline
@@ -98,7 +98,7 @@ def test_batch_norm_net_trains_and_resumes_exactly(ddp_runs):
 
 def test_shards_cover_everything_once():
     for n, world in ((10, 3), (8, 2), (2, 4)):
-        parts = [distributed.shard(n, r, world) for r in range(world)]
+        parts = [gdist.shard(n, r, world) for r in range(world)]
         assert parts[0][0] == 0 and parts[-1][1] == n
         assert all(a[1] == b[0] for a, b in zip(parts, parts[1:]))
         assert max(e - s for s, e in parts) - min(e - s for s, e in parts) <= 1

@@ -3,7 +3,8 @@
 import torch
 
 from ganbench.train.checkpoint import load_generator
-from ganbench.train.sample import sample_images, to_uint8
+from ganbench.images import to_uint8
+from ganbench.zoo.sampler import sample_images
 from ganbench.train.trainer import train
 from ganbench.zoo.baselines import load_baseline
 

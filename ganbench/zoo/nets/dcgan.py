@@ -14,7 +14,7 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from ...config import ArchSpec
-from . import net_family, norm1d, norm2d, upsampling_plan
+from .base import net_family, norm1d, norm2d, upsampling_plan
 
 
 def dcgan_init(net: nn.Module) -> nn.Module:

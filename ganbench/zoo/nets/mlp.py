@@ -13,7 +13,7 @@ import math
 from torch import Tensor, nn
 
 from ...config import ArchSpec
-from . import net_family
+from .base import net_family
 
 HIDDEN = {"standard": (4, 8, 16), "toy": (2, 2)}  # multiples of arch.width
 

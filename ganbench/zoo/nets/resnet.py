@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ...config import ArchSpec
-from . import net_family, upsampling_plan
+from .base import net_family, upsampling_plan
 
 
 class GBlock(nn.Module):

@@ -18,9 +18,9 @@ from collections import deque
 from multiprocessing.connection import wait
 from typing import Iterable, Iterator
 
-from ..errors import GanbenchError
-from .executors import ExecOptions, JobFailure, JobFn, describe, note_attempt
-from .jobs import Job
+from ...errors import GanbenchError
+from ..jobs import Job
+from .base import ExecOptions, JobFailure, JobFn, describe, note_attempt
 
 #: Modules the forkserver imports once, so each job's process starts with them loaded.
 PRELOAD = ["torch", "ganbench.bench.runner"]

@@ -13,12 +13,13 @@ import time
 import torch
 from tqdm import tqdm
 
-from ..config import TOY_ARCH, TOY_BATCH_SIZE, TOY_NUM_SAMPLES, TOY_STEPS, ModelSpec, validate_spec
+from ..config import TOY_ARCH, TOY_BATCH_SIZE, TOY_NUM_SAMPLES, TOY_STEPS, ModelSpec
+from ..devices import resolve_device
+from ..zoo.specs import validate_spec
 from ..data.toy2d import Mixture
 from ..metrics.toy2d import mode_metrics
 from ..zoo.model import GANModel
-from .sample import generate
-from .trainer import resolve_device
+from ..zoo.sampler import generate
 
 
 def toy_spec(spec: ModelSpec, batch_size: int = TOY_BATCH_SIZE) -> ModelSpec:
@@ -41,10 +42,10 @@ def train_toy(spec: ModelSpec, mixture: Mixture, steps: int = TOY_STEPS, seed: i
     data_gen = torch.Generator().manual_seed(seed + 2)
     t0, status, step = time.perf_counter(), "ok", 0
     for step in tqdm(range(1, steps + 1), disable=not progress, desc=f"toy {spec.name}", unit="step"):
-        logs = model.train_step(lambda: mixture.sample(spec.batch_size, data_gen).to(device), step_gen)
+        logs = model.train_step(lambda: (mixture.sample(spec.batch_size, data_gen).to(device), None), step_gen)
         if step % 100 == 0 and not all(math.isfinite(v) for v in torch.stack(list(logs.values())).tolist()):
             status = "diverged"
             break
-    samples = generate(model.sampler(), num_samples, seed + 3)
+    samples = generate(model.sampler(), num_samples, seed + 3).images
     return {**mode_metrics(samples, mixture.centers, mixture.std), "status": status, "steps": step,
             "wall_time_s": time.perf_counter() - t0, "samples": samples}

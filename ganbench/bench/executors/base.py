@@ -1,4 +1,6 @@
-"""Executors run jobs and hand back result records; only the driver writes the store.
+"""What every executor shares: options, failures, the registry, and the retry loop of one job in this process.
+
+Executors run jobs and hand back result records; only the driver writes the store.
 
 An executor is ``(fn, jobs, options) -> iterator of (job, outcome)`` in completion order, where
 ``fn(job) -> record`` is picklable (a module-level function or a ``functools.partial`` of one)
@@ -16,9 +18,10 @@ import traceback
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator, Protocol
 
-from ..config import DEFAULT_RETRIES
-from ..errors import BadInput, GanbenchError
-from .jobs import Job
+from ...config import DEFAULT_RETRIES
+from ...errors import BadInput, GanbenchError
+from ...registry import Registry
+from ..jobs import Job
 
 JobFn = Callable[[Job], dict]
 
@@ -52,22 +55,17 @@ class Executor(Protocol):
         ...
 
 
-EXECUTORS: dict[str, Executor] = {}
+EXECUTORS: Registry[Executor] = Registry("executor")
 
 
 def executor(name: str) -> Callable[[Executor], Executor]:
-    def deco(fn: Executor) -> Executor:
-        if name in EXECUTORS:
-            raise ValueError(f"executor {name!r} registered twice")
-        EXECUTORS[name] = fn
-        return fn
-    return deco
+    """Register the decorated function as the executor ``name``."""
+    return EXECUTORS.register(name)
 
 
 def get_executor(name: str) -> Executor:
-    if name not in EXECUTORS:
-        raise BadInput(f"unknown executor {name!r}; known executors: {', '.join(EXECUTORS)}")
-    return EXECUTORS[name]
+    """The executor ``name``; an unknown name is a ``BadInput`` listing the known ones."""
+    return EXECUTORS.get(name)
 
 
 def check_options(options: ExecOptions) -> None:
@@ -101,19 +99,3 @@ def attempts(fn: JobFn, job: Job, options: ExecOptions) -> dict | JobFailure:
             error, tb = describe(e), traceback.format_exc(limit=8)
             note_attempt(job, attempt, options, error)
     return JobFailure(error, tb, options.retries + 1)
-
-
-@executor("local")
-def local(fn: JobFn, jobs: Iterable[Job], options: ExecOptions = ExecOptions()) -> Iterator[tuple[Job, dict | JobFailure]]:
-    """One job after the other in this process (each uses every core through torch), or
-    ``options.workers`` worker processes at a time."""
-    check_options(options)
-    if options.workers > 1:
-        from .pool import process_pool
-        yield from process_pool(fn, jobs, options)
-        return
-    for job in jobs:
-        yield job, attempts(fn, job, options)
-
-
-from . import ray_executor  # noqa: E402,F401  (registers "ray"; imports ray only when used)

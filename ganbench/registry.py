@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Callable, Generic, Iterator, TypeVar
 
-from ..errors import BadInput
+from .errors import BadInput
 
 T = TypeVar("T")
 
@@ -15,6 +15,11 @@ class Registry(Generic[T]):
     def __init__(self, kind: str):
         self.kind = kind
         self._entries: dict[str, T] = {}
+
+    @property
+    def plural(self) -> str:
+        k = self.kind
+        return k[:-1] + "ies" if k.endswith("y") else k + ("es" if k.endswith(("s", "x")) else "s")
 
     def add(self, name: str, entry: T) -> T:
         if name in self._entries:
@@ -28,7 +33,7 @@ class Registry(Generic[T]):
 
     def get(self, name: str) -> T:
         if name not in self._entries:
-            raise BadInput(f"unknown {self.kind} {name!r}; known: {', '.join(self._entries)}")
+            raise BadInput(f"unknown {self.kind} {name!r}; known {self.plural}: {', '.join(self._entries)}")
         return self._entries[name]
 
     def __contains__(self, name: object) -> bool:

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Iterator
 
-from ..errors import BadInput, GanbenchError, MissingAsset
-from .executors import ExecOptions, JobFailure, JobFn, check_options, describe, executor, note_attempt
-from .jobs import Job
+from ...errors import BadInput, GanbenchError, MissingAsset
+from ..jobs import Job
+from .base import ExecOptions, JobFailure, JobFn, check_options, describe, executor, note_attempt
 
 
 def import_ray():
@@ -28,7 +28,7 @@ def import_ray():
 def _run_task(fn: JobFn, job: Job, shared: Any) -> dict:
     """Runs on a Ray worker: put the shipped reference features in this node's cache, then the job."""
     if shared:
-        from .reference import install_reference
+        from ..reference import install_reference
         install_reference(shared)
     return fn(job)
 

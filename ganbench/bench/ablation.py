@@ -14,8 +14,10 @@ import itertools
 import typing
 from typing import Any, Callable
 
-from ..config import ModelSpec, _coerce, validate_spec
+from ..config import ModelSpec, _coerce
+from ..zoo.specs import validate_spec
 from ..errors import BadInput
+from ..registry import Registry
 
 #: Loss presets: a name that is not itself a loss of the zoo -> spec changes.
 LOSS_PRESETS: dict[str, dict[str, Any]] = {
@@ -41,16 +43,12 @@ TRICKS: dict[str, dict[str, Any]] = {
 }
 
 Changes = dict[str, Any]
-AXES: dict[str, Callable[[str], Changes]] = {}
+AXES: Registry[Callable[[str], Changes]] = Registry("grid axis")
 
 
 def axis(name: str) -> Callable:
-    def deco(fn: Callable[[str], Changes]) -> Callable[[str], Changes]:
-        if name in AXES:
-            raise ValueError(f"grid axis {name!r} registered twice")
-        AXES[name] = fn
-        return fn
-    return deco
+    """Register the decorated ``value -> spec changes`` as the grid axis ``name``."""
+    return AXES.register(name)
 
 
 def _known(kind: str) -> list[str]:
@@ -176,7 +174,7 @@ def expand_grid(base: ModelSpec, axes: list[tuple[str, list[str]]]) -> list[tupl
         changes: Changes = {}
         for name, value in groups.items():
             if name in AXES:
-                changes.update(AXES[name](value))
+                changes.update(AXES.get(name)(value))
             elif "." in name or name in {f.name for f in dataclasses.fields(ModelSpec)}:
                 changes[name] = _parse_scalar(value)
             else:

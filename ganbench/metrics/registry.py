@@ -1,0 +1,160 @@
+"""The metric registry: each metric registers once, next to its maths, with everything the rest derives from it.
+
+A metric declares its protocol name (``--metrics NAME``), the value columns it produces (label,
+which direction is better, display scale), the features it reads (``pool3``, ``logits``,
+``vgg16``, ... from ``metrics.features``), the feature space it names in provenance, and whether
+it needs a reference set or class labels. ``evaluate``, the results store, the tables and the
+CLI's choices and help all read this registry: adding a metric is its module plus its test.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+import torch
+
+from ..config import EvalProtocol
+from ..errors import BadInput
+from ..registry import Registry
+
+
+@dataclass(frozen=True)
+class Column:
+    """One value a metric produces, and how tables show it."""
+
+    key: str  # the value's name in results and the store, e.g. "fid", "kid_mean"
+    label: str  # table header, e.g. "FID", "KID×10³"
+    better: str | None = None  # "lower" | "higher"; None: stored and listed, not a table column (a spread)
+    scale: float = 1.0
+    digits: int = 2
+    sample_size: bool = False  # biased at small N: the header says "(N=...)"
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    compute: Callable[["Context"], dict[str, float]]
+    columns: tuple[Column, ...]
+    features: Callable[[EvalProtocol], tuple[str, ...]]  # the features it reads (metrics.features names)
+    space: Callable[[EvalProtocol], str]  # the feature space, named in provenance
+    needs_reference: bool = True
+    needs_labels: bool = False
+    description: str = ""
+
+
+METRICS: Registry[Metric] = Registry("metric")
+
+
+def metric(name: str, *, columns: Sequence[Column], features: Sequence[str] | Callable[[EvalProtocol], tuple],
+           space: str | Callable[[EvalProtocol], str], needs_reference: bool = True, needs_labels: bool = False,
+           description: str = "") -> Callable:
+    """Register the decorated ``compute(ctx) -> {column key: value}`` as metric ``name``."""
+    feats = features if callable(features) else (lambda p, f=tuple(features): f)
+    sp = space if callable(space) else (lambda p, s=space: s)
+
+    def deco(fn: Callable[["Context"], dict[str, float]]) -> Callable:
+        METRICS.add(name, Metric(name, fn, tuple(columns), feats, sp, needs_reference, needs_labels, description))
+        return fn
+    return deco
+
+
+class Unavailable(Exception):
+    """A requested metric cannot be computed from what we have; the message says why."""
+
+
+@dataclass
+class Side:
+    """Features (or only FID statistics) of one input, its class labels, and how it was obtained."""
+
+    features: dict[str, torch.Tensor] = field(default_factory=dict)
+    stats: tuple[torch.Tensor, torch.Tensor] | None = None  # (mu, sigma) of pool3 when only statistics exist
+    n: int = 0
+    labels: torch.Tensor | None = None  # (n,) int64 class labels, when the input has them
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def need(self, name: str, why: str) -> torch.Tensor:
+        if name not in self.features:
+            raise Unavailable(why)
+        return self.features[name]
+
+
+@dataclass
+class Context:
+    """What a metric's ``compute`` sees: both sides' features, the protocol, the Inception weights."""
+
+    samples: Side
+    reference: Side | None
+    protocol: EvalProtocol
+    has_head: bool = True
+    weights_name: str = ""
+
+    def ref(self) -> Side:
+        if self.reference is None:
+            raise Unavailable("needs a reference set")
+        return self.reference
+
+    def ref_features(self, name: str) -> torch.Tensor:
+        return self.ref().need(name, "the reference is FID statistics only (mu/sigma); give images for this metric")
+
+
+# ------------------------------------------------------------------------------ derived
+def names() -> list[str]:
+    return list(METRICS)
+
+
+def parse(metrics: Sequence[str] | str | None, default: Sequence[str]) -> tuple[str, ...]:
+    """Requested metric names (``default`` when None; a comma string is split); unknown ones are an error."""
+    if isinstance(metrics, str):
+        metrics = [m.strip() for m in metrics.split(",") if m.strip()]
+    chosen = tuple(metrics) if metrics is not None else tuple(default)
+    unknown = [m for m in chosen if m not in METRICS]
+    if unknown or not chosen:
+        raise BadInput(f"unknown metric(s) {', '.join(unknown) or '(none given)'}; known metrics: {', '.join(METRICS)}")
+    if len(set(chosen)) != len(chosen):
+        raise BadInput(f"metric(s) given twice: {', '.join(sorted({m for m in chosen if chosen.count(m) > 1}))}")
+    return chosen
+
+
+def needed_features(chosen: Sequence[str], protocol: EvalProtocol) -> tuple[str, ...]:
+    """The features the chosen metrics read, in a stable order."""
+    out: list[str] = []
+    for name in chosen:
+        for f in METRICS.get(name).features(protocol):
+            if f not in out:
+                out.append(f)
+    return tuple(out)
+
+
+def compute_metrics(chosen: Sequence[str], ctx: Context) -> tuple[dict[str, float], dict[str, str]]:
+    """Every chosen metric from the shared features: ``(values, {name: why it is unavailable})``."""
+    values: dict[str, float] = {}
+    unavailable: dict[str, str] = {}
+    for name in chosen:
+        m = METRICS.get(name)
+        try:
+            if m.needs_labels and (ctx.samples.labels is None or ctx.reference is None
+                                   or ctx.reference.labels is None):
+                raise Unavailable("needs class labels on both sides (a conditional model and a labelled reference)")
+            values.update(m.compute(ctx))
+        except Unavailable as e:
+            unavailable[name] = str(e)
+    return values, unavailable
+
+
+def columns() -> list[Column]:
+    """Every column of every metric, in registration order."""
+    return [c for m in METRICS.items() for c in m[1].columns]
+
+
+def table_columns() -> list[Column]:
+    """The columns tables show (those with a direction), in registration order."""
+    return [c for c in columns() if c.better]
+
+
+def column(key: str) -> Column | None:
+    return next((c for c in columns() if c.key == key), None)
+
+
+def help_text() -> str:
+    return "; ".join(f"{m.name}: {m.description}" for _, m in METRICS.items())
