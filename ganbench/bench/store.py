@@ -6,8 +6,8 @@ per job x metric value (``fid``, ``kid_mean``, ``precision``, ...), so a new met
 change. Each job is written in one transaction after evaluation, so a killed run leaves whole
 jobs only. Concurrent writers (several processes, a ray driver) wait on SQLite's lock.
 
-Schema versions: 1 kept metric values as columns of ``results``; opening such a store moves them
-into ``metric_values`` once, in one transaction, losing nothing (the old columns stay, unused).
+Schema versions: 1 kept metric values as columns of ``results``; opening such a store copies them
+into ``metric_values`` in one transaction, losing nothing (the old columns stay, unused).
 """
 
 from __future__ import annotations
@@ -114,11 +114,14 @@ class Store:
         for c in [c for c in COLUMNS if c not in have]:  # an older store: add new columns, keep old rows
             kind = _COLUMNS[c].replace(" NOT NULL", "").replace(" UNIQUE", "")
             con.execute(f'ALTER TABLE results ADD COLUMN "{c}" {kind}')
+        # Schema 1 kept metric values as columns. Rows written by schema-1 code (an older ganbench still
+        # running on this store) are copied into metric_values at every open; rows written since leave
+        # those columns NULL, so the copy never overwrites them.
+        for c in (c for c in LEGACY_METRIC_COLUMNS if c in have):
+            con.execute(f'INSERT OR REPLACE INTO metric_values (job_key, name, value) '
+                        f'SELECT job_key, ?, "{c}" FROM results WHERE "{c}" IS NOT NULL', (c,))
         version = con.execute("SELECT max(version) AS v FROM schema_version").fetchone()["v"]
         if version is None or version < SCHEMA_VERSION:
-            for c in (c for c in LEGACY_METRIC_COLUMNS if c in have):  # schema 1: metric values as columns
-                con.execute(f'INSERT OR IGNORE INTO metric_values (job_key, name, value) '
-                            f'SELECT job_key, ?, "{c}" FROM results WHERE "{c}" IS NOT NULL', (c,))
             con.execute("DELETE FROM schema_version")
             con.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
 
@@ -129,9 +132,8 @@ class Store:
         column; ``None`` values are not stored.
         """
         row = {k: v for k, v in record.items() if k != "metrics"}
-        values = dict(record.get("metrics") or {})
-        for k in [k for k in row if k not in COLUMNS and is_metric_value(k)]:
-            values[k] = row.pop(k)
+        values = {k: row.pop(k) for k in [k for k in row if k not in COLUMNS and is_metric_value(k)]}
+        values.update(record.get("metrics") or {})  # an explicit metrics dict wins over top-level keys
         unknown = set(row) - set(COLUMNS)
         if unknown:
             raise ValueError(f"unknown result fields: {sorted(unknown)}")

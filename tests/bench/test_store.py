@@ -98,3 +98,68 @@ def test_job_is_picklable_and_keyed_by_what_changes_results():
     for change in ({"seed": 1}, {"dataset": "mnist"}, {"spec": ModelSpec(name="a", loss="hinge")},
                    {"protocol": EvalProtocol(num_samples=5)}, {"budget": BUDGETS["standard"]}):
         assert dataclasses.replace(job, **change).key != job.key
+
+
+def _schema1_store(path, rows):
+    """A store as ganbench wrote it before long form: metric values as columns of results."""
+    import sqlite3
+
+    con = sqlite3.connect(path)
+    con.execute('CREATE TABLE results (id INTEGER PRIMARY KEY AUTOINCREMENT, "job_key" TEXT NOT NULL UNIQUE, '
+                '"model" TEXT NOT NULL, "status" TEXT NOT NULL, "fid" REAL, "kid_mean" REAL, "kid_std" REAL, '
+                '"precision" REAL, "recall" REAL)')
+    con.executemany("INSERT INTO results (job_key, model, status, fid, kid_mean, kid_std, precision, recall) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    con.commit()
+    con.close()
+
+
+def test_schema1_store_moves_to_long_form_losing_nothing(tmp_path):
+    path = tmp_path / "v1.sqlite"
+    _schema1_store(path, [("a", "dcgan", "ok", 30.5, 0.012, 0.001, 0.5, 0.25),
+                          ("b", "wgan", "diverged", None, None, None, None, None)])
+    st = Store(path)
+    a, b = st.get("a"), st.get("b")
+    assert a["metrics"] == {"fid": 30.5, "kid_mean": 0.012, "kid_std": 0.001, "precision": 0.5, "recall": 0.25}
+    assert a["fid"] == 30.5 and b["metrics"] == {} and b["fid"] is None and b["status"] == "diverged"
+    # a schema-1 writer still running on the store: its new rows show up at the next open
+    import sqlite3
+
+    con = sqlite3.connect(path)
+    con.execute("INSERT INTO results (job_key, model, status, fid) VALUES ('c', 'lsgan', 'ok', 44.0)")
+    con.commit()
+    con.close()
+    assert Store(path).get("c")["fid"] == 44.0
+    # rows written in long form are never overwritten by the copy of the old columns
+    st.put(_row("a", fid=31.0))
+    assert Store(path).get("a")["fid"] == 31.0
+
+
+def test_a_new_metric_needs_no_schema_change(tmp_path):
+    st = Store(tmp_path / "r.sqlite")
+    st.put({**_row("a"), "metrics": {"sfid": 7.25, "fid": 12.5}})
+    assert st.get("a")["sfid"] == 7.25 and st.get("a")["metrics"] == {"sfid": 7.25, "fid": 12.5}
+    with pytest.raises(ValueError, match="non-finite"):
+        st.put({**_row("b"), "metrics": {"fid": float("nan")}})
+
+
+def _opener(path, out):
+    try:
+        Store(path)
+        out.put("ok")
+    except Exception as e:  # noqa: BLE001 - reported to the test
+        out.put(f"{type(e).__name__}: {e}")
+
+
+def test_eight_processes_opening_an_old_store_at_once(tmp_path):
+    path = tmp_path / "v1.sqlite"
+    _schema1_store(path, [(f"k{i}", "dcgan", "ok", float(i), None, None, None, None) for i in range(20)])
+    ctx = mp.get_context("fork")
+    out = ctx.Queue()
+    procs = [ctx.Process(target=_opener, args=(path, out)) for _ in range(8)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+    assert sorted(out.get(timeout=5) for _ in procs) == ["ok"] * 8
+    assert [r["fid"] for r in Store(path).query()] == [float(i) for i in range(20)]
