@@ -38,8 +38,10 @@ def main() -> int:
         again = run(**kw, progress=False)
         rerun = time.perf_counter() - t1
     for r in res.rows:
-        print(f"{r['model']}: train {r['train_time_s']:.1f} s ({r['steps']} steps, {r['images_per_s']:.0f} img/s), "
-              f"evaluate {r['eval_time_s']:.1f} s, FID {r['fid']:.2f} at N={r['num_samples']}")
+        train = (f"train {r['train_time_s']:.1f} s ({r['steps']} steps, {r['images_per_s']:.0f} img/s), "
+                 if r.get("train_time_s") else "")
+        print(f"{r['model']}: {train}evaluate {r['eval_time_s']:.1f} s, FID {r['fid']:.2f} "
+              f"KID {r['kid_mean'] * 1e3:.2f}e-3 recall {r['recall']:.3f} at N={r['num_samples']}")
     print(f"first run, all included: {total:.1f} s")
     print(f"re-run (results reused, {again.skipped} jobs skipped): {rerun:.1f} s")
     print(f"ratio first run / bound ({QUICK_BOUND_S:.0f} s): {total / QUICK_BOUND_S:.2f}")

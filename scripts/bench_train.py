@@ -59,13 +59,13 @@ def measure_peak(device: torch.device, n: int = 4096, reps: int = 5) -> float:
 class Figure:
     name: str
     label: str
-    gflop: float
+    gflop: float | None
     seconds: float  # per training step (n_critic D updates + one G update)
     images_per_s: float
 
     @property
-    def gflops(self) -> float:
-        return self.gflop / self.seconds
+    def gflops(self) -> float | None:
+        return self.gflop / self.seconds if self.gflop else None
 
 
 def throughput(name: str, device: torch.device, steps: int, warmup: int, fast: bool = True,
@@ -84,21 +84,35 @@ def throughput(name: str, device: torch.device, steps: int, warmup: int, fast: b
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     for _ in range(warmup):
         model.train_step(batches, gen)
-    with FlopCounterMode(display=False) as fc:
-        model.train_step(batches, gen)
+    gflop = count_gflop(spec, res, device, fast, channels_last)
     sync()
     t0 = time.perf_counter()
     for _ in range(steps):
         model.train_step(batches, gen)
     sync()
     dt = (time.perf_counter() - t0) / steps
-    return Figure(name, label or ("fast" if fast else "baseline"), fc.get_total_flops() / 1e9, dt,
-                  spec.batch_size * spec.tricks.n_critic / dt)
+    return Figure(name, label or ("fast" if fast else "baseline"), gflop, dt, spec.batch_size * spec.tricks.n_critic / dt)
+
+
+def count_gflop(spec, res: int, device: torch.device, fast: bool, channels_last: bool) -> float | None:
+    """GFLOP of one training step (torch.utils.flop_counter) on a throwaway model; None where the counter cannot
+    follow the step (it cannot do the double backward of gradient penalties)."""
+    data = torch.randint(0, 256, (4 * spec.batch_size * spec.tricks.n_critic, 1, res, res), dtype=torch.uint8)
+    model = GANModel(spec, (1, res, res), device, seed=0, channels_last=channels_last, fast=fast)
+    batches, gen = BatchStream(data.to(device), spec.batch_size, seed=0), torch.Generator(device=device).manual_seed(1)
+    try:
+        with FlopCounterMode(display=False) as fc:
+            model.train_step(batches, gen)
+    except RuntimeError:
+        return None
+    return fc.get_total_flops() / 1e9
 
 
 def line(f: Figure, peak: float, peer: Figure | None = None) -> str:
-    text = (f"{f.name:<15} {f.label:<30} {f.gflop:6.1f} GFLOP/step {f.seconds * 1000:7.1f} ms/step "
-            f"{f.gflops:6.1f} GFLOPS {f.gflops / peak:5.0%} of peak {f.images_per_s:7.1f} images/s")
+    flops = (f"{f.gflop:6.1f} GFLOP/step" if f.gflop else "   n/a GFLOP/step")
+    rate = (f"{f.gflops:6.1f} GFLOPS {f.gflops / peak:5.0%} of peak" if f.gflops else
+            "   n/a GFLOPS (flop counter cannot follow a double backward)")
+    text = f"{f.name:<15} {f.label:<30} {flops} {f.seconds * 1000:7.1f} ms/step {rate} {f.images_per_s:7.1f} images/s"
     if peer is not None:
         text += f"  ratio vs {peer.name} ({peer.label}) {f.images_per_s / peer.images_per_s:4.2f}"
     return text
