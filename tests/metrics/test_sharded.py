@@ -72,3 +72,23 @@ def test_sample_shards_are_the_rows_of_sample_images():
     whole = sample_images(G, 7, 3, batch_size=3)
     parts = [sample(G, 7, 3, batch_size=3, rows=(s, e)).images for s, e in ((0, 4), (4, 7))]
     assert torch.equal(torch.cat(parts), whole)
+
+
+def test_cli_nproc_splits_the_extraction_and_gives_the_same_numbers(tmp_path, capsys, samples, reference):
+    import numpy as np
+
+    from ganbench.cli import main
+
+    np.save(tmp_path / "s.npy", samples[:6].numpy())
+    np.save(tmp_path / "r.npy", reference[:7].numpy())
+    args = ["metrics", str(tmp_path / "s.npy"), str(tmp_path / "r.npy"), "--metrics", "fid,kid", "--kid-subsets", "3",
+            "--kid-subset-size", "4", "--json", "--no-cache"]
+    assert main([*args, "--nproc", "2"]) == 0
+    two = json.loads(capsys.readouterr().out)
+    assert main(args) == 0
+    one = json.loads(capsys.readouterr().out)
+    assert two["provenance"]["world_size"] == 2 and one["provenance"]["world_size"] == 1
+    for k, v in one["metrics"].items():
+        assert two["metrics"][k] == pytest.approx(v, rel=1e-4, abs=1e-7), k
+    assert main([*args, "--nproc", "0"]) == 2  # a bad count is a one-line error
+    assert "--nproc must be an integer >= 1" in capsys.readouterr().err
