@@ -226,6 +226,8 @@ class ArchSpec:
     width: int = 64  # base channel count (mlp: hidden sizes are multiples of it)
     variant: str = "standard"  # net-specific variant, e.g. dcgan's "infogan" (Lucic et al. 2018)
     d_norm: str = "default"  # D normalisation: "default" (the family's own), "batch", "layer" or "none"
+    g_conditioning: str = added("none")  # how labels enter G: none | concat | cbn (ganbench.zoo.conditioning)
+    d_conditioning: str = added("none")  # how labels enter D: none | concat | projection | ac
     z_dist: str = added("normal")  # latent distribution: "normal" N(0, I) or "uniform" U[-1, 1] (compare_gan)
 
 
@@ -251,6 +253,7 @@ class TrickSpec:
     ema_start: int = 0  # generator step at which EMA averaging starts
     diffaugment: str = ""  # comma list of translation,cutout,color (Zhao et al. 2020)
     amp: bool = False  # mixed precision (bfloat16 autocast, CUDA only; ignored on CPU and recorded)
+    ac_weight: float = added(1.0)  # weight of the auxiliary classifier's cross-entropy (d_conditioning: ac)
     #: Which D output gradient penalties differentiate: "logit" (raw output) or "sigmoid" (the probability,
     #: as compare_gan's DRAGAN does).
     penalty_output: str = added("logit")

@@ -91,6 +91,25 @@ def _trick(value: str) -> Changes:
     return changes
 
 
+#: Values of the ``conditioning`` axis: how labels enter (G, D) (ganbench.zoo.conditioning).
+CONDITIONING = {
+    "none": ("none", "none"),
+    "concat": ("concat", "concat"),  # Mirza & Osindero 2014
+    "ac": ("concat", "ac"),  # Odena et al. 2017
+    "projection": ("none", "projection"),
+    "pd": ("cbn", "projection"),  # Miyato & Koyama 2018
+    "cbn": ("cbn", "none"),
+}
+
+
+@axis("conditioning")
+def _conditioning(value: str) -> Changes:
+    if value not in CONDITIONING:
+        raise BadInput(f"grid: unknown conditioning {value!r}; known: {', '.join(CONDITIONING)}")
+    g, d = CONDITIONING[value]
+    return {"arch.g_conditioning": g, "arch.d_conditioning": d}
+
+
 def apply_changes(spec: ModelSpec, changes: Changes) -> ModelSpec:
     """A copy of ``spec`` with dotted fields replaced (values coerced and checked like YAML)."""
     for path, value in changes.items():

@@ -25,7 +25,7 @@ class Backend:
     list_baselines: Callable | None = None
     train: Callable | None = None
     load_generator: Callable | None = None
-    sample_images: Callable | None = None
+    sample: Callable | None = None  # (G, n, seed, device=) -> Samples(uint8 images, labels or None)
     evaluate: Callable | None = None
 
     def resolve(self) -> "Backend":
@@ -43,9 +43,9 @@ class Backend:
         if self.load_generator is None:
             from ..train.checkpoint import load_generator
             real["load_generator"] = load_generator
-        if self.sample_images is None:
-            from ..zoo.sampler import sample_images
-            real["sample_images"] = sample_images
+        if self.sample is None:
+            from ..zoo.sampler import sample
+            real["sample"] = sample
         if self.evaluate is None:
             real["evaluate"] = SharedInceptionEvaluate()
         return dataclasses.replace(self, **{k: v for k, v in real.items() if getattr(self, k) is None})

@@ -17,16 +17,17 @@ import torch
 
 from ..config import (DEFAULT_BUDGET, DEFAULT_DATASET, DEFAULT_STORE, Budget, EvalProtocol, ModelSpec, get_budget,
                       hash_dict)
+from ..data import TensorImageSet, array_image_set
+from ..devices import resolve_device
 from ..errors import BadInput, MissingAsset
+from ..zoo.sampler import sample
 from ..io import sha256_file
 from .jobs import digest, protocol_for, protocol_hash, record_base
 from .provenance import versions
 from .backend import Backend, log as _log
+from .runner import CLASS_METRICS
 from .store import Store
 from .tables import REAL_DATA, display_columns, primary_of, protocol_header, render, summary_frame
-
-#: Latents per generator call when sampling a user's generator.
-GENERATOR_BATCH = 250
 
 
 @dataclass
@@ -93,27 +94,21 @@ def load_user_generator(target: str, checkpoint: str | None, device: torch.devic
     return G
 
 
-@torch.no_grad()
-def sample_user_generator(G: Callable, n: int, z_dim: int, seed: int, device: torch.device) -> torch.Tensor:
-    """``n`` images from ``G(z)``, z ~ N(0, I) drawn from a seeded generator; output must lie in [-1, 1].
+def sample_user_generator(G: Callable, n: int, z_dim: int, seed: int, device: torch.device):
+    """``n`` samples of the user's generator through the one sampler (``zoo.sampler``: latents seeded ``seed``;
+    labels from ``G.class_probs`` or uniform when ``G.num_classes`` > 0); outputs must lie in [-1, 1].
 
-    Returns uint8 ``(n, C, H, W)``.
+    Returns ``Samples(uint8 (n, C, H, W), labels or None)``.
     """
-    gen = torch.Generator(device="cpu").manual_seed(seed)
-    out = []
-    for start in range(0, n, GENERATOR_BATCH):
-        z = torch.randn(min(GENERATOR_BATCH, n - start), z_dim, generator=gen).to(device)
-        x = G(z)
-        if not isinstance(x, torch.Tensor) or x.ndim != 4:
-            raise BadInput(f"--generator must map latents (B, {z_dim}) to images (B, C, H, W); "
-                           f"got {getattr(x, 'shape', type(x).__name__)}")
-        if not torch.isfinite(x).all():
-            raise BadInput("--generator produced NaN/Inf values")
-        lo, hi = float(x.min()), float(x.max())
-        if lo < -1.001 or hi > 1.001:
-            raise BadInput(f"--generator outputs must lie in [-1, 1] (tanh range); found [{lo:.3g}, {hi:.3g}]")
-        out.append(((x.float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).cpu())
-    return torch.cat(out)
+    try:
+        return sample(G, n, seed, device=device, z_dim=z_dim)
+    except BadInput as e:
+        raise BadInput(f"--generator: {e}") from None
+    except (TypeError, ValueError, RuntimeError) as e:
+        k = int(getattr(G, "num_classes", 0) or 0)
+        call = f"(z (B, {z_dim}), c (B,))" if k else f"latents (B, {z_dim})"
+        raise BadInput(f"--generator must map {call} to images (B, C, H, W) in [-1, 1]: "
+                       f"{str(e).splitlines()[0][:160]}") from None
 
 
 def _fit_to_reference(images, ref_view, where: str):
@@ -125,10 +120,10 @@ def _fit_to_reference(images, ref_view, where: str):
     if r == native.resolution:
         return images
     if r == ref_view.resolution:
-        from ..data import TensorImageSet
         undo = ref_view.transform.split("+")[-1]
         return TensorImageSet(ref_view.to_native(images.uint8(slice(None))), images.name, images.split,
-                              images.source, transform=f"undo:{undo}")
+                              images.source, transform=f"undo:{undo}", labels=images.labels(slice(None)),
+                              num_classes=images.num_classes or None)
     sizes = sorted({ref_view.resolution, native.resolution})
     raise BadInput(f"{where}: samples are {r}x{r}, {native.name} is compared at "
                    f"{' or '.join(f'{s}x{s}' for s in sizes)}; resize them first")
@@ -179,10 +174,13 @@ def compare(name: str, samples: str | None = None, generator: str | None = None,
         raise BadInput("give exactly one of --samples PATH or --generator MODULE:FACTORY")
     b = (backend or Backend()).resolve()
     budget = get_budget(budget) if isinstance(budget, str) else budget
+    dev = resolve_device(device)
+    G = load_user_generator(generator, checkpoint, dev) if generator else None
+    if metrics is None and int(getattr(G, "num_classes", 0) or 0):  # a conditional generator: class-aware metrics
+        metrics = tuple(EvalProtocol().metrics) + CLASS_METRICS
     proto = protocol_for(budget, tuple(metrics) if metrics else None)
     raw_ref = b.get_dataset(dataset, proto.ref_split, root=data_root)
     ref_view = b.training_view(ModelSpec(name=name), raw_ref, view=budget.view)
-    dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
 
     if samples:
         path = Path(samples)
@@ -198,7 +196,6 @@ def compare(name: str, samples: str | None = None, generator: str | None = None,
             (p.name, p.stat().st_size) for p in path.rglob("*") if p.is_file()))
         source = {"samples": str(path), "samples_hash": source_hash}
     else:
-        G = load_user_generator(generator, checkpoint, dev)
         zd = z_dim or getattr(G, "z_dim", None)
         if not zd:
             raise BadInput("--generator: give --z-dim, or give the generator a z_dim attribute")
@@ -216,12 +213,13 @@ def compare(name: str, samples: str | None = None, generator: str | None = None,
     if record is None or record["status"] != "ok":
         if images is None:
             _log(f"sampling {proto.num_samples} images from {generator}", progress)
-            imgs = sample_user_generator(G, proto.num_samples, zd, seed, dev)
-            from ..data import array_image_set
-            images = _fit_to_reference(array_image_set(imgs.numpy(), f"{name} samples"), ref_view,
-                                       f"--generator {generator}")
+            drawn = sample_user_generator(G, proto.num_samples, zd, seed, dev)
+            images = _fit_to_reference(array_image_set(drawn.images.numpy(), f"{name} samples", labels=None if
+                                                       drawn.labels is None else drawn.labels.numpy()),
+                                       ref_view, f"--generator {generator}")
         t0 = time.perf_counter()
-        ev = b.evaluate(images.uint8(slice(0, proto.num_samples)), ref_view.native, metrics=proto.metrics,
+        ev = b.evaluate(images if images.num_classes else images.uint8(slice(0, proto.num_samples)), ref_view.native,
+                        metrics=proto.metrics,
                         num_samples=proto.num_samples, device=device, protocol=proto, progress=progress)
         m, prov = ev["metrics"], ev.get("provenance", {})
         record = {

@@ -150,6 +150,10 @@ def make_report(run_dir: str | Path, store: str | Path | None = None) -> Path:
             if grid.is_file():
                 pieces.append(_img(base64.b64encode(grid.read_bytes()).decode(), f"{j['model']} samples"))
                 seen.add(j["model"])
+            by_class = Path(j["out_dir"]) / "samples_by_class.png"  # conditional models: one row per class
+            if by_class.is_file():
+                pieces.append(_img(base64.b64encode(by_class.read_bytes()).decode(),
+                                   f"{j['model']} samples, one row per class"))
         loss = loss_plot(j)
         if loss:
             pieces.append(_img(loss, f"{j['model']} losses"))

@@ -19,10 +19,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
+import torch
+
 from ..config import (DEFAULT_BUDGET, DEFAULT_DATASET, DEFAULT_RUNS_DIR, DEFAULT_STORE, Budget, EvalProtocol, ModelSpec,
                       get_budget, get_study, spec_to_yaml)
 from ..errors import BadInput, Diverged
-from ..images import save_grid
+from ..data import TensorImageSet
+from ..images import save_grid, to_uint8
+from ..zoo.conditioning import conditional
+from ..zoo.sampler import draw_inputs
 from ..io import write_text_atomic
 from . import ablation
 from .backend import Backend, SharedInceptionEvaluate, log as _log
@@ -34,6 +39,10 @@ from .tables import GROUP_AXES, REAL_DATA, write_tables
 
 #: Images in each model's sample grid (samples.png in its job folder).
 GRID_IMAGES = 64
+#: Samples per class in a conditional model's grid (samples_by_class.png: one row per class).
+CLASS_ROW = 10
+#: Metrics added to a run's table when it holds a conditional model (unconditional ones get n/a there).
+CLASS_METRICS = ("intra_fid", "cas")
 MANIFEST = "run.json"
 EVAL_LOG = "eval_log.csv"
 
@@ -105,7 +114,7 @@ def execute_job(job: Job, backend: Backend | None = None, progress: bool = True)
         if any(abs(r["kimg"] - kimg) < 1e-9 for r in log):
             return
         G = b.load_generator(checkpoint or job.out_dir, device=job.device)
-        imgs = ref_view.to_native(b.sample_images(G, curve.num_samples, seed=job.seed, device=job.device))
+        imgs = ref_view.to_native(b.sample(G, curve.num_samples, seed=job.seed, device=job.device).images)
         ev = b.evaluate(imgs, ref_view.native, metrics=("fid",), num_samples=curve.num_samples,
                         device=job.device, protocol=curve, progress=progress)
         log.append({"kimg": kimg, "steps": steps, "fid": ev["metrics"]["fid"]})
@@ -141,8 +150,14 @@ def execute_job(job: Job, backend: Backend | None = None, progress: bool = True)
     G = b.load_generator(tr.checkpoint or job.out_dir, device=job.device)
     # Metrics compare at the dataset's native resolution (Lucic et al. 2018: 28x28 Fashion-MNIST), so
     # samples of nets that trained on a padded/resized view are mapped back (crop 32 -> 28).
-    samples = ref_view.to_native(b.sample_images(G, job.protocol.num_samples, seed=job.seed, device=job.device))
+    drawn = b.sample(G, job.protocol.num_samples, seed=job.seed, device=job.device)
+    samples = ref_view.to_native(drawn.images)
     save_grid(samples[:GRID_IMAGES].cpu(), out / "samples.png")
+    num_classes = int(getattr(G, "num_classes", 0) or 0)
+    if drawn.labels is not None:  # a conditional model: a row of samples per class, and labels for the metrics
+        save_grid(class_rows(G, ref_view, num_classes, job.seed), out / "samples_by_class.png", nrow=CLASS_ROW)
+        samples = TensorImageSet(samples, f"{job.spec.name} samples", "all", "generated", labels=drawn.labels,
+                                 num_classes=num_classes)
     ev = b.evaluate(samples, ref_view.native, metrics=job.protocol.metrics, num_samples=job.protocol.num_samples,
                     device=job.device, protocol=job.protocol, progress=progress)
     m = ev["metrics"]
@@ -174,7 +189,8 @@ def execute_real_data(job: Job, backend: Backend | None = None, progress: bool =
     train = b.get_dataset(job.dataset, "train", root=job.data_root)
     ref = b.get_dataset(job.dataset, job.protocol.ref_split, root=job.data_root)
     n = min(job.protocol.num_samples, len(train))
-    images = train.uint8(slice(0, n))
+    images = TensorImageSet(train.uint8(slice(0, n)), train.name, train.split, train.source,
+                            labels=train.labels(slice(0, n)), num_classes=train.num_classes or None)
     ev = b.evaluate(images, ref, metrics=job.protocol.metrics, num_samples=n, device=job.device,
                     protocol=job.protocol, progress=progress)
     m, prov = ev["metrics"], ev.get("provenance", {})
@@ -185,6 +201,21 @@ def execute_real_data(job: Job, backend: Backend | None = None, progress: bool =
                                                "dataset": ref.describe(), "train_dataset": train.describe(),
                                                "samples": f"first {n} images of {job.dataset}/train"}))
     return record
+
+
+def class_rows(G, view, num_classes: int, seed: int) -> torch.Tensor:
+    """``CLASS_ROW`` samples of every class, one row per class: the same latents (seeded ``seed + 4``) in every row."""
+    z, _ = draw_inputs(G, CLASS_ROW, seed + 4)
+    device = next(G.parameters()).device
+    was = G.training
+    G.eval()
+    try:
+        with torch.no_grad():
+            rows = [G(z.to(device), torch.full((CLASS_ROW,), k, dtype=torch.long, device=device)).float().cpu()
+                    for k in range(num_classes)]
+    finally:
+        G.train(was)
+    return view.to_native(to_uint8(torch.cat(rows), check=False))
 
 
 def failed_record(job: Job, failure: JobFailure) -> dict[str, Any]:
@@ -260,7 +291,6 @@ def run(models: Sequence[str | ModelSpec] = (), grid: Sequence[str] | None = Non
     budget = budget or DEFAULT_BUDGET
     dataset = dataset or DEFAULT_DATASET
     budget = get_budget(budget) if isinstance(budget, str) else budget
-    proto = protocol_for(budget, tuple(metrics) if metrics else None, base=protocol)
     axes: list[str] = []
     if grid:
         if models:
@@ -270,9 +300,17 @@ def run(models: Sequence[str | ModelSpec] = (), grid: Sequence[str] | None = Non
         specs = ablation.expand_grid(resolve_models([base], b)[0], parsed)
     else:
         specs = [(s, {}) for s in resolve_models(models, b)]
+    train_set = b.get_dataset(dataset, "train", root=data_root, download=True)  # fail early on a missing dataset
+    cond = [s.name for s, _ in specs if conditional(s.arch.g_conditioning, s.arch.d_conditioning)]
+    if cond and not getattr(train_set, "num_classes", 0):
+        raise BadInput(f"{', '.join(cond)} {'is' if len(cond) == 1 else 'are'} class-conditional but {dataset} has no "
+                       "labels; use a labelled dataset (fashion-mnist, mnist, cifar10, a folder with one sub-folder per "
+                       "class, arrays with labels)")
+    if metrics is None and cond:  # conditional models: the class-aware metrics join the table
+        metrics = tuple((protocol or EvalProtocol()).metrics) + CLASS_METRICS
+    proto = protocol_for(budget, tuple(metrics) if metrics else None, base=protocol)
     run_dir = Path(out) if out else default_run_dir(dataset, budget, bool(grid))
     store = store if isinstance(store, Store) else Store(store or DEFAULT_STORE)
-    b.get_dataset(dataset, "train", root=data_root, download=True)  # fail early on a missing dataset
     run_exec = get_executor(executor)  # fail early on an unknown name
     workers = jobs
     jobs = plan(specs, tuple(seeds), dataset, budget, proto, run_dir, device=device, data_root=data_root)

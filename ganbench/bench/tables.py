@@ -32,7 +32,7 @@ def primary_of(metrics: Sequence[str]) -> str | None:
 
 
 #: Grid axes tables can be grouped by (values live in each row's ``groups``).
-GROUP_AXES = ("loss", "arch", "trick")
+GROUP_AXES = ("loss", "arch", "trick", "conditioning")
 #: The model name of the real-data row: training images scored against the reference, the floor a
 #: table reads against. It is shown last, labelled, and never marked best or tested against the best.
 REAL_DATA = "real-data"
@@ -123,8 +123,9 @@ def display_frame(frame: pd.DataFrame, fmt: str = "md", fid_samples: int | None 
         best_mean = frame.loc[best, f"{m}_mean"] if best is not None else None
         cells = []
         for name, r in frame.iterrows():
-            if r[f"{m}_n"] == 0:
-                cells.append("diverged" if r["diverged"] else ("failed" if r["failed"] else "–"))
+            if r[f"{m}_n"] == 0:  # ok runs without this value: the metric does not apply (e.g. CAS, unconditional)
+                cells.append("diverged" if r["diverged"] else ("failed" if r["failed"] else
+                                                               ("n/a" if r["ok"] else "–")))
                 continue
             text = _cell(r[f"{m}_mean"], r[f"{m}_std"], r[f"{m}_ci"], col.scale, col.digits)
             best_here = r[f"{m}_mean"] == best_mean and name != REAL_DATA and len(frame.drop(index=REAL_DATA,

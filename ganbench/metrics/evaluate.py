@@ -71,6 +71,14 @@ def evaluate(samples, reference=None, metrics=None, num_samples: int | None = No
     if isinstance(src, StatsSource):
         raise BadInput("samples: a statistics file (mu/sigma) can only be the reference")
     rsrc = _reference(reference, p, src.n, z_dim, value_range) if reference is not None else None
+    labelled = [m for m in chosen if METRICS.get(m).needs_labels]
+    if labelled and rsrc is not None and (isinstance(rsrc, StatsSource) or rsrc.labels() is None):
+        raise BadInput(f"{', '.join(labelled)} need class labels on the reference, and it has none; give a labelled "
+                       "reference (a dataset such as fashion-mnist:test, a folder with one sub-folder per class, or "
+                       "arrays with a labels array)")
+    if labelled and len(labelled) == len(chosen) and src.labels() is None:
+        raise BadInput(f"{', '.join(labelled)} need class labels on the samples (a conditional model's samples, or "
+                       "a labelled image set); these have none")
     s_side = side_of(src, names, nets, p, progress, use_cache=False, desc="samples features")
     r_side = side_of(rsrc, ref_names, nets, p, progress, use_cache=cache,
                      desc="reference features") if rsrc is not None else None

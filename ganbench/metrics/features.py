@@ -121,6 +121,8 @@ def extractor(names: Sequence[str], nets: Networks) -> Extractor:
         if "vgg16" in wanted:
             (f,) = nets.vgg16()(x.expand(-1, 3, -1, -1) if x.shape[1] == 1 else x)
             out["vgg16"] = f
+        if "pixels" in wanted:
+            out["pixels"] = x.float().flatten(1)
         return out
     return run
 

@@ -135,7 +135,8 @@ def compute_metrics(chosen: Sequence[str], ctx: Context) -> tuple[dict[str, floa
         try:
             if m.needs_labels and (ctx.samples.labels is None or ctx.reference is None
                                    or ctx.reference.labels is None):
-                raise Unavailable("needs class labels on both sides (a conditional model and a labelled reference)")
+                raise Unavailable("n/a for unconditional models, whose samples have no labels (it needs labelled "
+                                  "samples and a labelled reference)")
             values.update(m.compute(ctx))
         except Unavailable as e:
             unavailable[name] = str(e)

@@ -56,7 +56,10 @@ def load_generator(path_or_out_dir: str | os.PathLike, use_ema: bool = True, dev
     """
     state = load_checkpoint(path_or_out_dir)
     spec = from_dict(ModelSpec, state["spec"], "checkpoint spec")
-    G, _ = build_nets(spec.arch, tuple(state["shape"]), spec.tricks.spectral_norm_g, False)
+    num_classes = int(state.get("num_classes") or 0)
+    G, _ = build_nets(spec.arch, tuple(state["shape"]), spec.tricks.spectral_norm_g, False, num_classes=num_classes)
     model = state["model"]
     G.load_state_dict(model["ema"]["module"] if use_ema and model.get("ema") else model["G"])
+    if num_classes:
+        G.class_probs = state.get("class_probs")  # samples follow the training class distribution
     return G.to(resolve_device(device)).eval().requires_grad_(False)

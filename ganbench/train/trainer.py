@@ -31,6 +31,7 @@ from ..data.base import ImageSet
 from ..errors import BadInput
 from ..io import sha256_file, write_text_atomic
 from ..version import __version__
+from ..zoo.conditioning import conditional
 from ..zoo.model import GANModel
 from ..zoo.nets import NETS, check_shape
 from ..zoo.sampler import sample_images
@@ -86,6 +87,19 @@ def steps_for(spec: ModelSpec, steps: int | None, kimg: float | None) -> int:
     if not kimg > 0:
         raise BadInput(f"kimg must be > 0, got {kimg}")
     return math.ceil(kimg * 1000 / (spec.batch_size * spec.tricks.n_critic))
+
+
+def conditioning_of(spec: ModelSpec, view: ImageSet) -> tuple[int, torch.Tensor | None]:
+    """``(num_classes, class_probs)`` a conditional spec trains with: the dataset's classes and their frequencies
+    (what fake labels and samples follow); ``(0, None)`` for an unconditional spec."""
+    if not conditional(spec.arch.g_conditioning, spec.arch.d_conditioning):
+        return 0, None
+    if view.num_classes < 2:
+        raise BadInput(f"{spec.name} is class-conditional but {view.name}/{view.split} has no labels; train it on a "
+                       "labelled dataset (fashion-mnist, mnist, cifar10, a folder with one sub-folder per class, "
+                       "or arrays with labels)")
+    counts = view.class_counts().double()
+    return view.num_classes, (counts / counts.sum()).float()
 
 
 def _peak_memory_mb(device: torch.device) -> float:
@@ -155,14 +169,17 @@ def train(spec: ModelSpec, dataset: ImageSet, out_dir, steps: int | None = None,
             return TrainResult(**stored)
 
     shape = (view.channels, view.resolution, view.resolution)
+    num_classes, class_probs = conditioning_of(spec, view)
     batches = BatchStream(view.uint8(slice(None)).to(device), spec.batch_size, seed + 2,
                           labels=view.labels(slice(None)))
     if dd.enabled:  # each rank: its slice of the global batch; its own generator for random tricks
-        model = distributed.DistributedGANModel(spec, shape, device, seed, dd, channels_last=channels_last)
+        model = distributed.DistributedGANModel(spec, shape, device, seed, dd, channels_last=channels_last,
+                                                num_classes=num_classes, class_probs=class_probs)
         step_gen = torch.Generator(device=device).manual_seed(dist.rank_seed(seed, dd.rank))
         batches = distributed.ShardedBatches(batches, dd)
     else:
-        model = GANModel(spec, shape, device, seed, channels_last=channels_last, compile=compile, fast=fast)
+        model = GANModel(spec, shape, device, seed, channels_last=channels_last, compile=compile, fast=fast,
+                         num_classes=num_classes, class_probs=class_probs)
         step_gen = torch.Generator(device=device).manual_seed(seed + 1)
     log = TrainLog(out_dir, tensorboard=tensorboard and main)
     step, wall_before = 0, 0.0
@@ -202,6 +219,7 @@ def train(spec: ModelSpec, dataset: ImageSet, out_dir, steps: int | None = None,
                 "shape": list(shape), "step": loop.step, "model": model.state_dict(), "rng_step": step_gen.get_state(),
                 "data": batches.state_dict(), "log": log.rows, "exploded": div.exploded, "rng_ranks": ranks,
                 "wall_time_s": logger.wall_time(), "phase": schedule.state_dict(),
+                "num_classes": num_classes, "class_probs": class_probs,
             })
 
     loop.hooks = [schedule, div, logger,

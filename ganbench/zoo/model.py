@@ -11,13 +11,16 @@ import contextlib
 from typing import Callable
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..config import ModelSpec, OptimSpec
+from ..errors import BadInput
 from .ema import GeneratorEMA
 from .augment import diff_augment, parse_policy
 from .losses import LOSSES
 from .latent import draw_latents
+from .conditioning import Heads, conditional, split_heads
 from .nets import build_nets, split_batches
 from ..registry import Registry
 from .regularizers import CONSTRAINTS, PENALTIES
@@ -36,10 +39,19 @@ class GANModel:
     """G, D and their optimisers for samples of ``shape`` ((C, H, W) images or (2,) points)."""
 
     def __init__(self, spec: ModelSpec, shape: tuple, device: torch.device | str = "cpu", seed: int = 0,
-                 channels_last: bool = False, compile: bool = False, fast: bool = True):
+                 channels_last: bool = False, compile: bool = False, fast: bool = True, num_classes: int = 0,
+                 class_probs: Tensor | None = None):
         self.spec, self.shape, self.device = spec, tuple(shape), torch.device(device)
         t = spec.tricks
-        G, D = build_nets(spec.arch, self.shape, t.spectral_norm_g, t.spectral_norm_d, seed)
+        self.conditional = conditional(spec.arch.g_conditioning, spec.arch.d_conditioning)
+        self.num_classes = num_classes if self.conditional else 0
+        G, D = build_nets(spec.arch, self.shape, t.spectral_norm_g, t.spectral_norm_d, seed, self.num_classes)
+        if self.conditional:  # fake labels follow the training set's class distribution (uniform if not given)
+            probs = torch.full((num_classes,), 1.0 / num_classes) if class_probs is None else \
+                torch.as_tensor(class_probs, dtype=torch.float64) / float(torch.as_tensor(class_probs).sum())
+            G.class_probs = probs.float()
+            self.class_probs = probs.float().to(self.device)
+        self.ac = spec.arch.d_conditioning == "ac"
         self.memory_format = torch.channels_last if channels_last and len(self.shape) == 3 else torch.contiguous_format
         self.G = G.to(self.device, memory_format=self.memory_format)
         self.D = D.to(self.device, memory_format=self.memory_format)
@@ -68,10 +80,29 @@ class GANModel:
     def latents(self, n: int, generator: torch.Generator) -> Tensor:
         return draw_latents(n, self.z_dim, generator, self.device, self.spec.arch.z_dist)
 
+    def fake_labels(self, n: int, generator: torch.Generator) -> Tensor | None:
+        """Labels for ``n`` fakes, drawn from the training class distribution (None for an unconditional model)."""
+        if not self.conditional:
+            return None
+        return torch.multinomial(self.class_probs, n, replacement=True, generator=generator)
+
+    def generate(self, z: Tensor, c: Tensor | None) -> Tensor:
+        return self.g_fwd(z) if c is None else self.g_fwd(z, c)
+
+    def discriminate(self, x: Tensor, c: Tensor | None) -> Heads:
+        return split_heads(self.d_fwd(x) if c is None else self.d_fwd(x, c))
+
     def penalised(self, x: Tensor) -> Tensor:
-        """The D output gradient penalties differentiate: the raw output, or its sigmoid (compare_gan's DRAGAN)."""
-        out = self.d_fwd(x)
+        """The D output gradient penalties differentiate: the raw output, or its sigmoid (compare_gan's DRAGAN).
+        A conditional D reads the real batch's labels."""
+        out = self.discriminate(x, self._penalty_labels).adv
         return torch.sigmoid(out) if self.spec.tricks.penalty_output == "sigmoid" else out
+
+    def class_loss(self, logits: Tensor | None, labels: Tensor | None) -> Tensor | None:
+        """The auxiliary classifier's cross-entropy (Odena et al. 2017, eq. 2), or None without one."""
+        if not self.ac or logits is None:
+            return None
+        return F.cross_entropy(logits.float(), labels)
 
     def d_input(self, x: Tensor, generator: torch.Generator) -> Tensor:
         """What D sees: DiffAugment, then instance noise (both re-drawn for every batch)."""
@@ -86,21 +117,38 @@ class GANModel:
         return self.ema.module if self.ema else self.G
 
     # -------------------------------------------------------------------- step
-    def d_step(self, real: Tensor, generator: torch.Generator) -> dict[str, Tensor]:
-        """One D update on a real batch ``(N, *shape)``; returns detached scalars."""
+    def d_step(self, real: Tensor, generator: torch.Generator, labels: Tensor | None = None) -> dict[str, Tensor]:
+        """One D update on a real batch ``(N, *shape)`` (with its labels, for a conditional model); returns
+        detached scalars."""
         real = real.to(self.device, non_blocking=True).contiguous(memory_format=self.memory_format) \
             if len(self.shape) == 3 else real.to(self.device)
+        if self.conditional:
+            if labels is None:
+                raise BadInput(f"{self.spec.name} is conditional and needs labelled batches")
+            labels = labels.to(self.device)
+        else:
+            labels = None
+        c_fake = self.fake_labels(real.shape[0], generator)
         with torch.no_grad(), self.autocast():
-            fake = self.g_fwd(self.latents(real.shape[0], generator))
+            fake = self.generate(self.latents(real.shape[0], generator), c_fake)
         real_in, fake_in = self.d_input(real, generator), self.d_input(fake.float(), generator)
         with self.autocast():
             if self.joint_d and real_in.shape == fake_in.shape:
+                both = None if labels is None else torch.cat([labels, c_fake])
                 with split_batches(self.D, 2):
-                    out_real, out_fake = self.d_fwd(torch.cat([real_in, fake_in])).chunk(2)
+                    heads = self.discriminate(torch.cat([real_in, fake_in]), both)
+                h_real = Heads(*(t.chunk(2)[0] if t is not None else None for t in heads))
+                h_fake = Heads(*(t.chunk(2)[1] if t is not None else None for t in heads))
             else:
-                out_real, out_fake = self.d_fwd(real_in), self.d_fwd(fake_in)
-        loss = self.loss.d_loss(out_real.float(), out_fake.float(), 1.0 - self.spec.tricks.label_smoothing)
+                h_real, h_fake = self.discriminate(real_in, labels), self.discriminate(fake_in, c_fake)
+        loss = self.loss.d_loss(h_real.adv.float(), h_fake.adv.float(), 1.0 - self.spec.tricks.label_smoothing)
         logs = {"d_loss": loss.detach()}
+        ce_real, ce_fake = self.class_loss(h_real.cls, labels), self.class_loss(h_fake.cls, c_fake)
+        if ce_real is not None:
+            ac = ce_real + ce_fake  # D maximises the log-likelihood of the right class on reals and fakes
+            loss = loss + self.spec.tricks.ac_weight * ac
+            logs["ac_d"] = ac.detach()
+        self._penalty_labels = labels
         for name, penalty, weight in self.penalties:
             with self.autocast():
                 value = penalty(self.penalised, real_in, fake_in, generator).float()
@@ -113,7 +161,7 @@ class GANModel:
             constrain(self.D, value)
         if self.penalties:
             logs["d_total"] = loss.detach()
-        self._last_real = real
+        self._last_real, self._last_labels = real, labels
         return logs
 
     def g_step(self, generator: torch.Generator) -> dict[str, Tensor]:
@@ -121,14 +169,19 @@ class GANModel:
         self.D.requires_grad_(False)
         try:
             n = self.spec.batch_size
+            c = self.fake_labels(n, generator)
             with self.autocast():
-                fake = self.g_fwd(self.latents(n, generator))
-                out_fake = self.d_fwd(self.d_input(fake, generator))
+                fake = self.generate(self.latents(n, generator), c)
+                h_fake = self.discriminate(self.d_input(fake, generator), c)
             out_real = None
             if self.loss.g_needs_real:
                 with torch.no_grad(), self.autocast():
-                    out_real = self.d_fwd(self.d_input(self._last_real, generator)).float()
-            loss = self.loss.g_loss(out_fake.float(), out_real)
+                    last = self.d_input(self._last_real, generator)
+                    out_real = self.discriminate(last, self._last_labels).adv.float()
+            loss = self.loss.g_loss(h_fake.adv.float(), out_real)
+            ce = self.class_loss(h_fake.cls, c)
+            if ce is not None:  # G makes fakes its class's
+                loss = loss + self.spec.tricks.ac_weight * ce
             self.opt_g.zero_grad(set_to_none=True)
             loss.backward()
             self.opt_g.step()
@@ -146,12 +199,12 @@ class GANModel:
                    progress=None) -> dict[str, Tensor]:
         """n_critic D updates, each on a fresh ``(images, labels)`` batch from ``next_real()``, then one G update.
 
-        ``progress`` (``train.loop.Progress``: step, kimg, fraction) says how far training has come; the
-        unconditional models here do not need it or the labels.
+        ``progress`` (``train.loop.Progress``: step, kimg, fraction) says how far training has come; an
+        unconditional model ignores the labels.
         """
         for _ in range(self.spec.tricks.n_critic):
-            images, _labels = next_real()
-            logs = self.d_step(images, generator)
+            images, labels = next_real()
+            logs = self.d_step(images, generator, labels)
         return {**logs, **self.g_step(generator)}
 
     def set_phase(self, phase: Phase) -> None:

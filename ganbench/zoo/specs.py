@@ -10,6 +10,7 @@ import yaml
 from ..config import LATENT_DISTRIBUTIONS, ModelSpec, from_dict
 from ..errors import BadInput
 from .augment import parse_policy
+from .conditioning import D_CONDITIONING, G_CONDITIONING
 from .losses import LOSSES
 from .model import OPTIMIZERS
 from .nets import NETS
@@ -77,6 +78,8 @@ def check_registered(spec: ModelSpec) -> None:
         for o in (spec.optim_g, spec.optim_d):
             OPTIMIZERS.get(o.name)
         SCHEDULES.get(spec.schedule)
+        G_CONDITIONING.get(spec.arch.g_conditioning)
+        D_CONDITIONING.get(spec.arch.d_conditioning)
     except BadInput as e:
         raise BadInput(f"{spec.name}: {e}") from None
     if spec.arch.variant not in family.variants:
@@ -85,6 +88,11 @@ def check_registered(spec: ModelSpec) -> None:
     if spec.arch.d_norm != "default" and spec.arch.d_norm not in family.d_norms:
         raise BadInput(f"{spec.name}: arch.d_norm {spec.arch.d_norm!r} not available for {family.name}; "
                        f"use default or one of {', '.join(family.d_norms)}")
+    if spec.arch.g_conditioning == "cbn" and family.name == "mlp":
+        raise BadInput(f"{spec.name}: arch.g_conditioning cbn needs batch norm in G, which the mlp nets have none of; "
+                       "use concat")
+    if spec.tricks.ac_weight < 0:
+        raise BadInput(f"{spec.name}: tricks.ac_weight must be >= 0, got {spec.tricks.ac_weight}")
     penalties = [name for name in PENALTIES if getattr(spec.tricks, name)]
     if penalties and family.resolve_d_norm(spec.arch.d_norm) == "batch":
         raise BadInput(f"{spec.name}: {', '.join(penalties)} penalises per-sample gradients of D, which batch norm "

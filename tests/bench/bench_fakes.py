@@ -15,6 +15,7 @@ from ganbench.bench.runner import Backend
 from ganbench.config import ModelSpec
 from ganbench.data import TensorImageSet
 from ganbench.errors import BadInput
+from ganbench.zoo.sampler import Samples
 
 
 @dataclass
@@ -76,12 +77,14 @@ def fake_backend(calls: Calls, diverge: tuple[str, ...] = (), crash: tuple[str, 
     def load_generator(path, use_ema=True, device=None):
         return Path(path).read_text() if Path(path).is_file() else ""
 
-    def sample_images(G, n, seed, device=None, **kw):
+    def sample(G, n, seed, device=None, **kw):
         g = torch.Generator().manual_seed(hash(G) % 1000 + seed)
-        return torch.randint(0, 256, (n, 1, 32, 32), generator=g, dtype=torch.uint8)
+        return Samples(torch.randint(0, 256, (n, 1, 32, 32), generator=g, dtype=torch.uint8), None)
 
     def evaluate(samples, reference, metrics=("fid",), num_samples=None, device=None, protocol=None,
                  progress=True, **kw):
+        if not torch.is_tensor(samples):  # an ImageSet (the real-data row)
+            samples = samples.uint8(slice(None))
         calls.evaluate.append((tuple(metrics), int(samples.shape[0]), reference.key))
         fid = float((samples.float().mean() - reference.uint8(slice(0, 20)).float().mean()).abs())
         out = {"fid": fid}
@@ -92,4 +95,4 @@ def fake_backend(calls: Calls, diverge: tuple[str, ...] = (), crash: tuple[str, 
 
     return Backend(get_dataset=get_dataset, training_view=training_view, load_baseline=load_baseline,
                    list_baselines=lambda: baselines, train=train, load_generator=load_generator,
-                   sample_images=sample_images, evaluate=evaluate)
+                   sample=sample, evaluate=evaluate)

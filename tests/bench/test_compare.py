@@ -126,3 +126,39 @@ def test_samples_of_wrong_shape_or_range(tmp_path, baselines, array, rng, messag
     np.save(path, array)
     with pytest.raises(BadInput, match=message):
         _compare(tmp_path, baselines, samples=str(path), value_range=rng)
+
+
+class TinyCondG(torch.nn.Module):
+    """A conditional generator as a user writes one: (z, c) -> images, with z_dim and num_classes."""
+
+    z_dim, num_classes = 8, 10
+
+    def __init__(self):
+        super().__init__()
+        self.lin = torch.nn.Linear(8 + 10, 28 * 28)
+
+    def forward(self, z, c):
+        x = torch.cat([z, torch.nn.functional.one_hot(c, 10).float()], 1)
+        return torch.tanh(self.lin(x)).view(-1, 1, 28, 28)
+
+
+def make_cond_g():
+    return TinyCondG()
+
+
+def test_conditional_generator_gets_class_metrics_with_its_labels(tmp_path, baselines):
+    seen = []
+    backend = fake_backend(Calls())
+    real_evaluate = backend.evaluate
+
+    def evaluate(samples, reference, **kw):
+        seen.append((samples, kw["metrics"]))
+        return real_evaluate(samples, reference, **kw)
+
+    import dataclasses
+    res = compare("cond", generator="tests.bench.test_compare:make_cond_g", budget=TINY, store=baselines,
+                  progress=False, backend=dataclasses.replace(backend, evaluate=evaluate))
+    (samples, metrics), = seen
+    assert {"intra_fid", "cas"} <= set(metrics)  # a conditional generator: the class-aware metrics join in
+    assert samples.num_classes == 10 and len(samples.labels(slice(None))) == 16
+    assert res.record["status"] == "ok"

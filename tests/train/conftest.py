@@ -13,9 +13,10 @@ def _tiny_nets_on_one_thread(one_thread):
 
 @pytest.fixture(scope="session")
 def tiny_data():
-    """64 random 28x28 grayscale images (conv nets see them padded to 32)."""
+    """64 random 28x28 grayscale images with labels 0-9 (conditional baselines need them; the others ignore them)."""
     g = torch.Generator().manual_seed(0)
-    return array_image_set(torch.randint(0, 256, (64, 1, 28, 28), generator=g, dtype=torch.uint8).numpy(), "tiny")
+    return array_image_set(torch.randint(0, 256, (64, 1, 28, 28), generator=g, dtype=torch.uint8).numpy(), "tiny",
+                           labels=(torch.arange(64) % 10).numpy())
 
 
 def shrink(spec, width=4, batch=8):

@@ -5,10 +5,14 @@ See ``ganbench.zoo.nets.base`` for what a family's ``build(arch, shape, d_norm)`
 
 from __future__ import annotations
 
+import dataclasses
+
 import torch
 from torch import nn
 
 from ...config import ArchSpec
+from ...errors import BadInput
+from ..conditioning import ConditionalD, ConditionalG, conditional, d_input_shape, feature_dim, g_latent_size
 from ..regularizers import spectral_norm_all
 from . import dcgan, mlp, resnet  # noqa: F401  (each registers its family)
 from .base import NETS, NetFamily, check_shape, norm1d, norm2d, split_batches, upsampling_plan
@@ -17,13 +21,31 @@ __all__ = ["NETS", "NetFamily", "build_nets", "check_shape", "norm1d", "norm2d",
 
 
 def build_nets(arch: ArchSpec, shape: tuple, spectral_norm_g: bool = False, spectral_norm_d: bool = False,
-               seed: int = 0) -> tuple[nn.Module, nn.Module]:
-    """G and D for ``arch`` producing ``shape``, initialised from ``seed`` (global RNG left untouched)."""
+               seed: int = 0, num_classes: int = 0) -> tuple[nn.Module, nn.Module]:
+    """G and D for ``arch`` producing ``shape``, initialised from ``seed`` (global RNG left untouched).
+
+    A conditional ``arch`` (``g_conditioning`` / ``d_conditioning``, see ``zoo.conditioning``) wraps the
+    family's nets as ``G(z, c)`` and ``D(x, c) -> Heads`` for ``num_classes`` classes.
+    """
     family = NETS.get(arch.name)
     check_shape(family, tuple(shape))
+    cond = conditional(arch.g_conditioning, arch.d_conditioning)
+    if cond and num_classes < 2:
+        raise BadInput(f"{arch.g_conditioning}/{arch.d_conditioning} conditioning needs a labelled dataset with at "
+                       f"least 2 classes (got {num_classes}); use a dataset with labels or an unconditional model")
+    d_norm = family.resolve_d_norm(arch.d_norm)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        G, D = family.build(arch, tuple(shape), family.resolve_d_norm(arch.d_norm))
+        if not cond:
+            G, D = family.build(arch, tuple(shape), d_norm)
+        else:
+            g_arch = dataclasses.replace(arch, z_dim=g_latent_size(arch.g_conditioning, arch.z_dim, num_classes))
+            G, D = family.build(g_arch, tuple(shape), d_norm)
+            d_shape = d_input_shape(arch.d_conditioning, tuple(shape), num_classes)
+            if d_shape != tuple(shape):
+                _, D = family.build(arch, d_shape, d_norm)
+            G = ConditionalG(G, num_classes, arch.g_conditioning, arch.z_dim)
+            D = ConditionalD(D, num_classes, arch.d_conditioning, feature_dim(D, d_shape))
         G.z_dist = arch.z_dist  # read by the sampler (ganbench.zoo.latent)
         if spectral_norm_g:
             spectral_norm_all(G)

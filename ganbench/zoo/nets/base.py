@@ -4,7 +4,9 @@ Net families: each registers one factory ``build(arch, shape, d_norm) -> (G, D)`
 
 ``shape`` is what G produces: ``(C, H, W)`` images (conv families take H in ``resolutions``)
 or ``(2,)`` points for the toy benchmark (mlp only). G maps ``z (N, z_dim)`` to ``(N, *shape)``
-in [-1, 1] for images and has ``.z_dim``; D maps ``(N, *shape)`` to raw outputs ``(N,)``.
+in [-1, 1] for images and has ``.z_dim``; D maps ``(N, *shape)`` to raw outputs ``(N,)`` and exposes
+``features(x) -> (N, F)`` (the input of its last linear layer) and ``apply_head(f)``, so that
+conditioning (``zoo.conditioning``) can read its features without a copy of the net.
 """
 
 from __future__ import annotations

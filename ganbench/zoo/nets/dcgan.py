@@ -60,11 +60,19 @@ class DCGANDiscriminator(nn.Module):
         for _ in range(k - 1):
             layers += [nn.Conv2d(c, 2 * c, 4, 2, 1, bias=norm == "none"), norm2d(norm, 2 * c), nn.LeakyReLU(0.2)]
             c *= 2
-        layers.append(nn.Conv2d(c, 1, s0, 1, 0))
+        layers.append(nn.Conv2d(c, 1, s0, 1, 0))  # a linear map of the flattened c x s0 x s0 features
         self.net = nn.Sequential(*layers)
+        self.map_shape = (c, s0, s0)
+
+    def features(self, x: Tensor) -> Tensor:
+        """The input of the last layer, flattened: ``(N, c * s0 * s0)``."""
+        return self.net[:-1](x).flatten(1)
+
+    def apply_head(self, f: Tensor) -> Tensor:
+        return self.net[-1](f.view(f.shape[0], *self.map_shape))
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.net(x).view(-1)
+        return self.apply_head(self.features(x)).view(-1)
 
 
 #: compare_gan's batch norm (ops.batch_norm: tf.contrib.layers.batch_norm, decay 0.999, epsilon 0.001).
@@ -117,8 +125,15 @@ class InfoGANDiscriminator(nn.Module):
             nn.Linear(hidden, 1),
         )
 
+    def features(self, x: Tensor) -> Tensor:
+        """The input of the last layer, ``(N, 16w)``."""
+        return self.net[:-1](x)
+
+    def apply_head(self, f: Tensor) -> Tensor:
+        return self.net[-1](f)
+
     def forward(self, x: Tensor) -> Tensor:
-        return self.net(x).view(-1)
+        return self.apply_head(self.features(x)).view(-1)
 
 
 def lucic_init(net: nn.Module) -> nn.Module:

@@ -45,8 +45,15 @@ class MLPDiscriminator(nn.Module):
         super().__init__()
         self.net = nn.Sequential(*_stack([math.prod(shape), *reversed(hidden), 1]))
 
+    def features(self, x: Tensor) -> Tensor:
+        """The input of the last layer, ``(N, F)`` (what a projection or an auxiliary classifier reads)."""
+        return self.net[:-1](x.flatten(1))
+
+    def apply_head(self, f: Tensor) -> Tensor:
+        return self.net[-1](f)
+
     def forward(self, x: Tensor) -> Tensor:
-        return self.net(x.flatten(1)).view(-1)
+        return self.apply_head(self.features(x)).view(-1)
 
 
 @net_family("mlp", "fully connected GAN nets, 256-512-1024 LeakyReLU (Goodfellow et al. 2014)",

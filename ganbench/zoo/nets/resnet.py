@@ -83,9 +83,15 @@ class ResNetDiscriminator(nn.Module):
         self.blocks = nn.Sequential(*blocks)
         self.linear = nn.Linear(c, 1)
 
+    def features(self, x: Tensor) -> Tensor:
+        """ReLU and global sum pooling of the last block, ``(N, 2w)``: the input of the last layer."""
+        return F.relu(self.blocks(x)).sum(dim=(2, 3))
+
+    def apply_head(self, f: Tensor) -> Tensor:
+        return self.linear(f)
+
     def forward(self, x: Tensor) -> Tensor:
-        h = F.relu(self.blocks(x)).sum(dim=(2, 3))
-        return self.linear(h).view(-1)
+        return self.apply_head(self.features(x)).view(-1)
 
 
 def xavier_init(net: nn.Module) -> nn.Module:
