@@ -119,6 +119,11 @@ BUDGETS: dict[str, Budget] = {
             description="CPU benchmark, two models in under 10 min on 2 cores, nets at native 28x28; "
                         "FID at N=1000 is biased upward (KID is not)",
         ),
+        # The quick budget on the zero-padded 32x32 view: for nets that need powers of 2 (pggan) next to the others.
+        Budget(
+            "quick32", kimg=200, num_samples=1000, ref_samples=1000,
+            description="the quick budget with every net on the zero-padded 32x32 view (pggan's resolutions)",
+        ),
         Budget(
             "standard", kimg=600, num_samples=10_000, ref_samples=10_000, eval_every_kimg=100,
             description="10 epochs of Fashion-MNIST on a GPU; FID 10k vs 10k test",
@@ -253,6 +258,7 @@ class TrickSpec:
     ema_start: int = 0  # generator step at which EMA averaging starts
     diffaugment: str = ""  # comma list of translation,cutout,color (Zhao et al. 2020)
     amp: bool = False  # mixed precision (bfloat16 autocast, CUDA only; ignored on CPU and recorded)
+    drift: float = added(0.0)  # epsilon-drift weight: + drift * E[D(real)^2] (Karras et al. 2018)
     ac_weight: float = added(1.0)  # weight of the auxiliary classifier's cross-entropy (d_conditioning: ac)
     #: Which D output gradient penalties differentiate: "logit" (raw output) or "sigmoid" (the probability,
     #: as compare_gan's DRAGAN does).

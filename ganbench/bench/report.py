@@ -11,6 +11,7 @@ import base64
 import csv
 import html
 import io
+import json
 from pathlib import Path
 from typing import Sequence
 
@@ -67,6 +68,8 @@ def curve_figure(jobs: Sequence[dict], title: str = "FID over training", curve_s
     fig, ax = plt.subplots(figsize=(6, 3.5))
     for label, xs, ys in lines:
         ax.plot(xs, ys, marker="o", markersize=3, label=label)
+    for j in jobs[:1] if len({j["model"] for j in jobs}) == 1 else []:
+        mark_phases(ax, phase_boundaries(j["out_dir"]))
     ax.set_xlabel("kimg (real images shown to D, thousands)")
     ax.set_ylabel(f"FID (N={curve_samples})" if curve_samples else "FID")
     ax.set_yscale("log")
@@ -88,12 +91,30 @@ def fid_curve_plot(jobs: Sequence[dict], curve_samples: int | None = None) -> st
     return out
 
 
+def phase_boundaries(out_dir: str | Path) -> list[tuple[float, str]]:
+    """Where a schedule's phases start, ``[(kimg, name)]``, from the job's status.json (empty for ``constant``)."""
+    try:
+        prov = json.loads((Path(out_dir) / "status.json").read_text()).get("provenance", {})
+    except (OSError, ValueError):
+        return []
+    schedule = prov.get("schedule")
+    return [(float(k), str(n)) for k, n in schedule.get("phases", [])] if isinstance(schedule, dict) else []
+
+
+def mark_phases(ax, boundaries: list[tuple[float, str]]) -> None:
+    """Dotted vertical lines at the phases' starts (kimg), labelled along the top."""
+    for kimg, name in boundaries[1:]:
+        ax.axvline(kimg, color="grey", linestyle=":", linewidth=0.8)
+        ax.text(kimg, 1.0, name, transform=ax.get_xaxis_transform(), rotation=90, fontsize=6, va="top",
+                ha="right", color="grey")
+
+
 def loss_plot(job: dict) -> str | None:
-    """Every loss column of the job's train_log.csv against its step column."""
+    """Every loss column of the job's train_log.csv against kimg (phase boundaries of a schedule marked)."""
     import matplotlib.pyplot as plt
 
     log = read_csv_columns(Path(job["out_dir"]) / TRAIN_LOG)
-    step_col = next((c for c in ("step", "steps", "kimg", "iteration") if c in log), None)
+    step_col = next((c for c in ("kimg", "step", "steps", "iteration") if c in log), None)
     losses = [c for c in log if "loss" in c.lower()]
     if not step_col or not losses:
         return None
@@ -103,6 +124,8 @@ def loss_plot(job: dict) -> str | None:
     for c in losses:
         ax.plot(log[step_col][::stride], log[c][::stride], label=c, linewidth=0.8, marker="." if n < 50 else None)
     ax.set_xlabel(step_col)
+    if step_col == "kimg":
+        mark_phases(ax, phase_boundaries(job["out_dir"]))
     ax.set_title(f"{job['model']} seed {job['seed']}: losses")
     ax.legend(fontsize=7)
     out = _png(fig)
@@ -154,6 +177,10 @@ def make_report(run_dir: str | Path, store: str | Path | None = None) -> Path:
             if by_class.is_file():
                 pieces.append(_img(base64.b64encode(by_class.read_bytes()).decode(),
                                    f"{j['model']} samples, one row per class"))
+            for grid in sorted((Path(j["out_dir"]) / "samples").glob("phase_*.png")):  # a schedule's phases
+                name = grid.stem.split("_", 2)[-1].replace("-", " ")
+                pieces.append(f"<figure>{_img(base64.b64encode(grid.read_bytes()).decode(), name)}"
+                              f"<figcaption>end of {html.escape(name)}</figcaption></figure>")
         loss = loss_plot(j)
         if loss:
             pieces.append(_img(loss, f"{j['model']} losses"))

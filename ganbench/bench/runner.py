@@ -125,7 +125,7 @@ def execute_job(job: Job, backend: Backend | None = None, progress: bool = True)
     for kimg in schedule:
         try:
             tr = b.train(job.spec, train_data, job.out_dir, kimg=kimg, seed=job.seed, device=job.device,
-                         resume=True, progress=progress, view=view)
+                         resume=True, progress=progress, view=view, schedule_kimg=job.budget.kimg)
         except Diverged as e:
             return {**record, "status": "diverged", "reason": str(e),
                     "provenance": _provenance(job, {"dataset": ref_view.native.describe()})}

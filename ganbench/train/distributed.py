@@ -77,8 +77,10 @@ class DistributedGANModel(GANModel):
             self.G = nn.SyncBatchNorm.convert_sync_batchnorm(self.G) if has_batch_norm(self.G) else self.G
             self.D = nn.SyncBatchNorm.convert_sync_batchnorm(self.D) if has_batch_norm(self.D) else self.D
         ids = [self.device.index] if cuda else None
-        self.g_fwd = DDP(self.G, device_ids=ids)  # also broadcasts rank 0's weights: every rank starts alike
-        self.d_fwd = DDP(self.D, device_ids=ids)
+        # growing nets (progressive growing) leave the blocks of later phases without gradients
+        unused = any(hasattr(m, "set_phase") for m in self.G.modules())
+        self.g_fwd = DDP(self.G, device_ids=ids, find_unused_parameters=unused)  # also broadcasts rank 0's weights
+        self.d_fwd = DDP(self.D, device_ids=ids, find_unused_parameters=unused)
 
     def latents(self, n: int, generator: torch.Generator) -> Tensor:
         """This rank's rows of the global latent batch ``(n * world, z_dim)`` drawn by every rank alike."""

@@ -147,12 +147,21 @@ class ScheduleHook(Hook):
     def __init__(self, schedule, apply: Callable[[Any], None]):
         self.schedule, self.apply = schedule, apply
         self.phase = None
+        #: Called as ``on_phase_end(phase, step)`` when a phase gives way to the next one (e.g. to save a grid).
+        self.on_phase_end: Callable[[Any, int], None] | None = None
 
     def before_step(self, loop: TrainLoop) -> None:
         phase = self.schedule.phase(loop.progress)
         if phase != self.phase:
+            if self.phase is not None and phase.name != self.phase.name and self.on_phase_end is not None:
+                self.on_phase_end(self.phase, loop.step)
             self.apply(phase)
             self.phase = phase
+
+    def end(self, loop: TrainLoop) -> None:
+        if self.phase is not None and self.on_phase_end is not None and not loop.stop_reason \
+                and loop.step >= loop.target_step:
+            self.on_phase_end(self.phase, loop.step)
 
     def state_dict(self) -> Any:
         return None if self.phase is None else self.phase.to_dict()

@@ -29,6 +29,7 @@ from ..config import (CONV_RESOLUTION, DEFAULT_RESOLUTION_MODE, TRAIN_CKPT_EVERY
                       TRAIN_SAMPLE_EVERY, VIEWS, ModelSpec)
 from ..data.base import ImageSet
 from ..errors import BadInput
+from ..images import save_grid
 from ..io import sha256_file, write_text_atomic
 from ..version import __version__
 from ..zoo.conditioning import conditional
@@ -64,12 +65,14 @@ class TrainResult:
 
 def training_view(spec: ModelSpec, dataset: ImageSet, view: str = "pad32") -> ImageSet:
     """The dataset as the nets see it. ``pad32``: conv nets get 28 px data padded to CONV_RESOLUTION;
-    ``native``: every net trains at the dataset's own resolution (Lucic et al. 2018)."""
+    ``native``: every net trains at the dataset's own resolution (Lucic et al. 2018), except families that
+    cannot take it (pggan grows by powers of 2), which see 28 px data padded to 32 (recorded)."""
     if view not in VIEWS:
         raise BadInput(f"unknown training view {view!r}; known: {', '.join(VIEWS)}")
     family = NETS.get(spec.arch.name)
     view_set = dataset
-    if view == "pad32" and family.conv and dataset.resolution == 28:
+    native_ok = dataset.resolution in family.resolutions or not family.conv
+    if family.conv and dataset.resolution == 28 and (view == "pad32" or not native_ok):
         view_set = dataset.at_resolution(CONV_RESOLUTION, DEFAULT_RESOLUTION_MODE)
     view = view_set
     check_shape(family, (view.channels, view.resolution, view.resolution))
@@ -87,6 +90,11 @@ def steps_for(spec: ModelSpec, steps: int | None, kimg: float | None) -> int:
     if not kimg > 0:
         raise BadInput(f"kimg must be > 0, got {kimg}")
     return math.ceil(kimg * 1000 / (spec.batch_size * spec.tricks.n_critic))
+
+
+def phase_grid_name(phase, step: int) -> str:
+    """samples/phase_STEP_NAME.png: the grid at the end of a schedule's phase."""
+    return f"phase_{step:06d}_{phase.name.replace(' ', '-')}.png"
 
 
 def conditioning_of(spec: ModelSpec, view: ImageSet) -> tuple[int, torch.Tensor | None]:
@@ -135,7 +143,7 @@ def train(spec: ModelSpec, dataset: ImageSet, out_dir, steps: int | None = None,
           ckpt_every: int = TRAIN_CKPT_EVERY, sample_every: int = TRAIN_SAMPLE_EVERY,
           log_every: int = TRAIN_LOG_EVERY, divergence: DivergenceRule = DivergenceRule(),
           channels_last: bool = False, compile: bool = False, tensorboard: bool = True, view: str = "pad32",
-          fast: bool = True) -> TrainResult:
+          fast: bool = True, schedule_kimg: float | None = None) -> TrainResult:
     """Train ``spec`` on ``dataset`` for ``steps`` G updates (or ``kimg``) into ``out_dir``.
 
     ``resume``: continue from ``out_dir``'s checkpoint (a finished run returns its stored result).
@@ -143,6 +151,9 @@ def train(spec: ModelSpec, dataset: ImageSet, out_dir, steps: int | None = None,
     forward over real and fake (same numbers up to float noise; off only to check exactly that).
     Writes ``checkpoint.pt``, ``train_log.csv``, ``samples/step_XXXXXX.png`` and ``status.json``.
     The loop is ``train.loop.TrainLoop``; divergence, log, grids, checkpoints and the schedule are hooks.
+    ``schedule_kimg``: the length a schedule (``spec.schedule``) is laid over, when this call trains only a
+    segment of a longer run (the runner's interval evaluations); default: a resumed run's recorded length,
+    else this call's.
     """
     out_dir = Path(out_dir)
     target = steps_for(spec, steps, kimg)
@@ -185,7 +196,16 @@ def train(spec: ModelSpec, dataset: ImageSet, out_dir, steps: int | None = None,
     step, wall_before = 0, 0.0
     images_per_step = spec.batch_size * spec.tricks.n_critic
     div = DivergenceHook(divergence, (log_every, sample_every, ckpt_every))
-    schedule = ScheduleHook(SCHEDULES.get(spec.schedule)(), model.set_phase)
+    if schedule_kimg is None:
+        schedule_kimg = (state or {}).get("schedule_kimg") or target * images_per_step / 1000
+    plan = SCHEDULES.get(spec.schedule)(resolution=shape[-1], total_kimg=schedule_kimg)
+
+    def enter(phase) -> None:
+        model.set_phase(phase)
+        if phase.batch_size:
+            batches.set_batch_size(phase.batch_size)
+
+    schedule = ScheduleHook(plan, enter)
     if state is not None:
         model.load_state_dict(state["model"])
         step_gen.set_state(state["rng_ranks"][dd.rank] if dd.enabled else state["rng_step"])
@@ -194,7 +214,7 @@ def train(spec: ModelSpec, dataset: ImageSet, out_dir, steps: int | None = None,
         div.load_state_dict(state["exploded"])
     options = {"steps": target, "batch_size": spec.batch_size, "n_critic": spec.tricks.n_critic,
                "channels_last": channels_last, "compile": compile, "fast": fast, "joint_d": model.joint_d,
-               "ckpt_every": ckpt_every, "schedule": spec.schedule,
+               "ckpt_every": ckpt_every, "schedule": plan.describe(),
                "divergence": asdict(divergence), "started": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     if dd.enabled:
         options.update(world_size=dd.world_size, dist_backend=dd.backend, per_rank_batch=model.spec.batch_size,
@@ -208,8 +228,9 @@ def train(spec: ModelSpec, dataset: ImageSet, out_dir, steps: int | None = None,
     bar = tqdm(total=target, initial=step, disable=not (progress and main), file=sys.stderr, unit="step",
                desc=f"train {spec.name}", dynamic_ncols=True)
     logger = LogHook(log, log_every, div, main, bar, wall_before)
-    loop = TrainLoop(model, batches, step_gen, [], target, lambda: images_per_step, step=step,
-                     images=step * images_per_step)
+    ranks = dd.world_size if dd.enabled else 1  # a DDP model's batch size is its rank's share
+    loop = TrainLoop(model, batches, step_gen, [], target, lambda: model.batch_size * spec.tricks.n_critic * ranks,
+                     step=step, images=state.get("images", step * images_per_step) if state else 0)
 
     def save() -> None:
         ranks = dist.gather_states(step_gen.get_state(), dd) if dd.enabled else None  # every rank calls
@@ -219,12 +240,16 @@ def train(spec: ModelSpec, dataset: ImageSet, out_dir, steps: int | None = None,
                 "shape": list(shape), "step": loop.step, "model": model.state_dict(), "rng_step": step_gen.get_state(),
                 "data": batches.state_dict(), "log": log.rows, "exploded": div.exploded, "rng_ranks": ranks,
                 "wall_time_s": logger.wall_time(), "phase": schedule.state_dict(),
-                "num_classes": num_classes, "class_probs": class_probs,
+                "num_classes": num_classes, "class_probs": class_probs, "images": loop.images,
+                "schedule_kimg": schedule_kimg,
             })
 
-    loop.hooks = [schedule, div, logger,
-                  GridHook(lambda: sample_images(model.sampler(), TRAIN_GRID_SAMPLES, seed + 3, check=False),
-                           out_dir / "samples", sample_every, main),
+    def grid() -> torch.Tensor:
+        return sample_images(model.sampler(), TRAIN_GRID_SAMPLES, seed + 3, check=False)
+
+    if main and spec.schedule != "constant":  # a grid at the end of every phase of the schedule
+        schedule.on_phase_end = lambda phase, at: save_grid(grid(), out_dir / "samples" / phase_grid_name(phase, at))
+    loop.hooks = [schedule, div, logger, GridHook(grid, out_dir / "samples", sample_every, main),
                   CheckpointHook(save, ckpt_every)]
     t_start = time.perf_counter()
     loop.run()
@@ -235,9 +260,10 @@ def train(spec: ModelSpec, dataset: ImageSet, out_dir, steps: int | None = None,
     provenance["weights_sha256"] = sha256_file(ckpt_file) if has_ckpt else None
     provenance["finished"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     result = TrainResult(
-        status="diverged" if loop.stop_reason else "ok", steps=loop.step, kimg=loop.step * images_per_step / 1000,
+        status="diverged" if loop.stop_reason else "ok", steps=loop.step, kimg=loop.images / 1000,
         wall_time_s=wall_before + elapsed,
-        images_per_s=(loop.step - step) * images_per_step / elapsed if elapsed > 0 else 0.0,
+        images_per_s=(loop.images - (state.get("images", step * images_per_step) if state else 0)) / elapsed
+        if elapsed > 0 else 0.0,
         peak_memory_mb=_peak_memory_mb(device), out_dir=str(out_dir),
         checkpoint=str(ckpt_file) if has_ckpt else None, losses=div.values, reason=loop.stop_reason,
         device=str(device), provenance=provenance,

@@ -22,6 +22,7 @@ from .losses import LOSSES
 from .latent import draw_latents
 from .conditioning import Heads, conditional, split_heads
 from .nets import build_nets, split_batches
+from .nets.pggan import fade_reals
 from ..registry import Registry
 from .regularizers import CONSTRAINTS, PENALTIES
 from .schedules import Phase
@@ -33,6 +34,11 @@ OPTIMIZERS: Registry[Callable[[list, OptimSpec, bool], torch.optim.Optimizer]] =
 OPTIMIZERS.add("adam", lambda params, o, fast: torch.optim.Adam(params, lr=o.lr, betas=o.betas, fused=fast or None))
 OPTIMIZERS.add("rmsprop", lambda params, o, fast: torch.optim.RMSprop(params, lr=o.lr))
 OPTIMIZERS.add("sgd", lambda params, o, fast: torch.optim.SGD(params, lr=o.lr))
+
+
+def batch_coupled(D: nn.Module) -> bool:
+    """True when D's output for a sample depends on the others in its batch beyond batch norm (minibatch stddev)."""
+    return any(getattr(m, "batch_coupled", False) for m in D.modules())
 
 
 class GANModel:
@@ -56,6 +62,7 @@ class GANModel:
         self.G = G.to(self.device, memory_format=self.memory_format)
         self.D = D.to(self.device, memory_format=self.memory_format)
         self.z_dim = spec.arch.z_dim
+        self.batch_size = spec.batch_size  # a schedule's phase may change it
         self.opt_g = OPTIMIZERS.get(spec.optim_g.name)(list(self.G.parameters()), spec.optim_g, fast)
         self.opt_d = OPTIMIZERS.get(spec.optim_d.name)(list(self.D.parameters()), spec.optim_d, fast)
         self.loss = LOSSES.get(spec.loss)
@@ -68,8 +75,10 @@ class GANModel:
         self.d_fwd = torch.compile(self.D) if compile else self.D
         # D's update reads real and fake in one forward (batch norm still per half, see split_batches);
         # spectral norm's power iteration runs once per forward, so SN nets keep two forwards.
-        self.joint_d = fast and not t.spectral_norm_d
+        self.joint_d = fast and not t.spectral_norm_d and not batch_coupled(self.D)
         self.g_steps = 0
+        self.phase, self.phase_name = Phase(), None  # the schedule's phase (zoo.schedules)
+        self.full_resolution = self.shape[-1]
 
     # ------------------------------------------------------------------ pieces
     def autocast(self):
@@ -122,6 +131,8 @@ class GANModel:
         detached scalars."""
         real = real.to(self.device, non_blocking=True).contiguous(memory_format=self.memory_format) \
             if len(self.shape) == 3 else real.to(self.device)
+        if self.phase.resolution is not None:  # progressive growing: reals at the phase's level of detail
+            real = fade_reals(real, self.full_resolution, self.phase.resolution, self.phase.alpha)
         if self.conditional:
             if labels is None:
                 raise BadInput(f"{self.spec.name} is conditional and needs labelled batches")
@@ -168,7 +179,7 @@ class GANModel:
         """One G update; relativistic losses also read D on the last real batch."""
         self.D.requires_grad_(False)
         try:
-            n = self.spec.batch_size
+            n = self.batch_size
             c = self.fake_labels(n, generator)
             with self.autocast():
                 fake = self.generate(self.latents(n, generator), c)
@@ -208,16 +219,29 @@ class GANModel:
         return {**logs, **self.g_step(generator)}
 
     def set_phase(self, phase: Phase) -> None:
-        """Enter a schedule's phase between steps: learning rates scaled from the spec's (``constant``: no change)."""
+        """Enter a schedule's phase between steps: learning rates scaled from the spec's, the growing nets' active
+        resolution and fade-in (G, its EMA copy and D), and, at a new stage, fresh optimiser moments
+        (train.py: reset_opt_for_new_lod). ``constant`` changes nothing."""
         for opt, o in ((self.opt_g, self.spec.optim_g), (self.opt_d, self.spec.optim_d)):
             for group in opt.param_groups:
                 group["lr"] = o.lr * phase.lr_scale
+        if phase.resolution is not None:
+            for net in (self.G, self.D, self.ema.module if self.ema else None):
+                for m in (net.modules() if net is not None else ()):
+                    if hasattr(m, "set_phase") and m is not self:
+                        m.set_phase(phase.resolution, phase.alpha)
+            if self.phase_name is not None and phase.name != self.phase_name:
+                self.opt_g.state.clear()
+                self.opt_d.state.clear()
+        if phase.batch_size:
+            self.batch_size = phase.batch_size
+        self.phase, self.phase_name = phase, phase.name
 
     # ------------------------------------------------------------------- state
     def state_dict(self) -> dict:
         return {"G": self.G.state_dict(), "D": self.D.state_dict(), "opt_g": self.opt_g.state_dict(),
                 "opt_d": self.opt_d.state_dict(), "ema": self.ema.state_dict() if self.ema else None,
-                "g_steps": self.g_steps}
+                "g_steps": self.g_steps, "phase_name": self.phase_name}
 
     def load_state_dict(self, state: dict) -> None:
         self.G.load_state_dict(state["G"])
@@ -227,3 +251,4 @@ class GANModel:
         if self.ema:
             self.ema.load_state_dict(state["ema"])
         self.g_steps = int(state["g_steps"])
+        self.phase_name = state.get("phase_name")  # so resuming inside a stage keeps the optimiser moments

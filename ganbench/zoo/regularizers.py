@@ -62,6 +62,13 @@ def dragan_penalty(D: nn.Module, real: Tensor, fake: Tensor, generator: torch.Ge
     return ((_grad_norm(D, x_hat) - 1.0) ** 2).mean()
 
 
+@PENALTIES.register("drift")
+def drift_penalty(D: nn.Module, real: Tensor, fake: Tensor, generator: torch.Generator) -> Tensor:
+    """PGGAN's epsilon-drift term E[D(x_real)^2], which keeps the critic's output near 0 (Karras et al. 2018,
+    appendix A.1; loss.py D_wgangp_acgan: wgan_epsilon = 0.001)."""
+    return (D(real.detach()) ** 2).mean()
+
+
 @CONSTRAINTS.register("weight_clip")
 @torch.no_grad()
 def weight_clip(D: nn.Module, c: float) -> None:

@@ -36,7 +36,7 @@ def validate_spec(spec: ModelSpec) -> ModelSpec:
         )
     if t.label_smoothing and spec.loss in ("wgan", "hinge"):
         raise BadInput(f"{spec.name}: label smoothing needs a probabilistic loss, not {spec.loss!r}")
-    for key in ("gradient_penalty", "r1", "dragan", "weight_clip", "instance_noise"):
+    for key in ("gradient_penalty", "r1", "dragan", "drift", "weight_clip", "instance_noise"):
         if getattr(t, key) < 0:
             raise BadInput(f"{spec.name}: tricks.{key} must be >= 0")
     if spec.batch_size < 1:

@@ -36,6 +36,15 @@ def test_penalties_of_scaled_linear_critic_match_closed_form():
     assert r1_penalty(D, real, fake, gen).item() == pytest.approx(12.5, rel=1e-6)
 
 
+def test_drift_is_the_mean_square_of_the_critic_on_reals():
+    # D(x) = w.x + 0.3 with w = (3, 4): drift = mean((w.x + 0.3)^2), by hand on three points.
+    D = linear_critic(torch.tensor([3.0, 4.0]))
+    real = torch.tensor([[0.0, 0.0], [1.0, 0.0], [0.0, -1.0]])
+    expected = (0.3 ** 2 + 3.3 ** 2 + 3.7 ** 2) / 3
+    gen = torch.Generator().manual_seed(0)
+    assert PENALTIES.get("drift")(D, real, torch.randn(3, 2), gen).item() == pytest.approx(expected, rel=1e-6)
+
+
 def test_gradient_penalty_backpropagates_to_critic():
     D = linear_critic(torch.tensor([3.0, 4.0]))
     gen = torch.Generator().manual_seed(0)

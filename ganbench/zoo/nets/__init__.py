@@ -1,4 +1,4 @@
-"""Net families (dcgan, mlp, resnet), registered in ``NETS``; ``build_nets`` makes a spec's G and D.
+"""Net families (dcgan, mlp, resnet, pggan), registered in ``NETS``; ``build_nets`` makes a spec's G and D.
 
 See ``ganbench.zoo.nets.base`` for what a family's ``build(arch, shape, d_norm)`` must return.
 """
@@ -14,7 +14,7 @@ from ...config import ArchSpec
 from ...errors import BadInput
 from ..conditioning import ConditionalD, ConditionalG, conditional, d_input_shape, feature_dim, g_latent_size
 from ..regularizers import spectral_norm_all
-from . import dcgan, mlp, resnet  # noqa: F401  (each registers its family)
+from . import dcgan, mlp, pggan, resnet  # noqa: F401  (each registers its family)
 from .base import NETS, NetFamily, check_shape, norm1d, norm2d, split_batches, upsampling_plan
 
 __all__ = ["NETS", "NetFamily", "build_nets", "check_shape", "norm1d", "norm2d", "split_batches", "upsampling_plan"]

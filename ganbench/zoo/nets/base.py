@@ -42,10 +42,11 @@ NETS: Registry[NetFamily] = Registry("architecture")
 
 
 def net_family(name: str, description: str, variants: tuple[str, ...] = ("standard",),
-               d_norms: tuple[str, ...] = ("none",), conv: bool = True) -> Callable[[Build], Build]:
+               d_norms: tuple[str, ...] = ("none",), conv: bool = True,
+               resolutions: tuple[int, ...] = (28, 32, 64)) -> Callable[[Build], Build]:
     """Register the decorated ``build`` function as the net family ``name``."""
     def deco(build: Build) -> Build:
-        NETS.add(name, NetFamily(name, build, description, variants, d_norms, conv))
+        NETS.add(name, NetFamily(name, build, description, variants, d_norms, conv, resolutions))
         return build
     return deco
 

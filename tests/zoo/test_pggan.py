@@ -1,0 +1,134 @@
+"""Progressive growing: the schedule's phases and alpha, the PGGAN layers by hand, the fade-in blend, exact resume
+in the middle of a transition, and the constant schedule changing nothing."""
+
+import dataclasses
+import math
+
+import pytest
+import torch
+
+from ganbench.config import ArchSpec
+from ganbench.data import array_image_set
+from ganbench.train.checkpoint import load_checkpoint
+from ganbench.train.data import BatchStream
+from ganbench.train.loop import Progress
+from ganbench.train.trainer import train
+from ganbench.zoo.baselines import list_baselines, load_baseline
+from ganbench.zoo.model import GANModel
+from ganbench.zoo.nets import build_nets
+from ganbench.zoo.nets.pggan import EqualizedConv2d, EqualizedLinear, fade_reals, minibatch_stddev, pixel_norm, upsample
+from ganbench.zoo.schedules import Phase, Progressive
+
+
+def test_phase_sequence_and_alpha_by_hand():
+    s = Progressive(resolution=32, total_kimg=700)  # 4, 8, 16, 32: 7 phases of 100 kimg
+    assert s.phase_kimg == 100
+    names = [name for _, name in s.boundaries()]
+    assert names == ["stabilise 4x4", "fade in 8x8", "stabilise 8x8", "fade in 16x16", "stabilise 16x16",
+                     "fade in 32x32", "stabilise 32x32"]
+    for kimg, res, alpha in [(0, 4, 1.0), (99.9, 4, 1.0), (100, 8, 0.0), (125, 8, 0.25), (150, 8, 0.5),
+                             (199, 8, 0.99), (200, 8, 1.0), (350, 16, 0.5), (540, 32, 0.4), (650, 32, 1.0),
+                             (700, 32, 1.0), (900, 32, 1.0)]:
+        p = s.phase(Progress(0, int(kimg * 1000), 1))
+        assert (p.resolution, p.alpha) == (res, pytest.approx(alpha, abs=1e-9)), kimg
+
+
+def test_equalised_learning_rate_scales_at_run_time():
+    conv = EqualizedConv2d(16, 8, 3)
+    x = torch.randn(2, 16, 5, 5)
+    effective = conv.weight * math.sqrt(2 / (16 * 3 * 3))
+    assert torch.allclose(conv(x), torch.nn.functional.conv2d(x, effective, conv.bias, padding=1), atol=1e-6)
+    lin = EqualizedLinear(10, 4, gain=1.0)
+    assert torch.allclose(lin(torch.eye(10)), (lin.weight / math.sqrt(10)).T + lin.bias, atol=1e-6)
+    assert conv.weight.std().item() == pytest.approx(1.0, rel=0.15)  # stored ~ N(0, 1)
+
+
+def test_minibatch_stddev_by_hand():
+    x = torch.tensor([1.0, 3.0, 2.0, 6.0, 5.0, 7.0, 4.0, 10.0]).view(8, 1, 1, 1).expand(8, 2, 2, 2).clone()
+    x[:, 1] *= 2  # a second feature map with twice the spread
+    out = minibatch_stddev(x, group=4)
+    assert out.shape == (8, 3, 2, 2) and torch.equal(out[:, :2], x)
+    # groups: samples {0, 2, 4, 6} and {1, 3, 5, 7} (i mod 2), population std per feature, averaged over features
+    for members in ((0, 2, 4, 6), (1, 3, 5, 7)):
+        v = torch.tensor([[1.0, 3.0, 2.0, 6.0, 5.0, 7.0, 4.0, 10.0][i] for i in members])
+        sd = math.sqrt(((v - v.mean()) ** 2).mean().item() + 1e-8)
+        sd2 = math.sqrt(((2 * v - 2 * v.mean()) ** 2).mean().item() + 1e-8)
+        for i in members:
+            assert out[i, 2].flatten().tolist() == pytest.approx([(sd + sd2) / 2] * 4, rel=1e-5)
+
+
+def test_pixel_norm_gives_unit_mean_square():
+    y = pixel_norm(torch.randn(3, 16, 4, 4) * 5 + 2)
+    assert torch.allclose(y.pow(2).mean(dim=1), torch.ones(3, 4, 4), atol=1e-5)
+
+
+def test_g_output_during_fade_in_is_the_blend_of_both_paths():
+    G, _ = build_nets(ArchSpec(name="pggan", z_dim=16, width=8), (1, 32, 32), seed=0)
+    G.eval()
+    z = torch.randn(4, 16)
+    with torch.no_grad():
+        G.set_phase(16, 0.3)
+        blended = G(z)
+        x = pixel_norm(G.dense(pixel_norm(z)).view(4, G.nf(1), 4, 4))
+        x = pixel_norm(torch.nn.functional.leaky_relu(x, 0.2))
+        h = pixel_norm(torch.nn.functional.leaky_relu(G.conv4(x), 0.2))
+        h8 = G.block(h, 3)
+        h16 = G.block(h8, 4)
+        old = upsample(G.to_rgb[1](h8))  # 8x8 toRGB, upsampled to 16
+        new = G.to_rgb[2](h16)
+        by_hand = upsample((1 - 0.3) * old + 0.3 * new, 2).clamp(-1, 1)  # to the full 32x32
+    assert torch.allclose(blended, by_hand, atol=1e-5)
+
+
+def test_reals_are_blended_like_the_generator():
+    x = torch.rand(2, 1, 32, 32)
+    got = fade_reals(x, 32, 8, 0.25)
+    x8 = torch.nn.functional.avg_pool2d(x, 4)
+    x4 = torch.nn.functional.avg_pool2d(x8, 2)
+    expected = upsample(0.25 * x8 + 0.75 * upsample(x4), 4)
+    assert torch.allclose(got, expected, atol=1e-6)
+    assert torch.allclose(fade_reals(x, 32, 32, 1.0), x)
+
+
+def tiny_pggan():
+    spec = load_baseline("pggan")
+    return dataclasses.replace(spec, batch_size=8, arch=dataclasses.replace(spec.arch, width=4, z_dim=8))
+
+
+def test_resume_in_the_middle_of_a_fade_in_is_exact(tmp_path, one_thread):
+    data = array_image_set(torch.randint(0, 256, (64, 1, 28, 28), generator=torch.Generator().manual_seed(0),
+                                         dtype=torch.uint8).numpy(), "tiny")
+    spec = tiny_pggan()  # 28 px data padded to 32: 7 phases over 14 steps, 2 steps each
+    kw = dict(progress=False, tensorboard=False, view="native", log_every=1, sample_every=100,
+              schedule_kimg=14 * 8 / 1000)
+    straight = train(spec, data, tmp_path / "a", steps=14, **kw)
+    train(spec, data, tmp_path / "b", steps=7, **kw)  # steps 7-8: the fade-in to 16x16 (alpha 0 -> 0.5)
+    assert load_checkpoint(tmp_path / "b")["phase"]["name"] == "fade in 16x16"
+    resumed = train(spec, data, tmp_path / "b", steps=14, **kw)
+    assert straight.status == resumed.status == "ok" and straight.steps == resumed.steps == 14
+    a, b = load_checkpoint(tmp_path / "a")["model"], load_checkpoint(tmp_path / "b")["model"]
+    for net in ("G", "D"):
+        for k in a[net]:
+            assert torch.equal(a[net][k], b[net][k]), (net, k)
+    grids = sorted(p.name for p in (tmp_path / "a" / "samples").glob("phase_*.png"))
+    assert len(grids) == 7 and grids[0].endswith("stabilise-4x4.png")  # a grid at the end of every phase
+
+
+@pytest.mark.parametrize("name", sorted(n for n in list_baselines() if n != "pggan"))
+def test_constant_schedule_changes_nothing(name, one_thread):
+    spec = load_baseline(name)
+    spec = dataclasses.replace(spec, batch_size=8, arch=dataclasses.replace(spec.arch, width=4, z_dim=8))
+    res = 28
+    data = torch.randint(0, 256, (32, 1, res, res), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    labels = torch.arange(32) % 10
+    models = []
+    for with_phase in (False, True):
+        m = GANModel(spec, (1, res, res), "cpu", seed=0, num_classes=10)
+        if with_phase:
+            m.set_phase(Phase())
+        b, g = BatchStream(data, 8, 2, labels=labels), torch.Generator().manual_seed(1)
+        for _ in range(2):
+            m.train_step(b, g)
+        models.append(m)
+    for k, v in models[0].G.state_dict().items():
+        assert torch.equal(v, models[1].G.state_dict()[k]), k
