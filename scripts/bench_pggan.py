@@ -1,0 +1,86 @@
+"""What progressive growing buys in speed: pggan's images/s in each phase of its schedule; one line per figure.
+
+    .venv/bin/python scripts/bench_pggan.py                 # Fashion-MNIST padded to 32x32, CPU or CUDA
+    .venv/bin/python scripts/bench_pggan.py --threads 1 --steps 10
+
+Each phase of the ``progressive`` schedule (stabilise 4x4, fade in 8x8, ..., stabilise 32x32) is entered on one
+model and timed for ``--steps`` training steps after ``--warmup`` on random uint8 data (images shown to D per
+second). Lines end with the ratio against pggan's last phase (the full-resolution nets, which a non-growing
+run would use throughout) and against ``wgan-gp`` (the DCGAN nets at 32x32, the same loss) timed in the same run.
+The last line is the whole schedule's time for equal kimg per phase, against the same kimg at full resolution.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+
+from ganbench.devices import resolve_device
+from ganbench.train.data import BatchStream
+from ganbench.zoo.baselines import load_baseline
+from ganbench.zoo.model import GANModel
+from ganbench.zoo.schedules import SCHEDULES
+
+RESOLUTION = 32
+PEER = "wgan-gp"
+
+
+def timed(model: GANModel, batches: BatchStream, steps: int, warmup: int, device: torch.device) -> float:
+    """Images shown to D per second over ``steps`` training steps."""
+    gen = torch.Generator(device=device).manual_seed(1)
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+    for _ in range(warmup):
+        model.train_step(batches, gen)
+    sync()
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        model.train_step(batches, gen)
+    sync()
+    return steps * model.batch_size * model.spec.tricks.n_critic / (time.perf_counter() - t0)
+
+
+def model_and_data(name: str, device: torch.device) -> tuple[GANModel, BatchStream]:
+    spec = load_baseline(name)
+    data = torch.randint(0, 256, (8 * spec.batch_size * spec.tricks.n_critic, 1, RESOLUTION, RESOLUTION),
+                         dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    return (GANModel(spec, (1, RESOLUTION, RESOLUTION), device, seed=0),
+            BatchStream(data.to(device), spec.batch_size, seed=0))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--steps", type=int, default=10)
+    ap.add_argument("--warmup", type=int, default=2)
+    ap.add_argument("--device", help="default: CUDA when present, else CPU")
+    ap.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
+    args = ap.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = resolve_device(args.device)
+    where = torch.cuda.get_device_name(device) if device.type == "cuda" else f"cpu x{torch.get_num_threads()} threads"
+    print(f"# pggan phases at {RESOLUTION}x{RESOLUTION}, batch 64, {args.steps} steps each after {args.warmup}, {where}")
+
+    peer_model, peer_data = model_and_data(PEER, device)
+    peer = timed(peer_model, peer_data, args.steps, args.warmup, device)
+    model, data = model_and_data("pggan", device)
+    plan = SCHEDULES.get("progressive")(resolution=RESOLUTION, total_kimg=1.0)
+    rates = []
+    for start, name in plan.boundaries():
+        phase = plan.phase_at(start + 0.5 * plan.phase_kimg)  # mid-phase: a fade-in at alpha 0.5
+        model.set_phase(phase)
+        rates.append((name, timed(model, data, args.steps, args.warmup, device)))
+    full = rates[-1][1]
+    for name, rate in rates:
+        print(f"pggan {name:<18} {rate:8.1f} images/s  ratio vs pggan at {RESOLUTION}x{RESOLUTION} {rate / full:5.2f}"
+              f"  ratio vs {PEER} {rate / peer:5.2f}")
+    print(f"{PEER:<24} {peer:8.1f} images/s  (the DCGAN nets at {RESOLUTION}x{RESOLUTION}, one D forward per half)")
+    schedule_time = sum(1.0 / r for _, r in rates)  # seconds per image, equal kimg per phase
+    grown = len(rates) / schedule_time
+    print(f"pggan whole schedule       {grown:8.1f} images/s  ratio vs pggan at {RESOLUTION}x{RESOLUTION} throughout "
+          f"{grown / full:5.2f}  ratio vs {PEER} {grown / peer:5.2f}")
+
+
+if __name__ == "__main__":
+    main()
