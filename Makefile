@@ -1,11 +1,12 @@
 # The two set-up commands of the README:  `make run`  and  `make test`.
-# Each creates .venv (if needed), installs ganbench with pip, and makes sure Fashion-MNIST is there.
+# Each creates .venv (if needed), installs ganbench with pip, and makes sure Fashion-MNIST is there;
+# `make test` also makes sure a headless Chromium is there for the human-study browser test.
 VENV   ?= .venv
 PYTHON ?= python3
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.ganbench-installed
 
-.PHONY: install data run test clean
+.PHONY: install data browser run test clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,10 +22,13 @@ install: $(STAMP)
 data: install
 	@bash scripts/ensure_fashion_mnist.sh $(BIN)/ganbench
 
+browser:
+	@bash scripts/ensure_browser.sh
+
 run: data
 	$(BIN)/ganbench run --models dcgan,wgan
 
-test: data
+test: data browser
 	$(BIN)/python -m pytest -q
 
 clean:

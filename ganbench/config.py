@@ -79,6 +79,28 @@ class EvalProtocol:
 
 DEFAULT_PROTOCOL = EvalProtocol()
 
+#: The command-line option of each EvalProtocol field that has one (for error messages).
+PROTOCOL_OPTIONS = {"num_samples": "--num-samples", "ref_samples": "--ref-samples", "feature_batch_size": "--batch-size",
+                    "kid_subsets": "--kid-subsets", "kid_subset_size": "--kid-subset-size", "seed": "--seed"}
+
+
+def check_protocol(p: EvalProtocol) -> EvalProtocol:
+    """``p`` with every number checked (a count >= its least meaningful value, a fraction in (0, 1]), so that a bad
+    setting is a ``BadInput`` before any work, never a crash or a silently different number mid-evaluation."""
+    least = {"num_samples": 2, "feature_batch_size": 1, "kid_subsets": 1, "kid_subset_size": 2, "kid_degree": 1,
+             "pr_k": 1, "dc_k": 1, "is_splits": 1, "infinity_points": 2}
+    for name, low in {**least, "ref_samples": 2, "seed": 0}.items():
+        value = getattr(p, name)
+        if name == "ref_samples" and value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            opt = f" ({PROTOCOL_OPTIONS[name]})" if name in PROTOCOL_OPTIONS else ""
+            raise BadInput(f"{name}{opt} must be an integer >= {low}, got {value!r}")
+    f = p.infinity_min_fraction
+    if isinstance(f, bool) or not isinstance(f, (int, float)) or not 0 < f <= 1:
+        raise BadInput(f"infinity_min_fraction must be in (0, 1], got {f!r}")
+    return p
+
 
 # ------------------------------------------------------------------------ budgets
 @dataclass(frozen=True)
@@ -314,6 +336,29 @@ TOY_STEPS = 2000
 TOY_BATCH_SIZE = 256
 #: The toy benchmark's nets: mlp "toy" variant, two hidden layers of 128 units, 256-d noise (Metz et al. 2017).
 TOY_ARCH = ArchSpec(name="mlp", z_dim=256, width=64, variant="toy")
+
+
+# -------------------------------------------------------------------- human study
+@dataclass(frozen=True)
+class HumanProtocol:
+    """A HYPE∞ study (Zhou et al. 2019, "HYPE: A Benchmark for Human eYe Perceptual Evaluation of Generative
+    Models", NeurIPS): real-vs-fake judgements, one image at a time, no time limit. Recorded with every score."""
+
+    images: int = 100  # per evaluator, half real and half generated, shuffled: HYPE∞'s 50 real + 50 fake
+    # Tutorial images with feedback before the study, half real and half fake, never scored. The paper admits
+    # evaluators through a separate qualification of 100 images; a local study has none, so its threshold
+    # applies to the tutorial instead: the evaluator must get pass_rate of the reals AND of the fakes right.
+    tutorial: int = 10
+    pass_rate: float = 0.65  # the paper's qualification threshold (1 in 1,000 random guessers passes at 100 images)
+    pool: int = 500  # study images per model, and real ones: what each evaluator's images are drawn from
+    tutorial_pool: int = 50  # tutorial images per model, and real ones, kept apart from the study's
+    replicates: int = 10_000  # bootstrap replicates of the confidence interval (the paper's 10,000)
+    confidence: float = 0.95
+    seed: int = 0  # which samples and reference images enter the pools; the bootstrap's seed
+    evaluators: int = 30  # evaluators per model the paper recruits (its CIs settle near 30); a target, not a limit
+
+
+DEFAULT_HUMAN = HumanProtocol()
 
 def from_dict(cls: type, data: Any, where: str = "") -> Any:
     """Build dataclass ``cls`` from ``data`` strictly: unknown keys and wrong types are errors."""

@@ -13,7 +13,6 @@ This is how a refactor proves that it changed no number.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 
 from ganbench.bench.store import Store

@@ -1,6 +1,7 @@
 """The package's import graph, built from the source: no cycles, and no import against the layer order
 
-    base (errors, io, config, registry, devices, dist, images, ...) -> data -> zoo -> train -> metrics -> bench -> cli
+    base (errors, io, config, registry, devices, dist, images, ...) -> data -> zoo -> train -> metrics -> bench
+    -> human -> cli
 
 Every import counts, at module level or inside a function (a lazy import is still a dependency).
 """
@@ -12,8 +13,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1] / "ganbench"
 #: Layer of each top-level part of the package; anything not listed is a shared helper of the base layer.
-LAYERS = {"data": 1, "zoo": 2, "train": 3, "metrics": 4, "bench": 5, "cli": 6, "__init__": 6}
-LAYER_NAMES = ["base", "data", "zoo", "train", "metrics", "bench", "cli"]
+LAYERS = {"data": 1, "zoo": 2, "train": 3, "metrics": 4, "bench": 5, "human": 6, "cli": 7, "__init__": 7}
+LAYER_NAMES = ["base", "data", "zoo", "train", "metrics", "bench", "human", "cli"]
 
 
 def module_name(path: Path) -> str:
@@ -62,7 +63,7 @@ def graph() -> dict[str, set[str]]:
 def test_no_import_against_the_layer_order():
     bad = [f"{a} ({LAYER_NAMES[layer(a)]}) imports {b} ({LAYER_NAMES[layer(b)]})"
            for a, targets in graph().items() for b in sorted(targets) if layer(b) > layer(a)]
-    assert not bad, "imports against data -> zoo -> train -> metrics -> bench -> cli:\n" + "\n".join(sorted(bad))
+    assert not bad, "imports against data -> zoo -> train -> metrics -> bench -> human -> cli:\n" + "\n".join(sorted(bad))
 
 
 def strongly_connected(g: dict[str, set[str]]) -> list[list[str]]:
@@ -107,7 +108,8 @@ def test_the_checker_sees_real_edges_and_cycles():
     assert strongly_connected({"a": {"b"}, "b": {"a"}, "c": {"a"}}) == [["a", "b"], ["c"]]
 
 
-@pytest.mark.parametrize("mod", ["ganbench.cli", "ganbench.bench.runner", "ganbench.metrics.evaluate"])
+@pytest.mark.parametrize("mod", ["ganbench.cli", "ganbench.bench.runner", "ganbench.metrics.evaluate",
+                                 "ganbench.human.server"])
 def test_layers_of_known_modules(mod):
     assert LAYER_NAMES[layer(mod)] == {"ganbench.cli": "cli", "ganbench.bench.runner": "bench",
-                                       "ganbench.metrics.evaluate": "metrics"}[mod]
+                                       "ganbench.metrics.evaluate": "metrics", "ganbench.human.server": "human"}[mod]

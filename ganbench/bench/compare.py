@@ -9,19 +9,21 @@ import importlib
 import importlib.util
 import time
 from dataclasses import dataclass
+from importlib.resources import files
 from pathlib import Path
 from typing import Callable, Sequence
 
 import pandas as pd
 import torch
 
-from ..config import (DEFAULT_BUDGET, DEFAULT_DATASET, DEFAULT_STORE, Budget, EvalProtocol, ModelSpec, get_budget,
-                      hash_dict)
+from ..config import (DEFAULT_BUDGET, DEFAULT_DATASET, DEFAULT_STORE, Budget, EvalProtocol, ModelSpec, check_protocol,
+                      get_budget, hash_dict)
 from ..data import TensorImageSet, array_image_set
 from ..devices import resolve_device
 from ..errors import BadInput, MissingAsset
 from ..zoo.sampler import sample
-from ..io import sha256_file
+from ..io import check_writable, sha256_file
+from ..metrics import registry
 from .jobs import digest, protocol_for, protocol_hash, record_base
 from .provenance import versions
 from .backend import Backend, log as _log
@@ -130,15 +132,28 @@ def _fit_to_reference(images, ref_view, where: str):
 
 
 # ----------------------------------------------------------------------- leaderboard
+def leaderboard_path(against: str | Path) -> Path:
+    """``--against``: a leaderboard CSV's path, or the name of one shipped with ganbench (``fashion-mnist``)."""
+    path = Path(against)
+    if path.is_file() or path.suffix or len(path.parts) > 1:
+        return path
+    shipped = files("ganbench") / "leaderboards" / f"{against}.csv"
+    if not shipped.is_file():
+        names = sorted(p.name[:-4] for p in (files("ganbench") / "leaderboards").iterdir() if p.name.endswith(".csv"))
+        raise BadInput(f"--against {against}: no such file, nor a leaderboard shipped with ganbench "
+                       f"({', '.join(names) or 'none'})")
+    return Path(str(shipped))
+
+
 def leaderboard_from_csv(path: str | Path, dataset: str, protocol: EvalProtocol) -> pd.DataFrame:
     """A summary frame read from a leaderboard CSV, refused if it was made under another protocol."""
-    path = Path(path)
+    path = leaderboard_path(path)
     if not path.is_file():
         raise BadInput(f"--against {path}: no such file")
     try:
         frame = pd.read_csv(path, index_col=0)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
-        raise BadInput(f"--against {path}: not a leaderboard CSV ({e})") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as e:
+        raise BadInput(f"--against {path}: not a leaderboard CSV ({str(e).strip().splitlines()[0][:120]})") from None
     if "runs" not in frame.columns or not any(c.endswith("_mean") for c in frame.columns):
         raise BadInput(f"--against {path}: not a ganbench leaderboard CSV (write one with `ganbench run`)")
     for col, want in (("dataset", dataset), ("num_samples", protocol.num_samples)):
@@ -170,22 +185,27 @@ def compare(name: str, samples: str | None = None, generator: str | None = None,
             value_range: tuple[float, float] | None = None, data_root: str | None = None, seed: int = 0,
             progress: bool = True, backend: Backend | None = None) -> CompareResult:
     """Evaluate ``samples`` (folder / .npy / .npz) or ``generator`` under ``budget``'s protocol and rank it."""
+    # Every input is checked before any work: a bad one costs nothing and leaves no store behind.
     if bool(samples) == bool(generator):
         raise BadInput("give exactly one of --samples PATH or --generator MODULE:FACTORY")
     b = (backend or Backend()).resolve()
     budget = get_budget(budget) if isinstance(budget, str) else budget
+    if metrics is not None:
+        metrics = registry.parse(metrics, ())  # "fid,kid" or ("fid", "kid"); never the letters of "fid"
     dev = resolve_device(device)
+    store_path = None if isinstance(store, Store) else check_writable(store or DEFAULT_STORE, "--store")
+    base = leaderboard_from_csv(against, dataset, protocol_for(budget)) if against else None
+    if samples and not Path(samples).exists():
+        raise BadInput(f"--samples {samples}: no such file or folder")
     G = load_user_generator(generator, checkpoint, dev) if generator else None
     if metrics is None and int(getattr(G, "num_classes", 0) or 0):  # a conditional generator: class-aware metrics
         metrics = tuple(EvalProtocol().metrics) + CLASS_METRICS
-    proto = protocol_for(budget, tuple(metrics) if metrics else None)
+    proto = check_protocol(protocol_for(budget, tuple(metrics) if metrics else None))
     raw_ref = b.get_dataset(dataset, proto.ref_split, root=data_root)
     ref_view = b.training_view(ModelSpec(name=name), raw_ref, view=budget.view)
 
     if samples:
         path = Path(samples)
-        if not path.exists():
-            raise BadInput(f"--samples {samples}: no such file or folder")
         kind = "folder" if path.is_dir() else "arrays"
         images = b.get_dataset(f"{kind}:{path}", value_range=value_range)
         images = _fit_to_reference(images, ref_view, f"--samples {samples}")
@@ -204,14 +224,16 @@ def compare(name: str, samples: str | None = None, generator: str | None = None,
                   "checkpoint_sha256": source_hash if checkpoint else None}
         images = None
 
-    st = store if isinstance(store, Store) else Store(store or DEFAULT_STORE)
+    # The store is opened (made) only once there is something to read or write in it.
+    st = store if isinstance(store, Store) else Store(store_path) if store_path.exists() else None
     phash = protocol_hash(proto, dataset)
     key = digest({"external": name, "source": source_hash, "seed": seed, "dataset": dataset, "protocol": phash,
                   "budget": hash_dict(budget)})
     # A generator without a checkpoint has no fingerprint of its weights: evaluate it every time.
-    record = st.get(key) if (samples or checkpoint) else None
+    record = st.get(key) if st is not None and (samples or checkpoint) else None
     if record is None or record["status"] != "ok":
         if images is None:
+            sample_user_generator(G, 2, zd, seed, dev)  # a wrong signature or range fails here, before any work
             _log(f"sampling {proto.num_samples} images from {generator}", progress)
             drawn = sample_user_generator(G, proto.num_samples, zd, seed, dev)
             images = _fit_to_reference(array_image_set(drawn.images.numpy(), f"{name} samples", labels=None if
@@ -232,14 +254,14 @@ def compare(name: str, samples: str | None = None, generator: str | None = None,
                            "protocol": dataclasses.asdict(proto), "evaluation": prov,
                            "dataset": ref_view.native.describe(), "samples_transform": images.transform},
         }
+        st = st if st is not None else Store(store_path)
         st.put(record)
         record = st.get(key)
     else:
         _log(f"{name}: reusing its result under this protocol from {st.path}", progress)
 
     new = summary_frame([record])
-    if against:
-        base = leaderboard_from_csv(against, dataset, proto)
+    if base is not None:
         base_rows = []
     else:
         base_rows = [r for r in st.query(dataset=dataset, protocol_hash=phash, budget=budget.name)
@@ -254,6 +276,6 @@ def compare(name: str, samples: str | None = None, generator: str | None = None,
     header = protocol_header(base_rows + [record])
     note = (f"{name} ranks {rank} of {ranked}" if ranked > 1 else
             f"no baseline results under this protocol in {st.path}; run `ganbench run --models dcgan,wgan "
-            f"--budget {budget.name}` or pass --against leaderboards/{dataset}.csv")
+            f"--budget {budget.name}` or pass --against {dataset}")
     md = "\n".join(f"> {line}" for line in header) + "\n\n" + render(board, "md", proto.num_samples) + f"\n\n{note}\n"
     return CompareResult(record, board, rank, md)

@@ -62,9 +62,16 @@ def parse_seeds(text: str | None) -> tuple[int, ...]:
                 seeds.append(int(part))
     except ValueError:
         raise BadInput(f"--seeds takes integers such as 0,1,2 or 0-4, got {text!r}") from None
-    if not seeds or any(s < 0 for s in seeds) or len(set(seeds)) != len(seeds):
-        raise BadInput(f"--seeds: give distinct non-negative integers, got {text!r}")
-    return tuple(seeds)
+    return check_seeds(seeds, text)
+
+
+def check_seeds(seeds, text: str | None = None) -> tuple[int, ...]:
+    """``seeds`` as a tuple of distinct non-negative integers, else a ``BadInput``."""
+    seeds = tuple(seeds) if isinstance(seeds, (list, tuple)) else (seeds,)
+    if not seeds or any(isinstance(s, bool) or not isinstance(s, int) or s < 0 for s in seeds) \
+            or len(set(seeds)) != len(seeds):
+        raise BadInput(f"--seeds: give distinct non-negative integers, got {text if text is not None else seeds!r}")
+    return seeds
 
 
 @dataclass(frozen=True)

@@ -150,7 +150,7 @@ def make_report(run_dir: str | Path, store: str | Path | None = None) -> Path:
 
     parts = [f"<h1>ganbench report: {html.escape(run_dir.name)}</h1>"]
     parts += [f"<p>{html.escape(line)}</p>" for line in protocol_header(rows)]
-    missing = len(jobs) - len(rows)
+    missing = sum(j["key"] not in by_key for j in jobs)  # the floor row is not a job
     if missing:
         parts.append(f"<p><b>{missing} of {len(jobs)} job(s) have no result yet</b>; "
                      "re-run the same `ganbench run` command to finish them.</p>")

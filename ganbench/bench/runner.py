@@ -17,22 +17,26 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence
 
 import torch
 
 from ..config import (DEFAULT_BUDGET, DEFAULT_DATASET, DEFAULT_RUNS_DIR, DEFAULT_STORE, Budget, EvalProtocol, ModelSpec,
-                      get_budget, get_study, spec_to_yaml)
+                      check_protocol, get_budget, get_study, spec_to_yaml)
+from ..devices import resolve_device
 from ..errors import BadInput, Diverged
 from ..data import TensorImageSet
 from ..images import save_grid, to_uint8
+from ..metrics import registry
 from ..zoo.conditioning import conditional
 from ..zoo.sampler import draw_inputs
-from ..io import write_text_atomic
+from ..io import cache_dir, check_writable, clean_orphans, write_text_atomic
 from . import ablation
 from .backend import Backend, SharedInceptionEvaluate, log as _log
+from .claims import LEASE_S, Leases
 from .executors import DEFAULT_RETRIES, ExecOptions, JobFailure, get_executor
-from .jobs import Job, digest, plan, protocol_for, record_base
+from .executors.base import check_options
+from .jobs import Job, check_seeds, digest, plan, protocol_for, record_base
 from .provenance import git_revision, versions
 from .store import Store
 from .tables import GROUP_AXES, REAL_DATA, write_tables
@@ -148,6 +152,8 @@ def execute_job(job: Job, backend: Backend | None = None, progress: bool = True)
                 "provenance": _provenance(job, train_info)}
     t1 = time.perf_counter()
     G = b.load_generator(tr.checkpoint or job.out_dir, device=job.device)
+    # the hash of the file these weights were read from (its checksum verified), not the one training wrote
+    record["checkpoint_sha256"] = getattr(G, "checkpoint_sha256", None) or ckpt_sha
     # Metrics compare at the dataset's native resolution (Lucic et al. 2018: 28x28 Fashion-MNIST), so
     # samples of nets that trained on a padded/resized view are mapped back (crop 32 -> 28).
     drawn = b.sample(G, job.protocol.num_samples, seed=job.seed, device=job.device)
@@ -267,7 +273,7 @@ def run(models: Sequence[str | ModelSpec] = (), grid: Sequence[str] | None = Non
         device: str | None = None, data_root: str | None = None, executor: str = "local",
         progress: bool = True, protocol: EvalProtocol | None = None, backend: Backend | None = None,
         jobs: int = 1, address: str | None = None, retries: int = DEFAULT_RETRIES,
-        study: str | None = None) -> RunResult:
+        study: str | None = None, lease_s: float = LEASE_S) -> RunResult:
     """Train and evaluate ``models`` (or the ``grid`` over ``base``) for every seed; write rows and tables.
 
     ``grid`` items are ``AXIS=V1,V2`` (see ganbench.bench.ablation). Returns the rows of this run's jobs
@@ -276,8 +282,11 @@ def run(models: Sequence[str | ModelSpec] = (), grid: Sequence[str] | None = Non
     ``retries`` (attempts after the first, before a job is recorded ``failed``) say where jobs run.
     ``study`` names a protocol of config.STUDIES (e.g. ``lucic2018``): it fixes the budget (training length,
     data view, evaluation) and, unless ``models`` are given, the models; ``dataset`` None means its first one.
+    Several runs may share one store at once: each claims a job before it starts it (``bench.claims``, a lease
+    of ``lease_s`` seconds renewed by a heartbeat) and waits for the jobs another live run holds.
     """
     b = (backend or Backend()).resolve()
+    # Every input is checked before anything is written: a bad one leaves no store, run.json or folder.
     if study is not None:
         st = get_study(study)
         if grid:
@@ -291,6 +300,14 @@ def run(models: Sequence[str | ModelSpec] = (), grid: Sequence[str] | None = Non
     budget = budget or DEFAULT_BUDGET
     dataset = dataset or DEFAULT_DATASET
     budget = get_budget(budget) if isinstance(budget, str) else budget
+    seeds = check_seeds(seeds)
+    if metrics is not None:
+        metrics = registry.parse(metrics, ())  # "fid,kid" or ("fid", "kid"); never the letters of "fid"
+    run_exec = get_executor(executor)
+    options = ExecOptions(workers=jobs, retries=retries, address=address, progress=progress)
+    check_options(options)
+    if executor == "local" and device is not None:
+        resolve_device(device)  # a Ray cluster's workers may have the GPU the driver lacks
     axes: list[str] = []
     if grid:
         if models:
@@ -300,6 +317,10 @@ def run(models: Sequence[str | ModelSpec] = (), grid: Sequence[str] | None = Non
         specs = ablation.expand_grid(resolve_models([base], b)[0], parsed)
     else:
         specs = [(s, {}) for s in resolve_models(models, b)]
+    run_dir = Path(out) if out else default_run_dir(dataset, budget, bool(grid))
+    check_writable(run_dir, "--out", folder=True)
+    if not isinstance(store, Store):
+        store = check_writable(store or DEFAULT_STORE, "--store")
     train_set = b.get_dataset(dataset, "train", root=data_root, download=True)  # fail early on a missing dataset
     cond = [s.name for s, _ in specs if conditional(s.arch.g_conditioning, s.arch.d_conditioning)]
     if cond and not getattr(train_set, "num_classes", 0):
@@ -308,12 +329,13 @@ def run(models: Sequence[str | ModelSpec] = (), grid: Sequence[str] | None = Non
                        "class, arrays with labels)")
     if metrics is None and cond:  # conditional models: the class-aware metrics join the table
         metrics = tuple((protocol or EvalProtocol()).metrics) + CLASS_METRICS
-    proto = protocol_for(budget, tuple(metrics) if metrics else None, base=protocol)
-    run_dir = Path(out) if out else default_run_dir(dataset, budget, bool(grid))
-    store = store if isinstance(store, Store) else Store(store or DEFAULT_STORE)
-    run_exec = get_executor(executor)  # fail early on an unknown name
+    proto = check_protocol(protocol_for(budget, tuple(metrics) if metrics else None, base=protocol))
     workers = jobs
     jobs = plan(specs, tuple(seeds), dataset, budget, proto, run_dir, device=device, data_root=data_root)
+    store = store if isinstance(store, Store) else Store(store)
+
+    clean_orphans(run_dir)  # what a killed run left half-written: checkpoints', tables' and grids' .tmp files
+    clean_orphans(cache_dir("reference"))
     floor = real_data_job(jobs[0]) if budget.real_row and jobs else None
     write_manifest(run_dir, jobs, store, axes, floor)
     todo = [j for j in jobs if not store.done(j.key)]
@@ -325,30 +347,40 @@ def run(models: Sequence[str | ModelSpec] = (), grid: Sequence[str] | None = Non
     if parallel and todo and isinstance(b.evaluate, SharedInceptionEvaluate):
         from .reference import prepare_reference  # once here, not once per worker
         shared = prepare_reference(todo, b, progress)
-    options = ExecOptions(workers=workers, retries=retries, address=address, shared=shared, progress=progress)
+    options = dataclasses.replace(options, shared=shared)
     # parallel jobs keep quiet (interleaved bars help nobody); the driver logs each result
     fn = functools.partial(execute_job, backend=b, progress=progress and not parallel)
-    for i, (job, outcome) in enumerate(run_exec(fn, _announce(todo, progress), options), 1):
-        record = failed_record(job, outcome) if isinstance(outcome, JobFailure) else outcome
-        store.put(record)
-        _log(f"[{i}/{len(todo)}] {job.spec.name} seed {job.seed}: {record['status']}"
-             + (f", FID {record['fid']:.2f}" if record.get("fid") is not None else "")
-             + (f" ({record.get('reason')})" if record.get("reason") else ""), progress)
-    if floor is not None:
-        if not store.done(floor.key):
-            _log(f"real-data row: {floor.protocol.num_samples} training images vs the reference", progress)
-            store.put(execute_real_data(floor, b, progress))
-        jobs_and_floor = [*jobs, floor]
-    else:
-        jobs_and_floor = jobs
+    leases = Leases(store, lease_s=lease_s)  # other runs on this store leave our jobs alone, and we theirs
+
+    def waiting(job: Job, holder: str) -> None:
+        _log(f"{job.spec.name} seed {job.seed}: another ganbench run ({holder}) is on it; waiting for its result",
+             progress)
+
+    try:
+        for i, (job, outcome) in enumerate(run_exec(fn, _announce(leases.claimed(todo, on_wait=waiting), len(todo),
+                                                                  progress), options), 1):
+            record = failed_record(job, outcome) if isinstance(outcome, JobFailure) else outcome
+            store.put(record)
+            leases.release(job.key)
+            _log(f"[{i}/{len(todo)}] {job.spec.name} seed {job.seed}: {record['status']}"
+                 + (f", FID {record['fid']:.2f}" if record.get("fid") is not None else "")
+                 + (f" ({record.get('reason')})" if record.get("reason") else ""), progress)
+        if floor is not None:
+            for job in leases.claimed([floor] if not store.done(floor.key) else [], on_wait=waiting):
+                _log(f"real-data row: {floor.protocol.num_samples} training images vs the reference", progress)
+                store.put(execute_real_data(job, b, progress))
+                leases.release(job.key)
+    finally:
+        leases.close()
+    jobs_and_floor = [*jobs, floor] if floor is not None else jobs
     rows = rows_for(jobs_and_floor, store)
     md = write_tables(rows, run_dir, axes=[a for a in axes if a in GROUP_AXES] or axes)
     return RunResult(run_dir, jobs, rows, skipped, md, axes)
 
 
-def _announce(jobs: list[Job], progress: bool):
+def _announce(jobs: Iterable[Job], total: int, progress: bool):
     for i, job in enumerate(jobs, 1):
-        _log(f"[{i}/{len(jobs)}] {job.spec.name} seed {job.seed}: training {job.budget.kimg:g} kimg, "
+        _log(f"[{i}/{total}] {job.spec.name} seed {job.seed}: training {job.budget.kimg:g} kimg, "
              f"then {job.protocol.num_samples} samples through Inception", progress)
         yield job
 

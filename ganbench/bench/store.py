@@ -17,9 +17,9 @@ import math
 import os
 import sqlite3
 import time
-from contextlib import closing
+from contextlib import closing, contextmanager
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from ..config import DEFAULT_STORE
 from ..errors import BadInput
@@ -68,6 +68,25 @@ _COLUMNS: dict[str, str] = {
 COLUMNS = tuple(_COLUMNS)
 _JSON_COLUMNS = ("groups", "provenance")
 
+#: Human studies (``ganbench human``): a study per run; its images (PNG bytes behind opaque ids, never a
+#: path); one session per evaluator (a random token, the model it judges, its image sequence); one row per
+#: answer, unique per evaluator and position and per evaluator and image, so no answer is stored twice.
+HUMAN_TABLES = (
+    "CREATE TABLE IF NOT EXISTS human_studies (study TEXT PRIMARY KEY, run_dir TEXT, dataset TEXT, "
+    "protocol TEXT, created_at TEXT)",
+    "CREATE TABLE IF NOT EXISTS human_images (image_id TEXT PRIMARY KEY, study TEXT NOT NULL, model TEXT, "
+    "truth TEXT NOT NULL, role TEXT NOT NULL, source TEXT, png BLOB NOT NULL, created_at TEXT)",
+    "CREATE INDEX IF NOT EXISTS human_images_study ON human_images (study, role, truth, model)",
+    "CREATE TABLE IF NOT EXISTS human_sessions (evaluator TEXT PRIMARY KEY, study TEXT NOT NULL, "
+    "model TEXT NOT NULL, sequence TEXT NOT NULL, tutorial INTEGER NOT NULL, state TEXT NOT NULL, "
+    "created_at TEXT, finished_at TEXT)",
+    "CREATE TABLE IF NOT EXISTS human_answers (evaluator TEXT NOT NULL, position INTEGER NOT NULL, "
+    "image_id TEXT NOT NULL, study TEXT NOT NULL, model TEXT NOT NULL, role TEXT NOT NULL, truth TEXT NOT NULL, "
+    "answer TEXT NOT NULL, time_ms REAL, answered_at TEXT, PRIMARY KEY (evaluator, position), "
+    "UNIQUE (evaluator, image_id))",
+    "CREATE INDEX IF NOT EXISTS human_answers_study ON human_answers (study, model, role)",
+)
+
 
 def _connect(path: Path) -> sqlite3.Connection:
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -95,6 +114,11 @@ class Store:
                 raise BadInput(f"--store {self.path} is not a ganbench results database ({e})") from None
             try:
                 self._create_or_migrate(con)
+                if Path(f"{self.path}-journal").exists():
+                    # A writer killed mid-transaction left a journal that SQLite found it did not need to roll
+                    # back; we hold the write lock, so it is stale: one real write makes SQLite remove it.
+                    con.execute("INSERT INTO schema_version (version) VALUES (-1)")
+                    con.execute("DELETE FROM schema_version WHERE version = -1")
                 con.execute("COMMIT")
             except BaseException:
                 con.execute("ROLLBACK")
@@ -110,6 +134,8 @@ class Store:
         con.execute("CREATE TABLE IF NOT EXISTS metric_values (job_key TEXT NOT NULL, name TEXT NOT NULL, "
                     "value REAL, PRIMARY KEY (job_key, name))")
         con.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        for ddl in HUMAN_TABLES:  # additive: code that does not know these tables ignores them
+            con.execute(ddl)
         have = {r["name"] for r in con.execute("PRAGMA table_info(results)")}
         for c in [c for c in COLUMNS if c not in have]:  # an older store: add new columns, keep old rows
             kind = _COLUMNS[c].replace(" NOT NULL", "").replace(" UNIQUE", "")
@@ -160,6 +186,36 @@ class Store:
             except BaseException:
                 con.execute("ROLLBACK")
                 raise
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """A connection inside one write transaction (``BEGIN IMMEDIATE``): committed when the block ends,
+        rolled back when it raises, so the block's writes land together or not at all."""
+        with closing(_connect(self.path)) as con:
+            con.execute("BEGIN IMMEDIATE")
+            try:
+                yield con
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+
+    @contextmanager
+    def read(self) -> Iterator[sqlite3.Connection]:
+        """A connection for reading (rows as ``sqlite3.Row``)."""
+        with closing(_connect(self.path)) as con:
+            yield con
+
+    def put_values(self, values: dict[str, dict[str, float]]) -> None:
+        """Add (or replace) metric values of existing rows, ``{job_key: {name: value}}``, in one transaction.
+
+        For values measured apart from a job's evaluation (a human study's score); other values stay."""
+        rows = [(k, name, float(v)) for k, vs in values.items() for name, v in vs.items() if v is not None]
+        bad = [r for r in rows if not is_metric_value(r[1]) or not math.isfinite(r[2])]
+        if bad:
+            raise ValueError(f"not registered metric columns or not finite: {bad}")
+        with self.write() as con:
+            con.executemany("INSERT OR REPLACE INTO metric_values (job_key, name, value) VALUES (?, ?, ?)", rows)
 
     def rows(self, job_keys: Iterable[str]) -> list[dict[str, Any]]:
         """The rows of these job keys, in the order given (keys without a row left out)."""

@@ -28,8 +28,10 @@ def display_columns() -> dict[str, Column]:
 
 
 def primary_of(metrics: Sequence[str]) -> str | None:
-    """The metric whose differences get a significance test: the first table column present (FID first)."""
-    return next(iter(metrics), None)
+    """The metric whose differences get a significance test: the first table column present (FID first) that is
+    a value per seed (a value with its own interval, a human study's, is not tested over seeds)."""
+    cols = display_columns()
+    return next((m for m in metrics if not (m in cols and cols[m].interval)), None)
 
 
 #: Grid axes tables can be grouped by (values live in each row's ``groups``).
@@ -57,6 +59,7 @@ def summary_frame(rows: Sequence[dict], by: str = "model") -> pd.DataFrame:
     """
     metrics = _metrics_present(rows)
     primary = primary_of(metrics)
+    cols = display_columns()
     groups: dict[str, list[dict]] = {}
     for r in rows:
         if by != "model" and r["model"] == REAL_DATA:
@@ -73,6 +76,12 @@ def summary_frame(rows: Sequence[dict], by: str = "model") -> pd.DataFrame:
         for m in metrics:
             s = summarize([r.get(m) for r in ok])
             rec.update({f"{m}_mean": s.mean, f"{m}_std": s.std, f"{m}_ci": s.ci, f"{m}_n": s.n})
+            if cols[m].interval:  # one value per model with its own interval (copied on each seed's row)
+                first = next((r for r in ok if r.get(m) is not None), {})
+                lo, hi = (first.get(k) for k in cols[m].interval)
+                count = first.get(cols[m].count) if cols[m].count else None
+                rec.update({f"{m}_lo": math.nan if lo is None else lo, f"{m}_hi": math.nan if hi is None else hi,
+                            f"{m}_count": math.nan if count is None else count})
         if primary:
             rec[f"{primary}_values"] = [r[primary] for r in ok if r.get(primary) is not None]
         records.append(rec)
@@ -95,6 +104,14 @@ def _cell(mean: float, std: float, ci: float, scale: float, digits: int) -> str:
     if math.isfinite(std):
         text += f" ± {std * scale:.{digits}f} [{(mean - ci) * scale:.{digits}f}, {(mean + ci) * scale:.{digits}f}]"
     return text
+
+
+def _interval_cell(value: float, lo: float, hi: float, count: float, scale: float, digits: int) -> str:
+    """A value with its own interval and the count it rests on: ``27.6 [22.1, 33.0] (n=30)``."""
+    text = f"{value * scale:.{digits}f}"
+    if math.isfinite(lo) and math.isfinite(hi):
+        text += f" [{lo * scale:.{digits}f}, {hi * scale:.{digits}f}]"
+    return text + (f" (n={int(count)})" if math.isfinite(count) else "")
 
 
 _MARK = {"md": lambda s: f"**{s}**", "latex": lambda s: f"\\textbf{{{s}}}", "html": lambda s: f"<b>{s}</b>"}
@@ -128,7 +145,11 @@ def display_frame(frame: pd.DataFrame, fmt: str = "md", fid_samples: int | None 
                 cells.append("diverged" if r["diverged"] else ("failed" if r["failed"] else
                                                                ("n/a" if r["ok"] else "–")))
                 continue
-            text = _cell(r[f"{m}_mean"], r[f"{m}_std"], r[f"{m}_ci"], col.scale, col.digits)
+            if col.interval:
+                lo, hi, count = (float(r.get(f"{m}_{k}", math.nan)) for k in ("lo", "hi", "count"))
+                text = _interval_cell(r[f"{m}_mean"], lo, hi, count, col.scale, col.digits)
+            else:
+                text = _cell(r[f"{m}_mean"], r[f"{m}_std"], r[f"{m}_ci"], col.scale, col.digits)
             best_here = r[f"{m}_mean"] == best_mean and name != REAL_DATA and len(frame.drop(index=REAL_DATA,
                                                                                                errors="ignore")) > 1
             cells.append(_MARK[fmt](text) if best_here else text)
@@ -149,8 +170,8 @@ def display_frame(frame: pd.DataFrame, fmt: str = "md", fid_samples: int | None 
                                 f"p={c.p:.2g}" + (" (significant)" if c.significant else " (n.s.)"))
         out[f"{shown[primary].label} vs best (Welch)"] = verdicts
     if fmt == "latex":
-        out.columns = [c.replace("↓", "$\\downarrow$").replace("↑", "$\\uparrow$")
-                       .replace("×10³", "$\\times 10^3$") for c in out.columns]
+        out.columns = [c.replace("%", "\\%").replace("∞", "$_\\infty$").replace("↓", "$\\downarrow$")
+                       .replace("↑", "$\\uparrow$").replace("×10³", "$\\times 10^3$") for c in out.columns]
         out = out.map(lambda s: s.replace("±", "$\\pm$"))
     return out
 
@@ -196,6 +217,10 @@ def protocol_header(rows: Sequence[dict]) -> list[str]:
     if floor is not None:
         lines.append(f"Real data (floor): the first {floor.get('num_samples')} {distinct('dataset')} training images "
                      f"scored as if they were samples; no model can be expected to beat it at this N.")
+    for col in [c for c in display_columns().values() if c.interval and any(r.get(c.key) is not None for r in rows)]:
+        count = registry.column(col.count).label if col.count else "count"
+        lines.append(f"{registry.metric_of(col.key).description}; cells: value [CI] (n = {count}), one value per "
+                     "model, not a spread over seeds.")
     unavailable = {k: v for r in rows for k, v in ((r.get("provenance") or {}).get("unavailable") or {}).items()}
     for name, why in sorted(unavailable.items()):
         lines.append(f"{name.upper()} not computed: {without_local_paths(why)}")

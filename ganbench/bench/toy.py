@@ -15,6 +15,7 @@ from tqdm import tqdm
 
 from ..config import TOY_ARCH, TOY_BATCH_SIZE, TOY_NUM_SAMPLES, TOY_STEPS, ModelSpec
 from ..devices import resolve_device
+from ..errors import BadInput
 from ..zoo.specs import validate_spec
 from ..data.toy2d import Mixture
 from ..metrics.toy2d import mode_metrics
@@ -35,6 +36,9 @@ def train_toy(spec: ModelSpec, mixture: Mixture, steps: int = TOY_STEPS, seed: i
 
     Returns the mode metrics plus status ("ok" | "diverged"), steps, wall time and the samples ``(N, 2)``.
     """
+    for name, value, least in (("steps", steps, 1), ("num_samples", num_samples, 2)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < least:
+            raise BadInput(f"{'--' if name == 'steps' else ''}{name} must be an integer >= {least}, got {value!r}")
     spec = toy_spec(spec)
     device = resolve_device(device)
     model = GANModel(spec, (2,), device, seed)

@@ -7,16 +7,46 @@ subcommands with ``@command``; this module builds the parser and runs one.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 
 from ..errors import GanbenchError
 from ..version import __version__
-from . import bench, data, metrics, train  # noqa: F401  (each registers its commands)
+from . import bench, data, human, metrics, train  # noqa: F401  (each registers its commands)
 from .common import COMMANDS
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, with its errors in one line like every other error (usage is in ``--help``)."""
+
+    def error(self, message: str):
+        self.exit(2, f"ganbench: error: {self.prog}: {message} (see {self.prog} --help)\n")
+
+
+#: A value that starts with a minus sign, such as the README's ``--range -1,1`` (argparse takes it for an option).
+_NEGATIVE = re.compile(r"^-\d[\d.,eE+-]*$|^-(inf|nan)$")
+
+
+def join_negative_values(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
+    """``--opt -1,1`` -> ``--opt=-1,1`` for the options that take a value, so a value may start with a minus sign."""
+    subs = next((a.choices for a in parser._actions if isinstance(a, argparse._SubParsersAction)), {})
+    command = next((subs[a] for a in argv if a in subs), None)  # the options of this command only
+    takes_value = {o for p in (parser, command) if p is not None for a in p._actions
+                   if a.option_strings and a.nargs != 0 for o in a.option_strings}
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        if argv[i] in takes_value and i + 1 < len(argv) and _NEGATIVE.match(argv[i + 1]):
+            out.append(f"{argv[i]}={argv[i + 1]}")
+            i += 2
+        else:
+            out.append(argv[i])
+            i += 1
+    return out
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="ganbench",
         description="GAN evaluation and benchmarking: baseline zoo, torch-fidelity-exact metrics, comparative tables.",
     )
@@ -30,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(join_negative_values(parser, sys.argv[1:] if argv is None else list(argv)))
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

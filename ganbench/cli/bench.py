@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from ..errors import GanbenchError
@@ -21,8 +22,8 @@ def _add_protocol_options(p: argparse.ArgumentParser, defaults: bool = True) -> 
     p.add_argument("--budget", default=DEFAULT_BUDGET if defaults else None,
                    help=f"training steps and sample counts: {', '.join(BUDGETS)} (default {DEFAULT_BUDGET}, "
                         "or the --protocol's)")
-    from ..metrics import METRICS
-    p.add_argument("--metrics", help=f"comma list of {', '.join(METRICS)} (default: the protocol's set)")
+    from ..metrics import registry
+    p.add_argument("--metrics", help=f"comma list of {', '.join(registry.names())} (default: the protocol's set)")
     p.add_argument("--store", help="results database (default runs/results.sqlite)")
     p.add_argument("--device", help="cuda, cuda:1 or cpu (default: cuda when present)")
     p.add_argument("--data-root", help="folder holding datasets (default: $GANBENCH_DATA, then the usual places)")
@@ -76,6 +77,11 @@ def cmd_run(args) -> int:
     else:
         print(res.markdown)
         print(f"tables: {res.run_dir}/table.{{md,csv,tex,html}}; report: ganbench report {res.run_dir}")
+    failed = [f"{r['model']} seed {r['seed']}" for r in res.rows if r["status"] == "failed"]
+    if failed:  # the tables are written, but the run did not do all it was asked: say so in the exit status
+        print(f"ganbench: {len(failed)} job(s) failed ({', '.join(failed)}); their reasons are in the tables and "
+              "`ganbench results --status failed`; re-run the command to retry them", file=sys.stderr)
+        return 3
     return 0
 
 

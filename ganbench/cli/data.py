@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import GanbenchError
+from ..io import check_writable
 from .common import add_data_options, command, parse_range, print_json
 
 
@@ -44,9 +45,14 @@ def cmd_datasets(args) -> int:
         return 0
     if not args.name:
         raise GanbenchError("`ganbench datasets show` needs a dataset name; see `ganbench datasets`")
+    if args.grid_size < 1:
+        raise GanbenchError(f"--grid-size takes a number of images >= 1, got {args.grid_size}")
+    if args.grid:
+        check_writable(args.grid, "--grid")
     ds = get_dataset(args.name, args.split, root=args.data_root, resize=args.resize,
                      value_range=parse_range(args.value_range))
     out = Path(args.grid or f"{args.name.replace(':', '_').replace('/', '_')}-{ds.split}.png")
+    check_writable(out, "--grid")
     n = min(args.grid_size, len(ds))
     save_grid(ds.uint8(slice(0, n)), out)
     info = {**ds.describe(), "grid": str(out)}

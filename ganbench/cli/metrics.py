@@ -10,9 +10,9 @@ from .common import command, parse_range, print_json
 @command
 def add_metrics(sub) -> None:
     from ..config import DEFAULT_PROTOCOL as P
-    from ..metrics import METRICS, registry
+    from ..metrics import registry
 
-    p = sub.add_parser("metrics", help=f"{', '.join(METRICS)} of INPUT1 against INPUT2",
+    p = sub.add_parser("metrics", help=f"{', '.join(registry.names())} of INPUT1 against INPUT2",
                        description="INPUT: a dataset name (NAME or NAME:SPLIT), folder:PATH, arrays:PATH, a folder, "
                                    "a .npy/.npz file; INPUT2 may also be a pytorch-fid/clean-fid .npz with mu/sigma.")
     p.add_argument("input1", help="samples to evaluate")
@@ -35,6 +35,7 @@ def add_metrics(sub) -> None:
     p.add_argument("--no-cache", action="store_true", help="do not read or write the reference cache")
     p.add_argument("--json", action="store_true", help="print the whole result with provenance as JSON")
     p.add_argument("--range", dest="value_range", help="array files of floats: their value range, e.g. -1,1")
+    p.add_argument("--resize", type=int, help="folders of images: resize every image to NxN (bicubic) first")
     p.add_argument("--nproc", type=int, default=1,
                    help="processes to split the feature extraction over (one GPU each when GPUs are there; "
                         "default 1)")
@@ -54,7 +55,7 @@ def cmd_metrics(args) -> int:
     result = evaluate_on_processes(args.nproc, args.input1, args.input2, metrics=args.metrics,
                                    num_samples=args.num_samples, device=args.device, protocol=protocol, progress=True,
                                    cache=not args.no_cache, inception_weights=args.inception_weights,
-                                   value_range=parse_range(args.value_range))
+                                   value_range=parse_range(args.value_range), resize=args.resize)
     if args.json:
         print_json(result)
         return 0

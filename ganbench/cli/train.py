@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from ..errors import GanbenchError
@@ -68,12 +69,19 @@ def cmd_train(args) -> int:
     from ..config import DEFAULT_DATASET
     from ..data import get_dataset
     from ..train.checkpoint import CHECKPOINT_NAME
-    from ..train.trainer import train
+    from ..train.trainer import check_intervals, steps_for, train
     from ..zoo.baselines import load_baseline
 
     from .. import dist
+    from ..devices import resolve_device
+    from ..io import check_writable
 
     spec = load_baseline(args.model)
+    check_writable(args.out, "--out", folder=True)
+    if os.environ.get("WORLD_SIZE", "1") == "1":  # under torchrun each rank takes its own GPU
+        resolve_device(args.device)
+    steps_for(spec, args.steps, args.kimg)  # every setting checked before the dataset is read
+    check_intervals(ckpt_every=args.ckpt_every, sample_every=args.sample_every, log_every=args.log_every)
     if args.batch_size is not None:
         import dataclasses
 
@@ -118,6 +126,9 @@ def cmd_toy(args) -> int:
     from ..bench.toy import train_toy
     from ..zoo.baselines import load_baseline
 
+    from ..devices import resolve_device
+
+    resolve_device(args.device)
     r = train_toy(load_baseline(args.model), get_mixture(args.mixture), steps=args.steps, seed=args.seed,
                   device=args.device, progress=not args.json)
     r.pop("samples")

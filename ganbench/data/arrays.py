@@ -90,6 +90,8 @@ def load_arrays(path: str, options: LoadOptions = LoadOptions()) -> ImageSet:
     p = Path(path).expanduser()
     if not p.is_file():
         raise BadInput(f"arrays:{path}: no such file")
+    if options.resize is not None:
+        raise BadInput(f"arrays:{path}: --resize applies to folder: inputs; arrays are used at their own size")
     where = f"arrays:{path}"
     images, labels = _read(p)
     return array_image_set(images, where, options.value_range, source=str(p), labels=labels)

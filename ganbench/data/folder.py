@@ -82,6 +82,8 @@ def load_folder(path: str, options: LoadOptions = LoadOptions()) -> ImageSet:
     root = Path(path).expanduser()
     if not root.is_dir():
         raise BadInput(f"folder:{path}: no such folder")
+    if options.value_range is not None:
+        raise BadInput(f"folder:{path}: --range applies to arrays: inputs of floats; image files are 0-255")
     files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in EXTENSIONS)
     if not files:
         raise BadInput(f"folder:{path} holds no images ({', '.join(EXTENSIONS)}); point it at a folder of samples")
@@ -105,9 +107,9 @@ def load_folder(path: str, options: LoadOptions = LoadOptions()) -> ImageSet:
             common = max(sizes, key=lambda s: len(sizes[s]))
             odd = [p for s, ps in sizes.items() if s != common for p in ps]
             raise BadInput(f"folder:{path}: mixed image sizes (most are {common[0]}x{common[1]}; "
-                           f"different: {_names(odd, root)}); pass --resize N to resize all to NxN")
+                           f"different: {_names(odd, root)}); resize them all to NxN (--resize N)")
         (w, h), = sizes
         if w != h:
-            raise BadInput(f"folder:{path}: images are {w}x{h}, not square; pass --resize N to resize to NxN")
+            raise BadInput(f"folder:{path}: images are {w}x{h}, not square; resize them to NxN (--resize N)")
         resolution = w
     return FolderImageSet(root, files, 1 if gray else 3, resolution, options.resize)

@@ -64,14 +64,29 @@ class LoadOptions:
 def get_dataset(name: str, split: str = "train", root: str | os.PathLike | None = None,
                 download: bool = True, resize: int | None = None,
                 value_range: tuple[float, float] | None = None) -> ImageSet:
-    """Load a dataset split by name. Unknown names fail with the list of known ones."""
+    """Load a dataset split by name. Unknown names fail with the list of known ones.
+
+    ``resize`` applies to ``folder:`` inputs only, ``value_range`` (of float arrays) to ``arrays:`` inputs only."""
+    if resize is not None and (isinstance(resize, bool) or not isinstance(resize, int) or resize < 1):
+        raise BadInput(f"--resize takes a size in pixels >= 1, got {resize!r}")
     prefix, sep, arg = name.partition(":")
     if sep and prefix in PARAMETRISED:
         if not arg:
             raise BadInput(f"{prefix}: needs a path, e.g. {prefix}:/data/images")
         return PARAMETRISED.get(prefix)(arg, options=LoadOptions(resize=resize, value_range=value_range))
     if name not in DATASETS:
+        path = Path(name).expanduser()
+        if path.exists():
+            kind = "folder" if path.is_dir() else "arrays"
+            raise BadInput(f"{name} is a {'folder' if path.is_dir() else 'file'}, not a dataset name; "
+                           f"give it as {kind}:{name}")
+        if "/" in name or os.sep in name or path.suffix:
+            raise BadInput(f"{name} does not exist (no such file or folder); a dataset is a name "
+                           f"({', '.join(DATASETS)}) or folder:PATH / arrays:PATH")
         raise BadInput(f"unknown dataset {name!r}; known datasets: {', '.join(known_names())}")
+    if resize is not None or value_range is not None:
+        option, kind = ("--resize", "folder:") if resize is not None else ("--range", "arrays:")
+        raise BadInput(f"{option} applies to {kind} inputs, not to {name}; leave it out")
     source = DATASETS.get(name)
     if split not in source.splits:
         raise BadInput(f"{name} has no split {split!r}; its splits: {', '.join(source.splits)}")

@@ -19,17 +19,17 @@ import numpy as np
 import torch
 
 from .. import dist
-from ..config import DEFAULT_PROTOCOL, EvalProtocol
+from ..config import DEFAULT_PROTOCOL, EvalProtocol, check_protocol
 from ..errors import BadInput, MissingAsset
 from ..version import __version__
 from . import registry
 from .features import Networks
-from .inception import EXTRACTOR_VERSION, Inception
+from .inception import EXTRACTOR_VERSION, Inception, get_resize
 from .inception_score import no_head
 from .pipeline import feature_names, side_of
 from .prdc import PR_SPACES
 from .registry import METRICS, Context, compute_metrics
-from .sources import ImageSource, StatsSource, as_source
+from .sources import GeneratorSource, ImageSource, StatsSource, as_source
 from .weights import resolve_weights
 
 
@@ -42,35 +42,31 @@ def evaluate(samples, reference=None, metrics=None, num_samples: int | None = No
              device: str | torch.device | None = None, protocol: EvalProtocol | None = None,
              progress: bool = True, cache: bool = True, z_dim: int | None = None, *,
              inception_weights: str | None = None, model: Inception | None = None,
-             value_range: tuple[float, float] | None = None) -> dict:
+             value_range: tuple[float, float] | None = None, resize: int | None = None) -> dict:
     """Compute ``metrics`` of ``samples`` against ``reference``; returns {"metrics", "unavailable", "provenance"}.
 
     ``model``: a prebuilt :class:`Inception` to reuse across calls (its resize mode must match).
+    ``value_range``: the range of float arrays given as files; ``resize``: folders of images brought to NxN.
     Asking only for metrics that cannot be computed is an error; asked together with others,
     they are listed under "unavailable" with the reason.
     """
     t0 = time.perf_counter()
-    p = protocol or DEFAULT_PROTOCOL
+    # Every input is checked before any work (weights, features, cache): bad input costs nothing and leaves nothing.
+    p = check_protocol(protocol or DEFAULT_PROTOCOL)
     chosen = requested_metrics(metrics, p)
     if p.pr_features not in PR_SPACES:
         raise BadInput(f"unknown pr_features {p.pr_features!r}; use one of {', '.join(PR_SPACES)}")
+    get_resize(p.resize_mode)
     need_ref = [m for m in chosen if METRICS.get(m).needs_reference]
     if reference is None and need_ref:
         raise BadInput(f"{', '.join(need_ref)} need a reference set (INPUT2); give one")
     d = dist.current()
-    nets = Networks(resolve_weights(inception_weights) if model is None else None, p.resize_mode,
-                    dist.rank_device(device, d), inception=model)
-    weights = nets.weights
-    ctx_name = f"{weights.origin}, sha256 {weights.sha256[:12]}"
-    logits_only = [m for m in chosen if METRICS.get(m).features(p) == ("logits",)]
-    if not weights.has_head and len(logits_only) == len(chosen):  # fail before any extraction work
-        raise MissingAsset(f"{', '.join(chosen)}: " + no_head(Context(None, None, p, False, ctx_name)))
-    names, ref_names = feature_names(chosen, p, weights.has_head)
+    dev = dist.rank_device(device, d)
 
-    src = as_source(samples, p, "samples", num_samples, z_dim, value_range, seed=p.seed)
+    src = as_source(samples, p, "samples", num_samples, z_dim, value_range, seed=p.seed, resize=resize)
     if isinstance(src, StatsSource):
         raise BadInput("samples: a statistics file (mu/sigma) can only be the reference")
-    rsrc = _reference(reference, p, src.n, z_dim, value_range) if reference is not None else None
+    rsrc = _reference(reference, p, src.n, z_dim, value_range, resize) if reference is not None else None
     labelled = [m for m in chosen if METRICS.get(m).needs_labels]
     if labelled and rsrc is not None and (isinstance(rsrc, StatsSource) or rsrc.labels() is None):
         raise BadInput(f"{', '.join(labelled)} need class labels on the reference, and it has none; give a labelled "
@@ -79,6 +75,19 @@ def evaluate(samples, reference=None, metrics=None, num_samples: int | None = No
     if labelled and len(labelled) == len(chosen) and src.labels() is None:
         raise BadInput(f"{', '.join(labelled)} need class labels on the samples (a conditional model's samples, or "
                        "a labelled image set); these have none")
+    for s in (src, rsrc):  # a generator's signature and output range, on two samples, before any real work
+        if isinstance(s, GeneratorSource):
+            next(iter(s.batches(2, rows=(0, 2))))
+
+    nets = Networks(resolve_weights(inception_weights) if model is None else None, p.resize_mode, dev, inception=model)
+    weights = nets.weights
+    ctx_name = f"{weights.origin}, sha256 {weights.sha256[:12]}"
+    logits_only = [m for m in chosen if METRICS.get(m).features(p) == ("logits",)]
+    if not weights.has_head and len(logits_only) == len(chosen):  # fail before any extraction work
+        raise MissingAsset(f"{', '.join(chosen)}: " + no_head(Context(None, None, p, False, ctx_name)))
+    computable = [m for m in chosen if weights.has_head or m not in logits_only]  # the others are "unavailable"
+    registry.check_sizes(computable, p, src.n, None if rsrc is None or isinstance(rsrc, StatsSource) else rsrc.n)
+    names, ref_names = feature_names(chosen, p, weights.has_head)
     s_side = side_of(src, names, nets, p, progress, use_cache=False, desc="samples features")
     r_side = side_of(rsrc, ref_names, nets, p, progress, use_cache=cache,
                      desc="reference features") if rsrc is not None else None
@@ -107,10 +116,10 @@ def evaluate(samples, reference=None, metrics=None, num_samples: int | None = No
     return {"metrics": values, "unavailable": unavailable, "provenance": provenance}
 
 
-def _reference(reference, p: EvalProtocol, n_samples: int, z_dim, value_range):
+def _reference(reference, p: EvalProtocol, n_samples: int, z_dim, value_range, resize=None):
     """The reference source: ``ref_samples`` images (default: as many as the samples, capped at its size),
     a generator's ``ref_samples`` (default as many as the samples, latents seeded seed + 1), or statistics."""
-    whole = as_source(reference, p, "reference", None, z_dim, value_range, seed=p.seed + 1)
+    whole = as_source(reference, p, "reference", None, z_dim, value_range, seed=p.seed + 1, resize=resize)
     if isinstance(whole, StatsSource):
         return whole
     if isinstance(whole, ImageSource):

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from ..errors import BadInput
-from .registry import Column, Context, Unavailable, metric
+from .registry import Column, Context, Unavailable, metric, needs_images
 
 
 def split_scores(logits: torch.Tensor, splits: int = 10, seed: int | None = 0) -> torch.Tensor:
@@ -52,3 +52,6 @@ def _is(ctx: Context) -> dict[str, float]:
         raise Unavailable(no_head(ctx))
     mean, std = inception_score(ctx.samples.features["logits"], ctx.protocol.is_splits, ctx.protocol.seed)
     return {"is_mean": mean, "is_std": std}
+
+
+needs_images("is", lambda p: p.is_splits)  # one image per split at least

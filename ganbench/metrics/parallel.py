@@ -16,6 +16,8 @@ import torch
 import torch.distributed as tdist
 import torch.multiprocessing as mp
 
+from ..config import DEFAULT_PROTOCOL, check_protocol
+from ..devices import resolve_device
 from ..errors import BadInput, GanbenchError
 
 
@@ -51,6 +53,8 @@ def evaluate_on_processes(nproc: int, *args, **kwargs) -> dict:
     if nproc == 1:
         from .evaluate import evaluate
         return evaluate(*args, **kwargs)
+    check_protocol(kwargs.get("protocol") or DEFAULT_PROTOCOL)  # settings and device checked before any process
+    resolve_device(kwargs.get("device"))
     if torch.cuda.is_available() and torch.cuda.device_count() < nproc and \
             str(kwargs.get("device") or "cuda").startswith("cuda"):
         raise BadInput(f"--nproc {nproc}: only {torch.cuda.device_count()} GPU(s); give at most that many, "

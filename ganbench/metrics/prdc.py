@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 
 from ..errors import BadInput
-from .registry import Column, Context, metric
+from .registry import Column, Context, metric, needs_images
 
 #: Elements per distance chunk (rows x columns): 2^25 float64 = 256 MiB.
 CHUNK_ELEMENTS = 1 << 25
@@ -112,3 +112,7 @@ def _dc(ctx: Context) -> dict[str, float]:
     space = PR_SPACES[ctx.protocol.pr_features]
     r = prdc(ctx.ref_features(space), ctx.samples.features[space], pr_k=None, dc_k=ctx.protocol.dc_k)
     return {"density": r["density"], "coverage": r["coverage"]}
+
+
+needs_images("pr", lambda p: p.pr_k + 1)  # a k-NN radius needs k other points
+needs_images("dc", lambda p: p.dc_k + 1)

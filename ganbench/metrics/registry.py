@@ -29,6 +29,10 @@ class Column:
     scale: float = 1.0
     digits: int = 2
     sample_size: bool = False  # biased at small N: the header says "(N=...)"
+    # A value with its own confidence interval, not a spread over seeds (a human study): the keys of its lower
+    # and upper bounds, and of the count it rests on (e.g. evaluators), stored beside it and shown in its cell.
+    interval: tuple[str, str] | None = None
+    count: str | None = None
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,9 @@ class Metric:
     needs_reference: bool = True
     needs_labels: bool = False
     description: str = ""
+    # "features": computed by ``evaluate`` from features; "people": measured in a human study and written into
+    # the store by its own command (``ganbench human score``), never requested with ``--metrics``.
+    source: str = "features"
 
 
 METRICS: Registry[Metric] = Registry("metric")
@@ -48,13 +55,14 @@ METRICS: Registry[Metric] = Registry("metric")
 
 def metric(name: str, *, columns: Sequence[Column], features: Sequence[str] | Callable[[EvalProtocol], tuple],
            space: str | Callable[[EvalProtocol], str], needs_reference: bool = True, needs_labels: bool = False,
-           description: str = "") -> Callable:
+           description: str = "", source: str = "features") -> Callable:
     """Register the decorated ``compute(ctx) -> {column key: value}`` as metric ``name``."""
     feats = features if callable(features) else (lambda p, f=tuple(features): f)
     sp = space if callable(space) else (lambda p, s=space: s)
 
     def deco(fn: Callable[["Context"], dict[str, float]]) -> Callable:
-        METRICS.add(name, Metric(name, fn, tuple(columns), feats, sp, needs_reference, needs_labels, description))
+        METRICS.add(name, Metric(name, fn, tuple(columns), feats, sp, needs_reference, needs_labels, description,
+                                 source))
         return fn
     return deco
 
@@ -100,7 +108,8 @@ class Context:
 
 # ------------------------------------------------------------------------------ derived
 def names() -> list[str]:
-    return list(METRICS)
+    """The metrics ``evaluate`` computes (those measured by people are left out)."""
+    return [n for n, m in METRICS.items() if m.source == "features"]
 
 
 def parse(metrics: Sequence[str] | str | None, default: Sequence[str]) -> tuple[str, ...]:
@@ -110,7 +119,11 @@ def parse(metrics: Sequence[str] | str | None, default: Sequence[str]) -> tuple[
     chosen = tuple(metrics) if metrics is not None else tuple(default)
     unknown = [m for m in chosen if m not in METRICS]
     if unknown or not chosen:
-        raise BadInput(f"unknown metric(s) {', '.join(unknown) or '(none given)'}; known metrics: {', '.join(METRICS)}")
+        raise BadInput(f"unknown metric(s) {', '.join(unknown) or '(none given)'}; known metrics: {', '.join(names())}")
+    human = [m for m in chosen if METRICS.get(m).source != "features"]
+    if human:
+        raise BadInput(f"{', '.join(human)} is measured by people, not computed from images: run a study with "
+                       "`ganbench human serve RUN_DIR`, then `ganbench human score RUN_DIR`")
     if len(set(chosen)) != len(chosen):
         raise BadInput(f"metric(s) given twice: {', '.join(sorted({m for m in chosen if chosen.count(m) > 1}))}")
     return chosen
@@ -157,5 +170,32 @@ def column(key: str) -> Column | None:
     return next((c for c in columns() if c.key == key), None)
 
 
+def metric_of(key: str) -> Metric | None:
+    """The metric that produces column ``key``."""
+    return next((m for _, m in METRICS.items() if any(c.key == key for c in m.columns)), None)
+
+
 def help_text() -> str:
-    return "; ".join(f"{m.name}: {m.description}" for _, m in METRICS.items())
+    return "; ".join(f"{m.name}: {m.description}" for _, m in METRICS.items() if m.source == "features")
+
+
+#: The fewest images per set a metric needs under a protocol, where that is more than 2 (k-NN metrics need more
+#: than k): ``{metric name: protocol -> count}``; ``evaluate`` checks it before extracting any feature.
+MIN_IMAGES: dict[str, Callable[[EvalProtocol], int]] = {}
+
+
+def needs_images(name: str, least: Callable[[EvalProtocol], int]) -> None:
+    """Declare that metric ``name`` needs at least ``least(protocol)`` images in each set."""
+    MIN_IMAGES[name] = least
+
+
+def check_sizes(chosen: Sequence[str], protocol: EvalProtocol, n_samples: int, n_reference: int | None) -> None:
+    """A ``BadInput`` when a chosen metric needs more images than a set holds (``n_reference`` None: no images)."""
+    for name in chosen:
+        least = MIN_IMAGES[name](protocol) if name in MIN_IMAGES else 2
+        sides = [("samples", n_samples)] + ([("reference", n_reference)] if n_reference is not None
+                                            and METRICS.get(name).needs_reference else [])
+        for side, n in sides:
+            if n < least:
+                raise BadInput(f"{name} needs at least {least} images per set under this protocol, and the {side} "
+                               f"are {n}; pass more images (or a smaller k / fewer splits)")

@@ -103,7 +103,8 @@ class StatsSource:
 Source = ImageSource | GeneratorSource | StatsSource
 
 
-def _image_set(obj: Any, protocol: EvalProtocol, what: str, value_range) -> ImageSet | StatsSource | Callable:
+def _image_set(obj: Any, protocol: EvalProtocol, what: str, value_range,
+               resize: int | None = None) -> ImageSet | StatsSource | Callable:
     if isinstance(obj, ImageSet):
         return obj
     if torch.is_tensor(obj) or isinstance(obj, np.ndarray):
@@ -122,12 +123,16 @@ def _image_set(obj: Any, protocol: EvalProtocol, what: str, value_range) -> Imag
             mu, sigma = cache.load_stats(path)
             return StatsSource(mu, sigma, str(path))
         if path.is_dir():
-            return get_dataset(f"folder:{path}")
+            return get_dataset(f"folder:{path}", resize=resize)
         if path.is_file() and path.suffix in (".npy", ".npz"):
             return get_dataset(f"arrays:{path}", value_range=value_range)
         if not sep and not path.exists() and ("/" in text or path.suffix):
             raise BadInput(f"{what}: {text} does not exist (no such file or folder)")
-        return get_dataset(text, protocol.ref_split, value_range=value_range)  # folder:/arrays: or a clear error
+        if name == "folder":
+            return get_dataset(text, resize=resize)
+        if name == "arrays":
+            return get_dataset(text, value_range=value_range)
+        return get_dataset(text, protocol.ref_split)  # a clear error
     if callable(obj):
         return obj
     raise BadInput(f"{what}: cannot evaluate a {type(obj).__name__}; give a dataset name, a folder, an array file, "
@@ -135,14 +140,14 @@ def _image_set(obj: Any, protocol: EvalProtocol, what: str, value_range) -> Imag
 
 
 def as_source(obj: Any, protocol: EvalProtocol, what: str, n: int | None, z_dim: int | None = None,
-              value_range: tuple[float, float] | None = None, seed: int = 0) -> Source:
+              value_range: tuple[float, float] | None = None, seed: int = 0, resize: int | None = None) -> Source:
     """``obj`` as a source of ``n`` images (an image set's whole length when ``n`` is None; a generator's
-    ``protocol.num_samples``)."""
+    ``protocol.num_samples``). ``value_range``: of float arrays; ``resize``: folders of images to NxN."""
     if isinstance(obj, (ImageSource, GeneratorSource, StatsSource)):
         return obj
     if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 2):
         raise BadInput(f"{what}: the number of images must be an integer >= 2, got {n!r}")
-    got = _image_set(obj, protocol, what, value_range)
+    got = _image_set(obj, protocol, what, value_range, resize)
     if isinstance(got, StatsSource):
         return got
     if isinstance(got, ImageSet):

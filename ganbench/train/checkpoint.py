@@ -1,11 +1,19 @@
-"""Checkpoints: one ``torch.save`` file per run (``checkpoint.pt``), written atomically, read defensively."""
+"""Checkpoints: one ``torch.save`` file per run (``checkpoint.pt``), written atomically, read defensively.
+
+Every checkpoint carries the SHA-256 of its payload (every tensor's bytes, every value, in order), checked on
+load: a flipped bit on disk is a clear error, never a model trained on or evaluated with wrong weights.
+Checkpoints written before the checksum existed load unchecked.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import io
 import os
 import pickle
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
@@ -25,27 +33,66 @@ def checkpoint_path(path_or_out_dir: str | os.PathLike) -> Path:
     return p / CHECKPOINT_NAME if p.is_dir() else p
 
 
+#: The key of the payload's checksum in a checkpoint; and of the file's SHA-256 in a loaded state (not stored).
+CHECKSUM_KEY = "payload_sha256"
+FILE_SHA_KEY = "file_sha256"
+
+
+def _feed(h, obj: Any) -> None:
+    """Hash ``obj`` into ``h``: tensors by dtype, shape and bytes; containers in order; other values by repr."""
+    if isinstance(obj, torch.Tensor):
+        t = obj.detach().cpu().contiguous()
+        h.update(f"T{t.dtype}{tuple(t.shape)}".encode())
+        h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
+    elif isinstance(obj, dict):
+        h.update(b"{%d" % len(obj))
+        for k, v in obj.items():
+            _feed(h, k)
+            _feed(h, v)
+    elif isinstance(obj, (list, tuple)):
+        h.update(b"[%d" % len(obj))
+        for v in obj:
+            _feed(h, v)
+    else:
+        h.update(f"{type(obj).__name__}:{obj!r};".encode())
+
+
+def payload_checksum(state: dict) -> str:
+    """SHA-256 of everything in ``state`` except the checksum itself."""
+    h = hashlib.sha256()
+    _feed(h, {k: v for k, v in state.items() if k not in (CHECKSUM_KEY, FILE_SHA_KEY)})
+    return h.hexdigest()
+
+
 def save_checkpoint(path: str | os.PathLike, state: dict) -> Path:
-    """Write ``state`` (tensors, dicts, lists, numbers) to ``path`` via a temp file + rename."""
+    """Write ``state`` (tensors, dicts, lists, numbers) and its checksum to ``path`` via a temp file + rename."""
+    state = {"format": FORMAT, **state}
+    state[CHECKSUM_KEY] = payload_checksum(state)
     with atomic_path(path) as tmp:
-        torch.save({"format": FORMAT, **state}, tmp)
+        torch.save(state, tmp)
     return Path(path)
 
 
 def load_checkpoint(path_or_out_dir: str | os.PathLike, map_location="cpu") -> dict:
-    """Read a checkpoint; a missing, truncated or foreign file is a clear ``MissingAsset`` / ``BadInput``."""
+    """Read a checkpoint and verify its checksum; a missing, truncated, corrupt or foreign file is a clear
+    ``MissingAsset`` / ``BadInput``. ``state[FILE_SHA_KEY]`` is the SHA-256 of the bytes read (the file loaded)."""
     path = checkpoint_path(path_or_out_dir)
     if not path.is_file():
         raise MissingAsset(f"no checkpoint at {path}; train a model there first (ganbench train ... --out DIR)")
+    fix = "delete it to retrain from scratch, or restore it from a copy"
     try:
-        state = torch.load(path, map_location=map_location, weights_only=True)
+        data = path.read_bytes()
+        state = torch.load(io.BytesIO(data), map_location=map_location, weights_only=True)
     except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile, pickle.UnpicklingError) as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise BadInput(f"checkpoint {path} is truncated or corrupt ({first[:120]}); delete it to retrain "
-                       "from scratch, or restore it from a copy") from None
+        raise BadInput(f"checkpoint {path} is truncated or corrupt ({first[:120]}); {fix}") from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise BadInput(f"{path} is not a ganbench checkpoint (expected format {FORMAT}); point at a run folder "
                        "written by `ganbench train`")
+    if CHECKSUM_KEY in state and state[CHECKSUM_KEY] != payload_checksum(state):
+        raise BadInput(f"checkpoint {path} is corrupt: its contents no longer match the checksum written with them "
+                       f"(changed bytes on disk); {fix}")
+    state[FILE_SHA_KEY] = hashlib.sha256(data).hexdigest()
     return state
 
 
@@ -62,4 +109,5 @@ def load_generator(path_or_out_dir: str | os.PathLike, use_ema: bool = True, dev
     G.load_state_dict(model["ema"]["module"] if use_ema and model.get("ema") else model["G"])
     if num_classes:
         G.class_probs = state.get("class_probs")  # samples follow the training class distribution
+    G.checkpoint_sha256 = state[FILE_SHA_KEY]  # the file these weights came from, for the results
     return G.to(resolve_device(device)).eval().requires_grad_(False)

@@ -30,7 +30,7 @@ from ..config import (CONV_RESOLUTION, DEFAULT_RESOLUTION_MODE, TRAIN_CKPT_EVERY
 from ..data.base import ImageSet
 from ..errors import BadInput
 from ..images import save_grid
-from ..io import sha256_file, write_text_atomic
+from ..io import check_writable, clean_orphans, sha256_file, write_text_atomic
 from ..version import __version__
 from ..zoo.conditioning import conditional
 from ..zoo.model import GANModel
@@ -84,12 +84,19 @@ def steps_for(spec: ModelSpec, steps: int | None, kimg: float | None) -> int:
     if (steps is None) == (kimg is None):
         raise BadInput("give exactly one of steps (generator updates) or kimg (thousands of real images)")
     if steps is not None:
-        if steps < 1:
-            raise BadInput(f"steps must be >= 1, got {steps}")
+        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+            raise BadInput(f"steps must be an integer >= 1, got {steps!r}")
         return int(steps)
-    if not kimg > 0:
-        raise BadInput(f"kimg must be > 0, got {kimg}")
+    if isinstance(kimg, bool) or not isinstance(kimg, (int, float)) or not 0 < kimg < math.inf:
+        raise BadInput(f"kimg must be a finite number > 0, got {kimg!r}")
     return math.ceil(kimg * 1000 / (spec.batch_size * spec.tricks.n_critic))
+
+
+def check_intervals(**intervals: int) -> None:
+    """Checkpoint, grid and log intervals (``ckpt_every=500``, ...) are integers >= 1."""
+    for name, value in intervals.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise BadInput(f"{name} must be an integer >= 1, got {value!r}")
 
 
 def phase_grid_name(phase, step: int) -> str:
@@ -138,6 +145,22 @@ def _read_status(out_dir: Path) -> dict | None:
         return None
 
 
+def _status_json(result: TrainResult) -> str:
+    """status.json: the result with its paths relative to the run folder, so a copied or moved folder points
+    at its own checkpoint."""
+    d = asdict(result)
+    d.update(out_dir=".", checkpoint=CHECKPOINT_NAME if result.checkpoint else None)
+    return json.dumps(d, indent=2)
+
+
+def _stored_result(stored: dict, out_dir: Path) -> TrainResult:
+    """A finished run's status.json as a result, its paths in ``out_dir`` (where it is now; older files held
+    absolute paths, which are ignored)."""
+    ckpt = stored.get("checkpoint")
+    return TrainResult(**{**stored, "out_dir": str(out_dir),
+                          "checkpoint": str(out_dir / Path(ckpt).name) if ckpt else None})
+
+
 def train(spec: ModelSpec, dataset: ImageSet, out_dir, steps: int | None = None, kimg: float | None = None,
           seed: int = 0, device=None, resume: bool = True, progress: bool = True,
           ckpt_every: int = TRAIN_CKPT_EVERY, sample_every: int = TRAIN_SAMPLE_EVERY,
@@ -157,16 +180,17 @@ def train(spec: ModelSpec, dataset: ImageSet, out_dir, steps: int | None = None,
     """
     out_dir = Path(out_dir)
     target = steps_for(spec, steps, kimg)
-    for name, value in (("ckpt_every", ckpt_every), ("sample_every", sample_every), ("log_every", log_every)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise BadInput(f"{name} must be an integer >= 1, got {value!r}")
+    check_intervals(ckpt_every=ckpt_every, sample_every=sample_every, log_every=log_every)
+    check_writable(out_dir, "--out", folder=True)
+    dd = dist.current()
+    device = dist.rank_device(device, dd)
     view = training_view(spec, dataset, view)
     if len(view) < spec.batch_size:
         raise BadInput(f"{view.name}/{view.split} has {len(view)} images, fewer than the batch size {spec.batch_size}")
-    dd = dist.current()
-    device = dist.rank_device(device, dd)
     main = dd.is_main
     ckpt_file = out_dir / CHECKPOINT_NAME
+    if main:
+        clean_orphans(out_dir)  # what a killed run left half-written (a checkpoint's or a grid's .tmp)
     state = None
     if resume and ckpt_file.exists():
         state = load_checkpoint(ckpt_file)
@@ -177,7 +201,7 @@ def train(spec: ModelSpec, dataset: ImageSet, out_dir, steps: int | None = None,
         stored = _read_status(out_dir)
         if stored and stored.get("status") in ("ok", "diverged") and (
                 stored["status"] == "diverged" or stored["steps"] >= target):
-            return TrainResult(**stored)
+            return _stored_result(stored, out_dir)
 
     shape = (view.channels, view.resolution, view.resolution)
     num_classes, class_probs = conditioning_of(spec, view)
@@ -269,5 +293,5 @@ def train(spec: ModelSpec, dataset: ImageSet, out_dir, steps: int | None = None,
         device=str(device), provenance=provenance,
     )
     if main:
-        write_text_atomic(out_dir / STATUS_NAME, json.dumps(asdict(result), indent=2))
+        write_text_atomic(out_dir / STATUS_NAME, _status_json(result))
     return result

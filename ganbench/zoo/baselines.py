@@ -1,14 +1,16 @@
-"""The baseline zoo: one YAML ModelSpec per baseline in the repository's ``baselines/`` folder."""
+"""The baseline zoo: one YAML ModelSpec per baseline, shipped with the package (``ganbench/baselines``, package
+data found through ``importlib.resources``; in a source checkout it is a link to the repository's ``baselines/``)."""
 
 from __future__ import annotations
 
+from importlib.resources import files
 from pathlib import Path
 
 from ..config import ModelSpec
 from .specs import load_spec_file
 from ..errors import BadInput
 
-BASELINE_DIR = Path(__file__).resolve().parents[2] / "baselines"
+BASELINE_DIR = Path(str(files("ganbench") / "baselines"))
 
 
 def baseline_paths() -> dict[str, Path]:

@@ -58,10 +58,16 @@ def validate_spec(spec: ModelSpec) -> ModelSpec:
 def load_spec_file(path: str | Path) -> ModelSpec:
     """Load a model spec from a YAML file, strictly."""
     path = Path(path)
+    if path.is_dir():
+        raise BadInput(f"model spec {path} is a folder, not a YAML file")
     try:
-        data = yaml.safe_load(path.read_text())
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise BadInput(f"model spec {path} does not exist") from None
+    except UnicodeDecodeError:
+        raise BadInput(f"model spec {path} is not a text file (binary data); give a YAML spec") from None
+    except OSError as e:
+        raise BadInput(f"model spec {path} cannot be read ({e.strerror or e})") from None
     except yaml.YAMLError as e:
         raise BadInput(f"model spec {path} is not valid YAML: {str(e).splitlines()[0]}") from None
     if isinstance(data, dict):

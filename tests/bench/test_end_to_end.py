@@ -14,7 +14,6 @@ from ganbench.bench.runner import Backend, run
 from ganbench.bench.store import Store
 from ganbench.cli import main
 from ganbench.config import Budget
-from ganbench.errors import BadInput
 
 # 0.128 kimg: 2 DCGAN steps of 64 images, 1 WGAN step (5 critic updates of 64 images)
 TINY = Budget("e2e", kimg=0.128, num_samples=16, ref_samples=16, description="test budget")

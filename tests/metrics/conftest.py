@@ -5,7 +5,6 @@ Inception forwards are the slow part, so every test reuses the few computed here
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import pytest

@@ -46,6 +46,7 @@ def test_fid_kid_pr_equal_torch_fidelity(ours, samples, reference, real_weights_
 
 def test_is_unavailable_without_head_but_others_computed(ours, real_weights_file):
     assert "is" in ours["unavailable"] and "classifier head" in ours["unavailable"]["is"]
+    assert "/" not in ours["unavailable"]["is"]  # the weights named by origin and hash, never a local path
     assert {"fid", "kid_mean", "precision", "density", "coverage"} <= set(ours["metrics"])
     prov = ours["provenance"]
     assert prov["resize_mode"] == "tf1" and len(prov["weights_sha256"]) == 64

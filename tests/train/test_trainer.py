@@ -93,3 +93,13 @@ def test_kimg_to_steps_and_views(tiny_data):
     assert training_view(spec, tiny_data).resolution == 32
     assert training_view(spec, tiny_data).transform == "pad28to32"
     assert training_view(load_baseline("gan"), tiny_data).resolution == 28
+
+
+def test_public_train_stays_callable_after_the_subpackage_is_imported(tmp_path):
+    # importing ganbench.train.trainer binds the package to ganbench.train; the public train() must still work
+    import ganbench
+    import ganbench.train.trainer  # noqa: F401
+    from ganbench.errors import BadInput
+    assert callable(ganbench.train)
+    with pytest.raises(BadInput, match="steps"):
+        ganbench.train(load_baseline("dcgan"), None, tmp_path / "x", steps=0)

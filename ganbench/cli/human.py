@@ -1,0 +1,161 @@
+"""`ganbench human serve|score|export`: a HYPE∞ real-vs-fake study of a run's models, in the browser."""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from pathlib import Path
+
+from ..errors import BadInput
+from .common import command, print_json
+
+
+def _csv_list(text: str | None) -> list[str]:
+    return [t.strip() for t in (text or "").split(",") if t.strip()]
+
+
+def _protocol(args):
+    from ..config import DEFAULT_HUMAN
+    changes = {k: getattr(args, k) for k in ("images", "tutorial", "pool", "replicates", "seed")
+               if getattr(args, k, None) is not None}
+    for k, v in changes.items():
+        if k != "seed" and v < 0:
+            raise BadInput(f"--{k} must be >= 0, got {v}")
+    if changes.get("replicates") == 0:
+        raise BadInput("--replicates must be at least 1")
+    return dataclasses.replace(DEFAULT_HUMAN, **changes)
+
+
+@command
+def add_human(sub) -> None:
+    from ..config import DEFAULT_HUMAN as H
+    from ..human.server import DEFAULT_HOST, DEFAULT_PORT
+
+    p = sub.add_parser("human", help="human evaluation: a HYPE∞ real-vs-fake study in the browser (serve, score, "
+                                     "export)",
+                       description="HYPE∞ (Zhou et al. 2019): people judge real and generated images one at a time "
+                                   "with no time limit; the score is the share they get wrong (50% = "
+                                   "indistinguishable), with a 95% bootstrap CI over evaluators and images.")
+    actions = p.add_subparsers(dest="action", metavar="ACTION")
+
+    s = actions.add_parser("serve", help="serve the study of a run's models on a local web server",
+                           description="Serve a study: a tutorial with feedback, then shuffled real and generated "
+                                       "images (the run's samples and its reference images). Every answer is stored "
+                                       "at once in the results store; an evaluator can close the page and resume.")
+    s.add_argument("run_dir", metavar="RUN_DIR", help="the --out folder of `ganbench run`")
+    s.add_argument("--models", help="comma list of the run's models to judge (default: all); each evaluator judges one")
+    s.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST}: this machine "
+                                                        "only; 0.0.0.0 exposes the study to the network)")
+    s.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0: any free one)")
+    s.add_argument("--images", type=int, help=f"study images per evaluator, half real (default {H.images})")
+    s.add_argument("--tutorial", type=int, help=f"tutorial images with feedback, half real (default {H.tutorial}; "
+                                                "0: none)")
+    s.add_argument("--pool", type=int, help=f"images per model (and real ones) drawn for a new study "
+                                            f"(default {H.pool})")
+    s.add_argument("--store", help="results database (default: the one the run used)")
+    s.add_argument("--device", help="where generators draw the samples (default: cuda when present)")
+    s.add_argument("--data-root", help="folder holding datasets (default: $GANBENCH_DATA, then the usual places)")
+    s.add_argument("--verbose", action="store_true", help="log every request")
+    s.set_defaults(func=cmd_human_serve)
+
+    c = actions.add_parser("score", help="HYPE∞ per model with its bootstrap CI, written into the tables and report")
+    c.add_argument("run_dir", metavar="RUN_DIR", help="the --out folder of `ganbench run`")
+    c.add_argument("--models", help="comma list of models (default: all of the run)")
+    c.add_argument("--replicates", type=int, help=f"bootstrap replicates (default {H.replicates})")
+    c.add_argument("--seed", type=int, help=f"bootstrap seed (default {H.seed})")
+    c.add_argument("--store", help="results database (default: the one the run used)")
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=cmd_human_score)
+
+    e = actions.add_parser("export", help="the raw answers as CSV (one line per answer)")
+    e.add_argument("run_dir", metavar="RUN_DIR", nargs="?", help="only this run's study (default: every study in "
+                                                                   "the store)")
+    e.add_argument("--store", help="results database (default: the run's, else runs/results.sqlite)")
+    e.add_argument("--out", help="write the CSV here (default: standard output)")
+    e.set_defaults(func=cmd_human_export)
+    p.set_defaults(func=lambda args: p.print_help() or 2)
+
+
+def cmd_human_serve(args) -> int:
+    from ..human.pool import open_study, prepare
+    from ..human.server import check_address, make_server, serve
+    from ..human.study import Study
+
+    protocol = _protocol(args)
+    if protocol.images < 2 or protocol.images % 2 or protocol.tutorial % 2:
+        raise BadInput("--images and --tutorial must be even (half real, half fake), --images at least 2")
+    if protocol.pool < protocol.images // 2 or protocol.tutorial_pool < protocol.tutorial // 2:
+        raise BadInput(f"--pool {protocol.pool} is smaller than half of --images {protocol.images} (or the tutorial "
+                       f"pool {protocol.tutorial_pool} than half of --tutorial {protocol.tutorial})")
+    check_address(args.host, args.port)  # before any work: a bad host or a port in use fails here
+    if args.device is not None:
+        from ..devices import resolve_device
+        resolve_device(args.device)  # a bad name or a missing GPU fails here too
+    ref = open_study(args.run_dir, _csv_list(args.models) or None, args.store)
+    prepare(ref, protocol, device=args.device, data_root=args.data_root)
+    study = Study(ref, protocol)
+    try:
+        serve(make_server(study, args.host, args.port, quiet=not args.verbose))
+    finally:
+        study.close()
+    return 0
+
+
+def cmd_human_score(args) -> int:
+    from ..human.pool import open_study
+    from ..human.score import score
+    from ..io import check_writable
+
+    protocol = _protocol(args)
+    check_writable(args.run_dir, "RUN_DIR", folder=True)  # its tables and report are rewritten
+    ref = open_study(args.run_dir, _csv_list(args.models) or None, args.store)
+    results = score(ref, protocol)
+    if args.json:
+        print_json({"study": ref.key, "protocol": dataclasses.asdict(protocol), "models": results})
+        return 0
+    pct = lambda v: f"{100 * v:.1f}"  # noqa: E731
+    print(f"HYPE∞ (Zhou et al. 2019) of {ref.run_dir}: share of judgements wrong, "
+          f"{protocol.confidence:.0%} bootstrap CI over evaluators and images ({protocol.replicates} replicates)")
+    for r in results:
+        states = ", ".join(f"{n} {k}" for k, n in sorted(r["sessions"].items())) or "no sessions"
+        if not r["evaluators"]:
+            print(f"  {r['model']}: no evaluator has finished ({states})")
+            continue
+        ci = lambda k: f"[{pct(r[k + '_ci'][0])}, {pct(r[k + '_ci'][1])}]"  # noqa: E731
+        print(f"  {r['model']}: HYPE∞ {pct(r['hype_inf'])}% {ci('hype_inf')}; fakes judged real "
+              f"{pct(r['hype_fakes'])}% {ci('hype_fakes')}; reals judged fake {pct(r['hype_reals'])}% "
+              f"{ci('hype_reals')}; {r['evaluators']} evaluators, {r['answers']} answers ({states})")
+    few = [r["model"] for r in results if 0 < r["evaluators"] < protocol.evaluators]
+    if few:
+        print(f"note: {', '.join(few)} has fewer than the {protocol.evaluators} evaluators per model of the paper, "
+              "whose intervals settle near that number")
+    if any(r["evaluators"] for r in results):
+        print(f"tables: {ref.run_dir}/table.{{md,csv,tex,html}}; report: {ref.run_dir}/report.html")
+    return 0
+
+
+def cmd_human_export(args) -> int:
+    from ..bench.store import Store
+    from ..config import DEFAULT_STORE
+    from ..human.pool import open_study
+    from ..human.score import export_csv
+    from ..io import check_writable, write_text_atomic
+
+    if args.out:
+        check_writable(args.out, "--out")
+    if args.run_dir:
+        ref = open_study(args.run_dir, None, args.store)
+        store, study = ref.store, ref.key
+    else:
+        path = Path(args.store or DEFAULT_STORE)
+        if not path.is_file():
+            raise BadInput(f"no results store at {path}; pass --store PATH or a RUN_DIR")
+        store, study = Store(path), None
+    text = export_csv(store, study)
+    if args.out:
+        write_text_atomic(args.out, text)
+        print(f"answers: {args.out} ({text.count(chr(10)) - 1} rows)", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+

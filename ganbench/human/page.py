@@ -1,0 +1,283 @@
+"""The study page: plain HTML, CSS and JavaScript served as they are (no build step, nothing from the network).
+
+The page asks the server for a session (or resumes the one in the link or in localStorage), shows one image
+at a time with "real" / "fake" buttons (keys R and F), a progress bar, feedback during the tutorial only,
+and a thank-you screen with the evaluator's own result. It measures the time from the image being drawn to
+the answer and sends it with the answer; it never learns an image's truth outside the tutorial.
+"""
+
+HTML = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Real or fake? A ganbench study</title>
+<link rel="stylesheet" href="/study.css">
+</head>
+<body>
+<main>
+  <h1>Real or fake?</h1>
+  <div id="progress" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow="0">
+    <div id="bar"></div>
+  </div>
+  <p id="counter">&nbsp;</p>
+
+  <section id="intro" hidden>
+    <p>You will see images one at a time. Some are real images from a dataset; the others were made by a
+      computer program (a generative model). For each one, say whether you think it is <b>real</b> or
+      <b>fake</b>. Take as long as you need.</p>
+    <p>There are <span id="study-size">100</span> images in the study.</p>
+    <p id="tutorial-note">First, a short tutorial of <span id="tutorial-size">10</span> images: after each of its
+      images you are told whether you were right. To go on to the
+      study you need to get <span id="pass-rate">65%</span> of the tutorial's real images and of its fake images
+      right. In the study itself there is no feedback until the end.</p>
+    <p>Answer with the buttons or the keys <kbd>R</kbd> (real) and <kbd>F</kbd> (fake).</p>
+    <button id="start" type="button">Start</button>
+  </section>
+
+  <section id="trial" hidden>
+    <div class="frame"><img id="image" alt="the image to judge" width="280" height="280"></div>
+    <div class="buttons">
+      <button id="real" type="button" disabled>Real <kbd>R</kbd></button>
+      <button id="fake" type="button" disabled>Fake <kbd>F</kbd></button>
+    </div>
+    <p id="feedback" aria-live="polite">&nbsp;</p>
+    <button id="next" type="button" hidden>Next <kbd>Enter</kbd></button>
+  </section>
+
+  <section id="between" hidden>
+    <p>You passed the tutorial. Now the study: <span id="study-count"></span> images, no feedback until the end.</p>
+    <button id="begin" type="button">Begin <kbd>Enter</kbd></button>
+  </section>
+
+  <section id="done" hidden>
+    <h2>Thank you!</h2>
+    <p id="own-score"></p>
+    <p>Your answers are saved. You can close this page.</p>
+  </section>
+
+  <section id="failed" hidden>
+    <h2>Thank you for your time</h2>
+    <p id="tutorial-score"></p>
+  </section>
+
+  <p id="error" role="alert" hidden></p>
+  <p id="resume" hidden>To continue later, keep this link: <a id="resume-link" href="/">this study</a></p>
+</main>
+<script src="/study.js"></script>
+</body>
+</html>
+"""
+
+CSS = """
+body { font-family: system-ui, sans-serif; margin: 0; background: #f4f4f4; color: #222; }
+main { max-width: 560px; margin: 2em auto; padding: 1.5em 2em; background: #fff; border-radius: 8px;
+       box-shadow: 0 1px 4px rgba(0,0,0,.15); }
+h1 { margin-top: 0; font-size: 1.6em; }
+#progress { height: 10px; background: #e2e2e2; border-radius: 5px; overflow: hidden; }
+#bar { height: 100%; width: 0; background: #3a7bd5; transition: width .15s; }
+#counter { color: #555; font-size: .95em; }
+.frame { display: flex; justify-content: center; margin: 1em 0; }
+#image { width: 280px; height: 280px; image-rendering: pixelated; background: #000; border: 1px solid #ccc; }
+.buttons { display: flex; gap: 1em; justify-content: center; }
+button { font-size: 1.1em; padding: .6em 1.6em; border-radius: 6px; border: 1px solid #888; background: #fafafa;
+         cursor: pointer; }
+button:disabled { opacity: .5; cursor: default; }
+#real { border-color: #2e8b57; }
+#fake { border-color: #b22222; }
+kbd { font-size: .8em; border: 1px solid #aaa; border-radius: 3px; padding: 0 .3em; background: #eee; }
+#feedback { text-align: center; min-height: 1.4em; font-weight: bold; }
+#feedback.right { color: #2e8b57; }
+#feedback.wrong { color: #b22222; }
+#next, #begin, #start { display: block; margin: 1em auto 0; }
+#error { color: #b22222; }
+#resume { color: #666; font-size: .85em; word-break: break-all; }
+"""
+
+JS = r"""
+"use strict";
+(function () {
+  const KEY = "ganbench-hype-evaluator";
+  const $ = (id) => document.getElementById(id);
+  const sections = ["intro", "trial", "between", "done", "failed"];
+  let state = null;      // the server's view of this evaluator
+  let shownAt = null;    // when the current image was drawn (performance.now()), null while none is shown
+  let busy = false;      // an answer is on its way
+  let waitNext = false;  // tutorial feedback shown, waiting for "next"
+
+  function show(id) { sections.forEach((s) => { $(s).hidden = s !== id; }); }
+
+  function error(msg) { $("error").textContent = msg; $("error").hidden = !msg; }
+
+  async function api(method, path, body) {
+    const opts = { method: method, headers: {} };
+    if (body !== undefined) { opts.headers["Content-Type"] = "application/json"; opts.body = JSON.stringify(body); }
+    const r = await fetch(path, opts);
+    let data = {};
+    try { data = await r.json(); } catch (e) { data = {}; }
+    if (!r.ok) { const e = new Error(data.error || r.statusText); e.status = r.status; throw e; }
+    return data;
+  }
+
+  function pct(x) { return (100 * x).toFixed(0) + "%"; }
+
+  function progress(s) {
+    let done, total, label;
+    if (s.phase === "tutorial") {
+      done = s.position; total = s.tutorial;
+      label = "Tutorial: image " + Math.min(s.position + 1, total) + " of " + total;
+    } else {
+      done = Math.max(0, s.position - s.tutorial); total = s.images;
+      label = s.phase === "study" ? "Image " + Math.min(done + 1, total) + " of " + total : "";
+      if (s.phase === "done") { done = total; label = "Finished"; }
+    }
+    const p = total ? (100 * done) / total : 0;
+    $("bar").style.width = p + "%";
+    $("progress").setAttribute("aria-valuenow", String(Math.round(p)));
+    $("counter").textContent = label || "\u00a0";
+  }
+
+  function remember(s) {
+    localStorage.setItem(KEY, s.evaluator);
+    const link = location.origin + "/?evaluator=" + encodeURIComponent(s.evaluator);
+    $("resume-link").href = link;
+    $("resume-link").textContent = link;
+    $("resume").hidden = s.phase === "done" || s.phase === "failed";
+  }
+
+  function render(s, fromAnswer) {
+    state = s;
+    remember(s);
+    progress(s);
+    if (s.phase === "done") {
+      const r = s.result;
+      $("own-score").textContent = "You judged " + r.right + " of " + r.answers + " images right. You took " +
+        r.fakes_judged_real + " of " + r.fakes + " generated images for real, and " + r.reals_judged_fake +
+        " of " + r.reals + " real images for generated: your error rate is " + pct(r.error_rate) +
+        " (a coin toss would score 50%).";
+      show("done");
+      return;
+    }
+    if (s.phase === "failed") {
+      const t = s.tutorial_result;
+      $("tutorial-score").textContent = "In the tutorial you got " + (t.reals - t.reals_judged_fake) + " of " +
+        t.reals + " real images and " + (t.fakes - t.fakes_judged_real) + " of " + t.fakes +
+        " generated images right; the study needs " + pct(s.pass_rate) + " of each, so it ends here.";
+      show("failed");
+      return;
+    }
+    const began = sessionStorage.getItem("began-" + s.evaluator);
+    if (s.phase === "study" && s.tutorial > 0 && s.position === s.tutorial && (fromAnswer || !began)) {
+      $("study-count").textContent = String(s.images);
+      show("between");
+      return;
+    }
+    next();
+  }
+
+  function next() {
+    waitNext = false;
+    $("next").hidden = true;
+    $("feedback").textContent = "\u00a0";
+    $("feedback").className = "";
+    show("trial");
+    setButtons(false);
+    shownAt = null;
+    const img = $("image");
+    img.dataset.id = state.next.id;
+    img.src = state.next.url;
+  }
+
+  function setButtons(on) { $("real").disabled = !on; $("fake").disabled = !on; }
+
+  $("image").addEventListener("load", () => {
+    shownAt = performance.now();
+    setButtons(true);
+  });
+
+  async function answer(value) {
+    if (busy || waitNext || shownAt === null || !state || !state.next) return;
+    busy = true;
+    setButtons(false);
+    const took = performance.now() - shownAt;
+    shownAt = null;
+    try {
+      const s = await api("POST", "/api/answer", { evaluator: state.evaluator, image: state.next.id, answer: value,
+                                                   time_ms: Math.round(took) });
+      error("");
+      if (s.feedback) {
+        const fb = $("feedback");
+        fb.textContent = (s.feedback.correct ? "Right: " : "Wrong: ") + "this image is " + s.feedback.truth + ".";
+        fb.className = s.feedback.correct ? "right" : "wrong";
+        state = s;
+        progress(s);
+        waitNext = true;
+        $("next").hidden = false;
+        $("next").focus();
+      } else {
+        render(s, true);
+      }
+    } catch (e) {
+      error("Your answer was not saved (" + e.message + "). Reloading where you are.");
+      await resume(state.evaluator);
+    } finally {
+      busy = false;
+    }
+  }
+
+  function afterFeedback() {
+    if (!waitNext) return;
+    waitNext = false;
+    render(state, true);
+  }
+
+  function begin() {
+    sessionStorage.setItem("began-" + state.evaluator, "1");
+    next();
+  }
+
+  async function resume(token) {
+    try {
+      render(await api("GET", "/api/session?evaluator=" + encodeURIComponent(token)), false);
+      return true;
+    } catch (e) {
+      if (e.status === 403) { localStorage.removeItem(KEY); return false; }
+      error("The study server cannot be reached (" + e.message + "). Reload the page to try again.");
+      return true;
+    }
+  }
+
+  $("start").addEventListener("click", async () => {
+    $("start").disabled = true;
+    try { render(await api("POST", "/api/session", {}), false); error(""); }
+    catch (e) { error("Could not start (" + e.message + ")."); $("start").disabled = false; }
+  });
+  $("real").addEventListener("click", () => answer("real"));
+  $("fake").addEventListener("click", () => answer("fake"));
+  $("next").addEventListener("click", afterFeedback);
+  $("begin").addEventListener("click", begin);
+
+  document.addEventListener("keydown", (ev) => {
+    if (ev.altKey || ev.ctrlKey || ev.metaKey) return;
+    const k = ev.key.toLowerCase();
+    if (!$("trial").hidden && (k === "r" || k === "f")) { ev.preventDefault(); answer(k === "r" ? "real" : "fake"); }
+    else if (k === "enter" || k === " ") {
+      if (!$("between").hidden) { ev.preventDefault(); begin(); }
+      else if (waitNext) { ev.preventDefault(); afterFeedback(); }
+    }
+  });
+
+  (async function init() {
+    try {
+      const info = await api("GET", "/api/study");
+      $("pass-rate").textContent = pct(info.pass_rate);
+      $("study-size").textContent = String(info.images);
+      $("tutorial-size").textContent = String(info.tutorial);
+      $("tutorial-note").hidden = info.tutorial === 0;
+    } catch (e) { /* the defaults in the page stand */ }
+    const token = new URL(location.href).searchParams.get("evaluator") || localStorage.getItem(KEY);
+    if (token && await resume(token)) return;
+    show("intro");
+  })();
+})();
+"""

@@ -1,0 +1,213 @@
+"""The images of a study: a run's generated samples and its reference images, encoded alike, behind opaque ids.
+
+A study belongs to a run folder (its key is the run's ``run_key``). Its generated images are the samples
+each model was evaluated on: the generator of every ok job, drawn with the job's own sample seed, so the
+first k samples are the first k of the N that FID saw (``zoo.sampler``), mapped back to the dataset's native
+resolution as for the metrics. Its real images are drawn at random (seeded) from the images the run used as
+its reference (the first ``ref_samples`` of the reference split). Each pool is split once into tutorial
+images and study images, which never mix, and goes into the store in one transaction: PNG bytes
+(``encoding``) under a random id, with the truth, the model and where the image came from.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import math
+import secrets
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import torch
+from PIL import Image
+
+from ..bench.backend import Backend
+from ..bench.runner import read_manifest
+from ..bench.store import Store
+from ..config import DEFAULT_HUMAN, HumanProtocol, ModelSpec, from_dict
+from ..errors import BadInput, MissingAsset
+from .encoding import encode_png
+
+#: Roles of a study's images: tutorial images come with feedback, study images are scored.
+ROLES = ("tutorial", "study")
+
+
+@dataclass(frozen=True)
+class StudyRef:
+    """A run's study: its key, its run folder and manifest, the store holding it, and the models it shows."""
+
+    key: str
+    run_dir: Path
+    manifest: dict
+    store: Store
+    models: tuple[str, ...]
+
+
+def open_study(run_dir: str | Path, models: Sequence[str] | None = None, store: str | Path | Store | None = None
+               ) -> StudyRef:
+    """The study of ``run_dir`` (a `ganbench run` folder); ``models`` None means every model of the run."""
+    run_dir = Path(run_dir)
+    manifest = read_manifest(run_dir)
+    run_models = list(dict.fromkeys(j["model"] for j in manifest.get("jobs", [])))
+    chosen = list(models) if models else run_models
+    unknown = [m for m in chosen if m not in run_models]
+    if unknown:
+        raise BadInput(f"--models: {', '.join(unknown)} not in the run {run_dir}; its models: {', '.join(run_models)}")
+    if len(set(chosen)) != len(chosen):
+        raise BadInput(f"--models: a model given twice in {','.join(chosen)}")
+    if not chosen:
+        raise BadInput(f"the run {run_dir} has no models")
+    if not isinstance(store, Store):
+        path = Path(store or manifest["store"])
+        if not path.is_file():
+            raise BadInput(f"no results store at {path}; pass the run's store with --store PATH")
+    st = store if isinstance(store, Store) else Store(path)
+    return StudyRef(str(manifest["run_key"]), run_dir, manifest, st, tuple(chosen))
+
+
+def ok_rows(ref: StudyRef, model: str) -> list[dict]:
+    """The stored rows of ``model``'s jobs in the run that finished ``ok`` (their samples are what people judge)."""
+    keys = [j["key"] for j in ref.manifest["jobs"] if j["model"] == model]
+    return [r for r in ref.store.rows(keys) if r["status"] == "ok"]
+
+
+def pool_counts(ref: StudyRef) -> dict[tuple[str | None, str, str], int]:
+    """Images in the store per ``(model or None for reals, truth, role)``."""
+    with ref.store.read() as con:
+        return {(r["model"], r["truth"], r["role"]): r["n"] for r in con.execute(
+            "SELECT model, truth, role, count(*) AS n FROM human_images WHERE study = ? GROUP BY model, truth, role",
+            (ref.key,))}
+
+
+def prepare(ref: StudyRef, protocol: HumanProtocol = DEFAULT_HUMAN, backend: Backend | None = None,
+            device: str | None = None, data_root: str | None = None, progress: bool = True) -> None:
+    """Make sure the store holds the study's real images and each chosen model's generated ones.
+
+    Pools already stored are kept as they are (an evaluator's images never change under them); only missing
+    ones are drawn. Every model to draw is checked (ok rows, checkpoint found) before any generator runs.
+    """
+    counts = pool_counts(ref)
+    missing = [m for m in ref.models if not any(k[0] == m for k in counts)]
+    need_reals = not any(k[0] is None for k in counts)
+    if not missing and not need_reals:
+        return
+    rows = {m: ok_rows(ref, m) for m in ref.models}
+    empty = [m for m in ref.models if not rows[m]]
+    if empty:
+        raise BadInput(f"{', '.join(empty)} has no finished (ok) job in {ref.run_dir}; finish the run first "
+                       "(re-run its `ganbench run` command) or leave it out of --models")
+    checkpoints = {m: [_checkpoint(ref.run_dir, r, ref.manifest) for r in rows[m]] for m in missing}
+    b = (backend or Backend()).resolve()
+    first = rows[ref.models[0]][0]
+    per_pool = protocol.tutorial_pool + protocol.pool
+    images: list[tuple[str | None, str, str, str, bytes]] = []  # (model, truth, role, source, png)
+    shape = None
+    if need_reals:
+        _log(f"drawing {per_pool} reference images of {first['dataset']}/{first['split']}", progress)
+        reals, sources = _reals(b, first, per_pool, protocol.seed, data_root)
+        shape = tuple(reals.shape[1:])
+        images += _encode(None, "real", reals, sources, protocol)
+    for m in missing:
+        _log(f"drawing {per_pool} samples of {m} ({len(rows[m])} seed(s))", progress)
+        fakes, sources = _fakes(b, rows[m], checkpoints[m], per_pool, protocol.seed, device, data_root)
+        shape = shape or _stored_shape(ref)
+        if shape is not None and tuple(fakes.shape[1:]) != shape:
+            raise BadInput(f"{m}'s samples are {tuple(fakes.shape[1:])} but the reference images are {shape}; "
+                           "a study needs real and generated images of one shape")
+        images += _encode(m, "fake", fakes, sources, protocol)
+    lengths = {len(png) for *_, png in images}
+    assert len(lengths) == 1, f"one PNG length per study, got {sorted(lengths)}"  # encoding.py guarantees it
+    _insert(ref, images, protocol, first["dataset"])
+
+
+def _log(msg: str, progress: bool) -> None:
+    if progress:
+        print(f"ganbench: {msg}", file=sys.stderr, flush=True)
+
+
+def _checkpoint(run_dir: Path, row: dict, manifest: dict) -> str:
+    """The checkpoint (or job folder) a row was evaluated from: as recorded, else the job folder, looked up as
+    recorded and inside ``run_dir`` (a run folder that was moved)."""
+    prov = row.get("provenance") or {}
+    out = next((j.get("out_dir") for j in manifest["jobs"] if j["key"] == row["job_key"]), None) or row.get("out_dir")
+    candidates = [prov.get("checkpoint"), out]
+    parts = Path(out).parts if out else ()
+    if len(parts) >= 3 and parts[-3] == "jobs":  # RUN/jobs/MODEL-HASH/DATASET-...-seedN
+        candidates.append(str(run_dir.joinpath(*parts[-3:])))
+    for c in candidates:
+        if c and Path(c).exists():
+            return c
+    raise MissingAsset(f"the checkpoint of {row['model']} seed {row['seed']} is missing (looked for "
+                       f"{', '.join(str(c) for c in candidates if c)}); the study needs it to draw the samples")
+
+
+def _reals(b: Backend, row: dict, n: int, seed: int, data_root: str | None) -> tuple[torch.Tensor, list[str]]:
+    """``n`` images drawn at random (seeded) from the run's reference images, uint8 at native resolution."""
+    ds = b.get_dataset(row["dataset"], row["split"], root=data_root)
+    ds = getattr(ds, "native", ds)
+    available = min(len(ds), int(row.get("ref_samples") or len(ds)))
+    if available < n:
+        raise BadInput(f"the run's reference has {available} images; a study with pool {n} needs as many "
+                       "(lower --pool)")
+    idx = torch.randperm(available, generator=torch.Generator().manual_seed(seed))[:n]
+    return ds.uint8(idx), [f"{row['dataset']}/{row['split']} image {int(i)}" for i in idx]
+
+
+def _fakes(b: Backend, rows: list[dict], checkpoints: list[str], n: int, seed: int, device: str | None,
+           data_root: str | None) -> tuple[torch.Tensor, list[str]]:
+    """``n`` generated images, an equal share from each ok seed: the first samples of its evaluation set."""
+    share = math.ceil(n / len(rows))
+    out, sources = [], []
+    for row, ckpt in zip(rows, checkpoints):
+        prov = row.get("provenance") or {}
+        k = min(share, int(row.get("num_samples") or share))
+        spec = from_dict(ModelSpec, prov["spec"], "stored spec")
+        view = prov.get("view") or (prov.get("budget") or {}).get("view", "pad32")
+        ref_view = b.training_view(spec, b.get_dataset(row["dataset"], row["split"], root=data_root), view=view)
+        G = b.load_generator(ckpt, device=device)
+        sample_seed = int(prov.get("sample_seed", row["seed"]))
+        out.append(ref_view.to_native(b.sample(G, k, seed=sample_seed, device=device).images).cpu())
+        sources += [f"{row['model']} seed {row['seed']} sample {i} (sample seed {sample_seed})" for i in range(k)]
+    images = torch.cat(out)
+    if len(images) < n:
+        raise BadInput(f"{rows[0]['model']} has {len(images)} evaluated samples; a study with pool {n} needs as many "
+                       "(lower --pool)")
+    order = torch.randperm(len(images), generator=torch.Generator().manual_seed(seed + 1))[:n]
+    return images[order], [sources[int(i)] for i in order]
+
+
+def _encode(model: str | None, truth: str, images: torch.Tensor, sources: list[str], protocol: HumanProtocol
+            ) -> list[tuple[str | None, str, str, str, bytes]]:
+    """The first ``tutorial_pool`` images become tutorial images, the rest study images."""
+    return [(model, truth, "tutorial" if i < protocol.tutorial_pool else "study", src, encode_png(img))
+            for i, (img, src) in enumerate(zip(images, sources))]
+
+
+def _stored_shape(ref: StudyRef) -> tuple[int, int, int] | None:
+    """The shape of the study's stored real images (None when none are stored yet)."""
+    with ref.store.read() as con:
+        row = con.execute("SELECT png FROM human_images WHERE study = ? AND truth = 'real' LIMIT 1",
+                          (ref.key,)).fetchone()
+    if row is None:
+        return None
+    im = Image.open(io.BytesIO(row["png"]))
+    return (len(im.getbands()), im.height, im.width)
+
+
+def _insert(ref: StudyRef, images: list, protocol: HumanProtocol, dataset: str) -> None:
+    """Store the new pools in one transaction; a pool another process stored meanwhile wins (ours is dropped)."""
+    now = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    with ref.store.write() as con:
+        con.execute("INSERT OR IGNORE INTO human_studies (study, run_dir, dataset, protocol, created_at) "
+                    "VALUES (?, ?, ?, ?, ?)", (ref.key, str(ref.run_dir.resolve()), dataset,
+                                               json.dumps(dataclasses.asdict(protocol)), now))
+        present = {r["model"] for r in con.execute("SELECT DISTINCT model FROM human_images WHERE study = ?",
+                                                   (ref.key,))}
+        con.executemany("INSERT INTO human_images (image_id, study, model, truth, role, source, png, created_at) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        [(secrets.token_hex(8), ref.key, m, truth, role, src, png, now)
+                         for m, truth, role, src, png in images if m not in present])

@@ -1,0 +1,85 @@
+"""HYPE∞ per model from a study's answers, written beside FID in the store; the raw answers as CSV.
+
+Only evaluators who finished the study count: each of them judged as many reals as fakes, as HYPE∞
+prescribes (a session left half way, or one that failed the tutorial, is reported and left out). Tutorial
+answers never count. The score is one value per model; it is written on each of the model's ok job rows
+of the run (``metric_values``, the long form every metric uses), so the comparative tables, ``ganbench
+report`` and ``ganbench results`` show it as a column, with its bootstrap interval and evaluator count.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from ..bench.report import make_report
+from ..bench.store import Store
+from ..config import DEFAULT_HUMAN, HumanProtocol
+from ..metrics.hype import SCORES, answer_table, bootstrap_ci, hype_scores
+from .pool import StudyRef, ok_rows
+
+EXPORT_COLUMNS = ("study", "evaluator", "session_state", "model", "position", "role", "image_id", "truth", "answer",
+                  "correct", "time_ms", "answered_at", "image_source")
+
+
+def finished_answers(ref: StudyRef, model: str) -> list[tuple[str, str, str, str]]:
+    """``(evaluator, image, truth, answer)`` of the study images judged by ``model``'s finished evaluators."""
+    with ref.store.read() as con:
+        return [tuple(r) for r in con.execute(
+            "SELECT a.evaluator, a.image_id, a.truth, a.answer FROM human_answers a JOIN human_sessions s "
+            "ON a.evaluator = s.evaluator WHERE a.study = ? AND a.model = ? AND a.role = 'study' AND s.state = 'done' "
+            "ORDER BY s.created_at, a.evaluator, a.position", (ref.key, model))]
+
+
+def session_counts(ref: StudyRef) -> dict[str, dict[str, int]]:
+    """Sessions per model and state (``tutorial``, ``study``: unfinished; ``failed``; ``done``)."""
+    out: dict[str, dict[str, int]] = {}
+    with ref.store.read() as con:
+        for r in con.execute("SELECT model, state, count(*) AS n FROM human_sessions WHERE study = ? "
+                             "GROUP BY model, state", (ref.key,)):
+            out.setdefault(r["model"], {})[r["state"]] = r["n"]
+    return out
+
+
+def score(ref: StudyRef, protocol: HumanProtocol = DEFAULT_HUMAN, write: bool = True) -> list[dict[str, Any]]:
+    """HYPE∞, its parts and their bootstrap intervals per model; with ``write``, stored on the model's ok rows and
+    the run's tables and report rewritten. A model without a finished evaluator gets no value."""
+    counts = session_counts(ref)
+    results, values = [], {}
+    for model in ref.models:
+        table = answer_table(finished_answers(ref, model))
+        res: dict[str, Any] = {"model": model, "evaluators": table.num_evaluators, "answers": int(table.wrong.size),
+                               "images": table.num_images, "sessions": counts.get(model, {})}
+        if table.num_evaluators:
+            points = hype_scores(table)
+            ci = bootstrap_ci(table, protocol.replicates, protocol.seed, protocol.confidence)
+            res.update({k: points[k] for k in SCORES})
+            res.update({f"{k}_ci": list(ci[k]) for k in SCORES})
+            stored = {**points, "hype_inf_lo": ci["hype_inf"][0], "hype_inf_hi": ci["hype_inf"][1],
+                      "hype_evaluators": float(table.num_evaluators)}
+            stored = {k: v for k, v in stored.items() if v == v}  # a part with no answer (NaN) is not stored
+            for row in ok_rows(ref, model):
+                values[row["job_key"]] = stored
+        results.append(res)
+    if write and values:
+        ref.store.put_values(values)
+        make_report(ref.run_dir, store=ref.store.path)
+    return results
+
+
+def export_csv(store: Store, study: str | None = None) -> str:
+    """Every answer (tutorial ones too, marked by ``role``) of one study, or of all, as CSV text."""
+    sql = ("SELECT a.study, a.evaluator, s.state AS session_state, a.model, a.position, a.role, a.image_id, a.truth, "
+           "a.answer, a.time_ms, a.answered_at, i.source AS image_source FROM human_answers a "
+           "JOIN human_sessions s ON a.evaluator = s.evaluator LEFT JOIN human_images i ON a.image_id = i.image_id"
+           + (" WHERE a.study = ?" if study else "") + " ORDER BY a.study, s.created_at, a.evaluator, a.position")
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(EXPORT_COLUMNS)
+    with store.read() as con:
+        for r in con.execute(sql, (study,) if study else ()):
+            d = dict(r)
+            d["correct"] = int(d["truth"] == d["answer"])
+            w.writerow([d[c] for c in EXPORT_COLUMNS])
+    return buf.getvalue()

@@ -1,0 +1,216 @@
+"""Sessions and answers of a HYPE∞ study, apart from HTTP: who sees which images, and which answers count.
+
+Each evaluator is a random token. A new one is given the model with the fewest evaluators so far (HYPE
+judges each model with its own evaluators: the error on reals depends on the fakes beside them) and a fixed
+sequence: ``tutorial`` images with feedback (half real, half from the model's tutorial pool), then
+``images`` study images (half real, half the model's), each half drawn without replacement and the whole
+shuffled (Zhou et al. 2019, HYPE∞: 50 real and 50 fake images per evaluator, in random order).
+
+An answer is checked and written inside a store transaction, under the store's write lock (``writer``: one
+thread commits the answers that queue up together): the evaluator must exist and be unfinished, the image
+must be the one at its current position, and (evaluator, image) is unique in the table, so two racing
+copies of one answer store one and refuse the other. The tutorial is
+passed with ``pass_rate`` of its reals and of its fakes right (the paper's qualification threshold, 65%);
+an evaluator who fails it is thanked and takes no part in the score.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import re
+import secrets
+import time
+from dataclasses import dataclass
+
+from ..config import DEFAULT_HUMAN, HumanProtocol
+from ..errors import BadInput
+from ..metrics.hype import evaluator_summary
+from .pool import StudyRef, pool_counts
+from .writer import GroupWriter
+
+#: An image id: 16 hex digits (``pool``); an evaluator token: ``secrets.token_urlsafe(18)``.
+IMAGE_ID = re.compile(r"[0-9a-f]{16}")
+EVALUATOR = re.compile(r"[A-Za-z0-9_-]{24}")
+ANSWERS = ("real", "fake")
+#: Longest time an answer may report (a day, in milliseconds): beyond it the client is not measuring.
+MAX_TIME_MS = 86_400_000.0
+
+
+class Refused(Exception):
+    """A request the study refuses: ``status`` is its HTTP status (4xx), the message says why."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Image:
+    image_id: str
+    model: str | None  # None for a real image
+    truth: str
+    role: str
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z")
+
+
+class Study:
+    """A study being served: its images in memory (PNG bytes by id), its sessions and answers in the store."""
+
+    def __init__(self, ref: StudyRef, protocol: HumanProtocol = DEFAULT_HUMAN):
+        for name, n in (("--images", protocol.images), ("--tutorial", protocol.tutorial)):
+            if n < 0 or n % 2:
+                raise BadInput(f"{name} must be an even number >= 0 (half real, half fake), got {n}")
+        if protocol.images < 2:
+            raise BadInput(f"--images must be at least 2 (one real, one fake), got {protocol.images}")
+        self.ref, self.protocol = ref, protocol
+        counts = pool_counts(ref)
+        short = []
+        for model in (None, *ref.models):
+            truth = "real" if model is None else "fake"
+            for role, need in (("tutorial", protocol.tutorial // 2), ("study", protocol.images // 2)):
+                have = counts.get((model, truth, role), 0)
+                if have < need:
+                    short.append(f"{model or 'real images'}: {have} {role} images, {need} needed")
+        if short:
+            raise BadInput("the study's image pools are too small (" + "; ".join(short) + "); lower --images or "
+                           "--tutorial, or prepare larger pools")
+        self.images: dict[str, Image] = {}
+        self.png: dict[str, bytes] = {}
+        with ref.store.read() as con:
+            for r in con.execute("SELECT image_id, model, truth, role, png FROM human_images WHERE study = ? "
+                                 "AND (model IS NULL OR model IN (" + ", ".join("?" for _ in ref.models) + "))",
+                                 (ref.key, *ref.models)):
+                self.images[r["image_id"]] = Image(r["image_id"], r["model"], r["truth"], r["role"])
+                self.png[r["image_id"]] = bytes(r["png"])
+        self._rng = random.SystemRandom()
+        # Writes go through one thread, in batches (group commit): the server's threads do not queue on SQLite's
+        # busy handler, whose growing sleeps give some answers seconds of delay under load, and one disk sync
+        # serves every answer that arrived meanwhile. Other processes writing the store wait on SQLite's lock.
+        self._writer = GroupWriter(ref.store, refusals=(Refused,))
+
+    def close(self) -> None:
+        """Finish the queued writes and stop the writer thread."""
+        self._writer.close()
+
+    # ------------------------------------------------------------------ sessions
+    def _pool(self, model: str | None, role: str) -> list[str]:
+        return sorted(i.image_id for i in self.images.values() if i.model == model and i.role == role)
+
+    def new_session(self) -> dict:
+        """A new evaluator: a random token, the least-judged model, a shuffled sequence. Returns its state."""
+        token = secrets.token_urlsafe(18)
+        self._writer.submit(lambda con: self._insert_session(con, token))
+        return self.state(token)
+
+    def _insert_session(self, con, token: str) -> None:
+        p = self.protocol
+        taken = {r["model"]: r["n"] for r in con.execute(
+            "SELECT model, count(*) AS n FROM human_sessions WHERE study = ? AND state != 'failed' "
+            "GROUP BY model", (self.ref.key,))}
+        fewest = min(taken.get(m, 0) for m in self.ref.models)
+        model = self._rng.choice([m for m in self.ref.models if taken.get(m, 0) == fewest])
+        sequence = []
+        for role, n in (("tutorial", p.tutorial), ("study", p.images)):
+            part = (self._rng.sample(self._pool(None, role), n // 2)
+                    + self._rng.sample(self._pool(model, role), n // 2))
+            self._rng.shuffle(part)
+            sequence += part
+        state = "tutorial" if p.tutorial else "study"
+        con.execute("INSERT INTO human_sessions (evaluator, study, model, sequence, tutorial, state, created_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)", (token, self.ref.key, model, json.dumps(sequence), p.tutorial,
+                                                     state, _now()))
+
+    def _session(self, con, evaluator: str) -> dict:
+        if not isinstance(evaluator, str) or not EVALUATOR.fullmatch(evaluator):
+            raise Refused(403, "unknown evaluator")
+        row = con.execute("SELECT * FROM human_sessions WHERE evaluator = ? AND study = ?",
+                          (evaluator, self.ref.key)).fetchone()
+        if row is None:
+            raise Refused(403, "unknown evaluator")
+        s = dict(row)
+        s["sequence"] = json.loads(s["sequence"])
+        s["answers"] = [dict(a) for a in con.execute(
+            "SELECT position, image_id, truth, answer, role FROM human_answers WHERE evaluator = ? ORDER BY position",
+            (evaluator,))]
+        return s
+
+    def state(self, evaluator: str) -> dict:
+        """What the page needs to show next (for resuming too): phase, position, next image, own result."""
+        with self.ref.store.read() as con:
+            return self._state(self._session(con, evaluator))
+
+    def _state(self, s: dict) -> dict:
+        pos, seq, tut = len(s["answers"]), s["sequence"], s["tutorial"]
+        out = {"evaluator": s["evaluator"], "phase": s["state"], "position": pos, "total": len(seq), "tutorial": tut,
+               "images": len(seq) - tut, "pass_rate": self.protocol.pass_rate, "next": None}
+        if s["state"] in ("tutorial", "study") and pos < len(seq):
+            out["next"] = {"id": seq[pos], "url": f"/img/{seq[pos]}"}
+        if tut and pos >= tut:
+            out["tutorial_result"] = _summary([a for a in s["answers"] if a["role"] == "tutorial"])
+        if s["state"] == "done":
+            out["result"] = _summary([a for a in s["answers"] if a["role"] == "study"])
+        return out
+
+    # ------------------------------------------------------------------- answers
+    def answer(self, evaluator: str, image_id: str, answer: str, time_ms: float) -> dict:
+        """Check and store one answer; the new state (with feedback on a tutorial image)."""
+        if answer not in ANSWERS:
+            raise Refused(400, f"answer must be 'real' or 'fake', got {answer!r}")
+        if (isinstance(time_ms, bool) or not isinstance(time_ms, (int, float)) or not math.isfinite(time_ms)
+                or not 0 <= time_ms <= MAX_TIME_MS):
+            raise Refused(400, f"time_ms must be a number of milliseconds in [0, {MAX_TIME_MS:.0f}], got {time_ms!r}")
+        if not isinstance(image_id, str) or not IMAGE_ID.fullmatch(image_id) or image_id not in self.images:
+            raise Refused(404, "unknown image")
+        s = self._writer.submit(lambda con: self._record(con, evaluator, image_id, answer, float(time_ms)))
+        image = self.images[image_id]
+        out = self._state(s)
+        if image.role == "tutorial":
+            out["feedback"] = {"truth": image.truth, "correct": answer == image.truth}
+        return out
+
+    def _record(self, con, evaluator: str, image_id: str, answer: str, time_ms: float) -> dict:
+        """Check and insert one answer in the writer's transaction (refusals before any write); the session after."""
+        s = self._session(con, evaluator)
+        seq, pos = s["sequence"], len(s["answers"])
+        if image_id not in seq:
+            raise Refused(403, "this image is not assigned to this evaluator")
+        if s["state"] not in ("tutorial", "study"):
+            raise Refused(409, f"this evaluator has finished (state {s['state']})")
+        if seq.index(image_id) < pos:
+            raise Refused(409, "this image has been answered already")
+        if seq[pos] != image_id:
+            raise Refused(409, "this is not the current image; reload the page")
+        image = self.images[image_id]
+        con.execute("INSERT INTO human_answers (evaluator, position, image_id, study, model, role, truth, answer, "
+                    "time_ms, answered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (evaluator, pos, image_id, self.ref.key, s["model"], image.role, image.truth, answer,
+                     time_ms, _now()))
+        s["answers"].append({"position": pos, "image_id": image_id, "truth": image.truth, "answer": answer,
+                             "role": image.role})
+        new_state = s["state"]
+        if pos + 1 == s["tutorial"] and s["state"] == "tutorial":
+            new_state = "study" if self._passed(s["answers"]) else "failed"
+        if pos + 1 == len(seq):
+            new_state = "done"
+        if new_state != s["state"]:
+            con.execute("UPDATE human_sessions SET state = ?, finished_at = ? WHERE evaluator = ?",
+                        (new_state, _now() if new_state in ("done", "failed") else None, evaluator))
+            s["state"] = new_state
+        return s
+
+    def _passed(self, answers: list[dict]) -> bool:
+        """``pass_rate`` of the tutorial's reals and of its fakes answered right."""
+        for truth in ANSWERS:
+            mine = [a for a in answers if a["role"] == "tutorial" and a["truth"] == truth]
+            if mine and sum(a["answer"] == truth for a in mine) / len(mine) < self.protocol.pass_rate:
+                return False
+        return True
+
+
+def _summary(answers: list[dict]) -> dict:
+    return evaluator_summary([a["truth"] for a in answers], [a["answer"] for a in answers])

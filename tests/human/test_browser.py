@@ -1,0 +1,113 @@
+"""A real browser, end to end: headless Chromium (the system's, driven by selenium) takes the whole study.
+
+It opens the page, passes the tutorial (with its feedback), answers every study image with keys and buttons,
+reloads half way (resume), reaches the thank-you page; the stored answers and the computed score must equal
+what it clicked. It skips only when no Chromium and chromedriver are installed (Debian: ``apt-get install
+chromium chromium-driver``, which ``make test`` does as root).
+"""
+
+import shutil
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+from ganbench.human.score import score
+
+from .conftest import SMALL, truth_of
+
+BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+
+
+def chrome(width: int = 760, height: int = 900) -> webdriver.Chrome:
+    """Headless Chromium from the system packages (no download: the driver's path is given)."""
+    binary = next((shutil.which(b) for b in BROWSERS if shutil.which(b)), None)
+    driver = shutil.which("chromedriver")
+    if not binary or not driver:
+        pytest.skip("no Chromium and chromedriver on PATH (Debian: apt-get install chromium chromium-driver)")
+    options = webdriver.ChromeOptions()
+    options.binary_location = binary
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                f"--window-size={width},{height}", "--disable-extensions", "--no-first-run"):
+        options.add_argument(arg)
+    return webdriver.Chrome(service=Service(executable_path=driver), options=options)
+
+
+@pytest.fixture
+def browser():
+    driver = chrome()
+    yield driver
+    driver.quit()
+
+
+def _image_ready(driver):
+    """The id of the image on screen once it is drawn and the buttons are on, else False."""
+    ok = driver.execute_script("const i = document.getElementById('image'); "
+                               "return !document.getElementById('trial').hidden && i.complete && i.naturalWidth > 0 "
+                               "&& !document.getElementById('real').disabled ? i.dataset.id : null;")
+    return ok or False
+
+
+def _visible(driver, section):
+    return driver.execute_script(f"return !document.getElementById('{section}').hidden;")
+
+
+def test_a_browser_takes_the_whole_study(server, study, browser):
+    srv, _ = server
+    wait = WebDriverWait(browser, 20)
+    browser.get(srv.url)
+    wait.until(EC.element_to_be_clickable((By.ID, "start"))).click()
+    clicked = []
+    # tutorial: answer right, alternating keys and buttons, and read the feedback
+    for k in range(SMALL.tutorial):
+        image = wait.until(_image_ready)
+        truth = truth_of(study, image)
+        if k % 2:
+            browser.find_element(By.TAG_NAME, "body").send_keys(truth[0])  # R or F
+        else:
+            browser.find_element(By.ID, truth).click()
+        feedback = wait.until(lambda d: d.find_element(By.ID, "feedback").text.strip() or False)
+        assert feedback == f"Right: this image is {truth}."
+        clicked.append((image, truth))
+        if k % 2:
+            browser.find_element(By.TAG_NAME, "body").send_keys(Keys.ENTER)
+        else:
+            browser.find_element(By.ID, "next").click()
+    wait.until(lambda d: _visible(d, "between"))
+    browser.find_element(By.ID, "begin").click()
+    # study: a known pattern of mistakes (every third image judged wrong), keys and buttons, a reload half way
+    for j in range(SMALL.images):
+        if j == SMALL.images // 2:
+            browser.refresh()  # resume: the page picks up where the evaluator was
+        image = wait.until(_image_ready)
+        assert browser.find_element(By.ID, "counter").text == f"Image {j + 1} of {SMALL.images}"
+        truth = truth_of(study, image)
+        value = truth if j % 3 else ("real" if truth == "fake" else "fake")
+        if j % 2:
+            browser.find_element(By.TAG_NAME, "body").send_keys(value[0].upper())
+        else:
+            browser.find_element(By.ID, value).click()
+        clicked.append((image, value))
+        assert not browser.find_element(By.ID, "feedback").text.strip()  # no feedback in the study
+        wait.until(lambda d, image=image: _visible(d, "done") or (_image_ready(d) not in (False, image)))
+    wait.until(lambda d: _visible(d, "done"))
+    own = browser.find_element(By.ID, "own-score").text
+    wrong = [(image, value) for image, value in clicked[SMALL.tutorial:] if value != truth_of(study, image)]
+    assert f"You judged {SMALL.images - len(wrong)} of {SMALL.images} images right" in own
+    assert browser.find_element(By.ID, "bar").get_attribute("style").replace(" ", "") == "width:100%;"
+    # the store holds exactly what was clicked, and the score is the hand count of it
+    with study.ref.store.read() as con:
+        stored = [(r[0], r[1]) for r in con.execute("SELECT image_id, answer FROM human_answers ORDER BY position")]
+        model = con.execute("SELECT model FROM human_sessions").fetchone()[0]
+    assert stored == clicked
+    result = next(r for r in score(study.ref, SMALL, write=False) if r["model"] == model)
+    fakes = [(i, v) for i, v in clicked[SMALL.tutorial:] if truth_of(study, i) == "fake"]
+    reals = [(i, v) for i, v in clicked[SMALL.tutorial:] if truth_of(study, i) == "real"]
+    assert result["evaluators"] == 1 and result["answers"] == SMALL.images
+    assert result["hype_inf"] == pytest.approx(len(wrong) / SMALL.images)
+    assert result["hype_fakes"] == pytest.approx(sum(v == "real" for _, v in fakes) / len(fakes))
+    assert result["hype_reals"] == pytest.approx(sum(v == "fake" for _, v in reals) / len(reals))

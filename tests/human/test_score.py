@@ -1,0 +1,176 @@
+"""`human score` and `human export`: HYPE∞ per model into the store, the tables and the report; the CLI."""
+
+import csv
+import io
+import os
+import random
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from ganbench.bench.store import Store
+from ganbench.cli import main
+from ganbench.human.score import score
+from ganbench.metrics.hype import answer_table, hype_scores
+
+from .conftest import SMALL, truth_of
+
+
+def _evaluate(study, rng, wrong_rate, fail=False, stop_after=None):
+    """One evaluator through the Study API: the tutorial right (or all wrong), then answers wrong at ``wrong_rate``."""
+    state = study.new_session()
+    while state["next"] and (stop_after is None or state["position"] < stop_after):
+        image = state["next"]["id"]
+        truth = truth_of(study, image)
+        flip = fail if state["phase"] == "tutorial" else rng.random() < wrong_rate
+        state = study.answer(state["evaluator"], image, ("real" if truth == "fake" else "fake") if flip else truth,
+                             rng.uniform(100, 3000))
+    return state
+
+
+@pytest.fixture
+def answered(study):
+    rng = random.Random(0)
+    for k in range(6):
+        _evaluate(study, rng, wrong_rate=0.3)
+    _evaluate(study, rng, 0.3, fail=True)  # fails the tutorial: left out
+    _evaluate(study, rng, 0.3, stop_after=8)  # stops half way: left out
+    return study
+
+
+def test_score_counts_finished_evaluators_and_joins_the_tables(answered, tiny_run):
+    run_dir, store_path = tiny_run
+    results = {r["model"]: r for r in score(answered.ref, SMALL)}
+    with answered.ref.store.read() as con:
+        done = {m: n for m, n in con.execute("SELECT model, count(*) FROM human_sessions WHERE state = 'done' "
+                                             "GROUP BY model")}
+        rows = [tuple(r) for r in con.execute(
+            "SELECT a.model, a.evaluator, a.image_id, a.truth, a.answer FROM human_answers a JOIN human_sessions s "
+            "ON a.evaluator = s.evaluator WHERE s.state = 'done' AND a.role = 'study'")]
+    assert sum(done.values()) == 6
+    for model, res in results.items():
+        mine = [r[1:] for r in rows if r[0] == model]
+        expected = hype_scores(answer_table(mine)) if mine else None
+        assert res["evaluators"] == done.get(model, 0) and res["answers"] == len(mine)
+        if expected:
+            assert res["hype_inf"] == pytest.approx(expected["hype_inf"])
+            assert res["hype_inf_ci"][0] <= res["hype_inf"] <= res["hype_inf_ci"][1]
+    # the values sit on the model's rows in the store, as metric values
+    stored = {r["model"]: r for r in Store(store_path).query()}
+    for model, res in results.items():
+        assert stored[model]["hype_inf"] == pytest.approx(res["hype_inf"])
+        assert stored[model]["hype_evaluators"] == res["evaluators"]
+        assert stored[model]["hype_inf_lo"] == pytest.approx(res["hype_inf_ci"][0])
+    # ... and in every table format and the report, as a column marked with the evaluator count
+    md = (run_dir / "table.md").read_text()
+    for model, res in results.items():
+        cell = f"{100 * res['hype_inf']:.1f} [{100 * res['hype_inf_ci'][0]:.1f}, {100 * res['hype_inf_ci'][1]:.1f}] " \
+               f"(n={res['evaluators']})"
+        line = next(line for line in md.splitlines() if line.startswith(f"| {model} "))
+        assert cell in line
+        assert cell in (run_dir / "table.html").read_text() and cell in (run_dir / "report.html").read_text()
+    assert "HYPE∞ (%) ↑" in md and "Zhou et al. 2019" in md
+    assert "HYPE$_\\infty$ (\\%)" in (run_dir / "table.tex").read_text()
+    frame = list(csv.DictReader(io.StringIO((run_dir / "table.csv").read_text())))
+    assert {r["model"]: float(r["hype_inf_count"]) for r in frame} == {m: r["evaluators"] for m, r in results.items()}
+    assert "FID vs best (Welch)" in md  # FID stays the tested metric
+
+
+def test_score_is_seeded(answered):
+    a = score(answered.ref, SMALL, write=False)
+    b = score(answered.ref, SMALL, write=False)
+    assert a == b
+
+
+def test_cli_score_and_export(answered, tiny_run, tmp_path, capsys):
+    run_dir, store_path = tiny_run
+    assert main(["human", "score", str(run_dir), "--replicates", "100", "--json"]) == 0
+    out = capsys.readouterr().out
+    assert '"hype_inf"' in out and '"replicates": 100' in out
+    assert main(["human", "score", str(run_dir), "--replicates", "100"]) == 0
+    assert re.search(r"dcgan: HYPE∞ \d+\.\d% \[", capsys.readouterr().out)
+    assert main(["human", "export", str(run_dir), "--out", str(tmp_path / "answers.csv")]) == 0
+    rows = list(csv.DictReader(open(tmp_path / "answers.csv")))
+    with answered.ref.store.read() as con:
+        n = con.execute("SELECT count(*) FROM human_answers").fetchone()[0]
+    assert len(rows) == n and {r["role"] for r in rows} == {"tutorial", "study"}
+    assert all(r["correct"] == str(int(r["truth"] == r["answer"])) for r in rows)
+    assert main(["human", "export", "--store", str(store_path)]) == 0
+    assert capsys.readouterr().out.count("\n") == n + 1
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["serve", "RUN", "--port", "70000"], "--port"),
+    (["serve", "RUN", "--models", "dcgan,nope"], "not in the run"),
+    (["serve", "RUN", "--images", "7"], "even"),
+    (["serve", "RUN", "--images", "-2"], ">= 0"),
+    (["serve", "RUN", "--images", "200", "--pool", "50"], "--pool"),
+    (["serve", "RUN", "--host", "no-such-host.invalid"], "cannot be resolved"),
+    (["serve", "RUN", "--device", "tpu"], "--device"),
+    (["serve", "NOT_A_RUN"], "not a ganbench run folder"),
+    (["score", "RUN", "--replicates", "0"], "--replicates"),
+    (["export", "--store", "NOWHERE.sqlite"], "no results store"),
+    (["export", "RUN", "--out", "RUN/table.md/x.csv"], "--out"),
+    (["score", "RUN", "--store", "NOWHERE.sqlite"], "no results store"),
+])
+def test_cli_bad_input_is_one_line_and_exit_2(tiny_run, tmp_path, capsys, argv, message):
+    run_dir, store_path = tiny_run
+    argv = [str(run_dir) if a == "RUN" else str(tmp_path / a) if a in ("NOT_A_RUN", "NOWHERE.sqlite") else
+            a.replace("RUN/", f"{run_dir}/") for a in argv]
+    before = (store_path.stat().st_mtime_ns, sorted(p.name for p in run_dir.iterdir()))
+    assert main(["human", *argv]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("ganbench: error:") and message in err and "\n" not in err
+    assert (store_path.stat().st_mtime_ns, sorted(p.name for p in run_dir.iterdir())) == before
+
+
+def test_cli_port_in_use(study, tiny_run, capsys):
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        assert main(["human", "serve", str(tiny_run[0]), "--port", str(s.getsockname()[1])]) == 2
+    assert "pick another --port" in capsys.readouterr().err
+
+
+def test_cli_serve_exposed_says_so(study, tiny_run):
+    """`ganbench human serve` in its own process (pools already drawn): it serves, and warns when exposed."""
+    run_dir, _ = tiny_run
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "ganbench.cli", "human", "serve", str(run_dir), "--host", "0.0.0.0",
+                             "--port", "0", "--images", "10", "--tutorial", "4"], stderr=subprocess.PIPE, text=True,
+                            env=env)
+    try:
+        lines = []
+        deadline = time.time() + 120
+        while time.time() < deadline and not any("exposed" in line for line in lines):
+            lines.append(proc.stderr.readline())
+        text = "".join(lines)
+        assert "warning: the study is exposed" in text
+        port = int(re.search(r"study at http://0\.0\.0\.0:(\d+)/", text).group(1))
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/study", timeout=10) as r:
+            assert r.status == 200 and b'"images": 10' in r.read()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+
+
+def test_the_column_survives_a_leaderboard_csv(answered, tiny_run):
+    """`compare --against table.csv` reads the column back (value, interval and count) and shows it alike."""
+    from ganbench.bench.compare import leaderboard_from_csv
+    from ganbench.bench.jobs import protocol_for
+    from ganbench.bench.tables import render
+
+    from .conftest import TINY
+
+    run_dir, _ = tiny_run
+    results = [r for r in score(answered.ref, SMALL) if r["evaluators"]]
+    frame = leaderboard_from_csv(run_dir / "table.csv", "fashion-mnist", protocol_for(TINY))
+    md = render(frame, "md")
+    for r in results:
+        assert f"(n={r['evaluators']})" in next(line for line in md.splitlines() if line.startswith(f"| {r['model']} "))
