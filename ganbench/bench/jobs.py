@@ -120,10 +120,28 @@ def _safe(name: str) -> str:
 
 def job_dir(run_dir: str | Path, spec: ModelSpec, seed: int, dataset: str, budget: Budget) -> str:
     """Where a job trains: one folder per training (spec, dataset, view, length, seed), so a folder is never
-    resumed by a run of another length, view or dataset. Named for people, hashed for uniqueness."""
-    view = "" if budget.view == "pad32" else f"-{budget.view}"
-    return str(Path(run_dir) / "jobs" / f"{_safe(spec.name)}-{spec.hash()[:8]}"
-               / f"{_safe(dataset)}{view}-{budget.kimg:g}kimg-seed{seed}")
+    resumed by a run of another length, view or dataset. Named for people, hashed for uniqueness.
+
+    Versions before 0.1.0's views named the folder without the view; such a folder is resumed under a
+    non-default view only when its status.json shows it trained on that view (so an upgrade mid-run resumes)."""
+    base = Path(run_dir) / "jobs" / f"{_safe(spec.name)}-{spec.hash()[:8]}"
+    legacy = base / f"{_safe(dataset)}-{budget.kimg:g}kimg-seed{seed}"
+    if budget.view == "pad32":
+        return str(legacy)
+    named = base / f"{_safe(dataset)}-{budget.view}-{budget.kimg:g}kimg-seed{seed}"
+    if not named.exists() and _trained_on_view(legacy, budget.view):
+        return str(legacy)
+    return str(named)
+
+
+def _trained_on_view(folder: Path, view: str) -> bool:
+    """Whether an older, view-less job folder trained on ``view``, as its status.json records it."""
+    try:
+        prov = json.loads((folder / "status.json").read_text())["provenance"]
+        seen, stored = prov["training_view"]["transform"], prov["dataset"]["transform"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    return view == "native" and seen == stored
 
 
 def plan(specs: list[tuple[ModelSpec, dict]], seeds: tuple[int, ...], dataset: str, budget: Budget,
