@@ -272,6 +272,20 @@ CLI_CASES = [
     Case("results without a store", ["results", "--store", f"{S}/missing.sqlite"], "no results store"),
     Case("results not a database", ["results", "--store", f"{S}/notdb.sqlite"], "not a ganbench results"),
     Case("cache unknown action", ["cache", "frobnicate"], "invalid choice"),
+    # human
+    Case("human serve not a run folder", ["human", "serve", f"{S}/empty"], "not a ganbench run folder"),
+    Case("human serve missing folder", ["human", "serve", f"{S}/missing"], "not a ganbench run folder"),
+    Case("human serve odd --images", ["human", "serve", f"{S}/empty", "--images", "7"], "even"),
+    Case("human serve --images -2", ["human", "serve", f"{S}/empty", "--images", "-2"], "--images"),
+    Case("human serve --pool smaller than half of --images", ["human", "serve", f"{S}/empty", "--pool", "3"],
+         "--pool"),
+    Case("human serve --port 70000", ["human", "serve", f"{S}/empty", "--port", "70000"], "port"),
+    Case("human serve --device cuda:99", ["human", "serve", f"{S}/empty", "--device", "cuda:99"], "cuda"),
+    Case("human score not a run folder", ["human", "score", f"{S}/empty"], "not a ganbench run folder"),
+    Case("human score --replicates 0", ["human", "score", f"{S}/empty", "--replicates", "0"], "--replicates"),
+    Case("human export without a store", ["human", "export", "--store", f"{S}/missing.sqlite"], "no results store"),
+    Case("human export --out unwritable", ["human", "export", "--out", f"{S}/plain.txt/a.csv"], "--out"),
+    Case("human unknown action", ["human", "frobnicate"], "invalid choice"),
     Case("unknown command", ["frobnicate"], "invalid choice"),
 ]
 CASES: list[Case] = CLI_CASES + _api_cases()
