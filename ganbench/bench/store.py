@@ -175,17 +175,11 @@ class Store:
         names = list(row)
         quoted = ", ".join('"' + n + '"' for n in names)
         sql = f"INSERT OR REPLACE INTO results ({quoted}) VALUES ({', '.join('?' for _ in names)})"
-        with closing(_connect(self.path)) as con:
-            con.execute("BEGIN IMMEDIATE")
-            try:
-                con.execute(sql, [row[n] for n in names])
-                con.execute("DELETE FROM metric_values WHERE job_key = ?", (row["job_key"],))
-                con.executemany("INSERT INTO metric_values (job_key, name, value) VALUES (?, ?, ?)",
-                                [(row["job_key"], k, v) for k, v in values.items()])
-                con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
+        with self.write() as con:
+            con.execute(sql, [row[n] for n in names])
+            con.execute("DELETE FROM metric_values WHERE job_key = ?", (row["job_key"],))
+            con.executemany("INSERT INTO metric_values (job_key, name, value) VALUES (?, ?, ?)",
+                            [(row["job_key"], k, v) for k, v in values.items()])
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
