@@ -202,6 +202,9 @@ class Study:
     #: The paper's label of each model, for the leaderboard (e.g. lucic-ns -> NS).
     labels: dict = field(default_factory=dict)
     note: str = ""  # a sentence for table headers: how our setting differs from the paper's
+    #: The leaderboard's seeds per model where they differ from seed 0 alone, {model: seeds}
+    #: (``scripts/make_leaderboard.py --protocol NAME`` without ``--seeds``).
+    seeds: dict = field(default_factory=dict)
 
 
 _LUCIC_T2 = "Lucic et al. 2018, table 2 (best FID of a 100-setting search, mean ± std over 50 seeds)"
@@ -234,6 +237,8 @@ STUDIES: dict[str, Study] = {
             note="Our runs use each loss's default hyperparameters (compare_gan params.py), not the paper's "
                  "100-setting search, so the published figures are a lower bound to hold ours against; with "
                  "default settings the paper's best Fashion-MNIST model reached about 32 (its figure 4).",
+            # One seed each, three for the two losses the leaderboard ranks most closely (issue 9).
+            seeds={"lucic-ns": (0, 1, 2), "lucic-wgan-gp": (0, 1, 2)},
         ),
     )
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/env python
 """Rebuild a leaderboard (leaderboards/DATASET[-PROTOCOL].{md,csv}) from real runs under one budget or protocol.
 
-    python scripts/make_leaderboard.py --protocol lucic2018 --seeds 0          # Lucic et al. 2018, 1 seed each
-    python scripts/make_leaderboard.py --protocol lucic2018 --models lucic-ns,lucic-wgan-gp --seeds 0-2
+    python scripts/make_leaderboard.py --protocol lucic2018    # Lucic et al. 2018: the study's seed plan
+    python scripts/make_leaderboard.py --protocol lucic2018 --seeds 0          # 1 seed each
+    python scripts/make_leaderboard.py --protocol lucic2018 --seeds 0 --seeds-for lucic-ns=0-4
     python scripts/make_leaderboard.py --budget quick --seeds 0                # every baseline, quick budget
     python scripts/make_leaderboard.py --models dcgan,wgan --kimg 0.128 --num-samples 16 --out /tmp/lb   # smoke
 
@@ -23,7 +24,7 @@ import sys
 import time
 from pathlib import Path
 
-from ganbench.bench.jobs import parse_metrics, parse_seeds, plan, protocol_for
+from ganbench.bench.jobs import parse_metrics, parse_seeds, plan, protocol_for, seed_plan
 from ganbench.bench.provenance import git_revision, machine, versions
 from ganbench.bench.runner import Backend, real_data_job, resolve_models, rows_for, run
 from ganbench.bench.store import Store
@@ -39,7 +40,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--dataset", default=None, help=f"default {DEFAULT_DATASET} (or the protocol's first)")
     p.add_argument("--budget", default=None, help="a budget of config.BUDGETS (default quick)")
     p.add_argument("--protocol", default=None, help="a study of config.STUDIES, e.g. lucic2018")
-    p.add_argument("--seeds", default="0,1,2")
+    p.add_argument("--seeds", default=None,
+                   help="seeds of every model (default: the protocol's plan, seed 0 plus its extra seeds per model; "
+                        "without a protocol 0,1,2)")
+    p.add_argument("--seeds-for", action="append", default=[], metavar="MODEL=SEEDS",
+                   help="seeds of one model, over --seeds and the protocol's plan (repeatable), e.g. lucic-ns=0-2")
     p.add_argument("--models", help="comma list (default: every baseline, or the protocol's models)")
     p.add_argument("--metrics", help="comma list of fid,kid,is,pr,dc (default: all)")
     p.add_argument("--kimg", type=float, help="override the budget's training length (a smoke check)")
@@ -69,15 +74,19 @@ def main(argv: list[str] | None = None) -> int:
             list(study.models) if study else list(backend.list_baselines()))
         safe = dataset.replace(":", "_").replace("/", "_")
         run_dir = Path(args.run_dir or f"runs/leaderboard-{safe}-{budget.name}")
-        seeds = parse_seeds(args.seeds)
+        default = parse_seeds(args.seeds) if args.seeds else ((0,) if study else (0, 1, 2))
+        groups = seed_plan(models, default, study.seeds if study and not args.seeds else None, args.seeds_for)
         metrics = parse_metrics(args.metrics)
         t0 = time.time()
-        if args.only_finished:
-            rows, missing = finished_rows(models, seeds, dataset, budget, metrics, run_dir, args.store, backend)
-        else:
-            res = run(models=models, dataset=dataset, seeds=seeds, budget=budget, metrics=metrics, out=run_dir,
-                      store=args.store, device=args.device, progress=not args.quiet, backend=backend)
-            rows, missing = res.rows, []
+        rows, missing = [], []
+        for seeds, group in groups:  # one run per seed set; each reuses whatever the store already holds
+            if args.only_finished:
+                got, lost = finished_rows(group, seeds, dataset, budget, metrics, run_dir, args.store, backend)
+            else:
+                got = run(models=group, dataset=dataset, seeds=seeds, budget=budget, metrics=metrics, out=run_dir,
+                          store=args.store, device=args.device, progress=not args.quiet, backend=backend).rows
+                lost = []
+            rows, missing = merge_rows(rows, got), missing + lost
     except GanbenchError as e:
         print(f"make_leaderboard: error: {e}", file=sys.stderr)
         return 2
@@ -94,6 +103,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"wrote {out / f'{stem}.md'} and {out / f'{stem}.csv'} ({len(rows)} results"
           + (f", {len(missing)} job(s) still running or to run" if missing else "") + ")")
     return 0
+
+
+def merge_rows(rows: list[dict], more: list[dict]) -> list[dict]:
+    """``rows`` then the rows of ``more`` not already there (the shared real-data row once, last)."""
+    seen = {r["job_key"] for r in rows}
+    merged = [*rows, *(r for r in more if r["job_key"] not in seen)]
+    return [r for r in merged if r["model"] != REAL_DATA] + [r for r in merged if r["model"] == REAL_DATA]
 
 
 def finished_rows(models, seeds, dataset, budget, metrics, run_dir, store_path, backend):

@@ -11,6 +11,7 @@ import dataclasses
 import hashlib
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -63,6 +64,29 @@ def parse_seeds(text: str | None) -> tuple[int, ...]:
     except ValueError:
         raise BadInput(f"--seeds takes integers such as 0,1,2 or 0-4, got {text!r}") from None
     return check_seeds(seeds, text)
+
+
+def seed_plan(models: Sequence[str], default: tuple[int, ...], per_model: dict | None = None,
+              overrides: Sequence[str] = ()) -> list[tuple[tuple[int, ...], list[str]]]:
+    """Which seeds each model runs: ``default`` unless ``per_model`` ({model: seeds}, e.g. a study's
+    leaderboard plan) or an ``overrides`` item ``MODEL=SEEDS`` (``--seeds-for lucic-ns=0-2``) says otherwise.
+
+    Returns ``[(seeds, [models...]), ...]``: models grouped by their seed tuple, in first-seen model order.
+    """
+    chosen = {m: check_seeds(tuple((per_model or {}).get(m, default))) for m in models}
+    for item in overrides:
+        name, sep, text = item.partition("=")
+        name = name.strip()
+        if not sep or not name or not text.strip():
+            raise BadInput(f"--seeds-for takes MODEL=SEEDS such as lucic-ns=0-2, got {item!r}")
+        if name not in chosen:
+            raise BadInput(f"--seeds-for names {name!r}, which is not among the models of this run "
+                           f"({', '.join(models)}); add it to --models or fix the name")
+        chosen[name] = parse_seeds(text)
+    groups: dict[tuple[int, ...], list[str]] = {}
+    for m in models:
+        groups.setdefault(chosen[m], []).append(m)
+    return list(groups.items())
 
 
 def check_seeds(seeds, text: str | None = None) -> tuple[int, ...]:

@@ -5,7 +5,9 @@ import pytest
 import torch
 from torch import nn
 
+from ganbench.bench.jobs import seed_plan
 from ganbench.config import get_budget, get_study
+from ganbench.errors import BadInput
 from ganbench.zoo.baselines import load_baseline
 from ganbench.zoo.nets import build_nets
 
@@ -103,3 +105,18 @@ def test_study_and_budget():
     assert budget.kimg * 1000 / 64 == 20 * 50_000 // 64
     assert (budget.num_samples, budget.ref_samples, budget.ref_split, budget.view) == (10_000, 10_000, "test", "native")
     assert study.published["fashion-mnist"]["lucic-ns"].value == 26.5
+
+
+def test_leaderboard_seed_plan():
+    """The study's plan: seed 0 for every loss, seeds 0-2 for NS and WGAN-GP (issue 9), overridable per model."""
+    study = get_study("lucic2018")
+    groups = seed_plan(list(study.models), (0,), study.seeds)
+    assert groups == [((0,), ["lucic-mm", "lucic-lsgan", "lucic-wgan", "lucic-dragan"]),
+                      ((0, 1, 2), ["lucic-ns", "lucic-wgan-gp"])]
+    # --seeds-for wins over the plan; models that share a seed set run together
+    assert seed_plan(["lucic-ns", "lucic-mm"], (0,), study.seeds, ["lucic-ns=0-1", "lucic-mm=1,0"]) == \
+        [((0, 1), ["lucic-ns"]), ((1, 0), ["lucic-mm"])]
+    assert seed_plan(["a", "b"], (3, 4)) == [((3, 4), ["a", "b"])]
+    for bad in ("lucic-ns", "lucic-ns=", "=0", "lucic-ns=x", "lucic-ns=0,0", "lucic-xx=0"):
+        with pytest.raises(BadInput, match="seeds"):
+            seed_plan(["lucic-ns"], (0,), None, [bad])
