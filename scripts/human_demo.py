@@ -43,20 +43,13 @@ def copy_run(run_dir: Path, root: Path) -> Path:
 
 
 def chrome(width: int, height: int):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
+    from ganbench.errors import MissingAsset
+    from ganbench.human.browser import headless_chrome
 
-    binary = next((shutil.which(b) for b in ("chromium", "chromium-browser", "google-chrome") if shutil.which(b)), None)
-    driver = shutil.which("chromedriver")
-    if not binary or not driver:
-        raise SystemExit("human_demo: needs Chromium and chromedriver (Debian: apt-get install chromium "
-                         "chromium-driver)")
-    options = webdriver.ChromeOptions()
-    options.binary_location = binary
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                f"--window-size={width},{height}", "--hide-scrollbars", "--force-device-scale-factor=1"):
-        options.add_argument(arg)
-    return webdriver.Chrome(service=Service(executable_path=driver), options=options)
+    try:
+        return headless_chrome(width, height, screenshots=True)
+    except MissingAsset as e:
+        raise SystemExit(f"human_demo: {e}") from None
 
 
 def save_png(png: bytes, path: Path, colors: int = 96) -> None:

@@ -6,35 +6,24 @@ what it clicked. It skips only when no Chromium and chromedriver are installed (
 chromium chromium-driver``, which ``make test`` does as root).
 """
 
-import shutil
-
 import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
+from ganbench.errors import MissingAsset
+from ganbench.human.browser import headless_chrome
 from ganbench.human.score import score
 
 from .conftest import SMALL, truth_of
 
-BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-
-
-def chrome(width: int = 760, height: int = 900) -> webdriver.Chrome:
-    """Headless Chromium from the system packages (no download: the driver's path is given)."""
-    binary = next((shutil.which(b) for b in BROWSERS if shutil.which(b)), None)
-    driver = shutil.which("chromedriver")
-    if not binary or not driver:
-        pytest.skip("no Chromium and chromedriver on PATH (Debian: apt-get install chromium chromium-driver)")
-    options = webdriver.ChromeOptions()
-    options.binary_location = binary
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                f"--window-size={width},{height}", "--disable-extensions", "--no-first-run"):
-        options.add_argument(arg)
-    return webdriver.Chrome(service=Service(executable_path=driver), options=options)
+def chrome(width: int = 760, height: int = 900):
+    """Headless Chromium from the system packages; the test skips where there is none."""
+    try:
+        return headless_chrome(width, height)
+    except MissingAsset as e:
+        pytest.skip(str(e))
 
 
 @pytest.fixture
