@@ -142,7 +142,9 @@ def test_cli_serve_exposed_says_so(study, tiny_run):
     """`ganbench human serve` in its own process (pools already drawn): it serves, and warns when exposed."""
     run_dir, _ = tiny_run
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "ganbench.cli", "human", "serve", str(run_dir), "--host", "0.0.0.0",
+    # -X faulthandler: should it not stop on Ctrl-C, SIGABRT makes it print every thread's stack (below)
+    proc = subprocess.Popen([sys.executable, "-X", "faulthandler", "-m", "ganbench.cli", "human", "serve", str(run_dir),
+                             "--host", "0.0.0.0",
                              "--port", "0", "--images", "10", "--tutorial", "4"], stderr=subprocess.PIPE, text=True,
                             env=env)
     try:
@@ -157,7 +159,13 @@ def test_cli_serve_exposed_says_so(study, tiny_run):
             assert r.status == 200 and b'"images": 10' in r.read()
     finally:
         proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=30)
+        try:
+            proc.wait(timeout=60)  # generous: 2 cores may be shared with training jobs
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGABRT)
+            stacks = proc.communicate(timeout=30)[1]
+            pytest.fail(f"human serve did not stop within 60 s of Ctrl-C; its threads:\n{stacks[-6000:]}")
+    assert proc.returncode == 0
 
 
 def test_the_column_survives_a_leaderboard_csv(answered, tiny_run):
