@@ -138,6 +138,13 @@ def test_cli_port_in_use(study, tiny_run, capsys):
     assert "pick another --port" in capsys.readouterr().err
 
 
+def _ctrl_c_enabled() -> None:
+    """In the child before exec: Ctrl-C back to its default. A shell's background job (``make test &``, nohup)
+    ignores SIGINT, and Python then never turns it into KeyboardInterrupt, so the server could not be stopped
+    the way a user stops it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_cli_serve_exposed_says_so(study, tiny_run):
     """`ganbench human serve` in its own process (pools already drawn): it serves, and warns when exposed."""
     run_dir, _ = tiny_run
@@ -146,7 +153,7 @@ def test_cli_serve_exposed_says_so(study, tiny_run):
     proc = subprocess.Popen([sys.executable, "-X", "faulthandler", "-m", "ganbench.cli", "human", "serve", str(run_dir),
                              "--host", "0.0.0.0",
                              "--port", "0", "--images", "10", "--tutorial", "4"], stderr=subprocess.PIPE, text=True,
-                            env=env)
+                            env=env, preexec_fn=_ctrl_c_enabled)
     try:
         lines = []
         deadline = time.time() + 120
