@@ -92,12 +92,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     stem = f"{safe}-{study.name}" if study else safe
     out = Path(args.out)
-    given = list(argv if argv is not None else sys.argv[1:])
+    command = f"python scripts/make_leaderboard.py {shlex.join(argv if argv is not None else sys.argv[1:])}"
     if args.note:  # the note is printed just above the command: name it, do not repeat it
-        given = [("'…'" if a == args.note else a.split("=", 1)[0] + "='…'" if a == f"--note={args.note}" else a)
-                 for a in given]
-    command = "python scripts/make_leaderboard.py " + " ".join(a if a == "'…'" or a.endswith("='…'")
-                                                               else shlex.quote(a) for a in given)
+        command = command.replace(shlex.quote(f"--note={args.note}"), "--note='…'").replace(shlex.quote(args.note),
+                                                                                            "'…'")
     header = header_lines(dataset, budget, study, rows, missing, args.note, command, time.time() - t0)
     if study:
         body = study_markdown(rows, study, dataset, budget, out, stem)
