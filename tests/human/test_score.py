@@ -138,11 +138,11 @@ def test_cli_port_in_use(study, tiny_run, capsys):
     assert "pick another --port" in capsys.readouterr().err
 
 
-def _ctrl_c_enabled() -> None:
-    """In the child before exec: Ctrl-C back to its default. A shell's background job (``make test &``, nohup)
-    ignores SIGINT, and Python then never turns it into KeyboardInterrupt, so the server could not be stopped
-    the way a user stops it."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+#: ``ganbench`` as ``python -m ganbench.cli`` runs it, with Ctrl-C turned back into KeyboardInterrupt first: a
+#: shell's background job (``make test &``, nohup) inherits SIGINT as ignored, and Python then never raises it,
+#: so the server could not be stopped the way a user stops it.
+_CLI_WITH_CTRL_C = ("import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+                    "from ganbench.cli import main; sys.exit(main())")
 
 
 def test_cli_serve_exposed_says_so(study, tiny_run):
@@ -150,10 +150,10 @@ def test_cli_serve_exposed_says_so(study, tiny_run):
     run_dir, _ = tiny_run
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
     # -X faulthandler: should it not stop on Ctrl-C, SIGABRT makes it print every thread's stack (below)
-    proc = subprocess.Popen([sys.executable, "-X", "faulthandler", "-m", "ganbench.cli", "human", "serve", str(run_dir),
+    proc = subprocess.Popen([sys.executable, "-X", "faulthandler", "-c", _CLI_WITH_CTRL_C, "human", "serve", str(run_dir),
                              "--host", "0.0.0.0",
                              "--port", "0", "--images", "10", "--tutorial", "4"], stderr=subprocess.PIPE, text=True,
-                            env=env, preexec_fn=_ctrl_c_enabled)
+                            env=env)
     try:
         lines = []
         deadline = time.time() + 120
