@@ -158,13 +158,15 @@ def test_bad_answers_get_4xx_and_change_nothing(server, study):
                                        (b["evaluator"],)).fetchone()[0])
         seq_a = json.loads(con.execute("SELECT sequence FROM human_sessions WHERE evaluator = ?", (ev,)).fetchone()[0])
     not_mine = next(i for i in study.images if i not in seq_a)
+    # one of a's images that is not b's current image (b may legitimately answer that one: both draw from one pool)
+    a_not_b_now = next(i for i in seq_a[1:] if i != seq_b[0])
     before = table_counts(study.ref.store.path)
     cases = [
         (ev, image, "real", 100, 409),  # a second answer to the same image
         (ev, image, "fake", 100, 409),
         (ev, seq_a[5], "real", 100, 409),  # ahead of the current image
         (ev, not_mine, "real", 100, 403),  # an image of another evaluator (or of nobody)
-        (b["evaluator"], seq_a[1], "real", 100, 403 if seq_a[1] not in seq_b else 409),  # wrong evaluator
+        (b["evaluator"], a_not_b_now, "real", 100, 403 if a_not_b_now not in seq_b else 409),  # wrong evaluator
         ("A" * 24, seq_a[1], "real", 100, 403),  # unknown evaluator
         ("../../etc", seq_a[1], "real", 100, 403),
         (ev, "0123456789abcdef", "real", 100, 404),  # unknown image
