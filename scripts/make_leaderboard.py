@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
                                          description="custom smoke setting, not a leaderboard budget")
         backend = Backend().resolve()
         models = [m for m in (args.models or "").split(",") if m] or (
-            list(study.models) if study else list(backend.list_baselines()))
+            study.leaderboard_models() if study else list(backend.list_baselines()))
         safe = dataset.replace(":", "_").replace("/", "_")
         run_dir = Path(args.run_dir or f"runs/leaderboard-{safe}-{budget.name}")
         default = parse_seeds(args.seeds) if args.seeds else ((0,) if study else (0, 1, 2))
@@ -166,19 +166,20 @@ def header_lines(dataset, budget, study, rows, missing, note, command, seconds) 
 def study_markdown(rows, study, dataset, budget, out: Path, stem: str) -> str:
     """The comparative table with the paper's figure beside ours, the curves and the sample grids."""
     frame = summary_frame(rows)
-    order = [m for m in study.models if m in frame.index] + [m for m in frame.index if m not in study.models]
+    known = study.leaderboard_models()
+    order = [m for m in known if m in frame.index] + [m for m in frame.index if m not in known]
     frame = frame.loc[order]
     shown = display_frame(frame, "md", budget.num_samples)
-    published = study.published.get(dataset, {})
+    published = {m: study.published_for(dataset, m) for m in frame.index}
     fid_col = next(c for c in shown.columns if c.startswith("FID (N="))
     pos = list(shown.columns).index(fid_col) + 1
     shown.insert(pos, "published FID ↓", [
-        f"{published[m].value:.1f} ± {published[m].spread:.1f}" if m in published else "–" for m in frame.index])
+        f"{p.value:.1f} ± {p.spread:.1f}" if p else "–" for p in published.values()])
     shown.index = [study.labels.get(m, m) + (f" (`{m}`)" if m in study.labels else "") if m != REAL_DATA
                    else "real data (floor)" for m in frame.index]
     shown.index.name = "model"
     parts = [shown.to_markdown(tablefmt="github", disable_numparse=True)]
-    sources = sorted({p.source for p in published.values()})
+    sources = sorted({p.source for p in published.values() if p})
     if sources:
         parts.append("Published: " + "; ".join(sources) + ".")
     images = out / stem

@@ -3,6 +3,7 @@
 import pytest
 
 from ganbench.config import ModelSpec, from_dict, spec_to_yaml
+from ganbench.zoo.baselines import load_baseline
 from ganbench.zoo.specs import load_spec_file, validate_spec
 from ganbench.errors import BadInput
 
@@ -54,3 +55,43 @@ def test_hash_ignores_prose_only():
     b = validate_spec(from_dict(ModelSpec, {"name": "b", "description": "y"}))
     c = validate_spec(from_dict(ModelSpec, {"name": "a", "batch_size": 32}))
     assert a.hash() == b.hash() != c.hash()
+
+
+def test_base_spec_is_overridden_key_by_key(tmp_path):
+    """``base:`` starts from another spec: mappings merge key by key, other values and the name are the file's."""
+    (tmp_path / "parent.yaml").write_text("loss: hinge\nbatch_size: 32\narch: {name: resnet, z_dim: 64}\n"
+                                          "tricks: {n_critic: 5, gradient_penalty: 10.0}\n")
+    child = tmp_path / "child.yaml"
+    child.write_text("base: parent\ntricks: {n_critic: 1}\noptim_d: {lr: 4.0e-4, betas: [0.0, 0.9]}\n")
+    spec, parent = load_spec_file(child), load_spec_file(tmp_path / "parent.yaml")
+    assert spec.name == "child" and spec.loss == "hinge" and spec.batch_size == 32
+    assert (spec.arch.name, spec.arch.z_dim) == ("resnet", 64)
+    assert (spec.tricks.n_critic, spec.tricks.gradient_penalty) == (1, 10.0)
+    assert (spec.optim_d.lr, spec.optim_d.betas) == (4e-4, (0.0, 0.9))
+    # the same spec as writing every field out: hashes agree with the flat file's
+    flat = tmp_path / "flat.yaml"
+    flat.write_text(spec_to_yaml(spec))
+    assert load_spec_file(flat).hash() == spec.hash() != parent.hash()
+    # a chain (grandparent by relative path) and a zoo baseline by name
+    (tmp_path / "grandchild.yaml").write_text("base: child.yaml\nbatch_size: 16\n")
+    g = load_spec_file(tmp_path / "grandchild.yaml")
+    assert (g.batch_size, g.tricks.n_critic, g.loss) == (16, 1, "hinge")
+    (tmp_path / "mine.yaml").write_text("base: lucic-ns\noptim_g: {lr: 1.0e-4}\n")
+    mine, ns = load_spec_file(tmp_path / "mine.yaml"), load_baseline("lucic-ns")
+    assert mine.optim_g.lr == 1e-4 and mine.optim_g.betas == ns.optim_g.betas and mine.arch == ns.arch
+
+
+@pytest.mark.parametrize("files,match", [
+    ({"m.yaml": "base: nosuch\n"}, "neither a spec next to it nor a baseline"),
+    ({"m.yaml": "base: 3\n"}, "base must name"),
+    ({"m.yaml": "base: other.yaml\n"}, "does not exist"),
+    ({"m.yaml": "base: a\n", "a.yaml": "base: m\n"}, "loops"),
+    ({"m.yaml": "base: m\n"}, "loops"),
+    ({"m.yaml": "base: a\n", "a.yaml": "- 1\n"}, "does not hold a mapping"),
+    ({"m.yaml": "base: a\nlossy: ns\n", "a.yaml": "loss: ns\n"}, "unknown key"),
+])
+def test_bad_base_is_one_clear_error(tmp_path, files, match):
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    with pytest.raises(BadInput, match=match):
+        load_spec_file(tmp_path / "m.yaml")

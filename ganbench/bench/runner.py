@@ -39,7 +39,7 @@ from .executors.base import check_options
 from .jobs import Job, check_seeds, digest, plan, protocol_for, record_base
 from .provenance import git_revision, versions
 from .store import Store
-from .tables import GROUP_AXES, REAL_DATA, write_tables
+from .tables import GROUP_AXES, REAL_DATA, published_markdown, write_tables
 
 #: Images in each model's sample grid (samples.png in its job folder).
 GRID_IMAGES = 64
@@ -374,7 +374,8 @@ def run(models: Sequence[str | ModelSpec] = (), grid: Sequence[str] | None = Non
         leases.close()
     jobs_and_floor = [*jobs, floor] if floor is not None else jobs
     rows = rows_for(jobs_and_floor, store)
-    md = write_tables(rows, run_dir, axes=[a for a in axes if a in GROUP_AXES] or axes)
+    md = write_tables(rows, run_dir, axes=[a for a in axes if a in GROUP_AXES] or axes,
+                      extra_md=published_markdown(rows, get_study(study), dataset) if study is not None else "")
     return RunResult(run_dir, jobs, rows, skipped, md, axes)
 
 

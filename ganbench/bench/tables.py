@@ -251,6 +251,26 @@ def comparative_markdown(rows: Sequence[dict], axes: Iterable[str] = ()) -> str:
     return "\n\n".join(p for p in parts if p) + "\n"
 
 
+def published_markdown(rows: Sequence[dict], study, dataset: str) -> str:
+    """Our FID beside the paper's published figure, one line per model of a ``--protocol`` run that has one
+    (``study``: a config.Study); empty when no row has both."""
+    frame = summary_frame(rows)
+    lines = []
+    for model in frame.index if "fid_mean" in frame else ():
+        paper = study.published_for(dataset, model)
+        if paper is None or model == REAL_DATA or not frame.loc[model, "fid_n"]:
+            continue
+        ours, n = frame.loc[model, "fid_mean"], int(frame.loc[model, "fid_n"])
+        spread = f" ± {frame.loc[model, 'fid_std']:.2f} (std)" if n > 1 else ""
+        lines.append(f"| {study.labels.get(model, model)} | {n} | {ours:.2f}{spread} | "
+                     f"{paper.value:.1f} ± {paper.spread:.1f} |")
+    if not lines:
+        return ""
+    sources = sorted({p.source for m in frame.index if (p := study.published_for(dataset, m))})
+    return (f"Beside the paper ({study.name}; published: {'; '.join(sources)}):\n\n"
+            "| model | seeds | FID (ours) | published FID |\n|---|---|---|---|\n" + "\n".join(lines) + "\n")
+
+
 def numbers_csv(rows: Sequence[dict]) -> str:
     """The raw summary numbers as CSV with the protocol columns (what `compare --against` reads)."""
     frame = summary_frame(rows)
@@ -267,11 +287,13 @@ def _first(rows: Sequence[dict], model: str, col: str) -> Any:
     return next((r.get(col) for r in rows if r["model"] == model and r.get(col) is not None), None)
 
 
-def write_tables(rows: Sequence[dict], out_dir: str | Path, axes: Iterable[str] = (), stem: str = "table") -> str:
-    """Write ``stem``.md/.csv/.tex/.html into ``out_dir`` atomically; return the Markdown."""
+def write_tables(rows: Sequence[dict], out_dir: str | Path, axes: Iterable[str] = (), stem: str = "table",
+                 extra_md: str = "") -> str:
+    """Write ``stem``.md/.csv/.tex/.html into ``out_dir`` atomically; return the Markdown (``extra_md`` at its
+    end: e.g. the published figures of a ``--protocol`` run)."""
     out = Path(out_dir)
     axes = list(axes)
-    md = comparative_markdown(rows, axes)
+    md = comparative_markdown(rows, axes) + (f"\n{extra_md}" if extra_md else "")
     n = max((r.get("num_samples") or 0 for r in rows), default=0) or None
     header = protocol_header(rows)
     frames = [("", summary_frame(rows))] + [(a, summary_frame(rows, by=a)) for a in axes]

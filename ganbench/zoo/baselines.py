@@ -3,14 +3,13 @@ data found through ``importlib.resources``; in a source checkout it is a link to
 
 from __future__ import annotations
 
-from importlib.resources import files
 from pathlib import Path
 
 from ..config import ModelSpec
-from .specs import load_spec_file
+from .specs import BASELINE_DIR, load_spec_file
 from ..errors import BadInput
 
-BASELINE_DIR = Path(str(files("ganbench") / "baselines"))
+__all__ = ["BASELINE_DIR", "baseline_paths", "list_baselines", "load_baseline"]
 
 
 def baseline_paths() -> dict[str, Path]:

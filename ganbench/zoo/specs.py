@@ -3,6 +3,7 @@ registries hold (nets, variants, norms, losses, optimisers, augmentations)."""
 
 from __future__ import annotations
 
+from importlib.resources import files
 from pathlib import Path
 
 import yaml
@@ -55,13 +56,28 @@ def validate_spec(spec: ModelSpec) -> ModelSpec:
     return spec
 
 
+#: The zoo's own specs (package data; in a source checkout a link to the repository's ``baselines/``).
+BASELINE_DIR = Path(str(files("ganbench") / "baselines"))
+
+
 def load_spec_file(path: str | Path) -> ModelSpec:
-    """Load a model spec from a YAML file, strictly."""
+    """Load a model spec from a YAML file, strictly.
+
+    A spec may start from another: ``base: NAME`` (a spec file next to it, else a baseline of the zoo) or
+    ``base: path.yaml`` (relative to this file). Its own keys then override the base's: mappings (``arch``,
+    ``tricks``, ``optim_g``, ...) key by key, anything else whole; ``name`` is always this file's."""
     path = Path(path)
+    data = _spec_data(path, ())
+    if isinstance(data, dict):
+        data.setdefault("name", path.stem)
+    return validate_spec(from_dict(ModelSpec, data, path.name))
+
+
+def _read_yaml(path: Path):
     if path.is_dir():
         raise BadInput(f"model spec {path} is a folder, not a YAML file")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise BadInput(f"model spec {path} does not exist") from None
     except UnicodeDecodeError:
@@ -70,9 +86,41 @@ def load_spec_file(path: str | Path) -> ModelSpec:
         raise BadInput(f"model spec {path} cannot be read ({e.strerror or e})") from None
     except yaml.YAMLError as e:
         raise BadInput(f"model spec {path} is not valid YAML: {str(e).splitlines()[0]}") from None
-    if isinstance(data, dict):
-        data.setdefault("name", path.stem)
-    return validate_spec(from_dict(ModelSpec, data, path.name))
+
+
+def _spec_data(path: Path, chain: tuple[Path, ...]):
+    """The file's mapping with its ``base`` chain resolved (``chain``: the files that led here, for cycles)."""
+    data = _read_yaml(path)
+    if not isinstance(data, dict) or "base" not in data:
+        return data
+    base = data.pop("base")
+    if not isinstance(base, str) or not base.strip():
+        raise BadInput(f"model spec {path}: base must name a baseline (e.g. lucic-ns) or a .yaml file, got {base!r}")
+    if base.endswith((".yaml", ".yml")):
+        base_path = path.parent / base
+    else:
+        base_path = next((p for p in (path.parent / f"{base}.yaml", BASELINE_DIR / f"{base}.yaml") if p.is_file()),
+                         None)
+        if base_path is None:
+            raise BadInput(f"model spec {path}: base {base!r} is neither a spec next to it nor a baseline; "
+                           "see `ganbench models`, or give a .yaml path")
+    here = path.resolve()
+    if base_path.resolve() in chain + (here,):
+        names = " -> ".join(p.name for p in chain + (here, base_path.resolve()))
+        raise BadInput(f"model spec {path}: its base chain loops ({names}); break the loop")
+    parent = _spec_data(base_path, chain + (here,))
+    if not isinstance(parent, dict):
+        raise BadInput(f"model spec {path}: base {base_path} does not hold a mapping of spec fields")
+    parent.pop("name", None)
+    return _override(parent, data)
+
+
+def _override(base: dict, own: dict) -> dict:
+    out = dict(base)
+    for key, value in own.items():
+        out[key] = _override(base[key], value) if isinstance(value, dict) and isinstance(base.get(key), dict) \
+            else value
+    return out
 
 
 def check_registered(spec: ModelSpec) -> None:

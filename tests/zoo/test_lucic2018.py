@@ -1,11 +1,14 @@
 """The Lucic et al. 2018 protocol: the InfoGAN-style net and the per-loss hyperparameters, pinned to
 google/compare_gan v1 (abstract_gan.py, ops.py, params.py, generate_tasks_lib.py)."""
 
+import dataclasses
+
 import pytest
 import torch
 from torch import nn
 
 from ganbench.bench.jobs import seed_plan
+from ganbench.bench.tables import published_markdown
 from ganbench.config import get_budget, get_study
 from ganbench.errors import BadInput
 from ganbench.zoo.baselines import load_baseline
@@ -95,6 +98,46 @@ def test_hyperparameters_match_compare_gan(name):
     assert spec.tricks.penalty_output == ("sigmoid" if name == "lucic-dragan" else "logit")
     assert (spec.batch_size, spec.arch.z_dim, spec.arch.z_dist) == (64, 64, "uniform")
     assert (spec.arch.name, spec.arch.variant, spec.arch.width) == ("dcgan", "infogan", 64)
+
+
+# compare_gan v1 params.py GetDefaultNarrowRange (beta1 0.5, learning_rate log-uniform on [1e-4, 1e-3], disc_iters 1)
+# and each loss's narrow additions (WGANGPHyperParams: discriminator_batchnorm [False], lambda on [0.1, 10]).
+NARROW = {"beta1": 0.5, "lr": (1e-4, 1e-3), "disc_iters": 1}
+VARIANTS = {"lucic-ns-narrow": "lucic-ns", "lucic-wgan-gp-narrow": "lucic-wgan-gp"}
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_narrow_range_points_lie_in_compare_gans_narrow_range(name):
+    """Each narrow-range point is its loss's spec with only the searched hyperparameters changed, inside the range."""
+    spec, base = load_baseline(name), load_baseline(VARIANTS[name])
+    for o in (spec.optim_g, spec.optim_d):
+        assert o.name == "adam" and o.betas == (NARROW["beta1"], 0.999)
+        assert NARROW["lr"][0] <= o.lr <= NARROW["lr"][1]
+    assert spec.tricks.n_critic == NARROW["disc_iters"]
+    if "wgan-gp" in name:
+        assert spec.arch.d_norm == "none" and 0.1 <= spec.tricks.gradient_penalty <= 10.0
+    # everything the search does not touch is the base's: net, loss, batch, latent, penalties
+    assert (spec.arch, spec.loss, spec.batch_size) == (base.arch, base.loss, base.batch_size)
+    assert spec.tricks == dataclasses.replace(base.tricks, n_critic=spec.tricks.n_critic)
+    study = get_study("lucic2018")
+    assert study.variants[name] == VARIANTS[name] and name in study.labels
+    assert study.published_for("fashion-mnist", name) == study.published["fashion-mnist"][VARIANTS[name]]
+
+
+def test_leaderboard_order_and_published_beside_ours():
+    study = get_study("lucic2018")
+    assert study.leaderboard_models() == ["lucic-mm", "lucic-ns", "lucic-ns-narrow", "lucic-lsgan", "lucic-wgan",
+                                          "lucic-wgan-gp", "lucic-wgan-gp-narrow", "lucic-dragan"]
+    assert study.published_for("fashion-mnist", "dcgan") is None
+    rows = [{"model": m, "seed": s, "status": "ok", "fid": f, "num_samples": 10_000}
+            for m, s, f in (("lucic-ns", 0, 37.0), ("lucic-ns", 1, 33.0), ("lucic-ns-narrow", 0, 25.0),
+                            ("dcgan", 0, 50.0), ("real-data", 0, 2.5))]
+    md = published_markdown(rows, study, "fashion-mnist")
+    lines = [line for line in md.splitlines() if line.startswith("| ") and "---" not in line][1:]
+    assert lines == ["| NS GAN | 2 | 35.00 ± 2.83 (std) | 26.5 ± 1.6 |",  # std of 37, 33: 2 * sqrt(2)
+                     "| NS GAN, narrow-range point (lr 2e-4, β1 0.5) | 1 | 25.00 | 26.5 ± 1.6 |"]
+    assert "table 2" in md
+    assert published_markdown(rows, study, "cifar10") == ""  # no published figures for that dataset
 
 
 def test_study_and_budget():
