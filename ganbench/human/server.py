@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import signal
 import socket
 import sys
+import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -245,9 +247,29 @@ def serve(server: StudyServer) -> None:
     if not server.loopback:
         print(f"ganbench: warning: the study is exposed on {server.url}: anyone who can reach this address can take "
               "part and see the images", file=sys.stderr, flush=True)
+    previous = _stop_on_sigterm()
     try:
         server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+    except (KeyboardInterrupt, _Terminated):
+        print("ganbench: study stopped; every answer acknowledged so far is saved", file=sys.stderr, flush=True)
     finally:
         server.server_close()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+class _Terminated(BaseException):
+    """SIGTERM arrived: stop serving as on Ctrl-C (``kill``, a service manager, a container stopping). A
+    BaseException, as KeyboardInterrupt is: socketserver reports and swallows an Exception raised while the main
+    thread hands a request to its thread, which is where the signal lands when it comes mid-request."""
+
+
+def _stop_on_sigterm():
+    """Make SIGTERM end ``serve_forever`` in the main thread; the handler it replaced (None off the main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def stop(signum, frame):
+        raise _Terminated
+
+    return signal.signal(signal.SIGTERM, stop)

@@ -175,6 +175,37 @@ def test_cli_serve_exposed_says_so(study, tiny_run):
     assert proc.returncode == 0
 
 
+def test_cli_serve_stops_cleanly_on_sigterm(study, tiny_run):
+    """`kill PID` (SIGTERM, as a service manager or a container stop sends) ends the server as Ctrl-C does:
+    status 0, a last line saying the answers are saved, and the port released."""
+    run_dir, _ = tiny_run
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen([sys.executable, "-X", "faulthandler", "-m", "ganbench.cli", "human", "serve", str(run_dir),
+                             "--port", "0", "--images", "10", "--tutorial", "4"], stderr=subprocess.PIPE, text=True,
+                            env=env)
+    try:
+        line = ""
+        deadline = time.time() + 120
+        while time.time() < deadline and "study at" not in line:
+            line = proc.stderr.readline()
+        port = int(re.search(r"study at http://127\.0\.0\.1:(\d+)/", line).group(1))
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/study", timeout=10) as r:
+            assert r.status == 200
+        proc.send_signal(signal.SIGTERM)
+        try:
+            rest = proc.communicate(timeout=60)[1]
+        except subprocess.TimeoutExpired:  # SIGABRT: faulthandler prints every thread's stack
+            proc.send_signal(signal.SIGABRT)
+            pytest.fail(f"human serve did not stop within 60 s of SIGTERM; its threads:\n"
+                        f"{proc.communicate(timeout=30)[1][-6000:]}")
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, rest
+    assert "study stopped; every answer acknowledged so far is saved" in rest and "Traceback" not in rest
+    with pytest.raises(OSError):  # nobody listens there any more
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/api/study", timeout=5)
+
+
 def test_the_column_survives_a_leaderboard_csv(answered, tiny_run):
     """`compare --against table.csv` reads the column back (value, interval and count) and shows it alike."""
     from ganbench.bench.compare import leaderboard_from_csv
