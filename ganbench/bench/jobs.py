@@ -176,6 +176,12 @@ def plan(specs: list[tuple[ModelSpec, dict]], seeds: tuple[int, ...], dataset: s
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
         raise BadInput(f"model name(s) given twice: {', '.join(dup)}")
+    first: dict[str, str] = {}
+    for spec, _ in specs:  # a job is keyed by what it trains: two names for one config would be one job, counted twice
+        other = first.setdefault(spec.hash(), spec.name)
+        if other != spec.name:
+            raise BadInput(f"{other} and {spec.name} train the same model (spec hash {spec.hash()}): they would be one "
+                           "job, its seeds counted twice; drop one, or change a training field of one")
     return [Job(spec, dataset, seed, budget, protocol, job_dir(run_dir, spec, seed, dataset, budget), run=str(run_dir),
                 groups=dict(groups), device=device, data_root=data_root)
             for seed in seeds for spec, groups in specs]

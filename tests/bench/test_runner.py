@@ -6,7 +6,7 @@ import pytest
 
 from ganbench.bench.runner import run
 from ganbench.bench.store import Store
-from ganbench.config import Budget
+from ganbench.config import Budget, ModelSpec
 from ganbench.errors import BadInput
 
 from .bench_fakes import Calls, fake_backend
@@ -75,10 +75,13 @@ def test_grid_run_prints_grouped_tables(tmp_path):
     ({"models": []}, "no models to run"),
     ({"models": ["dcgan"], "grid": ["loss=ns"]}, "either --models or --grid"),
     ({"models": ["dcgan", "dcgan"]}, "given twice"),
+    ({"models": [ModelSpec(name="mine", loss="wgan"), "wgan"]}, r"mine and wgan train the same model \(spec hash"),
 ])
 def test_bad_input(tmp_path, kw, message):
+    calls = Calls()
     with pytest.raises(BadInput, match=message):
-        _run(tmp_path, Calls(), **kw)
+        _run(tmp_path, calls, **kw)
+    assert not calls.train and not any(tmp_path.iterdir())  # refused before any work or write
 
 
 def test_unknown_budget(tmp_path):

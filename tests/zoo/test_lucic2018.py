@@ -163,3 +163,19 @@ def test_leaderboard_seed_plan():
     for bad in ("lucic-ns", "lucic-ns=", "=0", "lucic-ns=x", "lucic-ns=0,0", "lucic-xx=0"):
         with pytest.raises(BadInput, match="seeds"):
             seed_plan(["lucic-ns"], (0,), None, [bad])
+
+
+def test_protocol_run_prints_the_papers_figures_beside_ours(tmp_path):
+    """`ganbench run --protocol lucic2018` ends its table with ours beside the paper's (fake training and metrics)."""
+    from ganbench.bench.runner import run
+    from ganbench.config import ModelSpec
+    from tests.bench.bench_fakes import Calls, fake_backend
+
+    calls = Calls()
+    res = run(models=[ModelSpec(name="lucic-ns"), ModelSpec(name="mine", batch_size=32)], study="lucic2018", out=tmp_path / "run",
+              store=tmp_path / "r.sqlite", progress=False, metrics=("fid",), backend=fake_backend(calls))
+    assert {kimg for _, _, kimg in calls.train} == {100.0 * k for k in range(1, 11)}  # the protocol's budget
+    ours = next(r["fid"] for r in res.rows if r["model"] == "lucic-ns")
+    part = res.markdown.split("Beside the paper")[1]
+    assert f"| NS GAN | 1 | {ours:.2f} | 26.5 ± 1.6 |" in part and "mine" not in part  # no figure: no line
+    assert part in (tmp_path / "run" / "table.md").read_text()
