@@ -166,8 +166,10 @@ def display_frame(frame: pd.DataFrame, fmt: str = "md", fid_samples: int | None 
                 verdicts.append("best")
             else:
                 c = welch(r[f"{primary}_values"], frame.loc[best, f"{primary}_values"])
-                verdicts.append("n/a (<2 seeds)" if c.significant is None else
-                                f"p={c.p:.2g}" + (" (significant)" if c.significant else " (n.s.)"))
+                if c.significant is not None:
+                    verdicts.append(f"p={c.p:.2g}" + (" (significant)" if c.significant else " (n.s.)"))
+                else:  # say whose seeds are missing: this model's, or the best's
+                    verdicts.append("n/a (<2 seeds)" if r[f"{primary}_n"] < 2 else "n/a (best has <2 seeds)")
         out[f"{shown[primary].label} vs best (Welch)"] = verdicts
     if fmt == "latex":
         out.columns = [c.replace("%", "\\%").replace("∞", "$_\\infty$").replace("↓", "$\\downarrow$")

@@ -74,3 +74,13 @@ def test_header_names_no_local_path_from_an_older_stored_row():
     line = next(x for x in protocol_header(rows) if x.startswith("IS not computed"))
     assert "/work" not in line and "site-packages" not in line
     assert line == "IS not computed: the Inception weights default_1.pt have no classifier head (pool3 only)"
+
+
+def test_welch_column_says_whose_seeds_are_missing():
+    rows = [{"model": m, "seed": s, "status": "ok", "fid": f, "num_samples": 1000}
+            for m, s, f in (("best", 0, 20.0), ("three", 0, 30.0), ("three", 1, 31.0), ("three", 2, 32.0),
+                            ("one", 0, 40.0))]
+    lines = {line.split("|")[1].strip(): line for line in comparative_markdown(rows).splitlines()
+             if line.startswith("| ")}
+    assert "n/a (best has <2 seeds)" in lines["three"] and lines["one"].rstrip(" |").endswith("n/a (<2 seeds)")
+    assert lines["best"].rstrip(" |").endswith("best")
