@@ -375,7 +375,7 @@ def run(models: Sequence[str | ModelSpec] = (), grid: Sequence[str] | None = Non
     jobs_and_floor = [*jobs, floor] if floor is not None else jobs
     rows = rows_for(jobs_and_floor, store)
     md = write_tables(rows, run_dir, axes=[a for a in axes if a in GROUP_AXES] or axes,
-                      extra_md=published_markdown(rows, get_study(study), dataset) if study is not None else "")
+                      extra_md=published_markdown(rows, st, dataset) if study is not None else "")
     return RunResult(run_dir, jobs, rows, skipped, md, axes)
 
 

@@ -145,33 +145,43 @@ _CLI_WITH_CTRL_C = ("import signal, sys; signal.signal(signal.SIGINT, signal.def
                     "from ganbench.cli import main; sys.exit(main())")
 
 
+def _serve(run_dir, *options: str, until: str):
+    """`ganbench human serve RUN_DIR` in its own process, read until a stderr line holds ``until``: (process, the
+    stderr read so far). ``-X faulthandler``: should it not stop, SIGABRT makes it print every thread's stack."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen([sys.executable, "-X", "faulthandler", "-c", _CLI_WITH_CTRL_C, "human", "serve",
+                             str(run_dir), "--port", "0", "--images", "10", "--tutorial", "4", *options],
+                            stderr=subprocess.PIPE, text=True, env=env)
+    lines: list[str] = []
+    deadline = time.time() + 120
+    while time.time() < deadline and not any(until in line for line in lines):
+        lines.append(proc.stderr.readline())
+    return proc, "".join(lines)
+
+
+def _stop(proc, sig: int, what: str) -> str:
+    """Send ``sig`` and wait (generous: 2 cores may be shared with training jobs); the rest of stderr. A server
+    still up after 60 s fails the test with its threads' stacks."""
+    proc.send_signal(sig)
+    try:
+        return proc.communicate(timeout=60)[1]
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGABRT)
+        pytest.fail(f"human serve did not stop within 60 s of {what}; its threads:\n"
+                    f"{proc.communicate(timeout=30)[1][-6000:]}")
+
+
 def test_cli_serve_exposed_says_so(study, tiny_run):
     """`ganbench human serve` in its own process (pools already drawn): it serves, and warns when exposed."""
     run_dir, _ = tiny_run
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
-    # -X faulthandler: should it not stop on Ctrl-C, SIGABRT makes it print every thread's stack (below)
-    proc = subprocess.Popen([sys.executable, "-X", "faulthandler", "-c", _CLI_WITH_CTRL_C, "human", "serve", str(run_dir),
-                             "--host", "0.0.0.0",
-                             "--port", "0", "--images", "10", "--tutorial", "4"], stderr=subprocess.PIPE, text=True,
-                            env=env)
+    proc, text = _serve(run_dir, "--host", "0.0.0.0", until="exposed")
     try:
-        lines = []
-        deadline = time.time() + 120
-        while time.time() < deadline and not any("exposed" in line for line in lines):
-            lines.append(proc.stderr.readline())
-        text = "".join(lines)
         assert "warning: the study is exposed" in text
         port = int(re.search(r"study at http://0\.0\.0\.0:(\d+)/", text).group(1))
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/study", timeout=10) as r:
             assert r.status == 200 and b'"images": 10' in r.read()
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=60)  # generous: 2 cores may be shared with training jobs
-        except subprocess.TimeoutExpired:
-            proc.send_signal(signal.SIGABRT)
-            stacks = proc.communicate(timeout=30)[1]
-            pytest.fail(f"human serve did not stop within 60 s of Ctrl-C; its threads:\n{stacks[-6000:]}")
+        _stop(proc, signal.SIGINT, "Ctrl-C")
     assert proc.returncode == 0
 
 
@@ -179,25 +189,12 @@ def test_cli_serve_stops_cleanly_on_sigterm(study, tiny_run):
     """`kill PID` (SIGTERM, as a service manager or a container stop sends) ends the server as Ctrl-C does:
     status 0, a last line saying the answers are saved, and the port released."""
     run_dir, _ = tiny_run
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen([sys.executable, "-X", "faulthandler", "-m", "ganbench.cli", "human", "serve", str(run_dir),
-                             "--port", "0", "--images", "10", "--tutorial", "4"], stderr=subprocess.PIPE, text=True,
-                            env=env)
+    proc, text = _serve(run_dir, until="study at")
     try:
-        line = ""
-        deadline = time.time() + 120
-        while time.time() < deadline and "study at" not in line:
-            line = proc.stderr.readline()
-        port = int(re.search(r"study at http://127\.0\.0\.1:(\d+)/", line).group(1))
+        port = int(re.search(r"study at http://127\.0\.0\.1:(\d+)/", text).group(1))
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/study", timeout=10) as r:
             assert r.status == 200
-        proc.send_signal(signal.SIGTERM)
-        try:
-            rest = proc.communicate(timeout=60)[1]
-        except subprocess.TimeoutExpired:  # SIGABRT: faulthandler prints every thread's stack
-            proc.send_signal(signal.SIGABRT)
-            pytest.fail(f"human serve did not stop within 60 s of SIGTERM; its threads:\n"
-                        f"{proc.communicate(timeout=30)[1][-6000:]}")
+        rest = _stop(proc, signal.SIGTERM, "SIGTERM")
     finally:
         proc.kill()
     assert proc.returncode == 0, rest
