@@ -16,24 +16,23 @@ import argparse
 import sys
 
 from ganbench.bench.store import Store
-from ganbench.config import EvalProtocol, ModelSpec, from_dict
+from ganbench.config import EvalProtocol, from_dict
 from ganbench.data import get_dataset
 from ganbench.metrics.evaluate import evaluate
 from ganbench.train.checkpoint import load_generator
-from ganbench.train.trainer import training_view
 from ganbench.zoo.sampler import sample_images
+from ganbench.zoo.view import stored_view
 
 
 def reevaluate(row: dict, metrics: tuple[str, ...] | None, device: str | None) -> dict[str, float]:
     prov = row["provenance"]
-    spec = from_dict(ModelSpec, prov["spec"], "stored spec")
     protocol = from_dict(EvalProtocol, prov["protocol"], "stored protocol")
-    view = (prov.get("budget") or {}).get("view", "pad32")
-    ref = training_view(spec, get_dataset(row["dataset"], protocol.ref_split), view)
+    reference = get_dataset(row["dataset"], protocol.ref_split)
+    view = stored_view(prov, reference)
     G = load_generator(prov["checkpoint"], device=device)
-    samples = ref.to_native(sample_images(G, protocol.num_samples, seed=prov.get("sample_seed", row["seed"]),
-                                          device=device))
-    return evaluate(samples, ref.native, metrics=metrics or protocol.metrics, num_samples=protocol.num_samples,
+    samples = view.to_native(sample_images(G, protocol.num_samples, seed=prov.get("sample_seed", row["seed"]),
+                                           device=device))
+    return evaluate(samples, reference, metrics=metrics or protocol.metrics, num_samples=protocol.num_samples,
                     protocol=protocol, device=device, progress=True)["metrics"]
 
 

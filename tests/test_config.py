@@ -37,6 +37,10 @@ def test_defaults_and_round_trip(tmp_path):
     ("tricks: {r1: 1}\n", "batch norm"),  # dcgan's default D norm is batch
     ("tricks: {n_critic: 0}\n", "n_critic"),
     ("tricks: {ema: 1.5}\n", "ema"),
+    ("arch: {output: relu}\n", "arch.output"),
+    ("arch: {name: pggan, output: sigmoid}\n", "not available for pggan"),
+    ("tricks: {g_latents: old}\n", "g_latents"),
+    ("tricks: {grad_norm_eps: -1}\n", "grad_norm_eps"),
 ])
 def test_rejects(tmp_path, text, match):
     with pytest.raises(BadInput, match=match):
@@ -95,3 +99,8 @@ def test_bad_base_is_one_clear_error(tmp_path, files, match):
         (tmp_path / name).write_text(text)
     with pytest.raises(BadInput, match=match):
         load_spec_file(tmp_path / "m.yaml")
+
+
+def test_a_penalty_through_batch_norm_loads_when_the_spec_says_so(tmp_path):
+    spec = load(tmp_path, "tricks: {dragan: 10, penalty_through_batch_norm: true}\narch: {d_norm: batch}\n")
+    assert spec.tricks.penalty_through_batch_norm and spec.arch.d_norm == "batch"

@@ -20,7 +20,6 @@ class Backend:
     """The stages a job calls. ``None`` means the real one (imported on first use); tests pass fakes."""
 
     get_dataset: Callable | None = None
-    training_view: Callable | None = None
     load_baseline: Callable | None = None
     list_baselines: Callable | None = None
     train: Callable | None = None
@@ -34,9 +33,9 @@ class Backend:
         if self.get_dataset is None:
             from ..data import get_dataset
             real["get_dataset"] = get_dataset
-        if self.training_view is None or self.train is None:
-            from ..train.trainer import train, training_view
-            real.update(training_view=training_view, train=train)
+        if self.train is None:
+            from ..train.trainer import train
+            real["train"] = train
         if self.load_baseline is None or self.list_baselines is None:
             from ..zoo.baselines import list_baselines, load_baseline
             real.update(load_baseline=load_baseline, list_baselines=list_baselines)

@@ -16,7 +16,7 @@ from typing import Callable, Sequence
 import pandas as pd
 import torch
 
-from ..config import (DEFAULT_BUDGET, DEFAULT_DATASET, DEFAULT_STORE, Budget, EvalProtocol, ModelSpec, check_protocol,
+from ..config import (DEFAULT_BUDGET, DEFAULT_DATASET, DEFAULT_STORE, Budget, EvalProtocol, check_protocol,
                       get_budget, hash_dict)
 from ..data import TensorImageSet, array_image_set
 from ..devices import resolve_device
@@ -26,6 +26,7 @@ from ..io import check_writable, sha256_file
 from ..metrics import registry
 from .jobs import digest, protocol_for, protocol_hash, record_base
 from .provenance import versions
+from ..zoo.view import View, conv_view
 from .backend import Backend, log as _log
 from .runner import CLASS_METRICS
 from .store import Store
@@ -113,21 +114,19 @@ def sample_user_generator(G: Callable, n: int, z_dim: int, seed: int, device: to
                        f"{str(e).splitlines()[0][:160]}") from None
 
 
-def _fit_to_reference(images, ref_view, where: str):
-    """Samples at the reference's native resolution, as given or with the nets' view undone (crop 32 -> 28)."""
-    native = ref_view.native
+def _fit_to_reference(images, reference, view: View, where: str):
+    """Samples at the reference's native resolution, as given or with a conv net's ``view`` undone (crop 32 -> 28)."""
     c, r = images.channels, images.resolution
-    if c != native.channels:
-        raise BadInput(f"{where}: samples have {c} channel(s), {native.name} images have {native.channels}")
-    if r == native.resolution:
+    if c != reference.channels:
+        raise BadInput(f"{where}: samples have {c} channel(s), {reference.name} images have {reference.channels}")
+    if r == reference.resolution:
         return images
-    if r == ref_view.resolution:
-        undo = ref_view.transform.split("+")[-1]
-        return TensorImageSet(ref_view.to_native(images.uint8(slice(None))), images.name, images.split,
-                              images.source, transform=f"undo:{undo}", labels=images.labels(slice(None)),
-                              num_classes=images.num_classes or None)
-    sizes = sorted({ref_view.resolution, native.resolution})
-    raise BadInput(f"{where}: samples are {r}x{r}, {native.name} is compared at "
+    if r == view.resolution:
+        return TensorImageSet(view.to_native(images.uint8(slice(None))), images.name, images.split,
+                              images.source, transform=f"undo:{view.mode}{view.native_resolution}to{view.resolution}",
+                              labels=images.labels(slice(None)), num_classes=images.num_classes or None)
+    sizes = sorted({view.resolution, reference.resolution})
+    raise BadInput(f"{where}: samples are {r}x{r}, {reference.name} is compared at "
                    f"{' or '.join(f'{s}x{s}' for s in sizes)}; resize them first")
 
 
@@ -201,14 +200,14 @@ def compare(name: str, samples: str | None = None, generator: str | None = None,
     if metrics is None and int(getattr(G, "num_classes", 0) or 0):  # a conditional generator: class-aware metrics
         metrics = tuple(EvalProtocol().metrics) + CLASS_METRICS
     proto = check_protocol(protocol_for(budget, tuple(metrics) if metrics else None))
-    raw_ref = b.get_dataset(dataset, proto.ref_split, root=data_root)
-    ref_view = b.training_view(ModelSpec(name=name), raw_ref, view=budget.view)
+    reference = b.get_dataset(dataset, proto.ref_split, root=data_root)
+    ref_view = conv_view(reference, budget.view)  # the view of a conv net under this budget: samples may come at it
 
     if samples:
         path = Path(samples)
         kind = "folder" if path.is_dir() else "arrays"
         images = b.get_dataset(f"{kind}:{path}", value_range=value_range)
-        images = _fit_to_reference(images, ref_view, f"--samples {samples}")
+        images = _fit_to_reference(images, reference, ref_view, f"--samples {samples}")
         if len(images) < proto.num_samples:
             raise BadInput(f"--samples {samples}: holds {len(images)} images; budget {budget.name} evaluates "
                            f"{proto.num_samples} (pass more samples or a smaller --budget)")
@@ -238,9 +237,9 @@ def compare(name: str, samples: str | None = None, generator: str | None = None,
             drawn = sample_user_generator(G, proto.num_samples, zd, seed, dev)
             images = _fit_to_reference(array_image_set(drawn.images.numpy(), f"{name} samples", labels=None if
                                                        drawn.labels is None else drawn.labels.numpy()),
-                                       ref_view, f"--generator {generator}")
+                                       reference, ref_view, f"--generator {generator}")
         t0 = time.perf_counter()
-        ev = b.evaluate(images if images.num_classes else images.uint8(slice(0, proto.num_samples)), ref_view.native,
+        ev = b.evaluate(images if images.num_classes else images.uint8(slice(0, proto.num_samples)), reference,
                         metrics=proto.metrics,
                         num_samples=proto.num_samples, device=device, protocol=proto, progress=progress)
         m, prov = ev["metrics"], ev.get("provenance", {})
@@ -252,7 +251,7 @@ def compare(name: str, samples: str | None = None, generator: str | None = None,
             "resize_mode": prov.get("resize_mode", proto.resize_mode),
             "provenance": {"versions": versions(), "source": source, "budget": dataclasses.asdict(budget),
                            "protocol": dataclasses.asdict(proto), "evaluation": prov,
-                           "dataset": ref_view.native.describe(), "samples_transform": images.transform},
+                           "dataset": reference.describe(), "samples_transform": images.transform},
         }
         st = st if st is not None else Store(store_path)
         st.put(record)

@@ -16,8 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import Budget, EvalProtocol, ModelSpec, hash_dict
+from ..data.base import ImageSet
 from ..errors import BadInput
 from ..metrics import registry
+from ..zoo.view import View, view_for
 
 def digest(obj) -> str:
     """Short stable hash of a JSON-able object."""
@@ -112,6 +114,9 @@ class Job:
     groups: dict = field(default_factory=dict)  # grid axes, e.g. {"loss": "hinge"}
     device: str | None = None
     data_root: str | None = None
+    #: How the nets see the data (resolution, padding, value range), decided once by ``plan`` (``zoo.view``);
+    #: not part of the key, which already holds what decides it (the spec and the budget's view policy).
+    view: View | None = None
 
     @property
     def key(self) -> str:
@@ -170,8 +175,9 @@ def _trained_on_view(folder: Path, view: str) -> bool:
 
 def plan(specs: list[tuple[ModelSpec, dict]], seeds: tuple[int, ...], dataset: str, budget: Budget,
          protocol: EvalProtocol, run_dir: str | Path, device: str | None = None,
-         data_root: str | None = None) -> list[Job]:
-    """Models x seeds -> jobs, in the order they will run (all models of seed 0 first)."""
+         data_root: str | None = None, data: ImageSet | None = None) -> list[Job]:
+    """Models x seeds -> jobs, in the order they will run (all models of seed 0 first). ``data``: the training
+    set, from which each spec's view is decided here (``zoo.view.view_for``), once for all its jobs."""
     names = [s.name for s, _ in specs]
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
@@ -182,6 +188,7 @@ def plan(specs: list[tuple[ModelSpec, dict]], seeds: tuple[int, ...], dataset: s
         if other != spec.name:
             raise BadInput(f"{other} and {spec.name} train the same model (spec hash {spec.hash()}): they would be one "
                            "job, its seeds counted twice; drop one, or change a training field of one")
+    views = {spec.name: view_for(spec, data, budget.view) if data is not None else None for spec, _ in specs}
     return [Job(spec, dataset, seed, budget, protocol, job_dir(run_dir, spec, seed, dataset, budget), run=str(run_dir),
-                groups=dict(groups), device=device, data_root=data_root)
+                groups=dict(groups), device=device, data_root=data_root, view=views[spec.name])
             for seed in seeds for spec, groups in specs]

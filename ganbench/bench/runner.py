@@ -17,7 +17,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import torch
 
@@ -29,7 +29,8 @@ from ..data import TensorImageSet
 from ..images import save_grid, to_uint8
 from ..metrics import registry
 from ..zoo.conditioning import conditional
-from ..zoo.sampler import draw_inputs
+from ..zoo.sampler import draw_inputs, value_range_of
+from ..zoo.view import View, view_for
 from ..io import cache_dir, check_writable, clean_orphans, write_text_atomic
 from . import ablation
 from .backend import Backend, SharedInceptionEvaluate, log as _log
@@ -91,84 +92,127 @@ def _fields(obj: Any) -> dict[str, Any]:
 
 
 def curve_protocol(job: Job) -> EvalProtocol:
-    """The cheaper protocol of the FID-vs-kimg curve: ``curve_samples`` generated vs as many reference images."""
+    """The protocol of the FID-vs-kimg curve: ``curve_samples`` generated vs as many reference images (cheaper than
+    the final evaluation unless the budget asks for its full size, as lucic2018 does for ``fid_best``)."""
     n = min(job.budget.curve_samples, job.protocol.num_samples)
     return dataclasses.replace(job.protocol, num_samples=n, ref_samples=n,
                                kid_subset_size=min(job.protocol.kid_subset_size, n))
 
 
+class Curve:
+    """A job's FID-vs-kimg curve (``eval_log.csv``): FID at ``curve_samples`` every ``eval_every_kimg`` and at the
+    end. When the curve evaluates under the job's own sample counts, its points are the checkpoint scores of
+    ``fid_best`` (compare_gan v1 scores every checkpoint; Lucic et al. report the best), and the last point is the
+    final evaluation's FID rather than a second pass over the same samples."""
+
+    def __init__(self, job: Job, b: Backend, view: View, reference, progress: bool):
+        self.job, self.b, self.view, self.reference, self.progress = job, b, view, reference, progress
+        self.path = Path(job.out_dir) / EVAL_LOG
+        self.points = _read_eval_log(self.path)
+        self.schedule = _kimg_schedule(job.budget)
+        self.protocol = curve_protocol(job)
+        p = job.protocol
+        self.full = (len(self.schedule) > 1 and self.protocol.num_samples == p.num_samples
+                     and self.protocol.ref_samples == (p.ref_samples or p.num_samples))
+
+    def _has(self, kimg: float) -> bool:
+        return any(abs(r["kimg"] - kimg) < 1e-9 for r in self.points)
+
+    def _add(self, kimg: float, steps: int, fid: float) -> None:
+        self.points.append({"kimg": kimg, "steps": steps, "fid": fid})
+        _write_eval_log(self.path, self.points)
+
+    def after_training(self, kimg: float, steps: int, checkpoint: str | None) -> None:
+        """The curve's point at ``kimg`` (left to the final evaluation at the end of a full curve)."""
+        if len(self.schedule) < 2 or self._has(kimg) or (self.full and kimg >= self.schedule[-1]):
+            return
+        job = self.job
+        G = self.b.load_generator(checkpoint or job.out_dir, device=job.device)
+        images = self.view.to_native(self.b.sample(G, self.protocol.num_samples, seed=job.seed,
+                                                   device=job.device).images)
+        ev = self.b.evaluate(images, self.reference, metrics=("fid",), num_samples=self.protocol.num_samples,
+                             device=job.device, protocol=self.protocol, progress=self.progress)
+        self._add(kimg, steps, ev["metrics"]["fid"])
+
+    def finish(self, steps: int, fid: float | None) -> dict[str, float]:
+        """The final evaluation's FID as the last point of a full curve, and ``fid_best`` (with the kimg it was
+        reached at) over the curve's points; {} for a cheaper curve, whose points are not the protocol's."""
+        if not self.full or fid is None:
+            return {}
+        if not self._has(self.schedule[-1]):
+            self._add(self.schedule[-1], steps, fid)
+        best = min(self.points, key=lambda r: r["fid"])
+        return {"fid_best": float(best["fid"]), "fid_best_kimg": float(best["kimg"])}
+
+    def provenance(self) -> dict:
+        if len(self.schedule) < 2:
+            return {}
+        return {"curve": {"points": self.points, "num_samples": self.protocol.num_samples,
+                          "ref_samples": self.protocol.ref_samples, "checkpoint_scores": self.full}}
+
+
 def execute_job(job: Job, backend: Backend | None = None, progress: bool = True) -> dict[str, Any]:
     """Train (or resume), sample, evaluate: the job's store record. Diverged runs get no metrics.
 
-    With ``eval_every_kimg`` the run also writes ``eval_log.csv``: FID at ``curve_samples`` at every
-    interval and at the end (the FID-vs-kimg curve; biased upward at small N, compare it only with itself).
+    With ``eval_every_kimg`` the run also writes ``eval_log.csv`` (``Curve``): FID at ``curve_samples`` at every
+    interval and at the end; at the protocol's own N those are checkpoint scores and the record gets ``fid_best``.
     """
     b = (backend or Backend()).resolve()
     record = base_record(job)
-    view = job.budget.view
     train_data = b.get_dataset(job.dataset, "train", root=job.data_root)
-    ref_view = b.training_view(job.spec, b.get_dataset(job.dataset, job.protocol.ref_split, root=job.data_root),
-                               view=view)
-    out = Path(job.out_dir)
-    log_path, log = out / EVAL_LOG, _read_eval_log(out / EVAL_LOG)
-    schedule = _kimg_schedule(job.budget)
-    curve = curve_protocol(job)
-
-    def curve_point(kimg: float, steps: int, checkpoint: str | None) -> None:
-        if any(abs(r["kimg"] - kimg) < 1e-9 for r in log):
-            return
-        G = b.load_generator(checkpoint or job.out_dir, device=job.device)
-        imgs = ref_view.to_native(b.sample(G, curve.num_samples, seed=job.seed, device=job.device).images)
-        ev = b.evaluate(imgs, ref_view.native, metrics=("fid",), num_samples=curve.num_samples,
-                        device=job.device, protocol=curve, progress=progress)
-        log.append({"kimg": kimg, "steps": steps, "fid": ev["metrics"]["fid"]})
-        _write_eval_log(log_path, log)
-
+    reference = b.get_dataset(job.dataset, job.protocol.ref_split, root=job.data_root)
+    view = job.view or view_for(job.spec, train_data, job.budget.view)  # a Job made by hand has none
+    curve = Curve(job, b, view, reference, progress)
     t0 = time.perf_counter()
     tr = None
-    for kimg in schedule:
+    for kimg in curve.schedule:
         try:
             tr = b.train(job.spec, train_data, job.out_dir, kimg=kimg, seed=job.seed, device=job.device,
                          resume=True, progress=progress, view=view, schedule_kimg=job.budget.kimg)
         except Diverged as e:
             return {**record, "status": "diverged", "reason": str(e),
-                    "provenance": _provenance(job, {"dataset": ref_view.native.describe()})}
+                    "provenance": _provenance(job, {"dataset": reference.describe()})}
         if tr.status != "ok":
             break
-        if len(schedule) > 1:
-            curve_point(kimg, tr.steps, tr.checkpoint)
-    train_s = time.perf_counter() - t0
+        curve.after_training(kimg, tr.steps, tr.checkpoint)
     ckpt_sha = (getattr(tr, "provenance", None) or {}).get("weights_sha256")
     record.update(steps=tr.steps, kimg=tr.kimg, checkpoint_sha256=ckpt_sha,
-                  train_time_s=getattr(tr, "wall_time_s", None) or train_s, images_per_s=tr.images_per_s,
-                  peak_memory_mb=tr.peak_memory_mb, device=str(tr.device))
+                  train_time_s=getattr(tr, "wall_time_s", None) or time.perf_counter() - t0,
+                  images_per_s=tr.images_per_s, peak_memory_mb=tr.peak_memory_mb, device=str(tr.device))
     train_info = {"train": {k: v for k, v in _fields(tr).items() if k != "losses"},
-                  "dataset": ref_view.native.describe(), "train_dataset": train_data.describe(),
-                  "train_view": ref_view.transform, "view": view}
-    if len(schedule) > 1:
-        train_info["curve"] = {"points": log, "num_samples": curve.num_samples, "ref_samples": curve.ref_samples}
+                  "dataset": reference.describe(), "train_dataset": train_data.describe(),
+                  "train_view": view.apply(reference).transform, "view": view.describe(), **curve.provenance()}
     if tr.status != "ok":
         return {**record, "status": "diverged", "reason": tr.reason or "training diverged",
                 "provenance": _provenance(job, train_info)}
+    return evaluate_job(job, b, record, tr, view, reference, curve, train_info, progress)
+
+
+def evaluate_job(job: Job, b: Backend, record: dict, tr, view: View, reference, curve: Curve, train_info: dict,
+                 progress: bool) -> dict[str, Any]:
+    """The final evaluation of a trained job: its samples (and grids), every metric of the protocol, ``fid_best``."""
     t1 = time.perf_counter()
+    out = Path(job.out_dir)
     G = b.load_generator(tr.checkpoint or job.out_dir, device=job.device)
     # the hash of the file these weights were read from (its checksum verified), not the one training wrote
-    record["checkpoint_sha256"] = getattr(G, "checkpoint_sha256", None) or ckpt_sha
+    record["checkpoint_sha256"] = getattr(G, "checkpoint_sha256", None) or record.get("checkpoint_sha256")
     # Metrics compare at the dataset's native resolution (Lucic et al. 2018: 28x28 Fashion-MNIST), so
     # samples of nets that trained on a padded/resized view are mapped back (crop 32 -> 28).
     drawn = b.sample(G, job.protocol.num_samples, seed=job.seed, device=job.device)
-    samples = ref_view.to_native(drawn.images)
+    samples = view.to_native(drawn.images)
     save_grid(samples[:GRID_IMAGES].cpu(), out / "samples.png")
     num_classes = int(getattr(G, "num_classes", 0) or 0)
     if drawn.labels is not None:  # a conditional model: a row of samples per class, and labels for the metrics
-        save_grid(class_rows(G, ref_view, num_classes, job.seed), out / "samples_by_class.png", nrow=CLASS_ROW)
+        save_grid(class_rows(G, view, num_classes, job.seed), out / "samples_by_class.png", nrow=CLASS_ROW)
         samples = TensorImageSet(samples, f"{job.spec.name} samples", "all", "generated", labels=drawn.labels,
                                  num_classes=num_classes)
-    ev = b.evaluate(samples, ref_view.native, metrics=job.protocol.metrics, num_samples=job.protocol.num_samples,
+    ev = b.evaluate(samples, reference, metrics=job.protocol.metrics, num_samples=job.protocol.num_samples,
                     device=job.device, protocol=job.protocol, progress=progress)
-    m = ev["metrics"]
+    m = {k: float(v) for k, v in ev["metrics"].items()}
+    m.update(curve.finish(tr.steps, m.get("fid")))
     prov = ev.get("provenance", {})
-    record.update(metrics={k: float(v) for k, v in m.items()}, status="ok", eval_time_s=time.perf_counter() - t1,
+    train_info.update(curve.provenance())
+    record.update(metrics=m, status="ok", eval_time_s=time.perf_counter() - t1,
                   weights_sha256=prov.get("weights_sha256"), resize_mode=prov.get("resize_mode", job.protocol.resize_mode),
                   provenance=_provenance(job, {**train_info, "evaluation": prov,
                                                "unavailable": ev.get("unavailable", {}),
@@ -221,7 +265,7 @@ def class_rows(G, view, num_classes: int, seed: int) -> torch.Tensor:
                     for k in range(num_classes)]
     finally:
         G.train(was)
-    return view.to_native(to_uint8(torch.cat(rows), check=False))
+    return view.to_native(to_uint8(torch.cat(rows), check=False, value_range=value_range_of(G)))
 
 
 def failed_record(job: Job, failure: JobFailure) -> dict[str, Any]:
@@ -303,7 +347,7 @@ def run(models: Sequence[str | ModelSpec] = (), grid: Sequence[str] | None = Non
     seeds = check_seeds(seeds)
     if metrics is not None:
         metrics = registry.parse(metrics, ())  # "fid,kid" or ("fid", "kid"); never the letters of "fid"
-    run_exec = get_executor(executor)
+    get_executor(executor)  # an unknown executor is a BadInput here, before any work
     options = ExecOptions(workers=jobs, retries=retries, address=address, progress=progress)
     check_options(options)
     if executor == "local" and device is not None:
@@ -330,8 +374,8 @@ def run(models: Sequence[str | ModelSpec] = (), grid: Sequence[str] | None = Non
     if metrics is None and cond:  # conditional models: the class-aware metrics join the table
         metrics = tuple((protocol or EvalProtocol()).metrics) + CLASS_METRICS
     proto = check_protocol(protocol_for(budget, tuple(metrics) if metrics else None, base=protocol))
-    workers = jobs
-    jobs = plan(specs, tuple(seeds), dataset, budget, proto, run_dir, device=device, data_root=data_root)
+    jobs = plan(specs, tuple(seeds), dataset, budget, proto, run_dir, device=device, data_root=data_root,
+                data=train_set)
     store = store if isinstance(store, Store) else Store(store)
 
     clean_orphans(run_dir)  # what a killed run left half-written: checkpoints', tables' and grids' .tmp files
@@ -342,41 +386,54 @@ def run(models: Sequence[str | ModelSpec] = (), grid: Sequence[str] | None = Non
     skipped = len(jobs) - len(todo)
     if skipped:
         _log(f"{skipped} of {len(jobs)} job(s) already have results in {store.path}; reusing them", progress)
-    parallel = executor != "local" or workers > 1
+    execute_jobs(execute_job, todo, store, executor, options, b, lease_s, progress)
+    if floor is not None and not store.done(floor.key):
+        _log(f"real-data row: {floor.protocol.num_samples} training images vs the reference", progress)
+        execute_jobs(execute_real_data, [floor], store, "local", ExecOptions(progress=progress), b, lease_s, progress,
+                     announce=False)
+    jobs_and_floor = [*jobs, floor] if floor is not None else jobs
+    rows = rows_for(jobs_and_floor, store)
+    md = write_tables(rows, run_dir, axes=[a for a in axes if a in GROUP_AXES] or axes,
+                      extra_md=published_markdown(rows, st, dataset) if study is not None else "")
+    return RunResult(run_dir, jobs, rows, skipped, md, axes)
+
+
+def execute_jobs(job_fn: Callable[..., dict], todo: Sequence[Job], store: Store, executor: str, options: ExecOptions,
+                 b: Backend, lease_s: float = LEASE_S, progress: bool = True,
+                 on_record: Callable[[Job, dict], None] | None = None, announce: bool = True) -> None:
+    """Run ``todo`` with ``job_fn(job, backend=, progress=) -> record`` on ``executor``; this driver alone writes
+    the store. Each job is claimed in the store before it starts (``bench.claims``: other runs on this store leave
+    it alone, and it waits for theirs); a job that fails on every attempt gets a ``failed`` row. ``on_record(job,
+    record)`` sees every record once it is stored (the search tells Optuna there)."""
+    parallel = executor != "local" or options.workers > 1
     shared = None
     if parallel and todo and isinstance(b.evaluate, SharedInceptionEvaluate):
         from .reference import prepare_reference  # once here, not once per worker
         shared = prepare_reference(todo, b, progress)
     options = dataclasses.replace(options, shared=shared)
     # parallel jobs keep quiet (interleaved bars help nobody); the driver logs each result
-    fn = functools.partial(execute_job, backend=b, progress=progress and not parallel)
+    fn = functools.partial(job_fn, backend=b, progress=progress and not parallel)
     leases = Leases(store, lease_s=lease_s)  # other runs on this store leave our jobs alone, and we theirs
 
     def waiting(job: Job, holder: str) -> None:
         _log(f"{job.spec.name} seed {job.seed}: another ganbench run ({holder}) is on it; waiting for its result",
              progress)
 
+    claimed = leases.claimed(todo, on_wait=waiting)
     try:
-        for i, (job, outcome) in enumerate(run_exec(fn, _announce(leases.claimed(todo, on_wait=waiting), len(todo),
-                                                                  progress), options), 1):
+        for i, (job, outcome) in enumerate(get_executor(executor)(
+                fn, _announce(claimed, len(todo), progress) if announce else claimed, options), 1):
             record = failed_record(job, outcome) if isinstance(outcome, JobFailure) else outcome
             store.put(record)
             leases.release(job.key)
-            _log(f"[{i}/{len(todo)}] {job.spec.name} seed {job.seed}: {record['status']}"
-                 + (f", FID {record['fid']:.2f}" if record.get("fid") is not None else "")
-                 + (f" ({record.get('reason')})" if record.get("reason") else ""), progress)
-        if floor is not None:
-            for job in leases.claimed([floor] if not store.done(floor.key) else [], on_wait=waiting):
-                _log(f"real-data row: {floor.protocol.num_samples} training images vs the reference", progress)
-                store.put(execute_real_data(job, b, progress))
-                leases.release(job.key)
+            if announce:
+                _log(f"[{i}/{len(todo)}] {job.spec.name} seed {job.seed}: {record['status']}"
+                     + (f", FID {record['fid']:.2f}" if record.get("fid") is not None else "")
+                     + (f" ({record.get('reason')})" if record.get("reason") else ""), progress)
+            if on_record is not None:
+                on_record(job, record)
     finally:
         leases.close()
-    jobs_and_floor = [*jobs, floor] if floor is not None else jobs
-    rows = rows_for(jobs_and_floor, store)
-    md = write_tables(rows, run_dir, axes=[a for a in axes if a in GROUP_AXES] or axes,
-                      extra_md=published_markdown(rows, st, dataset) if study is not None else "")
-    return RunResult(run_dir, jobs, rows, skipped, md, axes)
 
 
 def _announce(jobs: Iterable[Job], total: int, progress: bool):

@@ -128,6 +128,17 @@ def check_labels(labels, n: int, name: str, num_classes: int | None = None) -> t
     return t, k
 
 
+def undo_resolution(images: torch.Tensor, resolution: int, mode: str) -> torch.Tensor:
+    """uint8 images brought to another size by ``mode`` (``pad``: a centred zero border; ``resize``), mapped back to
+    ``resolution``: the centre crop, or a bilinear antialiased resize."""
+    if mode == "pad":
+        lo = (images.shape[-1] - resolution) // 2
+        return images[..., lo:lo + resolution, lo:lo + resolution]
+    x = F.interpolate(images.float(), size=(resolution, resolution), mode="bilinear", align_corners=False,
+                      antialias=True)
+    return x.round_().clamp_(0, 255).to(torch.uint8)
+
+
 class ResizedImageSet(ImageSet):
     """Another set, padded (zero border, centred) or resized (bilinear, antialiased) to a new size."""
 
@@ -152,14 +163,7 @@ class ResizedImageSet(ImageSet):
 
     def to_native(self, images: torch.Tensor) -> torch.Tensor:
         """Undo the view on generated images: crop the border a pad added, or resize back."""
-        r = self.base.resolution
-        if self.mode == "pad":
-            lo = (self.resolution - r) // 2
-            x = images[..., lo:lo + r, lo:lo + r]
-        else:
-            x = F.interpolate(images.float(), size=(r, r), mode="bilinear", align_corners=False, antialias=True)
-            x = x.round_().clamp_(0, 255).to(torch.uint8)
-        return self.base.to_native(x)
+        return self.base.to_native(undo_resolution(images, self.base.resolution, self.mode))
 
     def labels(self, idx: Index) -> torch.Tensor | None:
         return self.base.labels(idx)
@@ -173,3 +177,32 @@ class ResizedImageSet(ImageSet):
         y = F.interpolate(x.float(), size=(self.resolution, self.resolution), mode="bilinear",
                           align_corners=False, antialias=True)
         return y.round_().clamp_(0, 255).to(torch.uint8)
+
+
+class SliceImageSet(ImageSet):
+    """Images ``[start, stop)`` of another set, named ``SPLIT[start:stop]`` (a validation split held out of a
+    training split: ``train[:50000]`` to train on, ``train[50000:]`` to select on)."""
+
+    def __init__(self, base: ImageSet, start: int, stop: int):
+        n = len(base)
+        if not 0 <= start < stop <= n:
+            raise BadInput(f"{base.name}/{base.split}: slice [{start}:{stop}] does not fit its {n} images")
+        self.base, self.start, self.stop = base, start, stop
+        self.name, self.source, self.channels, self.resolution = base.name, base.source, base.channels, base.resolution
+        self.transform, self.num_classes = base.transform, base.num_classes
+        self.split = f"{base.split}[{start}:{stop}]"
+
+    def __len__(self) -> int:
+        return self.stop - self.start
+
+    def _index(self, idx: Index):
+        if isinstance(idx, slice):
+            lo, hi, step = idx.indices(len(self))
+            return slice(self.start + lo, self.start + hi, step)
+        return torch.as_tensor(idx, dtype=torch.long) + self.start
+
+    def uint8(self, idx: Index) -> torch.Tensor:
+        return self.base.uint8(self._index(idx))
+
+    def labels(self, idx: Index) -> torch.Tensor | None:
+        return self.base.labels(self._index(idx))

@@ -7,13 +7,14 @@ Built-in names (``fashion-mnist``, ``mnist``, ``cifar10``) are registered with
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Protocol
 
 from ..errors import BadInput
 from ..registry import Registry
-from .base import ImageSet
+from .base import ImageSet, SliceImageSet
 
 
 class Source(Protocol):
@@ -88,6 +89,23 @@ def get_dataset(name: str, split: str = "train", root: str | os.PathLike | None 
         option, kind = ("--resize", "folder:") if resize is not None else ("--range", "arrays:")
         raise BadInput(f"{option} applies to {kind} inputs, not to {name}; leave it out")
     source = DATASETS.get(name)
-    if split not in source.splits:
-        raise BadInput(f"{name} has no split {split!r}; its splits: {', '.join(source.splits)}")
-    return source.load(split, data_root(root), download=download)
+    base_split, rows = parse_split(split)
+    if base_split not in source.splits:
+        raise BadInput(f"{name} has no split {base_split!r}; its splits: {', '.join(source.splits)} (a slice of one: "
+                       "train[:50000], train[50000:])")
+    images = source.load(base_split, data_root(root), download=download)
+    if rows is None:
+        return images
+    start, stop = rows
+    return SliceImageSet(images, start or 0, len(images) if stop is None else stop)
+
+
+def parse_split(split: str) -> tuple[str, tuple[int | None, int | None] | None]:
+    """``train`` -> ("train", None); ``train[:50000]`` -> ("train", (None, 50000)); ``train[50000:]`` ->
+    ("train", (50000, None)): a contiguous slice of a split, such as a validation split held out of training."""
+    m = re.fullmatch(r"\s*([A-Za-z0-9_-]+)\s*(?:\[\s*(\d*)\s*:\s*(\d*)\s*\])?\s*", split or "")
+    if not m:
+        raise BadInput(f"split {split!r}: give a split name (train, test) or a slice of one, e.g. train[:50000]")
+    if m.group(2) is None and m.group(3) is None and "[" not in split:
+        return m.group(1), None
+    return m.group(1), (int(m.group(2)) if m.group(2) else None, int(m.group(3)) if m.group(3) else None)

@@ -28,7 +28,8 @@ from PIL import Image
 from ..bench.backend import Backend
 from ..bench.runner import read_manifest
 from ..bench.store import Store
-from ..config import DEFAULT_HUMAN, HumanProtocol, ModelSpec, from_dict
+from ..config import DEFAULT_HUMAN, HumanProtocol
+from ..zoo.view import stored_view
 from ..errors import BadInput, MissingAsset
 from .encoding import encode_png
 
@@ -165,12 +166,10 @@ def _fakes(b: Backend, rows: list[dict], checkpoints: list[str], n: int, seed: i
     for row, ckpt in zip(rows, checkpoints):
         prov = row.get("provenance") or {}
         k = min(share, int(row.get("num_samples") or share))
-        spec = from_dict(ModelSpec, prov["spec"], "stored spec")
-        view = prov.get("view") or (prov.get("budget") or {}).get("view", "pad32")
-        ref_view = b.training_view(spec, b.get_dataset(row["dataset"], row["split"], root=data_root), view=view)
+        view = stored_view(prov, b.get_dataset(row["dataset"], row["split"], root=data_root))
         G = b.load_generator(ckpt, device=device)
         sample_seed = int(prov.get("sample_seed", row["seed"]))
-        out.append(ref_view.to_native(b.sample(G, k, seed=sample_seed, device=device).images).cpu())
+        out.append(view.to_native(b.sample(G, k, seed=sample_seed, device=device).images).cpu())
         sources += [f"{row['model']} seed {row['seed']} sample {i} (sample seed {sample_seed})" for i in range(k)]
     images = torch.cat(out)
     if len(images) < n:

@@ -109,3 +109,15 @@ def _fid(ctx: Context) -> dict[str, float]:
     ref = ctx.ref()
     f2 = ref.features.get("pool3")
     return {"fid": fid_from_features(ctx.samples.features["pool3"], f2, stats2=None if f2 is not None else ref.stats)}
+
+
+#: The column of the best FID over a run's checkpoint evaluations, and of the training length it was reached at.
+BEST_COLUMNS = (Column("fid_best", "FID best ckpt", "lower", sample_size=True), Column("fid_best_kimg", "at kimg"))
+
+
+@metric("fid_best", columns=BEST_COLUMNS, features=(), space="inception-pool3", source="checkpoints",
+        description="the lowest FID of the checkpoints a budget evaluates along training under its full protocol "
+                    "(Lucic et al. 2018 report it: compare_gan v1 scores every checkpoint, every 3,906 D steps, "
+                    "eval_gan_lib.py, and picks the best, generate_tasks_lib.py BestFIDPerModel)")
+def _fid_best(ctx: Context) -> dict[str, float]:
+    raise NotImplementedError("fid_best is written by the runner from its checkpoint evaluations (bench.runner)")

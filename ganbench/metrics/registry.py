@@ -46,7 +46,8 @@ class Metric:
     needs_labels: bool = False
     description: str = ""
     # "features": computed by ``evaluate`` from features; "people": measured in a human study and written into
-    # the store by its own command (``ganbench human score``), never requested with ``--metrics``.
+    # the store by its own command (``ganbench human score``); "checkpoints": the runner's, from the evaluations
+    # of several checkpoints of one run (``fid_best``). Only "features" metrics can be asked for with --metrics.
     source: str = "features"
 
 
@@ -120,10 +121,14 @@ def parse(metrics: Sequence[str] | str | None, default: Sequence[str]) -> tuple[
     unknown = [m for m in chosen if m not in METRICS]
     if unknown or not chosen:
         raise BadInput(f"unknown metric(s) {', '.join(unknown) or '(none given)'}; known metrics: {', '.join(names())}")
-    human = [m for m in chosen if METRICS.get(m).source != "features"]
-    if human:
-        raise BadInput(f"{', '.join(human)} is measured by people, not computed from images: run a study with "
-                       "`ganbench human serve RUN_DIR`, then `ganbench human score RUN_DIR`")
+    for m in chosen:
+        source = METRICS.get(m).source
+        if source == "people":
+            raise BadInput(f"{m} is measured by people, not computed from images: run a study with "
+                           "`ganbench human serve RUN_DIR`, then `ganbench human score RUN_DIR`")
+        if source != "features":
+            raise BadInput(f"{m} is not computed from one set of images: the runner records it from the checkpoints "
+                           "a budget evaluates along training (e.g. --protocol lucic2018); ask for fid")
     if len(set(chosen)) != len(chosen):
         raise BadInput(f"metric(s) given twice: {', '.join(sorted({m for m in chosen if chosen.count(m) > 1}))}")
     return chosen

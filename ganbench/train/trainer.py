@@ -25,8 +25,8 @@ import torch
 from tqdm import tqdm
 
 from .. import dist
-from ..config import (CONV_RESOLUTION, DEFAULT_RESOLUTION_MODE, TRAIN_CKPT_EVERY, TRAIN_GRID_SAMPLES, TRAIN_LOG_EVERY,
-                      TRAIN_SAMPLE_EVERY, VIEWS, ModelSpec)
+from ..config import (OUTPUT_RANGES, TRAIN_CKPT_EVERY, TRAIN_GRID_SAMPLES, TRAIN_LOG_EVERY, TRAIN_SAMPLE_EVERY,
+                      ModelSpec)
 from ..data.base import ImageSet
 from ..errors import BadInput
 from ..images import save_grid
@@ -34,7 +34,7 @@ from ..io import check_writable, clean_orphans, sha256_file, write_text_atomic
 from ..version import __version__
 from ..zoo.conditioning import conditional
 from ..zoo.model import GANModel
-from ..zoo.nets import NETS, check_shape
+from ..zoo.view import View, view_for
 from ..zoo.sampler import sample_images
 from ..zoo.schedules import SCHEDULES
 from . import distributed
@@ -63,19 +63,19 @@ class TrainResult:
     provenance: dict = field(default_factory=dict)
 
 
-def training_view(spec: ModelSpec, dataset: ImageSet, view: str = "pad32") -> ImageSet:
-    """The dataset as the nets see it. ``pad32``: conv nets get 28 px data padded to CONV_RESOLUTION;
-    ``native``: every net trains at the dataset's own resolution (Lucic et al. 2018), except families that
-    cannot take it (pggan grows by powers of 2), which see 28 px data padded to 32 (recorded)."""
-    if view not in VIEWS:
-        raise BadInput(f"unknown training view {view!r}; known: {', '.join(VIEWS)}")
-    family = NETS.get(spec.arch.name)
-    view_set = dataset
-    native_ok = dataset.resolution in family.resolutions or not family.conv
-    if family.conv and dataset.resolution == 28 and (view == "pad32" or not native_ok):
-        view_set = dataset.at_resolution(CONV_RESOLUTION, DEFAULT_RESOLUTION_MODE)
-    view = view_set
-    check_shape(family, (view.channels, view.resolution, view.resolution))
+def training_view(spec: ModelSpec, dataset: ImageSet, view: str | View = "pad32") -> ImageSet:
+    """The dataset as ``spec``'s nets see it under a view policy (see ``zoo.view.view_for``) or a ``View``."""
+    return resolve_view(spec, dataset, view).apply(dataset)
+
+
+def resolve_view(spec: ModelSpec, dataset: ImageSet, view: str | View) -> View:
+    """``view`` as a ``View``: a policy name is decided here (``view_for``); a given ``View`` must be the spec's
+    (its value range the one ``arch.output`` gives)."""
+    if not isinstance(view, View):
+        return view_for(spec, dataset, view)
+    if tuple(view.value_range) != OUTPUT_RANGES[spec.arch.output]:
+        raise BadInput(f"{spec.name}: its generator's output {spec.arch.output!r} works in "
+                       f"{OUTPUT_RANGES[spec.arch.output]}, the view given in {tuple(view.value_range)}")
     return view
 
 
@@ -124,14 +124,14 @@ def _peak_memory_mb(device: torch.device) -> float:
 
 
 def _provenance(spec: ModelSpec, dataset: ImageSet, view: ImageSet, seed: int, device: torch.device,
-                model: GANModel, options: dict) -> dict:
+                model: GANModel, options: dict, nets_view: View) -> dict:
     import torchvision
 
     return {
         "versions": {"ganbench": __version__, "torch": torch.__version__, "torchvision": torchvision.__version__,
                      "python": platform.python_version()},
         "spec": spec.to_dict(), "spec_hash": spec.hash(), "seed": seed,
-        "dataset": dataset.describe(), "training_view": view.describe(),
+        "dataset": dataset.describe(), "training_view": view.describe(), "view": nets_view.describe(),
         "device": str(device), "device_name": torch.cuda.get_device_name(device) if device.type == "cuda"
         else platform.processor() or platform.machine(),
         "amp_active": model.amp, "torch_threads": torch.get_num_threads(), **options,
@@ -165,12 +165,12 @@ def train(spec: ModelSpec, dataset: ImageSet, out_dir, steps: int | None = None,
           seed: int = 0, device=None, resume: bool = True, progress: bool = True,
           ckpt_every: int = TRAIN_CKPT_EVERY, sample_every: int = TRAIN_SAMPLE_EVERY,
           log_every: int = TRAIN_LOG_EVERY, divergence: DivergenceRule = DivergenceRule(),
-          channels_last: bool = False, compile: bool = False, tensorboard: bool = True, view: str = "pad32",
+          channels_last: bool = False, compile: bool = False, tensorboard: bool = True, view: str | View = "pad32",
           fast: bool = True, schedule_kimg: float | None = None) -> TrainResult:
     """Train ``spec`` on ``dataset`` for ``steps`` G updates (or ``kimg``) into ``out_dir``.
 
     ``resume``: continue from ``out_dir``'s checkpoint (a finished run returns its stored result).
-    ``view``: how the nets see the data (see ``training_view``). ``fast``: fused optimisers and one D
+    ``view``: how the nets see the data, a ``zoo.view.View`` or a policy name (``pad32``, ``native``). ``fast``: fused optimisers and one D
     forward over real and fake (same numbers up to float noise; off only to check exactly that).
     Writes ``checkpoint.pt``, ``train_log.csv``, ``samples/step_XXXXXX.png`` and ``status.json``.
     The loop is ``train.loop.TrainLoop``; divergence, log, grids, checkpoints and the schedule are hooks.
@@ -184,7 +184,8 @@ def train(spec: ModelSpec, dataset: ImageSet, out_dir, steps: int | None = None,
     check_writable(out_dir, "--out", folder=True)
     dd = dist.current()
     device = dist.rank_device(device, dd)
-    view = training_view(spec, dataset, view)
+    nets_view = resolve_view(spec, dataset, view)
+    view = nets_view.apply(dataset)
     if len(view) < spec.batch_size:
         raise BadInput(f"{view.name}/{view.split} has {len(view)} images, fewer than the batch size {spec.batch_size}")
     main = dd.is_main
@@ -206,7 +207,7 @@ def train(spec: ModelSpec, dataset: ImageSet, out_dir, steps: int | None = None,
     shape = (view.channels, view.resolution, view.resolution)
     num_classes, class_probs = conditioning_of(spec, view)
     batches = BatchStream(view.uint8(slice(None)).to(device), spec.batch_size, seed + 2,
-                          labels=view.labels(slice(None)))
+                          labels=view.labels(slice(None)), value_range=nets_view.value_range)
     if dd.enabled:  # each rank: its slice of the global batch; its own generator for random tricks
         model = distributed.DistributedGANModel(spec, shape, device, seed, dd, channels_last=channels_last,
                                                 num_classes=num_classes, class_probs=class_probs)
@@ -243,7 +244,7 @@ def train(spec: ModelSpec, dataset: ImageSet, out_dir, steps: int | None = None,
     if dd.enabled:
         options.update(world_size=dd.world_size, dist_backend=dd.backend, per_rank_batch=model.spec.batch_size,
                        sync_batch_norm=device.type == "cuda")
-    provenance = _provenance(spec, dataset, view, seed, device, model, options)
+    provenance = _provenance(spec, dataset, view, seed, device, model, options, nets_view)
     if main:
         write_text_atomic(out_dir / STATUS_NAME, json.dumps({"status": "running", "provenance": provenance}, indent=2))
     if device.type == "cuda":

@@ -8,6 +8,7 @@ the ``torch.Generator`` passed in, which lives on the model's device.
 from __future__ import annotations
 
 import contextlib
+import warnings
 from typing import Callable
 
 import torch
@@ -24,7 +25,7 @@ from .conditioning import Heads, conditional, split_heads
 from .nets import build_nets, split_batches
 from .nets.pggan import fade_reals
 from ..registry import Registry
-from .regularizers import CONSTRAINTS, PENALTIES
+from .regularizers import CONSTRAINTS, PENALTIES, with_grad_norm_eps
 from .schedules import Phase
 
 #: An optimiser factory: (parameters, spec, fast) -> optimiser. ``fast`` asks for the fused kernel where
@@ -34,6 +35,19 @@ OPTIMIZERS: Registry[Callable[[list, OptimSpec, bool], torch.optim.Optimizer]] =
 OPTIMIZERS.add("adam", lambda params, o, fast: torch.optim.Adam(params, lr=o.lr, betas=o.betas, fused=fast or None))
 OPTIMIZERS.add("rmsprop", lambda params, o, fast: torch.optim.RMSprop(params, lr=o.lr))
 OPTIMIZERS.add("sgd", lambda params, o, fast: torch.optim.SGD(params, lr=o.lr))
+
+
+class PenaltyThroughBatchNorm(UserWarning):
+    """A model penalises D's gradients through batch norm on purpose (its spec sets penalty_through_batch_norm)."""
+
+
+def warn_penalty_through_batch_norm(spec: ModelSpec, penalties: list[str], D: nn.Module) -> None:
+    """The warning a model gives when it trains a gradient penalty through D's batch norm (the spec allows it)."""
+    if penalties and any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in D.modules()):
+        warnings.warn(f"{spec.name}: {', '.join(penalties)} penalises D's per-sample gradients through batch norm, "
+                      "which couples them across the batch; kept because the spec sets "
+                      "tricks.penalty_through_batch_norm (compare_gan v1 does this)", PenaltyThroughBatchNorm,
+                      stacklevel=3)
 
 
 def batch_coupled(D: nn.Module) -> bool:
@@ -66,7 +80,9 @@ class GANModel:
         self.opt_g = OPTIMIZERS.get(spec.optim_g.name)(list(self.G.parameters()), spec.optim_g, fast)
         self.opt_d = OPTIMIZERS.get(spec.optim_d.name)(list(self.D.parameters()), spec.optim_d, fast)
         self.loss = LOSSES.get(spec.loss)
-        self.penalties = [(name, PENALTIES.get(name), getattr(t, name)) for name in PENALTIES if getattr(t, name)]
+        self.penalties = [(name, with_grad_norm_eps(PENALTIES.get(name), t.grad_norm_eps), getattr(t, name))
+                          for name in PENALTIES if getattr(t, name)]
+        warn_penalty_through_batch_norm(spec, [name for name, _, _ in self.penalties if name != "drift"], self.D)
         self.constraints = [(CONSTRAINTS.get(name), getattr(t, name)) for name in CONSTRAINTS if getattr(t, name)]
         self.policy = parse_policy(t.diffaugment)
         self.ema = GeneratorEMA(self.G, t.ema) if t.ema else None
@@ -78,6 +94,7 @@ class GANModel:
         self.joint_d = fast and not t.spectral_norm_d and not batch_coupled(self.D)
         self.g_steps = 0
         self.phase, self.phase_name = Phase(), None  # the schedule's phase (zoo.schedules)
+        self._last_latents: tuple[Tensor, Tensor | None] | None = None
         self.full_resolution = self.shape[-1]
 
     # ------------------------------------------------------------------ pieces
@@ -140,8 +157,10 @@ class GANModel:
         else:
             labels = None
         c_fake = self.fake_labels(real.shape[0], generator)
+        z = self.latents(real.shape[0], generator)
+        self._last_latents = (z, c_fake)  # the G step reuses them under tricks.g_latents: reuse
         with torch.no_grad(), self.autocast():
-            fake = self.generate(self.latents(real.shape[0], generator), c_fake)
+            fake = self.generate(z, c_fake)
         real_in, fake_in = self.d_input(real, generator), self.d_input(fake.float(), generator)
         with self.autocast():
             if self.joint_d and real_in.shape == fake_in.shape:
@@ -175,14 +194,23 @@ class GANModel:
         self._last_real, self._last_labels = real, labels
         return logs
 
+    def g_latents(self, generator: torch.Generator) -> tuple[Tensor, Tensor | None]:
+        """The G step's latents and labels: a fresh draw of ``batch_size``, or (``tricks.g_latents: reuse``) the last
+        D step's, as compare_gan v1 feeds its G step the D step's ``batch_z`` (abstract_gan.py,
+        run_single_train_step) unless the model resamples (WGAN_GP.py ``resample_before_generator``)."""
+        if self.spec.tricks.g_latents == "reuse" and self._last_latents is not None:
+            return self._last_latents
+        n = self.batch_size
+        c = self.fake_labels(n, generator)
+        return self.latents(n, generator), c
+
     def g_step(self, generator: torch.Generator) -> dict[str, Tensor]:
         """One G update; relativistic losses also read D on the last real batch."""
         self.D.requires_grad_(False)
         try:
-            n = self.batch_size
-            c = self.fake_labels(n, generator)
+            z, c = self.g_latents(generator)
             with self.autocast():
-                fake = self.generate(self.latents(n, generator), c)
+                fake = self.generate(z, c)
                 h_fake = self.discriminate(self.d_input(fake, generator), c)
             out_real = None
             if self.loss.g_needs_real:

@@ -7,7 +7,8 @@ the first ``m`` of ``n`` samples are the ``m`` samples of the same seed. Labels 
 generator (seed + ``LABEL_SEED_OFFSET``) so adding them never changes the latents.
 
 A generator is a module or callable ``G(z)`` (unconditional) or ``G(z, c)`` (``G.num_classes > 0``)
-with ``G.z_dim`` (and optionally ``G.z_dist``, ``G.class_probs``), mapping to images in [-1, 1].
+with ``G.z_dim`` (and optionally ``G.z_dist``, ``G.class_probs``), mapping to images in [-1, 1], or in
+``G.value_range`` when it has one (a sigmoid G's (0, 1)): this is where samples become uint8.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Callable, NamedTuple
 import torch
 
 from ..config import SAMPLE_BATCH_SIZE
-from ..images import to_uint8
+from ..images import DEFAULT_RANGE, to_uint8
 from .latent import draw_latents, latent_dist
 
 #: The labels' generator is seeded with seed + this, apart from the latents' stream.
@@ -94,13 +95,19 @@ def sample(G: Callable, n: int, seed: int, batch_size: int = SAMPLE_BATCH_SIZE, 
            rows: tuple[int, int] | None = None, check: bool = True, z_dim: int | None = None) -> Samples:
     """``n`` samples as uint8 ``(N, C, H, W)`` on the CPU, with their labels (None when unconditional).
 
-    ``check``: NaN/Inf or outputs outside [-1, 1] are an error (see ``images.to_uint8``); training grids
+    ``check``: NaN/Inf or outputs outside G's value range are an error (see ``images.to_uint8``); training grids
     pass False, since divergence is the trainer's to report.
     """
     raw, labels = generate(G, n, seed, batch_size, device, rows, z_dim)
     if raw.ndim != 4:
         raise ValueError(f"the generator must return images (B, C, H, W), got shape {tuple(raw.shape)}")
-    return Samples(to_uint8(raw, check=check), labels)
+    return Samples(to_uint8(raw, check=check, value_range=value_range_of(G)), labels)
+
+
+def value_range_of(G) -> tuple[float, float]:
+    """The value range ``G``'s images lie in: ``G.value_range`` (set by ``build_nets`` from ``arch.output``), else
+    [-1, 1]."""
+    return tuple(getattr(G, "value_range", DEFAULT_RANGE))
 
 
 def sample_images(G: Callable, n: int, seed: int, batch_size: int = SAMPLE_BATCH_SIZE, device=None,

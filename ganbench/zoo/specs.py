@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from ..config import LATENT_DISTRIBUTIONS, ModelSpec, from_dict
+from ..config import G_LATENTS, LATENT_DISTRIBUTIONS, OUTPUT_RANGES, ModelSpec, from_dict
 from ..errors import BadInput
 from .augment import parse_policy
 from .conditioning import D_CONDITIONING, G_CONDITIONING
@@ -47,6 +47,12 @@ def validate_spec(spec: ModelSpec) -> ModelSpec:
     if spec.arch.z_dist not in LATENT_DISTRIBUTIONS:
         raise BadInput(f"{spec.name}: arch.z_dist must be one of {', '.join(LATENT_DISTRIBUTIONS)}, "
                        f"got {spec.arch.z_dist!r}")
+    if spec.arch.output not in OUTPUT_RANGES:
+        raise BadInput(f"{spec.name}: arch.output must be one of {', '.join(OUTPUT_RANGES)}, got {spec.arch.output!r}")
+    if t.g_latents not in G_LATENTS:
+        raise BadInput(f"{spec.name}: tricks.g_latents must be one of {', '.join(G_LATENTS)}, got {t.g_latents!r}")
+    if not t.grad_norm_eps >= 0:
+        raise BadInput(f"{spec.name}: tricks.grad_norm_eps must be >= 0, got {t.grad_norm_eps}")
     if t.penalty_output not in ("logit", "sigmoid"):
         raise BadInput(f"{spec.name}: tricks.penalty_output must be logit or sigmoid, got {t.penalty_output!r}")
     for side, o in (("optim_g", spec.optim_g), ("optim_d", spec.optim_d)):
@@ -147,7 +153,14 @@ def check_registered(spec: ModelSpec) -> None:
                        "use concat")
     if spec.tricks.ac_weight < 0:
         raise BadInput(f"{spec.name}: tricks.ac_weight must be >= 0, got {spec.tricks.ac_weight}")
+    if spec.arch.output not in family.outputs:
+        raise BadInput(f"{spec.name}: arch.output {spec.arch.output!r} not available for {family.name}; "
+                       f"use {' or '.join(family.outputs)}")
     penalties = [name for name in PENALTIES if getattr(spec.tricks, name)]
     if penalties and family.resolve_d_norm(spec.arch.d_norm) == "batch":
-        raise BadInput(f"{spec.name}: {', '.join(penalties)} penalises per-sample gradients of D, which batch norm "
-                       "couples across the batch (Gulrajani et al. 2017, sec. 4); set arch.d_norm to layer or none")
+        why = (f"{spec.name}: {', '.join(penalties)} penalises per-sample gradients of D, which batch norm couples "
+               "across the batch (Gulrajani et al. 2017, sec. 4)")
+        if not spec.tricks.penalty_through_batch_norm:
+            raise BadInput(f"{why}; set arch.d_norm to layer or none (or tricks.penalty_through_batch_norm: true, "
+                           "as compare_gan's DRAGAN and Lucic et al.'s wide range do)")
+

@@ -48,9 +48,6 @@ def fake_backend(calls: Calls, diverge: tuple[str, ...] = (), crash: tuple[str, 
         images = torch.randint(0, 256, (40, 1, 28, 28), generator=g, dtype=torch.uint8)
         return TensorImageSet(images, name, split, "fake")
 
-    def training_view(spec, ds, view="pad32"):
-        return ds.at_resolution(32, "pad")
-
     baselines = {"dcgan": ModelSpec(name="dcgan"), "wgan": ModelSpec(name="wgan", loss="wgan"),
                  "lsgan": ModelSpec(name="lsgan", loss="lsgan")}
 
@@ -93,6 +90,6 @@ def fake_backend(calls: Calls, diverge: tuple[str, ...] = (), crash: tuple[str, 
         return {"metrics": out, "unavailable": {}, "provenance": {"weights_sha256": "f" * 64, "resize_mode": "tf1",
                                                                    "device": "cpu"}}
 
-    return Backend(get_dataset=get_dataset, training_view=training_view, load_baseline=load_baseline,
+    return Backend(get_dataset=get_dataset, load_baseline=load_baseline,
                    list_baselines=lambda: baselines, train=train, load_generator=load_generator,
                    sample=sample, evaluate=evaluate)

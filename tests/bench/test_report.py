@@ -22,8 +22,9 @@ def test_report_has_tables_and_images(tmp_path):
     run(models=["dcgan", "wgan"], budget=INTERVALS, out=tmp_path / "run", store=tmp_path / "r.sqlite",
         progress=False, metrics=("fid",), backend=fake_backend(calls))
     assert [c for c in calls.train if c[0] == "dcgan"] == [("dcgan", 0, 0.128), ("dcgan", 0, 0.256)]
-    # per model: the curve at both points (N=curve_samples) and the final evaluation; then the floor row
-    assert [e[0] for e in calls.evaluate] == [("fid",)] * 7
+    # per model: the curve's first point, then the final evaluation, which at the curve's N (curve_samples ==
+    # num_samples) is also the curve's last point (runner.Curve); then the floor row
+    assert [e[0] for e in calls.evaluate] == [("fid",)] * 5
     logs = sorted((tmp_path / "run" / "jobs").rglob("eval_log.csv"))
     assert len(logs) == 2 and all([line.split(",")[0] for line in p.read_text().splitlines()[1:]] == ["0.128", "0.256"]
                                   for p in logs)

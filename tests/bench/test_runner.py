@@ -1,5 +1,6 @@
 """Runner orchestration with injected fakes: plan, skip, retry, divergence, grid tables, bad input."""
 
+import dataclasses
 import json
 
 import pytest
@@ -101,3 +102,26 @@ def test_budgets_and_datasets_train_in_separate_folders(tmp_path):
                  backend=fake_backend(calls))
     assert short.rows[0]["out_dir"] != longer.rows[0]["out_dir"]
     assert short.rows[0]["out_dir"].endswith("fashion-mnist-0.128kimg-seed0")
+
+
+def test_checkpoint_scores_at_the_full_protocol_give_fid_best(tmp_path):
+    """A curve at the protocol's own N (lucic2018: every 250 kimg on the full 10k, as compare_gan scores every
+    checkpoint) gives fid_best, the lowest of its points, the last of which is the final evaluation's FID rather
+    than a second pass over the same samples."""
+    calls = Calls()
+    budget = Budget("scored", kimg=0.256, num_samples=16, ref_samples=16, eval_every_kimg=0.064, curve_samples=16,
+                    real_row=False)
+    res = run(models=["dcgan"], budget=budget, out=tmp_path / "run", store=tmp_path / "r.sqlite", progress=False,
+              metrics=("fid",), backend=fake_backend(calls))
+    row = res.rows[0]
+    points = row["provenance"]["curve"]["points"]
+    assert [p["kimg"] for p in points] == [0.064, 0.128, 0.192, 0.256]
+    assert points[-1]["fid"] == row["fid"]  # the final evaluation is the last checkpoint's score
+    assert len(calls.evaluate) == 4  # three curve points and the final evaluation, no second pass at the end
+    best = min(points, key=lambda p: p["fid"])
+    assert (row["fid_best"], row["fid_best_kimg"]) == (best["fid"], best["kimg"])
+    assert row["provenance"]["curve"]["checkpoint_scores"] is True
+    # a cheaper curve (fewer samples than the protocol) is only a curve: no fid_best
+    cheap = run(models=["wgan"], budget=dataclasses.replace(budget, curve_samples=8), out=tmp_path / "run2",
+                store=tmp_path / "r.sqlite", progress=False, metrics=("fid",), backend=fake_backend(Calls()))
+    assert cheap.rows[0].get("fid_best") is None and len(cheap.rows[0]["provenance"]["curve"]["points"]) == 4

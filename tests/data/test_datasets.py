@@ -156,3 +156,18 @@ def test_to_native_undoes_the_view():
     back = resized.to_native(resized.uint8(slice(None)))
     assert back.shape == data.shape and back.dtype == torch.uint8
     assert (back.float() - data.float()).abs().mean() < 40  # lossy, but the same picture
+
+
+def test_a_split_slice_holds_out_a_validation_split():
+    """``train[50000:]``: the last 10,000 training images, to select on; ``train[:50000]`` to train on."""
+    full = get_dataset("fashion-mnist", "train")
+    fit, val = get_dataset("fashion-mnist", "train[:50000]"), get_dataset("fashion-mnist", "train[50000:]")
+    assert (len(fit), len(val), val.split) == (50_000, 10_000, "train[50000:60000]")
+    assert torch.equal(val.uint8([0, 9999]), full.uint8([50_000, 59_999]))
+    assert torch.equal(val.labels(slice(0, 5)), full.labels(slice(50_000, 50_005)))
+    assert torch.equal(fit.uint8(slice(-2, None)), full.uint8(slice(49_998, 50_000)))
+    assert fit.key != full.key != val.key  # caches keep them apart
+    for bad, match in (("train[5:2]", "does not fit"), ("train[:70000]", "does not fit"), ("train[a:]", "slice"),
+                       ("val[:10]", "no split 'val'")):
+        with pytest.raises(BadInput, match=match):
+            get_dataset("fashion-mnist", bad)

@@ -84,3 +84,38 @@ def test_spectral_norm_brings_top_singular_value_to_one(make):
     dim = 1 if isinstance(layer, nn.ConvTranspose2d) else 0
     matrix = w.transpose(0, dim).flatten(1) if dim else w.flatten(1)
     assert torch.linalg.svdvals(matrix.detach())[0].item() == pytest.approx(1.0, abs=1e-3)
+
+
+def test_gradient_norm_eps_is_compare_gans_slopes():
+    # WGAN_GP.py / DRAGAN.py: slopes = sqrt(0.0001 + sum(g^2)); grad D = w with ||w|| = 5: (sqrt(25.0001) - 1)^2
+    D = linear_critic(torch.tensor([3.0, 4.0]))
+    gen = torch.Generator().manual_seed(0)
+    real, fake = torch.randn(5, 2, generator=gen), torch.randn(5, 2, generator=gen)
+    want = (25.0001 ** 0.5 - 1.0) ** 2
+    assert gradient_penalty(D, real, fake, gen, eps=1e-4).item() == pytest.approx(want, rel=1e-6)
+    assert dragan_penalty(D, real, fake, gen, eps=1e-4).item() == pytest.approx(want, rel=1e-6)
+    unit = linear_critic(torch.tensor([0.6, 0.8]))
+    # a unit-norm critic is no longer penalty-free: (sqrt(1.0001) - 1)^2 = 2.5e-9 (float32: 0.6^2 + 0.8^2 != 1 exactly)
+    assert gradient_penalty(unit, real, fake, gen, eps=1e-4).item() == pytest.approx((1.0001 ** 0.5 - 1) ** 2, rel=1e-2)
+
+
+def test_dragan_perturbs_with_the_batch_population_std_as_compare_gan():
+    """DRAGAN.py get_perturbed_batch: minibatch + 0.5 * minibatch.std() * np.random.random(shape), numpy's std
+    (ddof 0); interpolates = x + alpha (x_p - x). With D(x) = sum(x^2) / 2, grad D(x_hat) = x_hat, so the penalty
+    is a hand computation from the same uniform draws."""
+    import numpy as np
+
+    class Half(nn.Module):
+        def forward(self, x):
+            return 0.5 * x.flatten(1).square().sum(dim=1)
+
+    real = torch.tensor([[0.0, 1.0, 0.5], [1.0, 1.0, 0.0]])
+    gen = torch.Generator().manual_seed(3)
+    got = dragan_penalty(Half(), real, real, gen).item()
+    replay = torch.Generator().manual_seed(3)
+    noise, alpha = torch.rand(real.shape, generator=replay).numpy(), torch.rand(2, generator=replay).numpy()
+    x = real.numpy().astype(np.float64)
+    perturbed = x + 0.5 * x.std() * noise  # numpy's population std, as DRAGAN.py
+    x_hat = alpha[:, None] * x + (1 - alpha[:, None]) * perturbed
+    want = ((np.sqrt((x_hat ** 2).sum(axis=1)) - 1) ** 2).mean()
+    assert got == pytest.approx(want, rel=1e-6)

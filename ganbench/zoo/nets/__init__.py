@@ -10,7 +10,7 @@ import dataclasses
 import torch
 from torch import nn
 
-from ...config import ArchSpec
+from ...config import OUTPUT_RANGES, ArchSpec
 from ...errors import BadInput
 from ..conditioning import ConditionalD, ConditionalG, conditional, d_input_shape, feature_dim, g_latent_size
 from ..regularizers import spectral_norm_all
@@ -47,6 +47,7 @@ def build_nets(arch: ArchSpec, shape: tuple, spectral_norm_g: bool = False, spec
             G = ConditionalG(G, num_classes, arch.g_conditioning, arch.z_dim)
             D = ConditionalD(D, num_classes, arch.d_conditioning, feature_dim(D, d_shape))
         G.z_dist = arch.z_dist  # read by the sampler (ganbench.zoo.latent)
+        G.value_range = OUTPUT_RANGES[arch.output]  # read where samples become uint8 (ganbench.zoo.sampler)
         if spectral_norm_g:
             spectral_norm_all(G)
         if spectral_norm_d:

@@ -4,7 +4,7 @@ Net families: each registers one factory ``build(arch, shape, d_norm) -> (G, D)`
 
 ``shape`` is what G produces: ``(C, H, W)`` images (conv families take H in ``resolutions``)
 or ``(2,)`` points for the toy benchmark (mlp only). G maps ``z (N, z_dim)`` to ``(N, *shape)``
-in [-1, 1] for images and has ``.z_dim``; D maps ``(N, *shape)`` to raw outputs ``(N,)`` and exposes
+in the value range of ``arch.output`` for images ([-1, 1] for tanh, [0, 1] for sigmoid) and has ``.z_dim``; D maps ``(N, *shape)`` to raw outputs ``(N,)`` and exposes
 ``features(x) -> (N, F)`` (the input of its last linear layer) and ``apply_head(f)``, so that
 conditioning (``zoo.conditioning``) can read its features without a copy of the net.
 """
@@ -33,6 +33,8 @@ class NetFamily:
     d_norms: tuple[str, ...]  # first one is the family's default
     conv: bool  # conv nets train at 28/32/64 px images; 28 px data is padded to CONV_RESOLUTION
     resolutions: tuple[int, ...] = (28, 32, 64)
+    #: G output activations the family can end in (arch.output; config.OUTPUT_RANGES gives their value ranges)
+    outputs: tuple[str, ...] = ("tanh", "sigmoid")
 
     def resolve_d_norm(self, d_norm: str) -> str:
         return self.d_norms[0] if d_norm == "default" else d_norm
@@ -43,10 +45,11 @@ NETS: Registry[NetFamily] = Registry("architecture")
 
 def net_family(name: str, description: str, variants: tuple[str, ...] = ("standard",),
                d_norms: tuple[str, ...] = ("none",), conv: bool = True,
-               resolutions: tuple[int, ...] = (28, 32, 64)) -> Callable[[Build], Build]:
+               resolutions: tuple[int, ...] = (28, 32, 64), outputs: tuple[str, ...] = ("tanh", "sigmoid")
+               ) -> Callable[[Build], Build]:
     """Register the decorated ``build`` function as the net family ``name``."""
     def deco(build: Build) -> Build:
-        NETS.add(name, NetFamily(name, build, description, variants, d_norms, conv, resolutions))
+        NETS.add(name, NetFamily(name, build, description, variants, d_norms, conv, resolutions, outputs))
         return build
     return deco
 
@@ -99,6 +102,11 @@ class split_batches:
     def __exit__(self, *exc):
         for m in self.mods:
             m.splits = 1
+
+
+def output_activation(kind: str) -> nn.Module:
+    """G's last activation (``arch.output``): tanh for [-1, 1] pixels, sigmoid for [0, 1] (compare_gan v1)."""
+    return {"tanh": nn.Tanh, "sigmoid": nn.Sigmoid}[kind]()
 
 
 def norm2d(kind: str, channels: int, **bn) -> nn.Module:

@@ -1,6 +1,6 @@
 """DCGAN nets (Radford et al. 2016) and the InfoGAN-style variant used by Lucic et al. 2018.
 
-``standard``: G = transposed convs 4x4 stride 2 with batch norm and ReLU, tanh output; D = strided
+``standard``: G = transposed convs 4x4 stride 2 with batch norm and ReLU, tanh output (or ``arch.output``); D = strided
 convs 4x4 with LeakyReLU(0.2), no norm on the first layer. Channels double per downsampling from
 the width w (at 32 px: G 4w-2w-w, D w-2w-4w). Weights ~ N(0, 0.02), as in the paper.
 ``infogan``: G = FC 1024, FC 128 x R/4 x R/4, deconv 64, deconv C; D = conv 64, conv 128,
@@ -14,7 +14,7 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from ...config import ArchSpec
-from .base import net_family, norm1d, norm2d, upsampling_plan
+from .base import net_family, norm1d, norm2d, output_activation, upsampling_plan
 
 
 def dcgan_init(net: nn.Module) -> nn.Module:
@@ -31,9 +31,9 @@ def dcgan_init(net: nn.Module) -> nn.Module:
 
 
 class DCGANGenerator(nn.Module):
-    """z ``(N, z_dim)`` -> images ``(N, C, R, R)`` in [-1, 1], R = s0 * 2**k."""
+    """z ``(N, z_dim)`` -> images ``(N, C, R, R)``, R = s0 * 2**k, through ``output`` (tanh: [-1, 1])."""
 
-    def __init__(self, z_dim: int, channels: int, resolution: int, width: int):
+    def __init__(self, z_dim: int, channels: int, resolution: int, width: int, output: str = "tanh"):
         super().__init__()
         self.z_dim = z_dim
         s0, k = upsampling_plan(resolution)
@@ -42,7 +42,7 @@ class DCGANGenerator(nn.Module):
         for _ in range(k - 1):
             layers += [nn.ConvTranspose2d(c, c // 2, 4, 2, 1, bias=False), nn.BatchNorm2d(c // 2), nn.ReLU()]
             c //= 2
-        layers += [nn.ConvTranspose2d(c, channels, 4, 2, 1), nn.Tanh()]
+        layers += [nn.ConvTranspose2d(c, channels, 4, 2, 1), output_activation(output)]
         self.net = nn.Sequential(*layers)
 
     def forward(self, z: Tensor) -> Tensor:
@@ -85,12 +85,14 @@ class InfoGANGenerator(nn.Module):
     """z ``(N, z_dim)`` -> images ``(N, C, R, R)``, R divisible by 4 (compare_gan v1, ``AbstractGAN.generator``).
 
     FC 16w -> BN -> lrelu -> FC 2w*(R/4)^2 -> BN -> lrelu -> deconv 4x4/2 to w -> BN -> lrelu -> deconv 4x4/2
-    to C -> tanh (compare_gan's sigmoid on [0, 1] data is the same model on our [-1, 1] data). w = 64 gives the
-    paper's 1024 / 128x7x7 / 64 (Lucic et al. 2018, table 7). Every layer keeps its bias, as ops.linear and
-    ops.deconv2d do.
+    to C -> ``output``: the Lucic specs set sigmoid (``arch.output``), compare_gan's ``tf.nn.sigmoid`` on its
+    [0, 1] data. Tanh on [-1, 1] is *not* the same model: tanh(a) = 2 sigmoid(2a) - 1 doubles the last layer's
+    effective init scale, D's zero padding becomes mid-grey, and a gradient-norm target of 1 on [-1, 1] is a
+    target of 2 on [0, 1]. w = 64 gives the paper's 1024 / 128x7x7 / 64 (Lucic et al. 2018, table 7). Every
+    layer keeps its bias, as ops.linear and ops.deconv2d do.
     """
 
-    def __init__(self, z_dim: int, channels: int, resolution: int, width: int):
+    def __init__(self, z_dim: int, channels: int, resolution: int, width: int, output: str = "tanh"):
         super().__init__()
         self.z_dim, self.c, self.s = z_dim, 2 * width, resolution // 4
         hidden, act = 16 * width, (lambda: nn.LeakyReLU(LUCIC_SLOPE))
@@ -100,7 +102,7 @@ class InfoGANGenerator(nn.Module):
         )
         self.conv = nn.Sequential(
             nn.ConvTranspose2d(self.c, width, 4, 2, 1), nn.BatchNorm2d(width, **LUCIC_BN), act(),
-            nn.ConvTranspose2d(width, channels, 4, 2, 1), nn.Tanh(),
+            nn.ConvTranspose2d(width, channels, 4, 2, 1), output_activation(output),
         )
 
     def forward(self, z: Tensor) -> Tensor:
@@ -160,7 +162,7 @@ VARIANTS = {"standard": (DCGANGenerator, DCGANDiscriminator), "infogan": (InfoGA
 def build(arch: ArchSpec, shape: tuple, d_norm: str):
     g_cls, d_cls = VARIANTS[arch.variant]
     channels, resolution = shape[0], shape[1]
-    G = g_cls(arch.z_dim, channels, resolution, arch.width)
+    G = g_cls(arch.z_dim, channels, resolution, arch.width, arch.output)
     D = d_cls(channels, resolution, arch.width, d_norm)
     init = lucic_init if arch.variant == "infogan" else dcgan_init
     return init(G), init(D)

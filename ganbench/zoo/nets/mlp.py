@@ -13,7 +13,7 @@ import math
 from torch import Tensor, nn
 
 from ...config import ArchSpec
-from .base import net_family
+from .base import net_family, output_activation
 
 HIDDEN = {"standard": (4, 8, 16), "toy": (2, 2)}  # multiples of arch.width
 
@@ -26,12 +26,12 @@ def _stack(sizes: list[int]) -> list[nn.Module]:
 
 
 class MLPGenerator(nn.Module):
-    """z ``(N, z_dim)`` -> samples ``(N, *shape)``; tanh output for images, linear for points."""
+    """z ``(N, z_dim)`` -> samples ``(N, *shape)``; ``output`` (tanh) for images, linear for points."""
 
-    def __init__(self, z_dim: int, shape: tuple, hidden: tuple[int, ...]):
+    def __init__(self, z_dim: int, shape: tuple, hidden: tuple[int, ...], output: str = "tanh"):
         super().__init__()
         self.z_dim, self.shape = z_dim, tuple(shape)
-        out = [nn.Tanh()] if len(shape) == 3 else []
+        out = [output_activation(output)] if len(shape) == 3 else []
         self.net = nn.Sequential(*_stack([z_dim, *hidden, math.prod(shape)]), *out)
 
     def forward(self, z: Tensor) -> Tensor:
@@ -60,4 +60,4 @@ class MLPDiscriminator(nn.Module):
             variants=tuple(HIDDEN), d_norms=("none",), conv=False)
 def build(arch: ArchSpec, shape: tuple, d_norm: str):
     hidden = tuple(m * arch.width for m in HIDDEN[arch.variant])
-    return MLPGenerator(arch.z_dim, shape, hidden), MLPDiscriminator(shape, hidden)
+    return MLPGenerator(arch.z_dim, shape, hidden, arch.output), MLPDiscriminator(shape, hidden)

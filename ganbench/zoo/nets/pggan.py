@@ -206,7 +206,7 @@ def fade_reals(x: Tensor, full: int, resolution: int, alpha: float) -> Tensor:
 
 
 @net_family("pggan", "progressive growing nets: from 4x4, fade-in, pixel norm, minibatch stddev, equalised lr "
-            "(Karras et al. 2018)", d_norms=("none",), resolutions=(32, 64))
+            "(Karras et al. 2018)", d_norms=("none",), resolutions=(32, 64), outputs=("tanh",))
 def build(arch: ArchSpec, shape: tuple, d_norm: str):
     channels, resolution = shape[0], shape[1]
     return (PGGenerator(arch.z_dim, channels, resolution, 2 * arch.width),

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ...config import ArchSpec
-from .base import net_family, upsampling_plan
+from .base import net_family, output_activation, upsampling_plan
 
 
 class GBlock(nn.Module):
@@ -55,15 +55,15 @@ class DBlock(nn.Module):
 
 
 class ResNetGenerator(nn.Module):
-    """z ``(N, z_dim)`` -> images ``(N, C, R, R)`` in [-1, 1]."""
+    """z ``(N, z_dim)`` -> images ``(N, C, R, R)`` through ``output`` (tanh: [-1, 1])."""
 
-    def __init__(self, z_dim: int, channels: int, resolution: int, width: int):
+    def __init__(self, z_dim: int, channels: int, resolution: int, width: int, output: str = "tanh"):
         super().__init__()
         self.z_dim, self.c = z_dim, 4 * width
         self.s0, k = upsampling_plan(resolution)
         self.linear = nn.Linear(z_dim, self.c * self.s0 ** 2)
         self.blocks = nn.Sequential(*(GBlock(self.c, self.c) for _ in range(k)))
-        self.out = nn.Sequential(nn.BatchNorm2d(self.c), nn.ReLU(), nn.Conv2d(self.c, channels, 3, 1, 1), nn.Tanh())
+        self.out = nn.Sequential(nn.BatchNorm2d(self.c), nn.ReLU(), nn.Conv2d(self.c, channels, 3, 1, 1), output_activation(output))
 
     def forward(self, z: Tensor) -> Tensor:
         return self.out(self.blocks(self.linear(z).view(z.shape[0], self.c, self.s0, self.s0)))
@@ -107,6 +107,6 @@ def xavier_init(net: nn.Module) -> nn.Module:
             d_norms=("none",))
 def build(arch: ArchSpec, shape: tuple, d_norm: str):
     channels, resolution = shape[0], shape[1]
-    G = ResNetGenerator(arch.z_dim, channels, resolution, arch.width)
+    G = ResNetGenerator(arch.z_dim, channels, resolution, arch.width, arch.output)
     D = ResNetDiscriminator(channels, resolution, arch.width)
     return xavier_init(G), xavier_init(D)

@@ -1,0 +1,56 @@
+"""``GANModel``'s step details pinned to google/compare_gan v1 (abstract_gan.py run_single_train_step): which latents
+the G step sees, and the warning of a penalty through D's batch norm."""
+
+import dataclasses
+
+import pytest
+import torch
+
+from ganbench.config import ArchSpec, ModelSpec, TrickSpec
+from ganbench.zoo.baselines import load_baseline
+from ganbench.zoo.model import GANModel, PenaltyThroughBatchNorm
+
+SMALL = ArchSpec(name="dcgan", variant="infogan", width=4, z_dim=8, z_dist="uniform", output="sigmoid")
+
+
+def _latents_seen(spec: ModelSpec, steps: int = 1) -> list[torch.Tensor]:
+    """The z of every G forward during ``steps`` training steps (D steps' fakes and G steps alike)."""
+    model = GANModel(spec, (1, 28, 28), "cpu", seed=0)
+    seen: list[torch.Tensor] = []
+    model.G.register_forward_pre_hook(lambda m, args: seen.append(args[0].detach().clone()))
+    real = torch.rand(spec.batch_size, 1, 28, 28)
+    gen = torch.Generator().manual_seed(1)
+    for _ in range(steps):
+        model.train_step(lambda: (real, None), gen)
+    return seen
+
+
+@pytest.mark.parametrize("n_critic", [1, 5])
+def test_g_step_reuses_the_last_d_steps_latents_as_compare_gan(n_critic):
+    """run_single_train_step feeds the G update ``{self.z: batch_z}``, the batch_z of the D update just before it
+    (it draws a new one only if resample_before_generator, which WGAN_GP.py alone sets)."""
+    spec = ModelSpec(name="t", arch=SMALL, batch_size=8, tricks=TrickSpec(g_latents="reuse", n_critic=n_critic))
+    seen = _latents_seen(spec)
+    assert len(seen) == n_critic + 1  # one fake batch per D step, then the G step
+    assert torch.equal(seen[-1], seen[-2])
+    assert all(not torch.equal(seen[i], seen[i + 1]) for i in range(n_critic - 1))  # each D step draws anew
+    fresh = _latents_seen(dataclasses.replace(spec, tricks=TrickSpec(n_critic=n_critic)))
+    assert not torch.equal(fresh[-1], fresh[-2])
+    assert torch.equal(fresh[0], seen[0])  # the draws before the G step are the same stream either way
+
+
+def test_lucic_wgan_gp_resamples_and_the_others_reuse():
+    assert load_baseline("lucic-wgan-gp").tricks.g_latents == "fresh"
+    assert {load_baseline(n).tricks.g_latents for n in ("lucic-mm", "lucic-ns", "lucic-lsgan", "lucic-wgan",
+                                                         "lucic-dragan")} == {"reuse"}
+
+
+def test_a_penalty_through_batch_norm_trains_with_a_warning():
+    """compare_gan's DRAGAN keeps batch norm in D under its penalty; ganbench allows it only when a spec says so."""
+    spec = ModelSpec(name="t", arch=dataclasses.replace(SMALL, d_norm="batch"), batch_size=8,
+                     tricks=TrickSpec(dragan=10.0, penalty_through_batch_norm=True))
+    with pytest.warns(PenaltyThroughBatchNorm, match="batch norm"):
+        model = GANModel(spec, (1, 28, 28), "cpu", seed=0)
+    real = torch.rand(8, 1, 28, 28)
+    logs = model.train_step(lambda: (real, None), torch.Generator().manual_seed(0))
+    assert torch.isfinite(logs["dragan"]) and float(logs["dragan"]) > 0
