@@ -126,6 +126,9 @@ class Budget:
     curve_samples: int = added(1000)
     #: Add a real-data row (training images vs the reference, same N): the floor the table reads against.
     real_row: bool = added(True)
+    #: The split the models train on: "train", or a slice of it that leaves a validation split out
+    #: ("train[:50000]", the search's trials).
+    train_split: str = added("train")
 
 
 BUDGETS: dict[str, Budget] = {
@@ -192,6 +195,38 @@ class Published:
 
 
 @dataclass(frozen=True)
+class SearchProtocol:
+    """How ``ganbench search`` tunes a model: K seeded trials from a search space, successive halving (Optuna's
+    ``SuccessiveHalvingPruner``, asynchronous: ASHA) over rungs at ``min_kimg * reduction**k`` up to the trial
+    length, each rung scored by a registry metric at ``rung_samples`` against a validation split held out of the
+    training images; the chosen setting is then re-run with ``rerun_seeds`` under the study's own budget."""
+
+    space: str = "lucic2018-wide"  # a shipped space (ganbench/spaces/NAME.yaml) or a .yaml path
+    trials: int = 16  # K per model; trial 0 is the model's own setting (compare_gan includes its defaults)
+    seed: int = 0  # draws trial k's values from a sampler seeded (seed, model, k): the same trials on every run
+    min_kimg: float = 40.0  # the first rung
+    reduction: int = 5  # eta: about 1 in eta trials goes on at each rung
+    max_kimg: float | None = None  # a trial's full length; None: the study budget's kimg
+    rung_metric: str = "fid"
+    rung_samples: int = 2000  # generated images per rung score
+    validation: int = 10_000  # the last images of the training split, never trained on by the trials
+    select_on: str = "validation"  # or "test": the paper's own choice (it selects on the test set)
+    rerun_seeds: tuple[int, ...] = (1, 2, 3)  # seeds the chosen setting is re-run with (not the trials' own)
+    trial_seed: int = 0  # every trial trains with this seed (compare_gan's phase 1: tf_seed 0)
+
+    def rungs(self, kimg: float) -> list[float]:
+        """Training lengths at which a trial of ``kimg`` is scored: min_kimg * reduction**k below kimg, then kimg."""
+        out, x = [], self.min_kimg
+        while x < kimg - 1e-9:
+            out.append(round(x, 6))
+            x *= self.reduction
+        return [*out, kimg]
+
+
+SELECT_ON = ("validation", "test")
+
+
+@dataclass(frozen=True)
 class Study:
     """A named protocol that fixes a whole comparison: the models, the budget (training length, data
     view, evaluation) and the datasets, with the paper's published figures to hold ours against."""
@@ -210,6 +245,8 @@ class Study:
     #: The leaderboard's seeds per model where they differ from seed 0 alone, {model: seeds}
     #: (``scripts/make_leaderboard.py --protocol NAME`` without ``--seeds``).
     seeds: dict = field(default_factory=dict)
+    #: How ``ganbench search --protocol NAME`` tunes each model (None: the study has no search).
+    search: SearchProtocol | None = None
 
     def leaderboard_models(self) -> list[str]:
         """The study's models in table order."""
@@ -252,6 +289,10 @@ STUDIES: dict[str, Study] = {
                  "search) are a lower bound to hold them against; with default settings the paper's best "
                  "Fashion-MNIST model reached about 32 (its figure 4). The search's rows are in the "
                  "fashion-mnist-lucic2018-search leaderboard (ganbench search --protocol lucic2018).",
+            # The paper's wide range with K = 16 trials per loss (it drew 100), ASHA from 40 kimg by 5 (rungs at 40,
+            # 200 and 1000 kimg) on FID at 2,000 samples vs 10,000 training images held out as validation; the
+            # chosen setting re-run with 3 new seeds under the lucic2018 budget (the paper re-ran 50).
+            search=SearchProtocol(),
         ),
     )
 }

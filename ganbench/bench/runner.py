@@ -59,7 +59,7 @@ def base_record(job: Job) -> dict[str, Any]:
                        run=job.run, out_dir=job.out_dir, groups=job.groups)
 
 
-def _provenance(job: Job, extra: dict) -> dict[str, Any]:
+def provenance_of(job: Job, extra: dict) -> dict[str, Any]:
     return {"versions": versions(), "git_rev": git_revision(), "spec": job.spec.to_dict(),
             "spec_yaml": spec_to_yaml(job.spec), "config_hash": job.spec.hash(),
             "budget": dataclasses.asdict(job.budget), "protocol": dataclasses.asdict(job.protocol), **extra}
@@ -159,7 +159,7 @@ def execute_job(job: Job, backend: Backend | None = None, progress: bool = True)
     """
     b = (backend or Backend()).resolve()
     record = base_record(job)
-    train_data = b.get_dataset(job.dataset, "train", root=job.data_root)
+    train_data = b.get_dataset(job.dataset, job.budget.train_split, root=job.data_root)
     reference = b.get_dataset(job.dataset, job.protocol.ref_split, root=job.data_root)
     view = job.view or view_for(job.spec, train_data, job.budget.view)  # a Job made by hand has none
     curve = Curve(job, b, view, reference, progress)
@@ -171,7 +171,7 @@ def execute_job(job: Job, backend: Backend | None = None, progress: bool = True)
                          resume=True, progress=progress, view=view, schedule_kimg=job.budget.kimg)
         except Diverged as e:
             return {**record, "status": "diverged", "reason": str(e),
-                    "provenance": _provenance(job, {"dataset": reference.describe()})}
+                    "provenance": provenance_of(job, {"dataset": reference.describe()})}
         if tr.status != "ok":
             break
         curve.after_training(kimg, tr.steps, tr.checkpoint)
@@ -184,7 +184,7 @@ def execute_job(job: Job, backend: Backend | None = None, progress: bool = True)
                   "train_view": view.apply(reference).transform, "view": view.describe(), **curve.provenance()}
     if tr.status != "ok":
         return {**record, "status": "diverged", "reason": tr.reason or "training diverged",
-                "provenance": _provenance(job, train_info)}
+                "provenance": provenance_of(job, train_info)}
     return evaluate_job(job, b, record, tr, view, reference, curve, train_info, progress)
 
 
@@ -214,7 +214,7 @@ def evaluate_job(job: Job, b: Backend, record: dict, tr, view: View, reference, 
     train_info.update(curve.provenance())
     record.update(metrics=m, status="ok", eval_time_s=time.perf_counter() - t1,
                   weights_sha256=prov.get("weights_sha256"), resize_mode=prov.get("resize_mode", job.protocol.resize_mode),
-                  provenance=_provenance(job, {**train_info, "evaluation": prov,
+                  provenance=provenance_of(job, {**train_info, "evaluation": prov,
                                                "unavailable": ev.get("unavailable", {}),
                                                "checkpoint": str(tr.checkpoint), "sample_seed": job.seed}))
     return record
@@ -247,7 +247,7 @@ def execute_real_data(job: Job, backend: Backend | None = None, progress: bool =
     record.update(metrics={k: float(v) for k, v in m.items()}, status="ok", eval_time_s=time.perf_counter() - t1,
                   weights_sha256=prov.get("weights_sha256"), resize_mode=prov.get("resize_mode", job.protocol.resize_mode),
                   device=prov.get("device"),
-                  provenance=_provenance(job, {"evaluation": prov, "unavailable": ev.get("unavailable", {}),
+                  provenance=provenance_of(job, {"evaluation": prov, "unavailable": ev.get("unavailable", {}),
                                                "dataset": ref.describe(), "train_dataset": train.describe(),
                                                "samples": f"first {n} images of {job.dataset}/train"}))
     return record

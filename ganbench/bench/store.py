@@ -28,7 +28,8 @@ from ..metrics import registry
 #: Seconds a writer waits for another writer's lock before giving up.
 LOCK_TIMEOUT_S = 120.0
 SCHEMA_VERSION = 2
-STATUSES = ("ok", "diverged", "failed")
+#: "pruned": a search trial that early stopping ended (``ganbench search``); it counts as done.
+STATUSES = ("ok", "diverged", "failed", "pruned")
 #: Metric value columns of schema 1, moved into ``metric_values`` by the migration.
 LEGACY_METRIC_COLUMNS = ("fid", "kid_mean", "kid_std", "is_mean", "is_std", "precision", "recall", "density",
                          "coverage")
@@ -224,7 +225,7 @@ class Store:
     def done(self, job_key: str) -> bool:
         """True when the job has a final row (ok or diverged); failed jobs are retried."""
         row = self.get(job_key)
-        return row is not None and row["status"] in ("ok", "diverged")
+        return row is not None and row["status"] in ("ok", "diverged", "pruned")
 
     def query(self, **filters: Any) -> list[dict[str, Any]]:
         """Rows whose columns equal the given values (a list/tuple value means any of them), oldest first.

@@ -12,7 +12,7 @@ import sys
 
 from ..errors import GanbenchError
 from ..version import __version__
-from . import bench, data, human, metrics, train  # noqa: F401  (each registers its commands)
+from . import bench, data, human, metrics, search, train  # noqa: F401  (each registers its commands)
 from .common import COMMANDS
 
 

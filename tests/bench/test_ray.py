@@ -72,3 +72,28 @@ def test_failing_and_dying_jobs_on_ray(ray_cluster, tmp_path):
     assert isinstance(out["dies"], JobFailure) and out["dies"].attempts == 2
     assert "WorkerCrashedError" in out["dies"].error or "died" in out["dies"].error.lower()
     assert (tmp_path / "dies" / "attempts").read_text() == "xx"
+
+
+def test_a_search_on_ray_and_on_worker_processes_gives_the_same_trials(ray_cluster, tmp_path, one_thread):
+    """``ganbench search`` with real (tiny) training and real Inception: the trials run as Ray tasks or in local
+    worker processes, report to one Optuna journal and prune there; both executors give the same trials."""
+    from ganbench.bench.search import SearchOptions, search
+    from ganbench.config import SearchProtocol
+
+    space = tmp_path / "space.yaml"
+    space.write_text("params:\n  learning_rate: {log_uniform: [1.0e-4, 1.0e-2], set: [optim_g.lr, optim_d.lr]}\n")
+    p = SearchProtocol(space=str(space), trials=4, min_kimg=0.032, reduction=2, rung_samples=8, validation=16,
+                       rerun_seeds=(1,))
+    results = {}
+    for executor, jobs in (("ray", 1), ("local", 2)):
+        results[executor] = search(["gan"], protocol=p, budget=TINY, backend=None, options=SearchOptions(
+            out=str(tmp_path / executor), store=str(tmp_path / f"{executor}.sqlite"), executor=executor, jobs=jobs,
+            device="cpu", progress=False))
+    ray_res, local_res = results["ray"], results["local"]
+    rows = ray_res.trials["gan"]
+    assert [r["provenance"]["trial"]["number"] for r in rows] == [0, 1, 2, 3]
+    assert rows[0]["status"] == "ok" and {r["status"] for r in rows} <= {"ok", "pruned"}
+    assert all(r["provenance"]["trial"]["rungs"][0]["kimg"] == 0.032 for r in rows)
+    assert [r["provenance"]["trial"]["params"] for r in rows] == \
+        [r["provenance"]["trial"]["params"] for r in local_res.trials["gan"]]
+    assert ray_res.reruns["gan"][0]["status"] == "ok" and ray_res.reruns["gan"][0]["seed"] == 1

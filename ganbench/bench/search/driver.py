@@ -1,0 +1,268 @@
+"""``search()``: a budgeted hyperparameter search as a study, the way Lucic et al. 2018 compare losses.
+
+For each model: K trials drawn from a search space by seeded samplers (trial 0 is the model's own setting, as
+compare_gan always includes its defaults), run as ordinary jobs with early stopping by Optuna's successive
+halving pruner (ASHA), scored on a validation split held out of the training images; then the best trial's
+setting is re-run with new seeds under the study's own budget and evaluated on the test split. Everything lands
+in the results store (trials and re-runs are rows with full provenance) and in the search's tables and plots.
+
+Why Optuna (and not Ray Tune): its pruners decide from a shared storage and nothing else, so a trial stays an
+ordinary ganbench job that any executor runs (local processes, Ray) with the store's claims, retries and resume;
+its journal storage lets several processes and machines share one study through a file. Ray Tune would own the
+trial processes itself. See ARCHITECTURE.md.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fcntl
+import hashlib
+import warnings
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+from ...config import (DEFAULT_DATASET, DEFAULT_RUNS_DIR, DEFAULT_STORE, SELECT_ON, Budget, ModelSpec,
+                       SearchProtocol, get_budget, get_study)
+from ...errors import BadInput
+from ...io import cache_dir, check_writable, clean_orphans
+from ...metrics import registry
+from ...zoo.view import view_for
+from ..backend import Backend, log as _log
+from ..claims import LEASE_S
+from ..executors import DEFAULT_RETRIES, ExecOptions, get_executor
+from ..executors.base import check_options
+from ..jobs import Job, check_seeds, plan, protocol_for
+from ..runner import execute_job, execute_jobs, real_data_job, execute_real_data, resolve_models
+from ..store import Store
+from .manifest import SearchResult, write_manifest
+from .report import write_search_report
+from .space import SearchSpace, load_space
+from .trial import OptunaRef, execute_trial, step_of
+
+JOURNAL = "optuna.journal"
+
+
+@dataclass(frozen=True)
+class SearchOptions:
+    """Where and how a search runs (not what it searches): its folder and store, executor, workers, device."""
+
+    out: str | Path | None = None
+    store: str | Path | None = None
+    executor: str = "local"
+    jobs: int = 1
+    address: str | None = None
+    retries: int = DEFAULT_RETRIES
+    device: str | None = None
+    data_root: str | None = None
+    progress: bool = True
+    lease_s: float = LEASE_S
+    report_only: bool = False  # write the tables and plots of what the store holds; train nothing
+
+
+# ------------------------------------------------------------------------------------------ setup
+def check_search(p: SearchProtocol) -> SearchProtocol:
+    """Every number of a search protocol checked, before any work."""
+    ints = {"trials": (p.trials, 1), "reduction": (p.reduction, 2), "rung_samples": (p.rung_samples, 2),
+            "validation": (p.validation, 2), "seed": (p.seed, 0), "trial_seed": (p.trial_seed, 0)}
+    for name, (v, low) in ints.items():
+        if isinstance(v, bool) or not isinstance(v, int) or v < low:
+            raise BadInput(f"search {name} must be an integer >= {low}, got {v!r}")
+    for name in ("min_kimg", "max_kimg"):
+        v = getattr(p, name)
+        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0):
+            raise BadInput(f"search {name} must be a number of kimg > 0, got {v!r}")
+    if p.select_on not in SELECT_ON:
+        raise BadInput(f"--select-on must be one of {', '.join(SELECT_ON)}, got {p.select_on!r}")
+    registry.parse([p.rung_metric], ())
+    check_seeds(p.rerun_seeds)
+    return p
+
+
+def trial_budget(final: Budget, p: SearchProtocol, train_size: int) -> Budget:
+    """The budget of a trial: the study's length (or ``max_kimg``) on the training split less the validation
+    split, scored at ``rung_samples`` against the validation split; ``select_on: test`` trains on the whole
+    training split and scores against the study's test split (the paper's choice)."""
+    kimg = p.max_kimg or final.kimg
+    if p.select_on == "validation":
+        if p.validation >= train_size:
+            raise BadInput(f"--validation {p.validation} leaves no training images (the split has {train_size})")
+        fit = train_size - p.validation
+        train_split, ref_split, ref_n = f"train[:{fit}]", f"train[{fit}:]", p.validation
+    else:
+        train_split, ref_split, ref_n = final.train_split, final.ref_split, final.ref_samples
+    return dataclasses.replace(final, name=f"{final.name}-trial", kimg=kimg, num_samples=p.rung_samples,
+                               ref_samples=ref_n, ref_split=ref_split, train_split=train_split, eval_every_kimg=None,
+                               real_row=False, description=f"search trials of {final.name}: up to {kimg:g} kimg, "
+                               f"scored on {ref_split}")
+
+
+def sampler_seed(seed: int, model: str, k: int) -> int:
+    """Trial ``k``'s own sampler seed: the same draws whatever ran before it (a resumed search asks the rest)."""
+    return int.from_bytes(hashlib.sha256(f"{seed}/{model}/{k}".encode()).digest()[:4], "big")
+
+
+@contextmanager
+def _locked(path: Path):
+    """An exclusive lock on ``path`` (two drivers must not ask a study's trials at once)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def ask_trials(ref: OptunaRef, space: SearchSpace, spec: ModelSpec, p: SearchProtocol) -> list[dict[str, Any]]:
+    """The first ``p.trials`` trials of ``spec``'s study, asked now where missing: trial 0 is the spec's own
+    setting, every other one a draw of the space by a sampler seeded (seed, model, k). Returns their values."""
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    with _locked(Path(ref.journal + ".ask.lock")):  # not ".lock": Optuna's journal lock is named so
+        study = optuna.create_study(study_name=spec.name, storage=ref.storage(), direction="minimize",
+                                    pruner=ref.pruner(), load_if_exists=True)
+        dists = space.distributions(spec.name)
+        for k in range(len(study.trials), p.trials):
+            study.sampler = optuna.samplers.RandomSampler(seed=sampler_seed(p.seed, spec.name, k))
+            if k == 0:  # the model's own setting, which a narrow range may not contain: no distribution to draw
+                trial = study.ask()
+                trial.set_user_attr("params", space.defaults(spec))
+            else:
+                trial = study.ask(dists)
+                trial.set_user_attr("params", dict(trial.params))
+        return [t.user_attrs["params"] for t in study.trials[:p.trials]]
+
+
+# ------------------------------------------------------------------------------------------ search
+def search(models: Sequence[str | ModelSpec] = (), study: str | None = None, protocol: SearchProtocol | None = None,
+           budget: str | Budget | None = None, dataset: str | None = None,
+           options: SearchOptions = SearchOptions(), backend: Backend | None = None) -> SearchResult:
+    """Search ``models`` (or a study's) under ``protocol``: K trials each with early stopping, the best re-run with
+    new seeds under ``budget``; writes the store, the search's tables and plots. Re-running the same call resumes
+    it (finished trials and re-runs are reused); ``options.report_only`` only rewrites the tables."""
+    b = (backend or Backend()).resolve()
+    st = get_study(study) if study else None
+    if st is not None:
+        if st.search is None:
+            raise BadInput(f"--protocol {study} has no search; see `ganbench search --help`")
+        if budget not in (None, st.budget):
+            raise BadInput(f"--protocol {study} fixes the budget ({st.budget}); leave out --budget {budget}")
+        budget, models, dataset = st.budget, list(models) or list(st.models), dataset or st.datasets[0]
+        protocol = protocol or st.search
+    if protocol is None:
+        raise BadInput("give --protocol lucic2018, or a search space (--space FILE.yaml) for your own models")
+    protocol = check_search(protocol)
+    dataset = dataset or DEFAULT_DATASET
+    final = get_budget(budget or "quick") if not isinstance(budget, Budget) else budget
+    space = load_space(protocol.space)
+    specs = resolve_models(models, b)
+    run_dir = Path(options.out) if options.out else DEFAULT_RUNS_DIR / f"{dataset}-{final.name}-search"
+    check_writable(run_dir, "--out", folder=True)
+    store_path = check_writable(options.store or DEFAULT_STORE, "--store")
+    exec_options = ExecOptions(workers=options.jobs, retries=options.retries, address=options.address,
+                               progress=options.progress)
+    get_executor(options.executor)
+    check_options(exec_options)
+    train_set = b.get_dataset(dataset, final.train_split, root=options.data_root, download=True)
+    tb = trial_budget(final, protocol, len(train_set))
+    rungs = tuple(protocol.rungs(tb.kimg))
+    tp = protocol_for(tb, (protocol.rung_metric,))
+    trial_data = b.get_dataset(dataset, tb.train_split, root=options.data_root)
+    for spec in specs:
+        space.apply(spec, space.defaults(spec), spec.name)  # every searched field exists in this model's spec
+    store = Store(store_path)
+    ref = OptunaRef(str(run_dir / JOURNAL), step_of(rungs[0]), protocol.reduction)
+    clean_orphans(run_dir)
+    clean_orphans(cache_dir("reference"))
+
+    trial_jobs: dict[str, list[Job]] = {}
+    for spec in specs:
+        jobs = []
+        for k, params in enumerate(ask_trials(ref, space, spec, protocol)):
+            tspec = space.apply(spec, params, f"{spec.name}.t{k:02d}")
+            jobs.append(Job(tspec, dataset, protocol.trial_seed, tb, tp,
+                            str(run_dir / "trials" / spec.name / f"t{k:02d}"), run=str(run_dir),
+                            groups={"search": spec.name, "trial": k, "params": params}, device=options.device,
+                            data_root=options.data_root, view=view_for(tspec, trial_data, tb.view)))
+        trial_jobs[spec.name] = jobs
+    _reconcile(ref, trial_jobs, store)
+    if not options.report_only:
+        todo = [j for k in range(protocol.trials) for m in trial_jobs for j in trial_jobs[m][k:k + 1]
+                if not store.done(j.key)]
+        _log(f"search: {sum(map(len, trial_jobs.values()))} trials of {len(specs)} model(s) on {space.name}, rungs at "
+             f"{', '.join(f'{r:g}' for r in rungs)} kimg; {len(todo)} to run", options.progress)
+        execute_jobs(_trial_fn(ref, rungs), todo, store, options.executor, exec_options, b, options.lease_s,
+                     options.progress, on_record=lambda job, record: _tell(ref, job, record), announce=True)
+
+    chosen = {m: _choose(store.rows(j.key for j in jobs)) for m, jobs in trial_jobs.items()}
+    fp = protocol_for(final)
+    rerun_jobs: dict[str, list[Job]] = {}
+    for spec in specs:
+        k = chosen[spec.name]
+        if k is None:
+            continue
+        best = dataclasses.replace(trial_jobs[spec.name][k].spec, name=f"{spec.name}-searched")
+        rerun_jobs[spec.name] = plan([(best, {"search": spec.name, "trial": k, "rerun": True})],
+                                     tuple(protocol.rerun_seeds), dataset, final, fp, run_dir, device=options.device,
+                                     data_root=options.data_root, data=train_set)
+    all_reruns = [j for jobs in rerun_jobs.values() for j in jobs]
+    floor = real_data_job(all_reruns[0]) if final.real_row and all_reruns else None
+    if not options.report_only:
+        todo = [j for j in all_reruns if not store.done(j.key)]
+        if todo:
+            _log(f"search: re-running the chosen settings, {len(todo)} job(s)", options.progress)
+        execute_jobs(execute_job, todo, store, options.executor, exec_options, b, options.lease_s, options.progress)
+        if floor is not None and not store.done(floor.key):
+            execute_jobs(execute_real_data, [floor], store, "local", ExecOptions(progress=options.progress), b,
+                         options.lease_s, options.progress, announce=False)
+    write_manifest(run_dir, store, trial_jobs, rerun_jobs, floor, protocol, space, final, tb, rungs, dataset, study)
+    return write_search_report(run_dir, store)
+
+
+def _trial_fn(ref: OptunaRef, rungs: tuple[float, ...]):
+    import functools
+
+    return functools.partial(execute_trial, ref=ref, rungs=rungs)
+
+
+def _tell(ref: OptunaRef, job: Job, record: dict) -> None:
+    """The trial's end, told to its Optuna study: its value when it reached the end, else pruned (or failed)."""
+    import optuna
+
+    if record["status"] == "failed":
+        return  # left running: the next run of the search tries it again
+    study = ref.study(job.groups["search"])
+    number = int(job.groups["trial"])
+    metric = job.protocol.metrics[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if record["status"] == "ok" and record.get("metrics", {}).get(metric) is not None:
+            study.tell(number, values=record["metrics"][metric], skip_if_finished=True)
+        else:
+            study.tell(number, state=optuna.trial.TrialState.PRUNED, skip_if_finished=True)
+
+
+def _reconcile(ref: OptunaRef, trial_jobs: dict[str, list[Job]], store: Store) -> None:
+    """Trials whose row is stored but whose Optuna trial is still running (a driver killed between the two
+    writes, or rows another run made) are told now."""
+    import optuna
+
+    for model, jobs in trial_jobs.items():
+        study = ref.study(model)
+        states = {t.number: t.state for t in study.trials}
+        for job in jobs:
+            if states.get(int(job.groups["trial"])) == optuna.trial.TrialState.RUNNING and store.done(job.key):
+                row = store.get(job.key)
+                _tell(ref, job, {**row, "metrics": {m: row[m] for m in job.protocol.metrics if row.get(m) is not None}})
+
+
+def _choose(rows: list[dict]) -> int | None:
+    """The trial to re-run: the lowest score among the trials that reached the end (None until one has)."""
+    done = [r for r in rows if r["status"] == "ok" and r.get(r["provenance"]["trial"]["metric"]) is not None]
+    if not done:
+        return None
+    best = min(done, key=lambda r: (r[r["provenance"]["trial"]["metric"]], r["provenance"]["trial"]["number"]))
+    return int(best["provenance"]["trial"]["number"])

@@ -1,0 +1,54 @@
+"""A search folder's manifest (``search.json``: its trials, re-runs and settings, by job key) and its result."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+from ...config import Budget, SearchProtocol
+from ...errors import BadInput
+from ...io import write_text_atomic
+from ..jobs import Job
+from ..store import Store
+from .space import SearchSpace
+
+MANIFEST = "search.json"
+
+
+@dataclass
+class SearchResult:
+    run_dir: Path
+    trials: dict[str, list[dict]]  # model -> its trials' rows, in trial order (missing ones left out)
+    reruns: dict[str, list[dict]]  # model -> the re-run rows of its chosen setting
+    floor: dict | None
+    markdown: str
+    chosen: dict[str, int] = field(default_factory=dict)  # model -> the chosen trial's number
+
+
+def write_manifest(run_dir: Path, store: Store, trial_jobs: dict[str, list[Job]], rerun_jobs: dict[str, list[Job]],
+                   floor: Job | None, p: SearchProtocol, space: SearchSpace, final: Budget, tb: Budget,
+                   rungs: Sequence[float], dataset: str, study: str | None) -> None:
+    """search.json: what the search folder holds, so its report can be rebuilt from the store alone."""
+    manifest = {
+        "kind": "search", "store": str(store.path.resolve()), "dataset": dataset, "study": study,
+        "protocol": dataclasses.asdict(p), "space": {"name": space.name, "path": space.path, "source": space.source,
+                                                     "params": {m: space.describe(m) for m in trial_jobs}},
+        "budget": dataclasses.asdict(final), "trial_budget": dataclasses.asdict(tb), "rungs": list(rungs),
+        "trials": {m: [j.key for j in jobs] for m, jobs in trial_jobs.items()},
+        "reruns": {m: [j.key for j in jobs] for m, jobs in rerun_jobs.items()},
+        "floor": floor.key if floor is not None else None,
+    }
+    write_text_atomic(run_dir / MANIFEST, json.dumps(manifest, indent=2) + "\n")
+
+
+def read_manifest(run_dir: str | Path) -> dict:
+    path = Path(run_dir) / MANIFEST
+    if not path.is_file():
+        raise BadInput(f"{run_dir} is not a ganbench search folder (no {MANIFEST}); pass the --out of `ganbench search`")
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as e:
+        raise BadInput(f"{path} is not valid JSON ({e}); re-run `ganbench search` to rewrite it") from None

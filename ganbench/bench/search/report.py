@@ -1,0 +1,279 @@
+"""A search's tables and plots, from its manifest (``search.json``) and the store alone.
+
+- ``search.md`` / ``.csv`` / ``.tex`` / ``.html``: the re-runs of each model's chosen setting, compared as any run
+  is (mean ± std [95% CI] over seeds, Welch tests), then each model's best-of-K beside the paper's figure, the
+  trials it took, their compute, and how well the first rung predicted the last;
+- ``search-trials.csv``: every trial, its drawn values, its score at every rung it reached, its status;
+- ``search-fid-by-trial.png``: the distribution of the rung score over the trials of each model (every trial has
+  a first-rung score; the ones that went on are drawn at their later rungs);
+- ``search-expected-best.png``: the paper's central plot, the expected best score as a function of the number of
+  trials, by bootstrap over the trials (with successive halving: the trial that the halving would keep);
+- ``search-report.html``: all of it on one self-contained page.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import math
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from ...config import get_study
+from ...io import atomic_path, write_text_atomic
+from ..store import Store
+from ..tables import summary_frame, write_tables
+from .manifest import SearchResult, read_manifest
+
+#: Bootstrap replicates of the expected-best curve.
+BOOTSTRAP = 2000
+
+
+def _trial(row: dict) -> dict:
+    return row["provenance"]["trial"]
+
+
+def _rungs_reached(row: dict) -> list[dict]:
+    return [r for r in _trial(row)["rungs"] if r.get("decision") != "pending"]
+
+
+def kept_score(rows: Sequence[dict]) -> float:
+    """The score of the trial successive halving keeps among ``rows``: the one that reached the latest rung, best
+    there (a pruned trial's is its score at the rung it stopped at: higher than it would have reached)."""
+    best = None
+    for r in rows:
+        reached = _rungs_reached(r)
+        if not reached:
+            continue
+        key = (-reached[-1]["kimg"], reached[-1]["score"])
+        best = key if best is None or key < best else best
+    return math.nan if best is None else best[1]
+
+
+def expected_best(rows: Sequence[dict], seed: int = 0, replicates: int = BOOTSTRAP) -> tuple[np.ndarray, np.ndarray]:
+    """E[kept score] and its 5-95% band for 1..K trials drawn with replacement from ``rows`` (Lucic et al. 2018,
+    section 5: the best FID as a function of the computational budget)."""
+    rng = np.random.default_rng(seed)
+    k = len(rows)
+    means, bands = np.full(k, np.nan), np.full((k, 2), np.nan)
+    for n in range(1, k + 1):
+        draws = np.array([kept_score([rows[i] for i in rng.integers(0, k, n)]) for _ in range(replicates)])
+        draws = draws[np.isfinite(draws)]
+        if len(draws):
+            means[n - 1], bands[n - 1] = draws.mean(), np.percentile(draws, [5, 95])
+    return means, bands
+
+
+def rank_agreement(rows: Sequence[dict]) -> tuple[float, int]:
+    """Spearman's rho between the first-rung score and the final score over the trials that reached the end."""
+    from scipy.stats import spearmanr
+
+    pairs = [(_trial(r)["rungs"][0]["score"], _trial(r)["rungs"][-1]["score"]) for r in rows if r["status"] == "ok"
+             and len(_trial(r)["rungs"]) > 1]
+    if len(pairs) < 3:
+        return math.nan, len(pairs)
+    rho = spearmanr([a for a, _ in pairs], [b for _, b in pairs]).statistic
+    return float(rho), len(pairs)
+
+
+def _png(fig) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    return buf.getvalue()
+
+
+def _write_png(path: Path, data: bytes) -> None:
+    with atomic_path(path) as tmp:
+        Path(tmp).write_bytes(data)
+
+
+def plot_distribution(trials: dict[str, list[dict]], labels: dict, metric: str, first_kimg: float) -> bytes:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    models = [m for m in trials if trials[m]]
+    fig, ax = plt.subplots(figsize=(1.6 + 1.3 * len(models), 4.2))
+    first = [[_trial(r)["rungs"][0]["score"] for r in trials[m] if _trial(r)["rungs"]] for m in models]
+    ax.boxplot(first, showfliers=False, widths=0.5)
+    rng = np.random.default_rng(0)
+    for i, m in enumerate(models, 1):
+        for r in trials[m]:
+            rungs = _trial(r)["rungs"]
+            if not rungs:
+                continue
+            x = i + rng.uniform(-0.15, 0.15)
+            ax.scatter([x], [rungs[0]["score"]], s=14, color="0.45", zorder=3)
+            if len(rungs) > 1:  # the trial went on: its later rungs, joined
+                ax.plot([x] * len(rungs), [p["score"] for p in rungs], color="C1", lw=0.8, zorder=2)
+                ax.scatter([x], [rungs[-1]["score"]], s=22, color="C1" if r["status"] == "ok" else "C3", zorder=4)
+    ax.set_xticks(range(1, len(models) + 1), [labels.get(m, m) for m in models], rotation=20)
+    ax.set_yscale("log")
+    ax.set_ylabel(f"{metric.upper()} on the selection split (log)")
+    ax.set_title(f"Trials per model: box = first rung ({first_kimg:g} kimg), orange = later rungs", fontsize=9)
+    out = _png(fig)
+    plt.close(fig)
+    return out
+
+
+def plot_expected_best(trials: dict[str, list[dict]], labels: dict, metric: str) -> bytes:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.2, 4.2))
+    for i, (m, rows) in enumerate((m, r) for m, r in trials.items() if r):
+        mean, band = expected_best(rows)
+        n = np.arange(1, len(rows) + 1)
+        ax.plot(n, mean, marker="o", ms=3, color=f"C{i}", label=labels.get(m, m))
+        ax.fill_between(n, band[:, 0], band[:, 1], color=f"C{i}", alpha=0.12)
+    ax.set_xlabel("trials (hyperparameter settings) drawn")
+    ax.set_ylabel(f"expected best {metric.upper()} (selection split)")
+    ax.set_yscale("log")
+    ax.set_title("Expected best score vs trials, bootstrap over trials (5-95% band)", fontsize=9)
+    ax.legend(fontsize=8)
+    out = _png(fig)
+    plt.close(fig)
+    return out
+
+
+def _fmt(v: Any, digits: int = 2) -> str:
+    return "–" if v is None or (isinstance(v, float) and not math.isfinite(v)) else f"{v:.{digits}f}"
+
+
+def _param_text(params: dict) -> str:
+    return ", ".join(f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}" for k, v in params.items())
+
+
+def trials_csv(trials: dict[str, list[dict]], rungs: Sequence[float]) -> str:
+    names = sorted({p for rows in trials.values() for r in rows for p in _trial(r)["params"]})
+    head = ["model", "trial", "status", "kimg", *names, *(f"score_{k:g}kimg" for k in rungs), "job_key"]
+    lines = [",".join(head)]
+    for m, rows in trials.items():
+        for r in rows:
+            t = _trial(r)
+            by = {round(p["kimg"], 6): p["score"] for p in t["rungs"]}
+            lines.append(",".join(str(v) for v in [m, t["number"], r["status"], f"{r.get('kimg') or 0:g}",
+                                                   *(t["params"].get(n, "") for n in names),
+                                                   *(f"{by[round(k, 6)]:.4f}" if round(k, 6) in by else ""
+                                                     for k in rungs), r["job_key"]]))
+    return "\n".join(lines) + "\n"
+
+
+def _hours(rows: Sequence[dict]) -> float:
+    return sum((r.get("train_time_s") or 0) + (r.get("eval_time_s") or 0) for r in rows) / 3600
+
+
+def search_markdown(m: dict, trials: dict[str, list[dict]], reruns: dict[str, list[dict]]) -> str:
+    """Each model's best-of-K beside the paper, its trials and compute, and the halving's rank agreement."""
+    p, tb = m["protocol"], m["trial_budget"]
+    study = get_study(m["study"]) if m.get("study") else None
+    labels = study.labels if study else {}
+    metric = p["rung_metric"]
+    k_full = tb["kimg"]
+    lines = [f"**Search.** Space `{m['space']['name']}` ({m['space']['source'] or m['space']['path']}); "
+             f"{p['trials']} trials per model, trial 0 the model's own setting, the others drawn by samplers seeded "
+             f"{p['seed']}; successive halving (Optuna's SuccessiveHalvingPruner, asynchronous) with rungs at "
+             f"{', '.join(f'{k:g}' for k in m['rungs'])} kimg, each scored by {metric.upper()} on "
+             f"{tb['num_samples']} samples vs {tb['ref_samples']} images of `{tb['ref_split']}`"
+             + (" (held out of the training images: the trials never train on them)"
+                if p["select_on"] == "validation" else " (**the test set: the paper's own choice, selection peeks**)")
+             + f"; the chosen setting re-run with seeds {', '.join(map(str, p['rerun_seeds']))} under "
+               f"`{m['budget']['name']}` on the test split.", ""]
+    lines += ["| model | chosen trial | its values | best-of-K FID best ckpt (re-runs) | FID last | published | "
+              "trials done / K | search kimg (÷ K × full) | CPU h search + re-runs |",
+              "|---|---|---|---|---|---|---|---|---|"]
+    for model, rows in trials.items():
+        t_ok = [r for r in rows if r["status"] in ("ok", "pruned", "diverged")]
+        chosen = next((r for r in reruns.get(model, [])), None)
+        k = chosen["groups"]["trial"] if chosen else None
+        params = next((_trial(r)["params"] for r in rows if _trial(r)["number"] == k), {}) if k is not None else {}
+        frame = summary_frame([r for r in reruns.get(model, []) if r["status"] == "ok"]) if reruns.get(model) else None
+
+        def cell(col: str) -> str:
+            if not reruns.get(model):
+                return "–"
+            if frame is None or frame.empty:
+                return "running"
+            if f"{col}_mean" not in frame:
+                return "–"
+            f = frame.iloc[0]
+            n = int(f[f"{col}_n"])
+            if not n:
+                return "–"
+            return f"{f[f'{col}_mean']:.2f}" + (f" ± {f[f'{col}_std']:.2f} [{f[f'{col}_mean'] - f[f'{col}_ci']:.2f}, "
+                                                f"{f[f'{col}_mean'] + f[f'{col}_ci']:.2f}] (n={n})" if n > 1 else
+                                                " (n=1)")
+        pub = study.published_for(m["dataset"], model) if study else None
+        kimg = sum(r.get("kimg") or 0 for r in t_ok)
+        lines.append(f"| {labels.get(model, model)} | {k if k is not None else '–'} | {_param_text(params) or '–'} | "
+                     f"{cell('fid_best')} | {cell('fid')} | {f'{pub.value:.1f} ± {pub.spread:.1f}' if pub else '–'} | "
+                     f"{len(t_ok)} / {p['trials']} | {kimg:,.0f} ({kimg / (p['trials'] * k_full):.2f}) | "
+                     f"{_hours(t_ok):.1f} + {_hours(reruns.get(model, [])):.1f} |")
+    if study and any(study.published_for(m["dataset"], x) for x in trials):
+        sources = sorted({pub.source for x in trials if (pub := study.published_for(m["dataset"], x))})
+        lines += ["", f"Published: {'; '.join(sources)}."]
+    pooled = [r for rows in trials.values() for r in rows]
+    rho, n = rank_agreement(pooled)
+    per = [f"{labels.get(x, x)} {_fmt(rank_agreement(rows)[0])} (n={rank_agreement(rows)[1]})"
+           for x, rows in trials.items()]
+    lines += ["", f"**Did the halving choose well?** Spearman's ρ between the first-rung ({m['rungs'][0]:g} kimg) and "
+                  f"the final ({m['rungs'][-1]:g} kimg) score of the trials that reached the end: pooled "
+                  f"{_fmt(rho)} (n={n}); per model: {'; '.join(per)}. (Pooled over models, ρ also counts the "
+                  "differences between losses.)", "",
+              "![score by trial](search-fid-by-trial.png)", "", "![expected best](search-expected-best.png)", ""]
+    lines += ["Trials (values drawn, score at each rung reached; `search-trials.csv` has them all):", "",
+              "| model | trial | status | values | " + " | ".join(f"{k:g} kimg" for k in m["rungs"]) + " |",
+              "|---|---|---|---|" + "---|" * len(m["rungs"])]
+    for model, rows in trials.items():
+        for r in rows:
+            t = _trial(r)
+            by = {round(x["kimg"], 6): x["score"] for x in t["rungs"]}
+            lines.append(f"| {labels.get(model, model)} | {t['number']} | {r['status']} | {_param_text(t['params'])} | "
+                         + " | ".join(_fmt(by.get(round(k, 6))) for k in m["rungs"]) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def write_search_report(run_dir: str | Path, store: Store | None = None):
+    """Rewrite the search folder's tables, plots and HTML page from its manifest and the store."""
+    run_dir = Path(run_dir)
+    m = read_manifest(run_dir)
+    store = store or Store(m["store"])
+    trials = {model: store.rows(keys) for model, keys in m["trials"].items()}
+    reruns = {model: store.rows(keys) for model, keys in m["reruns"].items()}
+    floor = store.get(m["floor"]) if m.get("floor") else None
+    study = get_study(m["study"]) if m.get("study") else None
+    labels = study.labels if study else {}
+    metric = m["protocol"]["rung_metric"]
+    extra = search_markdown(m, trials, reruns)
+    rows = [r for rs in reruns.values() for r in rs] + ([floor] if floor else [])
+    if rows:
+        md = write_tables(rows, run_dir, stem="search", extra_md=extra)
+    else:  # no re-run yet: the trials so far
+        md = extra
+        write_text_atomic(run_dir / "search.md", md)
+    write_text_atomic(run_dir / "search-trials.csv", trials_csv(trials, m["rungs"]))
+    images = {}
+    if any(trials.values()):
+        images["search-fid-by-trial.png"] = plot_distribution(trials, labels, metric, m["rungs"][0])
+        images["search-expected-best.png"] = plot_expected_best(trials, labels, metric)
+        for name, data in images.items():
+            _write_png(run_dir / name, data)
+    write_text_atomic(run_dir / "search-report.html", _html(md, images))
+    chosen = {model: rs[0]["groups"]["trial"] for model, rs in reruns.items() if rs}
+    return SearchResult(run_dir, trials, reruns, floor, md, chosen)
+
+
+def _html(md: str, images: dict[str, bytes]) -> str:
+    """The Markdown as preformatted text with its images inlined: one self-contained page."""
+    body = html.escape(md)
+    for name, data in images.items():
+        tag = f"<img alt='{name}' src='data:image/png;base64,{base64.b64encode(data).decode()}'>"
+        body = body.replace(html.escape(f"![score by trial]({name})") if "by-trial" in name else
+                            html.escape(f"![expected best]({name})"), tag)
+    return ("<!doctype html><meta charset='utf-8'><title>ganbench search</title>"
+            "<style>body{font-family:sans-serif;margin:2em}pre{white-space:pre-wrap;font-size:13px}"
+            "img{max-width:48%;margin:4px}</style><h1>ganbench search</h1><pre>" + body + "</pre>")

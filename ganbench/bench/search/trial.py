@@ -1,0 +1,146 @@
+"""One search trial, as a job any executor runs: train rung by rung, score each rung, let Optuna's pruner decide.
+
+A trial is an ordinary ganbench job (a ``Job`` with its spec, seed, budget and protocol, claimed in the store,
+its record written by the driver) whose function is ``execute_trial``: it trains to each rung's length (resuming
+from its checkpoint), scores the rung, reports the score to the trial's Optuna study and asks the study's
+``SuccessiveHalvingPruner`` whether to go on. The decision of each rung is written to the trial's ``rungs.csv``
+right away, so a trial resumed after kill -9 neither scores a rung twice nor asks again.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ...errors import Diverged
+from ...io import write_text_atomic
+from ...zoo.view import view_for
+from ..backend import Backend
+from ..jobs import Job
+from ..runner import base_record, provenance_of
+
+RUNG_LOG = "rungs.csv"
+
+
+@dataclass(frozen=True)
+class OptunaRef:
+    """Where a search's Optuna studies live (a journal file beside the run, shared by every worker) and the pruner
+    they use; picklable, so that worker processes and Ray tasks open the same studies."""
+
+    journal: str
+    min_resource: int  # images shown to D at the first rung (Optuna counts integer steps)
+    reduction: int
+
+    def storage(self):
+        from optuna.storages import JournalStorage
+        from optuna.storages.journal import JournalFileBackend
+
+        return JournalStorage(JournalFileBackend(self.journal))
+
+    def pruner(self):
+        import optuna
+
+        return optuna.pruners.SuccessiveHalvingPruner(min_resource=self.min_resource, reduction_factor=self.reduction)
+
+    def study(self, model: str):
+        import optuna
+
+        return optuna.load_study(study_name=model, storage=self.storage(), pruner=self.pruner())
+
+    def trial(self, model: str, number: int):
+        """The live Optuna trial ``number`` of ``model``'s study, to report to and ask (from any process)."""
+        import optuna
+
+        study = self.study(model)
+        frozen = study.trials[number]
+        return optuna.trial.Trial(study, frozen._trial_id)  # ask-and-tell across processes: the trial by its id
+
+
+def step_of(kimg: float) -> int:
+    """Optuna's step for a rung: the number of real images shown to D."""
+    return int(round(kimg * 1000))
+
+
+def _read_rungs(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    lines = path.read_text().splitlines()
+    head = lines[0].split(",")
+    rows = [dict(zip(head, line.split(","))) for line in lines[1:] if line]
+    return [{"kimg": float(r["kimg"]), "steps": int(r["steps"]), "score": float(r["score"]),
+             "decision": r["decision"]} for r in rows]
+
+
+def _write_rungs(path: Path, rows: list[dict]) -> None:
+    head = ["kimg", "steps", "score", "decision"]
+    write_text_atomic(path, "\n".join([",".join(head), *(",".join(str(r[h]) for h in head) for r in rows)]) + "\n")
+
+
+def execute_trial(job: Job, ref: OptunaRef, rungs: tuple[float, ...], backend: Backend | None = None,
+                  progress: bool = True) -> dict[str, Any]:
+    """Train ``job`` rung by rung until the pruner stops it or it reaches its length; its store record.
+
+    Status ``ok`` (reached the last rung: its score is the trial's value), ``pruned`` (stopped at a rung) or
+    ``diverged``. The record's metric is the score of the last rung it reached; every rung is in its provenance.
+    """
+    b = (backend or Backend()).resolve()
+    record = base_record(job)
+    model, number = job.groups["search"], int(job.groups["trial"])
+    metric = job.protocol.metrics[0]
+    train_data = b.get_dataset(job.dataset, job.budget.train_split, root=job.data_root)
+    reference = b.get_dataset(job.dataset, job.protocol.ref_split, root=job.data_root)
+    view = job.view or view_for(job.spec, train_data, job.budget.view)
+    path = Path(job.out_dir) / RUNG_LOG
+    log = _read_rungs(path)
+    trial = None
+    status, reason, tr, eval_s, t0 = "ok", "", None, 0.0, time.perf_counter()
+    for i, kimg in enumerate(rungs):
+        done = next((r for r in log if abs(r["kimg"] - kimg) < 1e-9), None)
+        if done is not None and done["decision"] != "pending":
+            if done["decision"] == "pruned":
+                status = "pruned"
+                break
+            continue
+        try:
+            tr = b.train(job.spec, train_data, job.out_dir, kimg=kimg, seed=job.seed, device=job.device,
+                         resume=True, progress=progress, view=view, schedule_kimg=job.budget.kimg)
+        except Diverged as e:
+            status, reason = "diverged", str(e)
+            break
+        if tr.status != "ok":
+            status, reason = "diverged", tr.reason or "training diverged"
+            break
+        if done is None:
+            t1 = time.perf_counter()
+            G = b.load_generator(tr.checkpoint or job.out_dir, device=job.device)
+            images = view.to_native(b.sample(G, job.protocol.num_samples, seed=job.seed, device=job.device).images)
+            ev = b.evaluate(images, reference, metrics=(metric,), num_samples=job.protocol.num_samples,
+                            device=job.device, protocol=job.protocol, progress=progress)
+            eval_s += time.perf_counter() - t1
+            done = {"kimg": kimg, "steps": tr.steps, "score": float(ev["metrics"][metric]), "decision": "pending"}
+            log.append(done)
+            _write_rungs(path, log)
+        trial = trial or ref.trial(model, number)
+        trial.report(done["score"], step_of(kimg))
+        last = i == len(rungs) - 1
+        done["decision"] = "end" if last else ("pruned" if trial.should_prune() else "promoted")
+        _write_rungs(path, log)
+        if done["decision"] == "pruned":
+            status = "pruned"
+            break
+    kimg_trained = max([r["kimg"] for r in log] + [getattr(tr, "kimg", 0.0) or 0.0])
+    record.update(status=status, reason=reason or None, kimg=kimg_trained,
+                  steps=getattr(tr, "steps", None) or (log[-1]["steps"] if log else 0),
+                  train_time_s=getattr(tr, "wall_time_s", None), eval_time_s=eval_s,
+                  images_per_s=getattr(tr, "images_per_s", None), device=str(getattr(tr, "device", "") or ""),
+                  checkpoint_sha256=((getattr(tr, "provenance", None) or {}).get("weights_sha256")))
+    if log and status != "diverged":
+        record["metrics"] = {metric: log[-1]["score"]}
+    record["provenance"] = provenance_of(job, {
+        "trial": {"model": model, "number": number, "params": job.groups.get("params", {}), "rungs": log,
+                  "rung_kimg": list(rungs), "metric": metric, "optuna_study": model, "journal": ref.journal,
+                  "wall_s": time.perf_counter() - t0},
+        "dataset": reference.describe(), "train_dataset": train_data.describe(), "view": view.describe()})
+    return record

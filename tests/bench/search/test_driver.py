@@ -1,0 +1,108 @@
+"""``ganbench search`` end to end on fakes (real Optuna, store, claims and executors): seeded trials, trial 0 the
+model's own setting, successive halving, selection on the held-out split, re-runs, resume after kill -9."""
+
+import multiprocessing
+
+import pytest
+
+from ganbench.bench.search import search
+from ganbench.bench.search.driver import sampler_seed
+from ganbench.bench.store import Store
+from ganbench.errors import BadInput
+
+from ..bench_fakes import Calls
+from .fakes import BUDGET, backend, options, protocol
+
+
+def _run(tmp_path, calls=None, name="run", **kw):
+    calls = calls if calls is not None else Calls()
+    p = protocol(tmp_path, **kw.pop("protocol", {}))
+    return search(["dcgan", "wgan"], protocol=p, budget=BUDGET, options=options(tmp_path, name, **kw),
+                  backend=backend(calls)), calls
+
+
+def test_a_search_draws_halves_selects_and_reruns(tmp_path):
+    res, calls = _run(tmp_path)
+    for model in ("dcgan", "wgan"):
+        rows = res.trials[model]
+        assert [r["provenance"]["trial"]["number"] for r in rows] == list(range(6))
+        # trial 0 is the model's own setting (dcgan's lr 2e-4, 1 D step); the others drawn from the space
+        assert rows[0]["provenance"]["trial"]["params"] == {"learning_rate": 2e-4, "disc_iters": 1}
+        assert rows[0]["config_hash"] == res.reruns[model][0]["config_hash"] or res.chosen[model] != 0
+        assert all(1e-5 <= r["provenance"]["trial"]["params"]["learning_rate"] <= 1e-2 for r in rows)
+        # every trial is scored at the first rung; the halving stops some; the first trial always goes on (ASHA)
+        rungs = [[p["kimg"] for p in r["provenance"]["trial"]["rungs"]] for r in rows]
+        assert all(r[0] == 0.064 for r in rungs) and rungs[0] == [0.064, 0.128, 0.256]
+        assert {r["status"] for r in rows} <= {"ok", "pruned"} and any(r["status"] == "pruned" for r in rows)
+        assert all((r["status"] == "ok") == (len(k) == 3) for r, k in zip(rows, rungs))
+        # the chosen trial: the best final score among the trials that reached the end
+        done = {r["provenance"]["trial"]["number"]: r["fid"] for r in rows if r["status"] == "ok"}
+        assert res.chosen[model] == min(done, key=done.get)
+        # its re-runs: new seeds, the study's own budget and test split, the trial's training config
+        reruns = res.reruns[model]
+        assert [(r["seed"], r["budget"], r["split"]) for r in reruns] == [(1, "tiny", "test"), (2, "tiny", "test")]
+        chosen_row = rows[res.chosen[model]]
+        assert {r["config_hash"] for r in reruns} == {chosen_row["config_hash"]}
+        assert all(r["model"] == f"{model}-searched" for r in reruns)
+        # trials train on the training split less the validation split, and are scored on that split
+        assert chosen_row["split"] == "train[30:]" and chosen_row["budget"] == "tiny-trial"
+    # the store holds every trial, re-run and their provenance; the tables, trials and plots are written
+    assert len(Store(tmp_path / "r.sqlite").query()) == 2 * 6 + 2 * 2
+    for name in ("search.md", "search.csv", "search-trials.csv", "search-fid-by-trial.png",
+                 "search-expected-best.png", "search-report.html", "search.json"):
+        assert (tmp_path / "run" / name).is_file(), name
+    assert "Did the halving choose well?" in res.markdown and "| dcgan-searched" in res.markdown
+    assert len((tmp_path / "run" / "search-trials.csv").read_text().splitlines()) == 1 + 12
+
+
+def test_the_same_seed_draws_the_same_trials_and_a_rerun_reuses_everything(tmp_path):
+    first, _ = _run(tmp_path)
+    again, calls = _run(tmp_path)
+    assert calls.train == [] and calls.evaluate == []  # every trial and re-run came from the store
+    assert again.chosen == first.chosen
+    other, _ = _run(tmp_path, name="other")  # a new folder and journal, the same draws: the store's rows again
+    params = lambda res: [r["provenance"]["trial"]["params"] for r in res.trials["wgan"]]  # noqa: E731
+    assert params(other) == params(first)
+    reseeded, _ = _run(tmp_path, name="seed1", protocol={"seed": 1})
+    assert params(reseeded)[0] == params(first)[0] and params(reseeded)[1:] != params(first)[1:]
+    assert sampler_seed(0, "wgan", 3) == sampler_seed(0, "wgan", 3) != sampler_seed(0, "wgan", 4)
+
+
+def _killed_search(tmp_path, kill_at):
+    from .fakes import backend as fake
+    from ..bench_fakes import Calls as C
+
+    p = protocol(tmp_path)
+    search(["dcgan", "wgan"], protocol=p, budget=BUDGET, options=options(tmp_path),
+           backend=fake(C(), kill_at_train=kill_at))
+
+
+@pytest.mark.parametrize("kill_at", [5, 17])
+def test_a_search_killed_mid_way_resumes_without_rerunning_finished_trials(tmp_path, kill_at):
+    ctx = multiprocessing.get_context("fork")
+    proc = ctx.Process(target=_killed_search, args=(tmp_path, kill_at))
+    proc.start()
+    proc.join(120)
+    assert proc.exitcode == -9  # it died at that train call
+    finished = {r["job_key"] for r in Store(tmp_path / "r.sqlite").query()}
+    res, calls = _run(tmp_path)
+    trained = {(name, kimg) for name, _, kimg in calls.train}
+    assert finished and not any(r["job_key"] in finished and (r["model"], r["kimg"]) in trained
+                                for rows in res.trials.values() for r in rows)
+    fresh, _ = _run(tmp_path / "fresh")  # an uninterrupted search gives the same trials and choice
+    assert res.chosen == fresh.chosen
+    for model in res.trials:
+        assert [(r["status"], r["fid"]) for r in res.trials[model]] == \
+            [(r["status"], r["fid"]) for r in fresh.trials[model]]
+
+
+@pytest.mark.parametrize("kw,match", [
+    ({"protocol": {"trials": 0}}, "trials"), ({"protocol": {"reduction": 1}}, "reduction"),
+    ({"protocol": {"select_on": "train"}}, "select-on"), ({"protocol": {"rung_metric": "fid_best"}}, "checkpoints"),
+    ({"protocol": {"validation": 40}}, "no training images"), ({"protocol": {"space": "nope"}}, "unknown search space"),
+    ({"protocol": {"rerun_seeds": (1, 1)}}, "seeds"),
+])
+def test_bad_input_is_one_line_before_any_work(tmp_path, kw, match):
+    with pytest.raises(BadInput, match=match):
+        _run(tmp_path, **kw)
+    assert not (tmp_path / "run").exists() and not (tmp_path / "r.sqlite").exists()
