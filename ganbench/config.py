@@ -75,6 +75,11 @@ class EvalProtocol:
     infinity_min_fraction: float = 0.1
     allow_tf32: bool = False  # CUDA: TF32 convolutions/matmuls are faster but change the features
     seed: int = 0  # KID subsets, IS shuffle, sample latents
+    #: The feature space of FD, KID, precision/recall and density/coverage: a network of metrics.networks
+    #: ("inception", "dinov2", "clip", "fmnist", ...). Precision/recall keep pr_features when it says vgg16.
+    features: str = added("inception")
+    #: Training images a memorization test (ct) reads: None, as many as the reference.
+    train_samples: int | None = added(None)
 
 
 DEFAULT_PROTOCOL = EvalProtocol()

@@ -46,14 +46,14 @@ class Backend:
             from ..zoo.sampler import sample
             real["sample"] = sample
         if self.evaluate is None:
-            real["evaluate"] = SharedInceptionEvaluate()
+            real["evaluate"] = SharedEvaluate()
         return dataclasses.replace(self, **{k: v for k, v in real.items() if getattr(self, k) is None})
 
 
-class SharedInceptionEvaluate:
-    """``metrics.evaluate`` that builds the Inception net once and reuses it for every later call.
+class SharedEvaluate:
+    """``metrics.evaluate`` that keeps its feature networks (Inception, DINOv2, ...) built across calls.
 
-    Building it costs seconds on a CPU; a run evaluates once per job (more with interval evaluations).
+    Building one costs seconds on a CPU; a run evaluates once per job (more with interval evaluations).
     """
 
     def __init__(self):
@@ -61,15 +61,14 @@ class SharedInceptionEvaluate:
 
     def __call__(self, samples, reference, protocol: EvalProtocol | None = None, device=None, **kw):
         from ..metrics.evaluate import evaluate
-        from ..metrics.inception import build_inception
-        from ..metrics.weights import resolve_weights
+        from ..metrics.features import Networks
 
         mode = (protocol or EvalProtocol()).resize_mode
         dev = resolve_device(device)
-        if (mode, str(dev)) not in self._nets:
-            self._nets[(mode, str(dev))] = build_inception(resolve_weights(None), mode, dev)
-        return evaluate(samples, reference, protocol=protocol, device=device, model=self._nets[(mode, str(dev))],
-                        **kw)
+        key = (mode, str(dev), tuple(sorted((kw.get("weights") or {}).items())))
+        if key not in self._nets:
+            self._nets[key] = Networks(None, mode, dev, files=kw.get("weights"))
+        return evaluate(samples, reference, protocol=protocol, device=device, networks=self._nets[key], **kw)
 
 
 def log(msg: str, progress: bool) -> None:

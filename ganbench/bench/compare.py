@@ -30,7 +30,8 @@ from ..zoo.view import View, conv_view
 from .backend import Backend, log as _log
 from .runner import CLASS_METRICS
 from .store import Store
-from .tables import REAL_DATA, display_columns, primary_of, protocol_header, render, summary_frame
+from .tables import (REAL_DATA, display_columns, feature_space, primary_of, protocol_header, render,
+                     summary_frame)
 
 
 @dataclass
@@ -182,7 +183,8 @@ def compare(name: str, samples: str | None = None, generator: str | None = None,
             budget: str | Budget = DEFAULT_BUDGET, metrics: Sequence[str] | None = None,
             store: str | Path | Store | None = None, device: str | None = None,
             value_range: tuple[float, float] | None = None, data_root: str | None = None, seed: int = 0,
-            progress: bool = True, backend: Backend | None = None) -> CompareResult:
+            progress: bool = True, backend: Backend | None = None, protocol: EvalProtocol | None = None
+            ) -> CompareResult:
     """Evaluate ``samples`` (folder / .npy / .npz) or ``generator`` under ``budget``'s protocol and rank it."""
     # Every input is checked before any work: a bad one costs nothing and leaves no store behind.
     if bool(samples) == bool(generator):
@@ -193,13 +195,13 @@ def compare(name: str, samples: str | None = None, generator: str | None = None,
         metrics = registry.parse(metrics, ())  # "fid,kid" or ("fid", "kid"); never the letters of "fid"
     dev = resolve_device(device)
     store_path = None if isinstance(store, Store) else check_writable(store or DEFAULT_STORE, "--store")
-    base = leaderboard_from_csv(against, dataset, protocol_for(budget)) if against else None
+    base = leaderboard_from_csv(against, dataset, protocol_for(budget, base=protocol)) if against else None
     if samples and not Path(samples).exists():
         raise BadInput(f"--samples {samples}: no such file or folder")
     G = load_user_generator(generator, checkpoint, dev) if generator else None
     if metrics is None and int(getattr(G, "num_classes", 0) or 0):  # a conditional generator: class-aware metrics
         metrics = tuple(EvalProtocol().metrics) + CLASS_METRICS
-    proto = check_protocol(protocol_for(budget, tuple(metrics) if metrics else None))
+    proto = check_protocol(protocol_for(budget, tuple(metrics) if metrics else None, base=protocol))
     reference = b.get_dataset(dataset, proto.ref_split, root=data_root)
     ref_view = conv_view(reference, budget.view)  # the view of a conv net under this budget: samples may come at it
 
@@ -276,5 +278,7 @@ def compare(name: str, samples: str | None = None, generator: str | None = None,
     note = (f"{name} ranks {rank} of {ranked}" if ranked > 1 else
             f"no baseline results under this protocol in {st.path}; run `ganbench run --models dcgan,wgan "
             f"--budget {budget.name}` or pass --against {dataset}")
-    md = "\n".join(f"> {line}" for line in header) + "\n\n" + render(board, "md", proto.num_samples) + f"\n\n{note}\n"
+    md = "\n".join(f"> {line}" for line in header) + "\n\n" + render(board, "md", proto.num_samples,
+                                                                           feature_space(base_rows + [record])) \
+        + f"\n\n{note}\n"
     return CompareResult(record, board, rank, md)

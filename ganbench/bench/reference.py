@@ -9,13 +9,11 @@ the driver's on-disk cache; Ray workers get the features through the object stor
 
 from __future__ import annotations
 
-import time
 from typing import Any, Sequence
 
 from ..metrics import cache
 from ..metrics.features import Networks
-from ..metrics.inception import EXTRACTOR_VERSION
-from ..metrics.pipeline import cache_key, feature_names, reference_features
+from ..metrics.pipeline import cache_key, cache_meta, feature_names, reference_features
 from ..metrics.registry import parse
 from ..metrics.sources import ImageSource
 from .jobs import Job
@@ -36,14 +34,12 @@ def prepare_reference(jobs: Sequence[Job], backend: Any, progress: bool = True) 
         if (p.resize_mode, job.device) not in nets:
             nets[(p.resize_mode, job.device)] = Networks(None, p.resize_mode, job.device)
         net = nets[(p.resize_mode, job.device)]
-        _, names = feature_names(parse(p.metrics, p.metrics), p, net.weights.has_head)
+        _, names = feature_names(parse(p.metrics, p.metrics), p, net)
         key = cache_key(source, names, p, net)
         if key in out:
             continue
         feats = reference_features(source, names, net, p, progress)
-        out[key] = (feats, {"n": source.n, "source": source.describe(), "resize_mode": p.resize_mode,
-                            "weights_sha256": net.weights.sha256, "extractor": EXTRACTOR_VERSION,
-                            "features": list(names), "created": time.strftime("%Y-%m-%dT%H:%M:%S")})
+        out[key] = (feats, cache_meta(source, names, p, net))
     return out
 
 

@@ -18,7 +18,7 @@ from typing import Sequence
 from ..io import write_text_atomic
 from .runner import EVAL_LOG, read_manifest
 from .store import Store
-from .tables import GROUP_AXES, protocol_header, render, summary_frame, write_tables
+from .tables import GROUP_AXES, feature_space, protocol_header, render, summary_frame, write_tables
 
 REPORT = "report.html"
 TRAIN_LOG = "train_log.csv"
@@ -133,6 +133,27 @@ def loss_plot(job: dict) -> str | None:
     return out
 
 
+def neighbour_gallery(row: dict) -> str | None:
+    """The model's nearest-training-neighbour gallery (base64 PNG) from its stored checkpoint, or None when the
+    checkpoint or the dataset cannot be read."""
+    from ..data import get_dataset
+    from ..errors import GanbenchError
+    from ..train.checkpoint import load_generator
+    from ..zoo.sampler import sample_images
+    from ..zoo.view import stored_view
+    from .neighbours import GALLERY, gallery_png
+
+    prov = row.get("provenance") or {}
+    try:
+        train = get_dataset(row["dataset"], (prov.get("budget") or {}).get("train_split", "train"), download=False)
+        G = load_generator(prov.get("checkpoint") or row["out_dir"], device="cpu")
+        view = stored_view(prov, train)
+        samples = view.to_native(sample_images(G, GALLERY, seed=int(prov.get("sample_seed", row["seed"]))))
+        return base64.b64encode(gallery_png(samples, train)).decode()
+    except (GanbenchError, OSError, RuntimeError, KeyError, ValueError):
+        return None
+
+
 def make_report(run_dir: str | Path, store: str | Path | None = None) -> Path:
     """Rewrite the run's tables (table.md/csv/tex/html) and its report.html; return the report's path."""
     import matplotlib
@@ -155,16 +176,16 @@ def make_report(run_dir: str | Path, store: str | Path | None = None) -> Path:
         parts.append(f"<p><b>{missing} of {len(jobs)} job(s) have no result yet</b>; "
                      "re-run the same `ganbench run` command to finish them.</p>")
     if rows:
-        parts.append("<h2>Results</h2>" + render(summary_frame(rows), "html", n))
+        parts.append("<h2>Results</h2>" + render(summary_frame(rows), "html", n, feature_space(rows)))
         for a in axes:
             frame = summary_frame(rows, by=a)
             if len(frame) > 1:
-                parts.append(f"<h3>By {html.escape(a)}</h3>" + render(frame, "html", n))
+                parts.append(f"<h3>By {html.escape(a)}</h3>" + render(frame, "html", n, feature_space(rows)))
     curve = fid_curve_plot(jobs, (manifest.get("budget") or {}).get("curve_samples"))
     if curve:
         parts.append("<h2>FID over training</h2>" + _img(curve, "FID over training"))
     parts.append("<h2>Models</h2>")
-    seen = set()
+    seen, galleries = set(), set()
     for j in jobs:
         row = by_key.get(j["key"])
         pieces = []
@@ -184,6 +205,12 @@ def make_report(run_dir: str | Path, store: str | Path | None = None) -> Path:
         loss = loss_plot(j)
         if loss:
             pieces.append(_img(loss, f"{j['model']} losses"))
+        if row and row["status"] == "ok" and j["model"] not in galleries:
+            gallery = neighbour_gallery(row)
+            if gallery:
+                galleries.add(j["model"])
+                pieces.append(f"<figure>{_img(gallery, j['model'] + ' nearest training images')}<figcaption>samples "
+                              "(top) and their nearest training images (bottom, pixel L2)</figcaption></figure>")
         status = row["status"] if row else "not run yet"
         reason = f": {html.escape(row['reason'])}" if row and row.get("reason") else ""
         parts.append(f"<h3>{html.escape(j['model'])} (seed {j['seed']}): {status}{reason}</h3>"

@@ -33,7 +33,7 @@ from ..zoo.sampler import draw_inputs, value_range_of
 from ..zoo.view import View, view_for
 from ..io import cache_dir, check_writable, clean_orphans, write_text_atomic
 from . import ablation
-from .backend import Backend, SharedInceptionEvaluate, log as _log
+from .backend import Backend, SharedEvaluate, log as _log
 from .claims import LEASE_S, Leases
 from .executors import DEFAULT_RETRIES, ExecOptions, JobFailure, get_executor
 from .executors.base import check_options
@@ -207,7 +207,7 @@ def evaluate_job(job: Job, b: Backend, record: dict, tr, view: View, reference, 
         samples = TensorImageSet(samples, f"{job.spec.name} samples", "all", "generated", labels=drawn.labels,
                                  num_classes=num_classes)
     ev = b.evaluate(samples, reference, metrics=job.protocol.metrics, num_samples=job.protocol.num_samples,
-                    device=job.device, protocol=job.protocol, progress=progress)
+                    device=job.device, protocol=job.protocol, progress=progress, **training_images(job, b))
     m = {k: float(v) for k, v in ev["metrics"].items()}
     m.update(curve.finish(tr.steps, m.get("fid")))
     prov = ev.get("provenance", {})
@@ -218,6 +218,14 @@ def evaluate_job(job: Job, b: Backend, record: dict, tr, view: View, reference, 
                                                "unavailable": ev.get("unavailable", {}),
                                                "checkpoint": str(tr.checkpoint), "sample_seed": job.seed}))
     return record
+
+
+def training_images(job: Job, b: Backend) -> dict:
+    """``{"train": the training split}`` when a metric of the job's protocol reads the training images (a
+    memorization test), else {}."""
+    if not any(registry.METRICS.get(m).needs_train for m in job.protocol.metrics):
+        return {}
+    return {"train": b.get_dataset(job.dataset, job.budget.train_split, root=job.data_root)}
 
 
 def real_data_job(job: Job) -> Job:
@@ -407,7 +415,7 @@ def execute_jobs(job_fn: Callable[..., dict], todo: Sequence[Job], store: Store,
     record)`` sees every record once it is stored (the search tells Optuna there)."""
     parallel = executor != "local" or options.workers > 1
     shared = None
-    if parallel and todo and isinstance(b.evaluate, SharedInceptionEvaluate):
+    if parallel and todo and isinstance(b.evaluate, SharedEvaluate):
         from .reference import prepare_reference  # once here, not once per worker
         shared = prepare_reference(todo, b, progress)
     options = dataclasses.replace(options, shared=shared)

@@ -31,7 +31,8 @@ def primary_of(metrics: Sequence[str]) -> str | None:
     """The metric whose differences get a significance test: the first table column present (FID first) that is
     a value per seed (a value with its own interval, a human study's, is not tested over seeds)."""
     cols = display_columns()
-    return next((m for m in metrics if not (m in cols and cols[m].interval)), None)
+    return next((m for m in metrics if m in cols and cols[m].better in ("lower", "higher") and not cols[m].interval),
+                None)
 
 
 #: Grid axes tables can be grouped by (values live in each row's ``groups``).
@@ -94,9 +95,10 @@ def best_index(frame: pd.DataFrame, metric: str) -> str | None:
     col = frame.get(f"{metric}_mean")
     if col is not None:
         col = col.drop(index=REAL_DATA, errors="ignore")
-    if col is None or col.dropna().empty:
+    better = display_columns()[metric].better
+    if col is None or col.dropna().empty or better not in ("lower", "higher"):
         return None
-    return col.idxmin() if display_columns()[metric].better == "lower" else col.idxmax()
+    return col.idxmin() if better == "lower" else col.idxmax()
 
 
 def _cell(mean: float, std: float, ci: float, scale: float, digits: int) -> str:
@@ -117,8 +119,20 @@ def _interval_cell(value: float, lo: float, hi: float, count: float, scale: floa
 _MARK = {"md": lambda s: f"**{s}**", "latex": lambda s: f"\\textbf{{{s}}}", "html": lambda s: f"<b>{s}</b>"}
 
 
-def display_frame(frame: pd.DataFrame, fmt: str = "md", fid_samples: int | None = None) -> pd.DataFrame:
-    """Strings for each cell in format ``fmt`` (md | latex | html): best per column marked."""
+def feature_space(rows: Sequence[dict]) -> str | None:
+    """The label of the feature space the rows' feature-based metrics were computed in (a network of
+    metrics.networks: DINOv2, CLIP, ...), None for Inception's (headers then read FID, KID, ...)."""
+    from ..metrics.networks import NETWORKS
+
+    spaces = {((r.get("provenance") or {}).get("protocol") or {}).get("features", "inception") for r in rows}
+    spaces.discard("inception")
+    return "/".join(NETWORKS.get(sp).label if sp in NETWORKS else sp for sp in sorted(spaces)) or None
+
+
+def display_frame(frame: pd.DataFrame, fmt: str = "md", fid_samples: int | None = None,
+                  space: str | None = None) -> pd.DataFrame:
+    """Strings for each cell in format ``fmt`` (md | latex | html): best per column marked. ``space``: the feature
+    space's label when it is not Inception's (columns then read FD_DINOv2, KID×10³ (DINOv2), ...)."""
     shown = display_columns()
     metrics = [m for m in shown if f"{m}_mean" in frame.columns]
     primary = primary_of(metrics)
@@ -134,7 +148,7 @@ def display_frame(frame: pd.DataFrame, fmt: str = "md", fid_samples: int | None 
     out["seeds ok"] = seeds
     for m in metrics:
         col = shown[m]
-        label = col.label
+        label = col.label_in(space)
         if col.sample_size and fid_samples:
             label += f" (N={fid_samples})"
         best = best_index(frame, m)
@@ -153,7 +167,7 @@ def display_frame(frame: pd.DataFrame, fmt: str = "md", fid_samples: int | None 
             best_here = r[f"{m}_mean"] == best_mean and name != REAL_DATA and len(frame.drop(index=REAL_DATA,
                                                                                                errors="ignore")) > 1
             cells.append(_MARK[fmt](text) if best_here else text)
-        out[label + (" ↓" if col.better == "lower" else " ↑")] = cells
+        out[label + {"lower": " ↓", "higher": " ↑"}.get(col.better, "")] = cells
     if primary and len(frame) > 1:
         best = best_index(frame, primary)
         verdicts = []
@@ -170,7 +184,7 @@ def display_frame(frame: pd.DataFrame, fmt: str = "md", fid_samples: int | None 
                     verdicts.append(f"p={c.p:.2g}" + (" (significant)" if c.significant else " (n.s.)"))
                 else:  # say whose seeds are missing: this model's, or the best's
                     verdicts.append("n/a (<2 seeds)" if r[f"{primary}_n"] < 2 else "n/a (best has <2 seeds)")
-        out[f"{shown[primary].label} vs best (Welch)"] = verdicts
+        out[f"{shown[primary].label_in(space)} vs best (Welch)"] = verdicts
     if fmt == "latex":
         out.columns = [c.replace("%", "\\%").replace("∞", "$_\\infty$").replace("↓", "$\\downarrow$")
                        .replace("↑", "$\\uparrow$").replace("×10³", "$\\times 10^3$") for c in out.columns]
@@ -182,9 +196,9 @@ def _row_label(name: str, by: str | None) -> str:
     return "real data (floor)" if name == REAL_DATA and (by or "model") == "model" else str(name)
 
 
-def render(frame: pd.DataFrame, fmt: str = "md", fid_samples: int | None = None) -> str:
+def render(frame: pd.DataFrame, fmt: str = "md", fid_samples: int | None = None, space: str | None = None) -> str:
     """The table as Markdown (``md``), LaTeX (``latex``, booktabs) or an HTML fragment (``html``)."""
-    shown = display_frame(frame, fmt, fid_samples)
+    shown = display_frame(frame, fmt, fid_samples, space)
     if fmt == "md":
         return shown.to_markdown(tablefmt="github", disable_numparse=True)  # "37.00" stays 37.00
     if fmt == "latex":
@@ -210,8 +224,9 @@ def protocol_header(rows: Sequence[dict]) -> list[str]:
         + (f": {budget.get('kimg')} kimg of training per model" if budget.get("kimg") is not None else "")
         + (f" — {budget['description']}" if budget.get("description") else "") + ".",
         f"Metrics on {distinct('num_samples')} generated vs {distinct('ref_samples')} reference images; "
-        f"Inception-v3 pool3 (weights sha256 {distinct('weights_sha256')[:12]}), resize {distinct('resize_mode')}; "
-        f"device {distinct('device')}.",
+        + (f"Inception-v3 pool3 (weights sha256 {distinct('weights_sha256')[:12]}), resize {distinct('resize_mode')}"
+           if not feature_space(rows) else _space_line(rows))
+        + f"; device {distinct('device')}.",
         f"Cells: mean ± std [{CONFIDENCE:.0%} CI] over seeds; best per column in bold; "
         "diverged runs are counted, never averaged.",
     ]
@@ -233,6 +248,18 @@ def protocol_header(rows: Sequence[dict]) -> list[str]:
     return lines
 
 
+def _space_line(rows: Sequence[dict]) -> str:
+    """Which network the feature-based metrics ran in, with its weights' hash (from the rows' provenance)."""
+    from ..metrics.networks import NETWORKS
+
+    prov = next(((r.get("provenance") or {}) for r in rows if (r.get("provenance") or {}).get("evaluation")), {})
+    space = (prov.get("protocol") or {}).get("features", "inception")
+    sig = ((prov.get("evaluation") or {}).get("networks") or {}).get(space, {})
+    net = NETWORKS.get(space) if space in NETWORKS else None
+    return (f"features: {net.description if net else space}" + (f" (weights sha256 {sig['weights_sha256'][:12]})"
+                                                                 if sig.get("weights_sha256") else ""))
+
+
 _LOCAL_PATH = re.compile(r"(?<![\w.])/(?:[^\s/()'\"]+/)+[^\s/()'\"]+")
 
 
@@ -245,11 +272,12 @@ def without_local_paths(text: str) -> str:
 def comparative_markdown(rows: Sequence[dict], axes: Iterable[str] = ()) -> str:
     """The whole comparative text: header, main table, then one table per grid axis with >1 value."""
     n = max((r.get("num_samples") or 0 for r in rows), default=0) or None
-    parts = ["\n".join(f"> {line}" for line in protocol_header(rows)), render(summary_frame(rows), "md", n)]
+    space = feature_space(rows)
+    parts = ["\n".join(f"> {line}" for line in protocol_header(rows)), render(summary_frame(rows), "md", n, space)]
     for axis in axes:
         frame = summary_frame(rows, by=axis)
         if len(frame) > 1:
-            parts.append(f"By {axis} (pooled over the other axes and seeds):\n\n" + render(frame, "md", n))
+            parts.append(f"By {axis} (pooled over the other axes and seeds):\n\n" + render(frame, "md", n, space))
     return "\n\n".join(p for p in parts if p) + "\n"
 
 
@@ -298,12 +326,13 @@ def write_tables(rows: Sequence[dict], out_dir: str | Path, axes: Iterable[str] 
     md = comparative_markdown(rows, axes) + (f"\n{extra_md}" if extra_md else "")
     n = max((r.get("num_samples") or 0 for r in rows), default=0) or None
     header = protocol_header(rows)
+    space = feature_space(rows)
     frames = [("", summary_frame(rows))] + [(a, summary_frame(rows, by=a)) for a in axes]
     frames = [(a, f) for a, f in frames if not a or len(f) > 1]
     tex = "\n".join(f"% {line}" for line in header) + "\n" + "\n".join(
-        (f"% by {a}\n" if a else "") + render(f, "latex", n) for a, f in frames)
+        (f"% by {a}\n" if a else "") + render(f, "latex", n, space) for a, f in frames)
     body = "".join(f"<p>{html.escape(line)}</p>\n" for line in header) + "".join(
-        (f"<h3>By {html.escape(a)}</h3>\n" if a else "") + render(f, "html", n) for a, f in frames)
+        (f"<h3>By {html.escape(a)}</h3>\n" if a else "") + render(f, "html", n, space) for a, f in frames)
     write_text_atomic(out / f"{stem}.md", md)
     write_text_atomic(out / f"{stem}.csv", numbers_csv(rows))
     write_text_atomic(out / f"{stem}.tex", tex)

@@ -24,6 +24,11 @@ def _add_protocol_options(p: argparse.ArgumentParser, defaults: bool = True) -> 
                         "or the --protocol's)")
     from ..metrics import registry
     p.add_argument("--metrics", help=f"comma list of {', '.join(registry.names())} (default: the protocol's set)")
+    from ..metrics.networks import NETWORKS
+    p.add_argument("--features", default=None, choices=list(NETWORKS),
+                   help="feature space of FD, KID, precision/recall, density/coverage and Vendi (default inception: "
+                        "FID as peers report it; dinov2: FD_DINOv2; fmnist: the offline Fashion-MNIST network); local "
+                        "weights through $GANBENCH_WEIGHTS_<NETWORK>")
     p.add_argument("--store", help="results database (default runs/results.sqlite)")
     p.add_argument("--device", help="cuda, cuda:1 or cpu (default: cuda when present)")
     p.add_argument("--data-root", help="folder holding datasets (default: $GANBENCH_DATA, then the usual places)")
@@ -68,6 +73,7 @@ def cmd_run(args) -> int:
     from ..bench.runner import run
 
     res = run(models=_csv_list(args.models), grid=args.grid, base=args.base, dataset=args.dataset,
+              protocol=_protocol(args),
               seeds=parse_seeds(args.seeds), budget=args.budget, metrics=parse_metrics(args.metrics),
               out=args.out, store=args.store, device=args.device, data_root=args.data_root,
               executor=args.executor, progress=not args.quiet, jobs=args.jobs, address=args.address,
@@ -83,6 +89,13 @@ def cmd_run(args) -> int:
               "`ganbench results --status failed`; re-run the command to retry them", file=sys.stderr)
         return 3
     return 0
+
+
+def _protocol(args):
+    """The evaluation settings a command's options change (None: the budget's defaults)."""
+    from ..config import EvalProtocol
+
+    return EvalProtocol(features=args.features) if getattr(args, "features", None) else None
 
 
 @command
@@ -108,7 +121,7 @@ def cmd_compare(args) -> int:
                   z_dim=args.z_dim, against=args.against, dataset=args.dataset, budget=args.budget,
                   metrics=parse_metrics(args.metrics), store=args.store, device=args.device,
                   value_range=parse_range(args.value_range), data_root=args.data_root, seed=args.seed,
-                  progress=not args.quiet)
+                  progress=not args.quiet, protocol=_protocol(args))
     if args.json:
         print_json({"rank": res.rank, "of": len(res.leaderboard), "record": res.record})
     else:

@@ -24,7 +24,16 @@ def add_metrics(sub) -> None:
     p.add_argument("--split", default=P.ref_split, help=f"split of a bare dataset name (default {P.ref_split})")
     p.add_argument("--resize-mode", default=P.resize_mode, choices=["tf1", "clean"],
                    help="resize to 299: tf1 = torch-fidelity's TF1 bilinear, clean = clean-fid's PIL bicubic")
-    p.add_argument("--pr-features", default=P.pr_features, choices=["inception-pool3", "vgg16"])
+    from ..metrics.networks import NETWORKS
+    p.add_argument("--features", default=P.features, choices=list(NETWORKS),
+                   help="feature space of FD, KID, precision/recall, density/coverage and Vendi: "
+                        + "; ".join(f"{n}: {net.description}" for n, net in NETWORKS.items())
+                        + f" (default {P.features}: FID as peers report it)")
+    p.add_argument("--weights", nargs="+", metavar="NETWORK=PATH",
+                   help="local weight files of feature networks, e.g. dinov2=dinov2_vitl14_pretrain.pth (no download)")
+    p.add_argument("--train", help="the training images (INPUT), for memorization tests such as ct")
+    p.add_argument("--pr-features", default=P.pr_features, choices=["inception-pool3", "vgg16"],
+                   help="vgg16: precision/recall in VGG16 fc2 (Kynkaanniemi et al.); default: the --features space")
     p.add_argument("--kid-subset-size", type=int, default=P.kid_subset_size)
     p.add_argument("--kid-subsets", type=int, default=P.kid_subsets)
     p.add_argument("--batch-size", type=int, default=P.feature_batch_size)
@@ -46,16 +55,18 @@ def cmd_metrics(args) -> int:
     import dataclasses
 
     from ..config import DEFAULT_PROTOCOL
+    from ..metrics.networks import parse_weight_files
     from ..metrics.parallel import evaluate_on_processes
 
     protocol = dataclasses.replace(DEFAULT_PROTOCOL, ref_split=args.split, ref_samples=args.ref_samples,
                                    resize_mode=args.resize_mode, pr_features=args.pr_features,
                                    kid_subset_size=args.kid_subset_size, kid_subsets=args.kid_subsets,
-                                   feature_batch_size=args.batch_size, seed=args.seed)
+                                   feature_batch_size=args.batch_size, seed=args.seed, features=args.features)
     result = evaluate_on_processes(args.nproc, args.input1, args.input2, metrics=args.metrics,
                                    num_samples=args.num_samples, device=args.device, protocol=protocol, progress=True,
                                    cache=not args.no_cache, inception_weights=args.inception_weights,
-                                   value_range=parse_range(args.value_range), resize=args.resize)
+                                   value_range=parse_range(args.value_range), resize=args.resize,
+                                   weights=parse_weight_files(args.weights), train=args.train)
     if args.json:
         print_json(result)
         return 0
@@ -64,8 +75,11 @@ def cmd_metrics(args) -> int:
     for k, why in result["unavailable"].items():
         print(f"ganbench: {k} unavailable: {why}", file=sys.stderr)
     prov = result["provenance"]
-    print(f"# {prov['num_samples']} vs {prov['ref_samples']} images, resize {prov['resize_mode']}, "
-          f"weights sha256 {prov['weights_sha256'][:12]}, device {prov['device']}, {prov['seconds']} s", file=sys.stderr)
+    weights = ", ".join(f"{n} weights sha256 {sig['weights_sha256'][:12]}" for n, sig in prov["networks"].items()
+                        if sig.get("weights_sha256"))
+    print(f"# {prov['num_samples']} vs {prov['ref_samples']} images, {prov['feature_space']} space, resize "
+          f"{prov['resize_mode']}, {weights or 'no weights'}, device {prov['device']}, {prov['seconds']} s",
+          file=sys.stderr)
     return 0
 
 

@@ -21,14 +21,20 @@ import torch
 
 from ..errors import BadInput
 from ..io import atomic_path, cache_dir, write_text_atomic
-from .inception import EXTRACTOR_VERSION
 
 FORMAT = "ganbench-reference-v2"
 
 
-def reference_key(content: str, n: int, resize_mode: str, weights_sha256: str, features: tuple[str, ...]) -> str:
-    parts = {"format": FORMAT, "content": content, "n": n, "resize_mode": resize_mode,
-             "weights_sha256": weights_sha256, "extractor": EXTRACTOR_VERSION, "features": sorted(features)}
+def reference_key(content: str, n: int, networks: dict[str, dict], features: tuple[str, ...]) -> str:
+    """The key of ``n`` images' features ``features`` computed by ``networks`` ({name: signature}: weights SHA-256,
+    preprocessing, extractor version). Inception-only keys keep the fields they always had, so entries made before
+    the network registry still hit."""
+    if set(networks) == {"inception"}:
+        sig = networks["inception"]
+        parts = {"format": FORMAT, "content": content, "n": n, "resize_mode": sig["resize_mode"],
+                 "weights_sha256": sig["weights_sha256"], "extractor": sig["extractor"], "features": sorted(features)}
+    else:
+        parts = {"format": FORMAT, "content": content, "n": n, "networks": networks, "features": sorted(features)}
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:32]
 
 

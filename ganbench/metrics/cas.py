@@ -18,10 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import BadInput
-from .features import FEATURES, Feature
 from .registry import Column, Context, metric
-
-FEATURES.add("pixels", Feature("pixels", "pixels", description="the uint8 pixels themselves, flattened (for CAS)"))
 
 
 @dataclass(frozen=True)

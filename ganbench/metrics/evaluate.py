@@ -23,14 +23,14 @@ from ..config import DEFAULT_PROTOCOL, EvalProtocol, check_protocol
 from ..errors import BadInput, MissingAsset
 from ..version import __version__
 from . import registry
-from .features import Networks
+from .features import Networks, networks_of
+from .networks import NETWORKS
 from .inception import EXTRACTOR_VERSION, Inception, get_resize
 from .inception_score import no_head
-from .pipeline import feature_names, side_of
+from .pipeline import feature_names, moments_only, side_of
 from .prdc import PR_SPACES
-from .registry import METRICS, Context, compute_metrics
+from .registry import METRICS, Context, compute_metrics, needed_features
 from .sources import GeneratorSource, ImageSource, StatsSource, as_source
-from .weights import resolve_weights
 
 
 def requested_metrics(metrics: Sequence[str] | str | None, p: EvalProtocol) -> tuple[str, ...]:
@@ -42,11 +42,15 @@ def evaluate(samples, reference=None, metrics=None, num_samples: int | None = No
              device: str | torch.device | None = None, protocol: EvalProtocol | None = None,
              progress: bool = True, cache: bool = True, z_dim: int | None = None, *,
              inception_weights: str | None = None, model: Inception | None = None,
-             value_range: tuple[float, float] | None = None, resize: int | None = None) -> dict:
+             value_range: tuple[float, float] | None = None, resize: int | None = None,
+             weights: dict[str, str] | None = None, train=None, networks: Networks | None = None) -> dict:
     """Compute ``metrics`` of ``samples`` against ``reference``; returns {"metrics", "unavailable", "provenance"}.
 
     ``model``: a prebuilt :class:`Inception` to reuse across calls (its resize mode must match).
     ``value_range``: the range of float arrays given as files; ``resize``: folders of images brought to NxN.
+    ``weights``: local weight files by feature network (``{"dinov2": PATH}``); ``inception_weights`` is Inception's.
+    ``train``: the training images (any input a reference takes), for memorization tests (``ct``).
+    ``networks``: feature networks to reuse across calls (``features.Networks``; built on first use).
     Asking only for metrics that cannot be computed is an error; asked together with others,
     they are listed under "unavailable" with the reason.
     """
@@ -56,6 +60,7 @@ def evaluate(samples, reference=None, metrics=None, num_samples: int | None = No
     chosen = requested_metrics(metrics, p)
     if p.pr_features not in PR_SPACES:
         raise BadInput(f"unknown pr_features {p.pr_features!r}; use one of {', '.join(PR_SPACES)}")
+    NETWORKS.get(p.features)  # an unknown --features is a one-line error listing the networks
     get_resize(p.resize_mode)
     need_ref = [m for m in chosen if METRICS.get(m).needs_reference]
     if reference is None and need_ref:
@@ -67,6 +72,11 @@ def evaluate(samples, reference=None, metrics=None, num_samples: int | None = No
     if isinstance(src, StatsSource):
         raise BadInput("samples: a statistics file (mu/sigma) can only be the reference")
     rsrc = _reference(reference, p, src.n, z_dim, value_range, resize) if reference is not None else None
+    tsrc = _training(train, p, rsrc, resize) if train is not None and any(
+        METRICS.get(m).needs_train for m in chosen) else None
+    if isinstance(rsrc, StatsSource) and p.features != "inception":
+        raise BadInput(f"the reference is Inception pool3 statistics (mu/sigma); --features {p.features} needs "
+                       "reference images")
     labelled = [m for m in chosen if METRICS.get(m).needs_labels]
     if labelled and rsrc is not None and (isinstance(rsrc, StatsSource) or rsrc.labels() is None):
         raise BadInput(f"{', '.join(labelled)} need class labels on the reference, and it has none; give a labelled "
@@ -79,20 +89,28 @@ def evaluate(samples, reference=None, metrics=None, num_samples: int | None = No
         if isinstance(s, GeneratorSource):
             next(iter(s.batches(2, rows=(0, 2))))
 
-    nets = Networks(resolve_weights(inception_weights) if model is None else None, p.resize_mode, dev, inception=model)
-    weights = nets.weights
-    ctx_name = f"{weights.origin}, sha256 {weights.sha256[:12]}"
+    files = {**(weights or {}), **({"inception": str(inception_weights)} if inception_weights else {})}
+    nets = networks if networks is not None else Networks(None, p.resize_mode, dev, inception=model, files=files)
+    wanted = needed_features(chosen, p)
+    uses_inception = "inception" in networks_of(wanted)
+    has_head = nets.weights.has_head if uses_inception else True  # resolving the weights may fail: before any work
+    ctx_name = f"{nets.weights.origin}, sha256 {nets.weights.sha256[:12]}" if uses_inception else ""
     logits_only = [m for m in chosen if METRICS.get(m).features(p) == ("logits",)]
-    if not weights.has_head and len(logits_only) == len(chosen):  # fail before any extraction work
+    if not has_head and len(logits_only) == len(chosen):  # fail before any extraction work
         raise MissingAsset(f"{', '.join(chosen)}: " + no_head(Context(None, None, p, False, ctx_name)))
-    computable = [m for m in chosen if weights.has_head or m not in logits_only]  # the others are "unavailable"
+    computable = [m for m in chosen if has_head or m not in logits_only]  # the others are "unavailable"
     registry.check_sizes(computable, p, src.n, None if rsrc is None or isinstance(rsrc, StatsSource) else rsrc.n)
-    names, ref_names = feature_names(chosen, p, weights.has_head)
-    s_side = side_of(src, names, nets, p, progress, use_cache=False, desc="samples features")
+    for net in networks_of(wanted):  # every other network built now: missing weights fail before any extraction
+        nets.get(net)
+    names, ref_names = feature_names(chosen, p, nets)
+    s_side = side_of(src, names, nets, p, progress, use_cache=False, desc="samples features",
+                     moments=moments_only(chosen, p, names, src.n))
     r_side = side_of(rsrc, ref_names, nets, p, progress, use_cache=cache,
                      desc="reference features") if rsrc is not None else None
+    t_side = side_of(tsrc, needed_features([m for m in chosen if METRICS.get(m).needs_train], p), nets, p, progress,
+                     use_cache=cache, desc="training features") if tsrc is not None else None
 
-    values, unavailable = compute_metrics(chosen, Context(s_side, r_side, p, weights.has_head, ctx_name))
+    values, unavailable = compute_metrics(chosen, Context(s_side, r_side, p, has_head, ctx_name, train=t_side))
     if not values:
         raise MissingAsset("; ".join(f"{k}: {v}" for k, v in unavailable.items()))
     n_ref = r_side.n if r_side else 0
@@ -102,18 +120,25 @@ def evaluate(samples, reference=None, metrics=None, num_samples: int | None = No
         "device": str(nets.device), "device_name": torch.cuda.get_device_name(nets.device)
         if nets.device.type == "cuda" else platform.processor(),
         "world_size": d.world_size,
-        "weights_sha256": weights.sha256, "weights_path": weights.path, "weights_format": weights.format,
-        "weights_origin": weights.origin, "classifier_head": weights.has_head,
-        "extractor": EXTRACTOR_VERSION, "resize_mode": p.resize_mode, "features": list(names),
+        **(_inception_provenance(nets.weights) if uses_inception else {}),
+        "networks": nets.signature(names + tuple(n for n in ref_names if n not in names)),
+        "feature_space": NETWORKS.get(p.features).label,
+        "resize_mode": p.resize_mode, "features": list(names),
         "reference_features": list(ref_names),
         "feature_spaces": {m: METRICS.get(m).space(p) for m in chosen},
         "num_samples": src.n, "ref_samples": n_ref,
         "kid_subset_size": min(p.kid_subset_size, src.n, n_ref) if n_ref else None,
         "samples": s_side.info, "reference": r_side.info if r_side else None,
+        **({"train": t_side.info} if t_side else {}),
         "protocol": dataclasses.asdict(p), "seconds": round(time.perf_counter() - t0, 3),
         "command": " ".join(sys.argv),
     }
     return {"metrics": values, "unavailable": unavailable, "provenance": provenance}
+
+
+def _inception_provenance(w) -> dict:
+    return {"weights_sha256": w.sha256, "weights_path": w.path, "weights_format": w.format, "weights_origin": w.origin,
+            "classifier_head": w.has_head, "extractor": EXTRACTOR_VERSION}
 
 
 def _reference(reference, p: EvalProtocol, n_samples: int, z_dim, value_range, resize=None):
@@ -126,6 +151,16 @@ def _reference(reference, p: EvalProtocol, n_samples: int, z_dim, value_range, r
         n = p.ref_samples or min(n_samples, whole.n)
         return as_source(whole.images, p, "reference", n)
     return as_source(whole.G, p, "reference", p.ref_samples or n_samples, whole.z_dim, seed=p.seed + 1)
+
+
+def _training(train, p: EvalProtocol, rsrc, resize=None):
+    """The training images a memorization test reads: ``train_samples`` of them (default: as many as the
+    reference)."""
+    whole = as_source(train, p, "train", None, None, None, resize=resize)
+    if not isinstance(whole, ImageSource):
+        raise BadInput("train: give the training images (a dataset such as fashion-mnist:train, a folder, arrays)")
+    n = p.train_samples or (rsrc.n if rsrc is not None and not isinstance(rsrc, StatsSource) else whole.n)
+    return as_source(whole.images, p, "train", min(n, whole.n))
 
 
 def _version(module: str) -> Any:

@@ -1,128 +1,107 @@
 """Per-image features, computed once per image set and shared by every metric.
 
-A feature is registered by name with the network that computes it: ``pool3`` and ``logits`` come
-out of the Inception forward itself; a feature read from an inner layer (sFID's ``mixed_6/conv``)
-names that layer and is taken by a forward hook during the same pass; ``vgg16`` is torch-fidelity's
-VGG16 fc2. Networks are built on first use and kept. ``extract`` runs every batch through every
-network that a requested feature needs, once.
+A feature is registered by name with the network that computes it (``metrics.networks``: Inception's
+``pool3`` and ``logits``, VGG16's ``vgg16``, DINOv2's ``dinov2``, ...); a feature read from an inner layer
+(sFID's ``mixed_6/conv``) names that layer and is taken by a forward hook during the same pass. Networks are
+built on first use and kept. ``extract`` runs every batch through every network a requested feature needs, once.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import torch
 from tqdm import tqdm
 
 from ..data import ImageSet
 from ..devices import resolve_device
-from ..errors import BadInput, MissingAsset
-from ..registry import Registry
+from ..errors import BadInput
 from .inception import Inception, build_inception
+from .moments import Moments
+from .networks import NETWORKS
+from .networks.base import FEATURES, Feature, NetOptions, layer_feature  # noqa: F401  (re-exported)
+from .networks.inception import LoadedInception
 from .weights import InceptionWeights, resolve_weights
 
 #: One extractor: uint8 batch ``(B, C, H, W)`` on its device -> named float features ``(B, D)``.
 Extractor = Callable[[torch.Tensor], dict[str, torch.Tensor]]
 
 
-@dataclass(frozen=True)
-class Feature:
-    name: str
-    network: str  # "inception" | "vgg16"
-    layer: str | None = None  # a submodule of the network (torch-fidelity's names) read by a hook; None: its outputs
-    transform: Callable[[torch.Tensor], torch.Tensor] | None = None  # layer output -> (B, D)
-    needs_head: bool = False  # Inception's classifier (absent from pool3-only weights)
-    description: str = ""
-
-
-FEATURES: Registry[Feature] = Registry("feature")
-FEATURES.add("pool3", Feature("pool3", "inception", description="Inception-v3 pool3, 2048-d"))
-FEATURES.add("logits", Feature("logits", "inception", needs_head=True,
-                               description="Inception-v3 logits without the fc bias, 1008-d (torch-fidelity's "
-                                           "logits_unbiased)"))
-FEATURES.add("vgg16", Feature("vgg16", "vgg16", description="VGG16 fc2 after ReLU, 4096-d (torch-fidelity's fc2_relu)"))
-
-
-def layer_feature(name: str, network: str, layer: str, description: str) -> Callable:
-    """Register the decorated ``transform(layer_output) -> (B, D)`` as feature ``name`` read at ``layer``."""
-    def deco(transform: Callable[[torch.Tensor], torch.Tensor]) -> Callable:
-        FEATURES.add(name, Feature(name, network, layer, transform, description=description))
-        return transform
-    return deco
-
-
 class Networks:
-    """The feature networks of one evaluation, built on first use: Inception (given weights, resize mode) and VGG16."""
+    """The feature networks of one evaluation, each built on first use from the registry (``metrics.networks``).
+
+    ``weights``/``inception``: Inception's resolved weights or a prebuilt model to reuse; ``files``: local weight
+    files by network (``--weights NAME=PATH``)."""
 
     def __init__(self, weights: InceptionWeights | None = None, resize_mode: str = "tf1", device=None,
-                 inception: Inception | None = None, vgg16_weights: str | os.PathLike | None = None):
+                 inception: Inception | None = None, vgg16_weights: str | os.PathLike | None = None,
+                 files: dict[str, str] | None = None):
         self._weights = inception.weights if inception is not None and weights is None else weights
         self.resize_mode = resize_mode
         self.device = resolve_device(device)
-        self._inception = inception
-        self._vgg16 = None
-        self.vgg16_weights = vgg16_weights
-        if inception is not None and inception.resize_mode != resize_mode:
-            raise BadInput(f"the given model resizes with {inception.resize_mode!r} but the protocol says "
-                           f"{resize_mode!r}")
+        self.files = dict(files or {})
+        if vgg16_weights:
+            self.files.setdefault("vgg16", str(vgg16_weights))
+        self._loaded: dict[str, Any] = {}
+        if inception is not None:
+            if inception.resize_mode != resize_mode:
+                raise BadInput(f"the given model resizes with {inception.resize_mode!r} but the protocol says "
+                               f"{resize_mode!r}")
+            self._loaded["inception"] = LoadedInception(inception)
 
     @property
     def weights(self) -> InceptionWeights:
         """The Inception weights (resolved on first use: the resolution may try a download)."""
         if self._weights is None:
-            self._weights = resolve_weights(None)
+            self._weights = resolve_weights(self.files.get("inception"))
         return self._weights
 
+    def get(self, name: str):
+        """The built network ``name`` (a ``networks.base.Loaded``)."""
+        if name not in self._loaded:
+            if name == "inception":
+                self._loaded[name] = LoadedInception(build_inception(self.weights, self.resize_mode, self.device))
+            else:
+                options = NetOptions(self.device, self.resize_mode, self.files)
+                self._loaded[name] = NETWORKS.get(name).load(options)
+        return self._loaded[name]
+
     def inception(self) -> Inception:
-        if self._inception is None:
-            self._inception = build_inception(self.weights, self.resize_mode, self.device)
-        return self._inception
+        return self.get("inception").model
 
-    def vgg16(self) -> torch.nn.Module:
-        if self._vgg16 is None:
-            from torch_fidelity.feature_extractor_vgg16 import FeatureExtractorVGG16
+    def signature(self, names: Sequence[str]) -> dict[str, Any]:
+        """What keys features ``names`` in the cache: each network's weights, preprocessing and version."""
+        return {net: self.get(net).signature() for net in networks_of(names)}
 
-            try:
-                net = FeatureExtractorVGG16("vgg16", ["fc2_relu"], feature_extractor_weights_path=self.vgg16_weights)
-            except (OSError, RuntimeError) as e:
-                raise MissingAsset(f"VGG16 weights unavailable ({str(e).splitlines()[0]}); download them once with "
-                                   "internet access, or use the default pr_features='inception-pool3'") from None
-            self._vgg16 = net.to(self.device)
-        return self._vgg16
+
+def networks_of(names: Sequence[str]) -> list[str]:
+    """The networks features ``names`` come from, in a stable order."""
+    return sorted({FEATURES.get(n).network for n in names})
 
 
 def extractor(names: Sequence[str], nets: Networks) -> Extractor:
-    """One callable computing the features ``names`` of a uint8 batch, each network run once."""
+    """One callable computing the features ``names`` of a uint8 batch, each network run once (inner-layer features
+    read by hooks during that run)."""
     feats = [FEATURES.get(n) for n in names]
     wanted = {f.name for f in feats}
-    hooked = [f for f in feats if f.layer]
 
     def run(x: torch.Tensor) -> dict[str, torch.Tensor]:
         out: dict[str, torch.Tensor] = {}
-        if any(f.network == "inception" for f in feats):
-            model = nets.inception()
+        for net_name in networks_of(names):
+            net = nets.get(net_name)
             handles = []
-            for f in (f for f in hooked if f.network == "inception"):
+            for f in (f for f in feats if f.layer and f.network == net_name):
                 def hook(_m, _i, output, f=f):
                     out[f.name] = f.transform(output) if f.transform else output.flatten(1)
-                handles.append(model.net.get_submodule(f.layer).register_forward_hook(hook))
+                handles.append(net.module.get_submodule(f.layer).register_forward_hook(hook))
             try:
-                pool3, logits = model(x, logits="logits" in wanted)
+                got = net(x, wanted)
             finally:
                 for h in handles:
                     h.remove()
-            if "pool3" in wanted:
-                out["pool3"] = pool3
-            if "logits" in wanted and logits is not None:
-                out["logits"] = logits
-        if "vgg16" in wanted:
-            (f,) = nets.vgg16()(x.expand(-1, 3, -1, -1) if x.shape[1] == 1 else x)
-            out["vgg16"] = f
-        if "pixels" in wanted:
-            out["pixels"] = x.float().flatten(1)
+            out.update({k: v for k, v in got.items() if k in wanted})
         return out
     return run
 
@@ -140,9 +119,12 @@ def exact_cuda(allow_tf32: bool = False):
 
 
 def extract(batches: Iterable[torch.Tensor], n: int, run: Extractor, device: torch.device, progress: bool = True,
-            desc: str = "features", allow_tf32: bool = False) -> dict[str, torch.Tensor]:
-    """``run`` on every uint8 batch; returns CPU float32 tensors ``(n, D)`` by feature name, checked finite."""
+            desc: str = "features", allow_tf32: bool = False,
+            moments: dict[str, Moments] | None = None) -> dict[str, torch.Tensor]:
+    """``run`` on every uint8 batch; returns CPU float32 tensors ``(n, D)`` by feature name, checked finite.
+    The features named in ``moments`` are accumulated there instead of kept (``Moments``)."""
     out: dict[str, list[torch.Tensor]] = {}
+    moments = {} if moments is None else moments
     with torch.inference_mode(), exact_cuda(allow_tf32), tqdm(total=n, desc=desc, unit="img", disable=not progress,
                                                               leave=False, file=None) as bar:
         for batch in batches:
@@ -150,10 +132,13 @@ def extract(batches: Iterable[torch.Tensor], n: int, run: Extractor, device: tor
                 raise BadInput(f"{desc}: images must be (N, 1 or 3, H, W) with 1 (grayscale) or 3 (RGB) channels, "
                                f"got shape {tuple(batch.shape)}")
             for name, f in run(batch.to(device, non_blocking=True)).items():
-                out.setdefault(name, []).append(f.float())
+                if name in moments:
+                    moments[name].add(f.float())
+                else:
+                    out.setdefault(name, []).append(f.float())
             bar.update(batch.shape[0])
     feats = {k: torch.cat(v).cpu() for k, v in out.items()}
-    for name, f in feats.items():
+    for name, f in [*feats.items(), *((k, m.sum) for k, m in moments.items() if m.sum is not None)]:
         if not torch.isfinite(f).all():
             raise BadInput(f"{desc}: {name} features contain NaN/Inf; check the images")
     return feats

@@ -10,17 +10,9 @@ from __future__ import annotations
 import torch
 
 from ..errors import BadInput
+from .moments import statistics  # noqa: F401  (fid.statistics, as before)
+from .networks.base import space_feature, space_name
 from .registry import Column, Context, metric
-
-
-def statistics(features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Mean ``(D,)`` and unbiased covariance ``(D, D)`` of ``features`` ``(N, D)``, float64."""
-    if features.ndim != 2 or features.shape[0] < 2:
-        raise BadInput(f"FID needs at least 2 feature vectors, got shape {tuple(features.shape)}")
-    f = features.double()
-    mu = f.mean(0)
-    c = f - mu
-    return mu, (c.T @ c) / (f.shape[0] - 1)
 
 
 def _sqrt_eig_sum(m: torch.Tensor) -> torch.Tensor:
@@ -103,12 +95,17 @@ def fid_from_features(f1: torch.Tensor, f2: torch.Tensor | None,
 fid = frechet_distance
 
 
-@metric("fid", columns=(Column("fid", "FID", "lower", sample_size=True),), features=("pool3",),
-        space="inception-pool3", description="Frechet Inception Distance (Heusel et al. 2017) on pool3")
+@metric("fid", columns=(Column("fid", "FID", "lower", sample_size=True, spaced="FD_{space}"),),
+        features=lambda p: (space_feature(p),), space=space_name, moments_only=True,
+        description="Frechet Inception Distance (Heusel et al. 2017) on pool3, or the Frechet distance in the "
+                    "--features space (FD_DINOv2, ...); needs only a mean and a covariance: constant memory in N")
 def _fid(ctx: Context) -> dict[str, float]:
-    ref = ctx.ref()
-    f2 = ref.features.get("pool3")
-    return {"fid": fid_from_features(ctx.samples.features["pool3"], f2, stats2=None if f2 is not None else ref.stats)}
+    ref, f = ctx.ref(), space_feature(ctx.protocol)
+    rows = ctx.samples.features.get(f)
+    if rows is not None and (f in ref.features or (ref.stats is not None and not ref.features)):
+        # both sets' rows (or a statistics file): the exact low-rank path when N <= D
+        return {"fid": fid_from_features(rows, ref.features.get(f), stats2=None if f in ref.features else ref.stats)}
+    return {"fid": frechet_distance(*ctx.samples.moments_of(f), *ref.moments_of(f))}
 
 
 #: The column of the best FID over a run's checkpoint evaluations, and of the training length it was reached at.

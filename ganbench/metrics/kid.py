@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from ..errors import BadInput
+from .networks.base import space_feature, space_name
 from .registry import Column, Context, metric
 
 
@@ -63,11 +64,14 @@ def kid(f1: torch.Tensor, f2: torch.Tensor, num_subsets: int = 100, subset_size:
     return float(v.mean()), float(v.std(unbiased=False))
 
 
-@metric("kid", columns=(Column("kid_mean", "KID×10³", "lower", scale=1e3, sample_size=True), Column("kid_std", "KID std")),
-        features=("pool3",), space="inception-pool3",
-        description="Kernel Inception Distance (Binkowski et al. 2018), unbiased, on pool3 subsets")
+@metric("kid", columns=(Column("kid_mean", "KID×10³", "lower", scale=1e3, sample_size=True, spaced="KID×10³ ({space})"),
+                        Column("kid_std", "KID std")),
+        features=lambda p: (space_feature(p),), space=space_name,
+        description="Kernel Inception Distance (Binkowski et al. 2018), unbiased, on subsets of the --features space "
+                    "(pool3 by default); keeps every feature: N x D floats per side (50k x 2048 = 400 MB)")
 def _kid(ctx: Context) -> dict[str, float]:
     p = ctx.protocol
-    mean, std = kid(ctx.samples.features["pool3"], ctx.ref_features("pool3"), p.kid_subsets, p.kid_subset_size,
+    f = space_feature(p)
+    mean, std = kid(ctx.samples.features[f], ctx.ref_features(f), p.kid_subsets, p.kid_subset_size,
                     p.kid_degree, seed=p.seed)
     return {"kid_mean": mean, "kid_std": std}

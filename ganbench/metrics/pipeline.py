@@ -16,16 +16,18 @@ from .. import dist
 from ..config import EvalProtocol
 from . import cache
 from .features import FEATURES, Networks, extract, extractor
-from .inception import EXTRACTOR_VERSION
+from .moments import Moments
+from .networks import NETWORKS
 from .registry import METRICS, Side, needed_features
 from .sources import Source, StatsSource
 
 
-def feature_names(chosen, protocol: EvalProtocol, has_head: bool) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def feature_names(chosen, protocol: EvalProtocol, nets: Networks) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The features to extract for the chosen metrics: ``(of the samples, of the reference)``. The reference
-    needs only what metrics with a reference read; features of a missing classifier head are left out."""
+    needs only what metrics with a reference read; features of a missing classifier head are left out (Inception's
+    weights are looked at only when such a feature is asked for)."""
     def usable(names):
-        return tuple(f for f in names if has_head or not FEATURES.get(f).needs_head)
+        return tuple(f for f in names if not FEATURES.get(f).needs_head or nets.weights.has_head)
 
     with_ref = [m for m in chosen if METRICS.get(m).needs_reference]
     return usable(needed_features(chosen, protocol)), usable(needed_features(with_ref, protocol))
@@ -36,31 +38,55 @@ def cache_key(source: Source, names: tuple[str, ...], protocol: EvalProtocol, ne
     content = source.content_key() if hasattr(source, "content_key") else None
     if content is None:
         return None
-    return cache.reference_key(content, source.n, protocol.resize_mode, nets.weights.sha256, names)
+    return cache.reference_key(content, source.n, nets.signature(names), names)
+
+
+def cache_meta(source: Source, names: tuple[str, ...], protocol: EvalProtocol, nets: Networks) -> dict:
+    """What a cache entry records about itself (the networks' signatures, the images, when)."""
+    return {"n": source.n, "source": source.describe(), "resize_mode": protocol.resize_mode,
+            "networks": nets.signature(names), "features": list(names),
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S")}
+
+
+def moments_only(chosen, protocol: EvalProtocol, names: tuple[str, ...], n: int) -> set[str]:
+    """Of features ``names``, those to keep as mean and covariance alone: every chosen metric that reads them needs
+    only those (FD), and ``n`` exceeds their dimension (below it, FD's exact low-rank path uses the rows, which
+    then cost less than a covariance)."""
+    readers: dict[str, list[bool]] = {}
+    for m in chosen:
+        metric = METRICS.get(m)
+        for f in metric.features(protocol):
+            readers.setdefault(f, []).append(metric.moments_only)
+    dims = {f: FEATURES.get(f) for f in names}
+    return {f for f in names if readers.get(f) and all(readers[f])
+            and n > NETWORKS.get(dims[f].network).features.get(f, 0) > 0}
 
 
 def side_of(source: Source, names: tuple[str, ...], nets: Networks, protocol: EvalProtocol, progress: bool = True,
-            use_cache: bool = False, desc: str = "features") -> Side:
-    """Features ``names`` of ``source`` (``use_cache``: read and write the reference cache)."""
+            use_cache: bool = False, desc: str = "features", moments: set[str] = frozenset()) -> Side:
+    """Features ``names`` of ``source`` (``use_cache``: read and write the reference cache); those in ``moments``
+    kept as mean and covariance only (never cached: a reference keeps its rows for every metric)."""
     if isinstance(source, StatsSource):
         return Side(stats=(source.mu, source.sigma), n=0, info=source.describe())
     d = dist.current()
     key = cache_key(source, names, protocol, nets) if use_cache else None
     feats = cache.load(key, source.n) if key else None
     hit = dist.all_agree(feats is not None, d)
+    acc: dict[str, Moments] = {}
     if not hit:
         start, end = dist.shard(source.n, d.rank, d.world_size)
+        acc = {} if key else {f: Moments() for f in moments}
         local = extract(source.batches(protocol.feature_batch_size, rows=(start, end)), end - start,
-                        extractor(names, nets), nets.device, progress and d.is_main, desc, protocol.allow_tf32)
+                        extractor(names, nets), nets.device, progress and d.is_main, desc, protocol.allow_tf32,
+                        moments=acc)
         feats = {k: dist.gather_rows(v, d) for k, v in sorted(local.items())}
         if key and d.is_main:  # only after extract() checked them finite
-            cache.save(key, feats, {"n": source.n, "source": source.describe(), "resize_mode": protocol.resize_mode,
-                                    "weights_sha256": nets.weights.sha256, "extractor": EXTRACTOR_VERSION,
-                                    "features": list(names), "created": time.strftime("%Y-%m-%dT%H:%M:%S")})
+            cache.save(key, feats, cache_meta(source, names, protocol, nets))
         dist.barrier(d)
     labels = source.labels()
-    return Side(feats, n=source.n, labels=labels,
-                info={**source.describe(), **({"cache_key": key, "cache_hit": hit} if use_cache else {})})
+    return Side(feats, n=source.n, labels=labels, moments={k: m.merged(d).mean_cov() for k, m in sorted(acc.items())},
+                info={**source.describe(), **({"cache_key": key, "cache_hit": hit} if use_cache else {}),
+                      **({"moments_only": sorted(acc)} if acc else {})})
 
 
 def reference_features(source: Source, names: tuple[str, ...], nets: Networks, protocol: EvalProtocol,

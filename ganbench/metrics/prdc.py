@@ -12,6 +12,7 @@ from __future__ import annotations
 import torch
 
 from ..errors import BadInput
+from .networks.base import space_feature, space_name
 from .registry import Column, Context, metric, needs_images
 
 #: Elements per distance chunk (rows x columns): 2^25 float64 = 256 MiB.
@@ -89,27 +90,41 @@ def density_coverage(real: torch.Tensor, fake: torch.Tensor, k: int = 5) -> tupl
     return r["density"], r["coverage"]
 
 
-#: The feature each precision/recall space reads (EvalProtocol.pr_features).
+#: EvalProtocol.pr_features: "inception-pool3" (the default: the protocol's --features space) or "vgg16".
 PR_SPACES = {"inception-pool3": "pool3", "vgg16": "vgg16"}
 
 
+def pr_feature(p) -> str:
+    """The feature precision/recall and density/coverage read: VGG16 fc2 when ``pr_features`` says so, else the
+    protocol's ``--features`` space (Inception pool3 by default)."""
+    return "vgg16" if p.pr_features == "vgg16" else space_feature(p)
+
+
 def _space(p) -> tuple[str, ...]:
-    return (PR_SPACES[p.pr_features],)
+    return (pr_feature(p),)
 
 
-@metric("pr", columns=(Column("precision", "Precision", "higher", digits=3), Column("recall", "Recall", "higher", digits=3)),
-        features=_space, space=lambda p: p.pr_features,
-        description="improved precision/recall (Kynkaanniemi et al. 2019), k=3")
+def _label(p) -> str:
+    return "vgg16" if p.pr_features == "vgg16" else space_name(p)
+
+
+_COST = "; keeps every feature: N x D floats per side (50k x 2048 = 400 MB) and k-NN over N x N distances"
+
+
+@metric("pr", columns=(Column("precision", "Precision", "higher", digits=3, spaced="Precision ({space})"),
+                       Column("recall", "Recall", "higher", digits=3, spaced="Recall ({space})")),
+        features=_space, space=_label, description="improved precision/recall (Kynkaanniemi et al. 2019), k=3" + _COST)
 def _pr(ctx: Context) -> dict[str, float]:
-    space = PR_SPACES[ctx.protocol.pr_features]
+    space = pr_feature(ctx.protocol)
     r = prdc(ctx.ref_features(space), ctx.samples.features[space], pr_k=ctx.protocol.pr_k, dc_k=None)
     return {"precision": r["precision"], "recall": r["recall"]}
 
 
-@metric("dc", columns=(Column("density", "Density", "higher", digits=3), Column("coverage", "Coverage", "higher", digits=3)),
-        features=_space, space=lambda p: p.pr_features, description="density/coverage (Naeem et al. 2020), k=5")
+@metric("dc", columns=(Column("density", "Density", "higher", digits=3, spaced="Density ({space})"),
+                       Column("coverage", "Coverage", "higher", digits=3, spaced="Coverage ({space})")),
+        features=_space, space=_label, description="density/coverage (Naeem et al. 2020), k=5" + _COST)
 def _dc(ctx: Context) -> dict[str, float]:
-    space = PR_SPACES[ctx.protocol.pr_features]
+    space = pr_feature(ctx.protocol)
     r = prdc(ctx.ref_features(space), ctx.samples.features[space], pr_k=None, dc_k=ctx.protocol.dc_k)
     return {"density": r["density"], "coverage": r["coverage"]}
 

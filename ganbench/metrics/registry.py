@@ -17,6 +17,7 @@ import torch
 from ..config import EvalProtocol
 from ..errors import BadInput
 from ..registry import Registry
+from .moments import statistics
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,9 @@ class Column:
 
     key: str  # the value's name in results and the store, e.g. "fid", "kid_mean"
     label: str  # table header, e.g. "FID", "KID×10³"
-    better: str | None = None  # "lower" | "higher"; None: stored and listed, not a table column (a spread)
+    #: "lower" | "higher"; "neither": a table column never ranked (C_T: 0 is ideal, either sign says something);
+    #: None: stored and listed, not a table column (a spread)
+    better: str | None = None
     scale: float = 1.0
     digits: int = 2
     sample_size: bool = False  # biased at small N: the header says "(N=...)"
@@ -33,6 +36,13 @@ class Column:
     # and upper bounds, and of the count it rests on (e.g. evaluators), stored beside it and shown in its cell.
     interval: tuple[str, str] | None = None
     count: str | None = None
+    #: Its label outside Inception's space, ``{space}`` standing for the space's label (``FD_{space}``: FD_DINOv2);
+    #: None: the label does not change with ``--features``.
+    spaced: str | None = None
+
+    def label_in(self, space: str | None) -> str:
+        """The header of this column for results in feature space ``space`` (a network label; None: Inception)."""
+        return self.spaced.format(space=space) if self.spaced and space and space != "Inception" else self.label
 
 
 @dataclass(frozen=True)
@@ -45,6 +55,10 @@ class Metric:
     needs_reference: bool = True
     needs_labels: bool = False
     description: str = ""
+    #: Reads only the mean and covariance of its feature (FD): with enough samples the pipeline keeps those alone,
+    #: as they arrive, instead of every feature vector (constant memory in N).
+    moments_only: bool = False
+    needs_train: bool = False  # reads the training images' features too (a memorization test)
     # "features": computed by ``evaluate`` from features; "people": measured in a human study and written into
     # the store by its own command (``ganbench human score``); "checkpoints": the runner's, from the evaluations
     # of several checkpoints of one run (``fid_best``). Only "features" metrics can be asked for with --metrics.
@@ -56,14 +70,16 @@ METRICS: Registry[Metric] = Registry("metric")
 
 def metric(name: str, *, columns: Sequence[Column], features: Sequence[str] | Callable[[EvalProtocol], tuple],
            space: str | Callable[[EvalProtocol], str], needs_reference: bool = True, needs_labels: bool = False,
-           description: str = "", source: str = "features") -> Callable:
+           description: str = "", source: str = "features", moments_only: bool = False,
+           needs_train: bool = False) -> Callable:
     """Register the decorated ``compute(ctx) -> {column key: value}`` as metric ``name``."""
     feats = features if callable(features) else (lambda p, f=tuple(features): f)
     sp = space if callable(space) else (lambda p, s=space: s)
 
     def deco(fn: Callable[["Context"], dict[str, float]]) -> Callable:
-        METRICS.add(name, Metric(name, fn, tuple(columns), feats, sp, needs_reference, needs_labels, description,
-                                 source))
+        METRICS.add(name, Metric(name, fn, tuple(columns), feats, sp, needs_reference=needs_reference,
+                                 needs_labels=needs_labels, description=description, moments_only=moments_only,
+                                 needs_train=needs_train, source=source))
         return fn
     return deco
 
@@ -81,11 +97,23 @@ class Side:
     n: int = 0
     labels: torch.Tensor | None = None  # (n,) int64 class labels, when the input has them
     info: dict[str, Any] = field(default_factory=dict)
+    #: (mu, sigma) of features kept as moments only (``Metric.moments_only``), float64
+    moments: dict[str, tuple[torch.Tensor, torch.Tensor]] = field(default_factory=dict)
 
     def need(self, name: str, why: str) -> torch.Tensor:
         if name not in self.features:
             raise Unavailable(why)
         return self.features[name]
+
+    def moments_of(self, name: str) -> tuple[torch.Tensor, torch.Tensor]:
+        """Mean and unbiased covariance of feature ``name``: kept as moments, from the rows, or a statistics file's."""
+        if name in self.moments:
+            return self.moments[name]
+        if name in self.features:
+            return statistics(self.features[name])
+        if self.stats is not None and name == "pool3":
+            return self.stats
+        raise Unavailable(f"no {name} features or statistics")
 
 
 @dataclass
@@ -97,6 +125,7 @@ class Context:
     protocol: EvalProtocol
     has_head: bool = True
     weights_name: str = ""
+    train: Side | None = None  # the training images, for memorization tests
 
     def ref(self) -> Side:
         if self.reference is None:
@@ -105,6 +134,12 @@ class Context:
 
     def ref_features(self, name: str) -> torch.Tensor:
         return self.ref().need(name, "the reference is FID statistics only (mu/sigma); give images for this metric")
+
+    def train_features(self, name: str) -> torch.Tensor:
+        if self.train is None:
+            raise Unavailable("needs the training images: give them (evaluate(..., train=...), `ganbench metrics "
+                              "... --train fashion-mnist:train`; a run gives its own)")
+        return self.train.need(name, "the training images have no such features")
 
 
 # ------------------------------------------------------------------------------ derived

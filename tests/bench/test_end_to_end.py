@@ -81,11 +81,11 @@ def test_resume_after_an_interrupted_run(env, cache, tmp_path):
     """
     import shutil
 
-    from ganbench.bench.runner import SharedInceptionEvaluate
+    from ganbench.bench.runner import SharedEvaluate
 
     root, first = env
     shutil.copytree(root / "run", tmp_path / "run")
-    real, seen = SharedInceptionEvaluate(), []
+    real, seen = SharedEvaluate(), []
 
     def interrupted(samples, reference, **kw):
         seen.append(1)

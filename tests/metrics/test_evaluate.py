@@ -83,11 +83,16 @@ def test_reference_cache_and_npz_statistics(samples, fmnist, real_weights_file, 
 
 
 def test_cache_key_changes_with_every_input():
-    base = ("fashion-mnist/test/none", 100, "tf1", "a" * 64, ("inception",))
-    keys = {cache.reference_key(*base)}
-    for i, other in enumerate(["mnist/test/none", 101, "clean", "b" * 64, ("inception", "vgg16")]):
-        keys.add(cache.reference_key(*base[:i], other, *base[i + 1:]))
-    assert len(keys) == 6
+    def key(content="fashion-mnist/test/none", n=100, mode="tf1", sha="a" * 64, names=("pool3",), networks=None):
+        sig = networks or {"inception": {"weights_sha256": sha, "resize_mode": mode, "extractor": "x"}}
+        return cache.reference_key(content, n, sig, names)
+
+    vgg = {"inception": {"weights_sha256": "a" * 64, "resize_mode": "tf1", "extractor": "x"},
+           "vgg16": {"weights_sha256": "c" * 64, "extractor": "y"}}
+    keys = {key(), key(content="mnist/test/none"), key(n=101), key(mode="clean"), key(sha="b" * 64),
+            key(names=("pool3", "vgg16"), networks=vgg),
+            key(names=("pool3", "vgg16"), networks={**vgg, "vgg16": {"weights_sha256": "d" * 64, "extractor": "y"}})}
+    assert len(keys) == 7  # new VGG16 weights invalidate an entry too
 
 
 def test_bad_inputs_nothing_cached(samples, real_weights_file, fmnist, model):
