@@ -64,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    terminated = _terminate_as_interrupt()
     try:
         return int(args.func(args) or 0)
     except GanbenchError as e:
@@ -73,7 +74,26 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         print("ganbench: interrupted; finished results are saved, re-run the command to resume", file=sys.stderr)
-        return 130
+        return 143 if terminated else 130
+
+
+def _terminate_as_interrupt() -> list:
+    """SIGTERM (``kill``, a scheduler stopping a job) ends a command as Ctrl-C does: its ``finally`` blocks run, so
+    worker processes are stopped, claims released and half-written files removed. Returns a list that holds True
+    once SIGTERM arrived. (``human serve`` installs its own handler, which replaces this one.)"""
+    import signal
+    import threading
+
+    seen: list = []
+    if threading.current_thread() is not threading.main_thread():
+        return seen
+
+    def stop(signum, frame):
+        seen.append(True)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    return seen
 
 
 if __name__ == "__main__":

@@ -84,3 +84,50 @@ def test_bad_options(tmp_path):
         outcomes("local", tmp_path, ["ok"], workers=0)
     with pytest.raises(BadInput, match="unknown executor 'slurm'; known executors: local, ray"):
         get_executor("slurm")
+
+
+def sleepy_job(job):
+    """Writes its process id next to the job, then works for a minute (a long training)."""
+    Path(job.out_dir).mkdir(parents=True, exist_ok=True)
+    (Path(job.out_dir) / "pid").write_text(str(os.getpid()))
+    import time
+    time.sleep(60)
+    return {"status": "ok"}
+
+
+def _drive(tmp_path):
+    """A driver with two worker processes on sleepy jobs (run in its own process, then killed)."""
+    from ganbench.bench.executors.pool import process_pool
+
+    list(process_pool(sleepy_job, make_jobs(tmp_path, ["a", "b"]), ExecOptions(workers=2, retries=0)))
+
+
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM])
+def test_workers_stop_with_their_driver(tmp_path, how):
+    """A driver killed mid-sweep (kill -9, or SIGTERM, whose default handler skips every ``finally``) leaves no
+    worker training on for nobody: each watches its driver and exits within a couple of seconds."""
+    import multiprocessing
+    import time
+
+    proc = multiprocessing.get_context("spawn").Process(target=_drive, args=(tmp_path,))
+    proc.start()
+    pids = []
+    deadline = time.time() + 120
+    while len(pids) < 2 and time.time() < deadline:
+        pids = [int(p.read_text()) for p in tmp_path.glob("*/pid") if p.read_text()]
+        time.sleep(0.2)
+    assert len(pids) == 2, "the workers did not start"
+    os.kill(proc.pid, how)
+    proc.join(10)
+
+    def alive(pid: int) -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+
+    deadline = time.time() + 10
+    while any(alive(p) for p in pids) and time.time() < deadline:
+        time.sleep(0.2)
+    assert not any(alive(p) for p in pids)

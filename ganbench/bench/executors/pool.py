@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import time
 import signal
 import traceback
 from collections import deque
@@ -32,10 +33,34 @@ def _context():
     return ctx
 
 
-def _child(fn: JobFn, job: Job, conn, threads: int) -> None:
+#: How often a worker checks that its driver is alive (seconds).
+WATCH_S = 1.0
+
+
+def _exit_with(driver: int) -> None:
+    """A daemon thread of the worker: exit the moment the driver process is gone (killed by SIGTERM or -9, its
+    ``finally`` never ran), instead of training on for a driver that will never read the result."""
+    import threading
+
+    def watch() -> None:
+        while True:
+            time.sleep(WATCH_S)
+            try:
+                os.kill(driver, 0)
+            except ProcessLookupError:
+                os._exit(0)
+            except PermissionError:
+                pass
+
+    threading.Thread(target=watch, name="ganbench-driver-watch", daemon=True).start()
+
+
+def _child(fn: JobFn, job: Job, conn, threads: int, driver: int | None = None) -> None:
     """Runs in the worker: send back ``("ok", record)``, ``("fatal", GanbenchError)`` or ``("error", msg, tb)``."""
     import torch
 
+    if driver is not None:
+        _exit_with(driver)
     torch.set_num_threads(threads)  # the workers share the cores instead of each using all of them
     try:
         msg = ("ok", fn(job))
@@ -80,7 +105,7 @@ def process_pool(fn: JobFn, jobs: Iterable[Job], options: ExecOptions) -> Iterat
 
     def start(job: Job, attempt: int) -> None:
         recv, send = ctx.Pipe(duplex=False)
-        proc = ctx.Process(target=_child, args=(fn, job, send, threads), daemon=True,
+        proc = ctx.Process(target=_child, args=(fn, job, send, threads, os.getpid()), daemon=True,
                            name=f"ganbench-{job.spec.name}-seed{job.seed}")
         proc.start()
         send.close()  # the child holds the only write end: EOF on recv when it dies
