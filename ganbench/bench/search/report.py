@@ -242,13 +242,18 @@ def write_search_report(run_dir: str | Path, store: Store | None = None):
     run_dir = Path(run_dir)
     m = read_manifest(run_dir)
     store = store or Store(m["store"])
-    trials = {model: store.rows(keys) for model, keys in m["trials"].items()}
+    stored = {model: store.rows(keys) for model, keys in m["trials"].items()}
+    # a trial that failed on every attempt (its worker died, an error) has no rungs yet: counted, not drawn
+    trials = {model: [r for r in rows if "trial" in (r.get("provenance") or {})] for model, rows in stored.items()}
+    failed = sum(r["status"] == "failed" for rows in stored.values() for r in rows)
     reruns = {model: store.rows(keys) for model, keys in m["reruns"].items()}
     floor = store.get(m["floor"]) if m.get("floor") else None
     study = get_study(m["study"]) if m.get("study") else None
     labels = study.labels if study else {}
     metric = m["protocol"]["rung_metric"]
-    extra = search_markdown(m, trials, reruns)
+    extra = search_markdown(m, trials, reruns) + (
+        f"\n{failed} trial(s) failed on every attempt; re-run the search to try them again "
+        "(`ganbench results --status failed` has their reasons).\n" if failed else "")
     rows = [r for rs in reruns.values() for r in rs] + ([floor] if floor else [])
     if rows:
         md = write_tables(rows, run_dir, stem="search", extra_md=extra)

@@ -106,3 +106,25 @@ def test_bad_input_is_one_line_before_any_work(tmp_path, kw, match):
     with pytest.raises(BadInput, match=match):
         _run(tmp_path, **kw)
     assert not (tmp_path / "run").exists() and not (tmp_path / "r.sqlite").exists()
+
+
+def test_trials_that_fail_are_counted_and_run_again(tmp_path):
+    """A trial whose every attempt fails gets a failed row (no rungs): the report counts it, the next run retries."""
+    from .fakes import backend as fake
+
+    calls = Calls()
+    b = fake(calls)
+    real_train = b.train
+
+    def broken_for_t3(spec, dataset, out_dir, **kw):
+        if spec.name.endswith(".t03"):
+            raise RuntimeError("boom")
+        return real_train(spec, dataset, out_dir, **kw)
+
+    import dataclasses
+    p = protocol(tmp_path)
+    res = search(["dcgan"], protocol=p, budget=BUDGET, options=options(tmp_path, retries=0),
+                 backend=dataclasses.replace(b, train=broken_for_t3))
+    assert len(res.trials["dcgan"]) == 5 and "1 trial(s) failed" in res.markdown
+    again = search(["dcgan"], protocol=p, budget=BUDGET, options=options(tmp_path), backend=fake(Calls()))
+    assert len(again.trials["dcgan"]) == 6 and "failed" not in again.markdown.split("Trials (")[0]
