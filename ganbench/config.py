@@ -51,6 +51,12 @@ DEFAULT_RUNS_DIR = Path("runs")
 DEFAULT_STORE = DEFAULT_RUNS_DIR / "results.sqlite"
 #: Times a failed job is tried again before it is recorded as ``failed`` (``ganbench run --retries``).
 DEFAULT_RETRIES = 2
+#: Bounds on what one argument can multiply work into: a typo such as --seeds 0-100000000 is a one-line error,
+#: never gigabytes of job objects. Larger sweeps are several commands (they share one store).
+MAX_SEEDS = 1000
+MAX_JOBS = 10_000  # models x seeds (x grid cells) of one run, trials x models of one search
+#: Upper bounds of evaluation settings that multiply work (KID subsets, bootstrap replicates, ...).
+MAX_COUNT = 1_000_000
 
 
 # ------------------------------------------------------------------------ metrics
@@ -96,6 +102,10 @@ def check_protocol(p: EvalProtocol) -> EvalProtocol:
              "pr_k": 1, "dc_k": 1, "is_splits": 1, "infinity_points": 2}
     for name, low in {**least, "ref_samples": 2, "seed": 0}.items():
         value = getattr(p, name)
+        if name in ("kid_subsets", "is_splits", "infinity_points", "pr_k", "dc_k") and isinstance(value, int) \
+                and value > MAX_COUNT:
+            opt = f" ({PROTOCOL_OPTIONS[name]})" if name in PROTOCOL_OPTIONS else ""
+            raise BadInput(f"{name}{opt} must be at most {MAX_COUNT:,}, got {value:,}")
         if name == "ref_samples" and value is None:
             continue
         if isinstance(value, bool) or not isinstance(value, int) or value < low:

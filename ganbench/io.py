@@ -92,14 +92,32 @@ def check_writable(path: str | os.PathLike, what: str, folder: bool = False) -> 
         raise BadInput(f"{what} {p} cannot be created: {parent} is a file, not a folder")
     if not os.access(parent, os.W_OK | os.X_OK):
         raise BadInput(f"{what} {p} cannot be created: {parent} is not writable")
+    before = parent.stat()
+    try:  # permission bits do not tell about /proc, /sys or a read-only mount: a folder made and removed does
+        probe = tempfile.mkdtemp(prefix=".ganbench-probe-", dir=parent)
+    except OSError as e:
+        raise BadInput(f"{what} {p} cannot be created in {parent} ({e.strerror or e}); choose another place") from None
+    os.rmdir(probe)
+    os.utime(parent, ns=(before.st_atime_ns, before.st_mtime_ns))  # and leaves no trace, its times included
     return p
 
 
 def cache_dir(*parts: str) -> Path:
-    """The user cache folder for ganbench (``$GANBENCH_CACHE`` overrides it), created on demand."""
-    root = os.environ.get("GANBENCH_CACHE") or platformdirs.user_cache_dir("ganbench")
-    path = Path(root).joinpath(*parts)
-    path.mkdir(parents=True, exist_ok=True)
+    """The user cache folder for ganbench (``$GANBENCH_CACHE`` overrides it), created on demand; a location that
+    is a file or cannot be written is a one-line ``BadInput`` naming the variable."""
+    env = os.environ.get("GANBENCH_CACHE")
+    root = Path(env or platformdirs.user_cache_dir("ganbench"))
+    path = root.joinpath(*parts)
+    what = f"GANBENCH_CACHE={env}" if env else f"the cache folder {root}"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise BadInput(f"{what}: a file is in the way of {path}; point GANBENCH_CACHE at a folder") from None
+    except OSError as e:
+        raise BadInput(f"{what}: cannot create {path} ({e.strerror or e}); point GANBENCH_CACHE at a writable "
+                       "folder") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise BadInput(f"{what}: {path} is not writable; point GANBENCH_CACHE at a writable folder")
     return path
 
 

@@ -42,6 +42,8 @@ class Case:
     call: list[str] | Callable[[Path], None]
     #: A piece of the expected message (case-insensitive).
     expect: str = ""
+    #: Environment variables set for this case (``{in}`` is the inputs folder).
+    env: tuple[tuple[str, str], ...] = ()
 
 
 def _arrays(n: int = 20, lo: float = -1.0, hi: float = 1.0, dtype=np.float32, seed: int = 0) -> np.ndarray:
@@ -63,6 +65,12 @@ def make_inputs(folder: Path) -> Path:
     (folder / "plain.txt").write_text("a file, so plain.txt/x cannot be created\n")
     (folder / "notdb.sqlite").write_text("not a database\n")
     (folder / "list.yaml").write_text("- just\n- a list\n")
+    _image_modes(folder / "modes")
+    _broken_surroundings(folder)
+    np.savez(folder / "xy_images.npz", x=_arrays(20, 0, 255).astype(np.uint8), y=_arrays(20, 0, 255).astype(np.uint8))
+    np.savez(folder / "neg_labels.npz", images=_arrays(20, 0, 255).astype(np.uint8), labels=-np.ones(20, dtype=int))
+    np.savez(folder / "stats64.npz", mu=np.zeros(64), sigma=np.eye(64))
+    (folder / "huge.yaml").write_text("base: dcgan\narch: {width: 100000000}\n")
     (folder / "gen255.py").write_text(
         "import torch\n\n"
         "class G(torch.nn.Module):\n"
@@ -72,6 +80,53 @@ def make_inputs(folder: Path) -> Path:
         "def make():\n"
         "    return G()\n")
     return folder
+
+
+#: Image modes whose pixels have no one right 8-bit reading, each refused in one line (16-bit ones are read right).
+REFUSED_MODES = {"I": "32-bit integer", "F": "floating-point", "CMYK": "CMYK", "LA": "transparent",
+                 "RGBA": "transparent", "P": "transparent"}
+
+
+def _image_modes(folder: Path) -> None:
+    """One folder per image mode PIL can hand back that has no one 8-bit reading: modes/MODE/0.png (or .tif)."""
+    from PIL import Image
+
+    g = np.random.default_rng(0)
+    gray = g.integers(0, 256, (28, 28)).astype(np.uint8)
+    for mode in REFUSED_MODES:
+        (folder / mode).mkdir(parents=True, exist_ok=True)
+        if mode == "I":
+            Image.fromarray(gray.astype(np.int32) * 70000, mode="I").save(folder / mode / "0.tif")
+        elif mode == "F":
+            Image.fromarray(gray.astype(np.float32) / 255).save(folder / mode / "0.tif")
+        elif mode == "CMYK":
+            Image.fromarray(np.stack([gray] * 3, -1)).convert("CMYK").save(folder / mode / "0.jpg")
+        elif mode == "P":
+            im = Image.fromarray(gray).convert("P")
+            im.info["transparency"] = 0
+            im.save(folder / mode / "0.png", transparency=0)
+        else:
+            chans = 2 if mode == "LA" else 4
+            arr = np.stack([gray] * (chans - 1) + [np.full((28, 28), 128, np.uint8)], -1)
+            Image.fromarray(arr, mode=mode).save(folder / mode / "0.png")
+
+
+def _broken_surroundings(folder: Path) -> None:
+    """A store with damaged text, an empty weights file, a folder named like weights, a file where the cache goes."""
+    import sqlite3
+
+    (folder / "empty.pth").write_bytes(b"")
+    (folder / "weights_dir.pth").mkdir()
+    (folder / "cache_is_a_file").write_text("not a folder\n")
+    con = sqlite3.connect(folder / "damaged.sqlite")
+    con.execute("CREATE TABLE results (job_key TEXT PRIMARY KEY, provenance TEXT)")
+    con.execute("INSERT INTO results VALUES ('k', ?)", ("x" * 3000,))
+    con.commit()
+    con.close()
+    data = bytearray((folder / "damaged.sqlite").read_bytes())
+    start = data.find(b"x" * 100)
+    data[start:start + 64] = b"\xff" * 64  # text that is no longer UTF-8
+    (folder / "damaged.sqlite").write_bytes(bytes(data))
 
 
 def _api_cases() -> list[Case]:
@@ -287,6 +342,50 @@ CLI_CASES = [
     Case("human export --out unwritable", ["human", "export", "--out", f"{S}/plain.txt/a.csv"], "--out"),
     Case("human unknown action", ["human", "frobnicate"], "invalid choice"),
     Case("unknown command", ["frobnicate"], "invalid choice"),
+    # search
+    Case("search without a protocol or a space", ["search", "--models", "dcgan"], "--space"),
+    Case("search --trials 0", ["search", "--protocol", "lucic2018", "--trials", "0"], "trials"),
+    Case("search unknown space", ["search", "--models", "dcgan", "--space", f"{S}/missing.yaml"], "does not exist"),
+    Case("search space that is a list", ["search", "--models", "dcgan", "--space", f"{S}/list.yaml"], "mapping"),
+    Case("search --rerun-seeds 1,1", ["search", "--protocol", "lucic2018", "--rerun-seeds", "1,1"], "seeds"),
+    # image modes: every mode PIL hands back without one right 8-bit reading is refused, before any work
+    *[Case(f"image mode {mode}", ["metrics", f"folder:{S}/modes/{mode}", f"{S}/u8.npz", "--metrics", "fid"], why)
+      for mode, why in REFUSED_MODES.items()],
+    # work multipliers: an argument that would multiply work beyond reason is refused, with the limit
+    Case("run --seeds 0-100000000", ["run", "--models", "gan", "--seeds", "0-100000000"], "at most 1000"),
+    Case("run --seeds 0-999,1000-1999", ["run", "--models", "gan", "--seeds", "0-999,1000-1999"], "at most 1000"),
+    Case("run --grid with 100,000 cells", ["run", "--grid", *(f"tricks.{k}=" + ",".join(str(i) for i in range(10))
+                                                           for k in ("r1", "ema", "dragan", "drift", "ac_weight"))],
+         "at most"),
+    Case("search --trials 10^8", ["search", "--protocol", "lucic2018", "--trials", "100000000"], "at most"),
+    Case("metrics --kid-subsets 10^9", ["metrics", f"{S}/u8.npz", f"{S}/u8.npz", "--kid-subsets", "1000000000"],
+         "at most"),
+    Case("human score --replicates 10^9", ["human", "score", f"{S}/empty", "--replicates", "1000000000"], "at most"),
+    # broken surroundings: one line before any work, never a traceback
+    Case("results with a damaged store", ["results", "--store", f"{S}/damaged.sqlite"], "damaged"),
+    Case("run with a damaged store", ["run", "--models", "gan", "--store", f"{S}/damaged.sqlite"], "damaged"),
+    Case("run --store in /proc", ["run", "--models", "gan", "--store", "/proc/ganbench-x.sqlite"], "cannot be created"),
+    Case("train --out in /proc", ["train", "--model", "gan", "--steps", "1", "--out", "/proc/ganbench-x"],
+         "cannot be created"),
+    Case("metrics with GANBENCH_CACHE a file", ["metrics", f"{S}/u8.npz", f"{S}/u8.npz", "--metrics", "fid"],
+         "GANBENCH_CACHE", env=(("GANBENCH_CACHE", f"{S}/cache_is_a_file"),)),
+    Case("metrics --inception-weights empty", ["metrics", f"{S}/u8.npz", f"{S}/u8.npz", "--inception-weights",
+                                               f"{S}/empty.pth"], "empty"),
+    Case("metrics --inception-weights a folder", ["metrics", f"{S}/u8.npz", f"{S}/u8.npz", "--inception-weights",
+                                                  f"{S}/weights_dir.pth"], "folder"),
+    Case("train a net too large to allocate", ["train", "--model", f"{S}/huge.yaml", "--steps", "1", "--out", "t"],
+         "reduce arch.width"),
+    Case("run a net too large to allocate", ["run", "--models", f"{S}/huge.yaml"], "reduce arch.width"),
+    # messages that used to mislead or come late
+    Case("metrics labels of -1", ["metrics", f"arrays:{S}/neg_labels.npz", f"{S}/u8.npz", "--metrics", "fid"],
+         "found -1"),
+    Case("metrics .npz whose y holds images", ["metrics", f"arrays:{S}/xy_images.npz", f"{S}/u8.npz"], "'y'"),
+    Case("metrics 64-d statistics as the reference", ["metrics", f"{S}/u8.npz", f"{S}/stats64.npz", "--metrics",
+                                                      "fid"], "64-d"),
+    Case("metrics --features unknown", ["metrics", f"{S}/u8.npz", f"{S}/u8.npz", "--features", "nope"],
+         "invalid choice"),
+    Case("metrics --weights without =", ["metrics", f"{S}/u8.npz", f"{S}/u8.npz", "--weights", "dinov2"],
+         "NETWORK=PATH"),
 ]
 CASES: list[Case] = CLI_CASES + _api_cases()
 
@@ -408,10 +507,15 @@ def run_cases(cases: list[Case] = CASES, subprocess_mode: bool = False, limit: f
             for case in cases:
                 before = snapshot(root, cache)
                 t0 = time.perf_counter()
-                if subprocess_mode and not callable(case.call):
-                    status, out, err = run_subprocess(case, inputs, limit, env)
-                else:
-                    status, out, err = run_in_process(case, inputs, limit)
+                extra = {k: v.replace(S, str(inputs)) for k, v in case.env}
+                os.environ.update(extra)
+                try:
+                    if subprocess_mode and not callable(case.call):
+                        status, out, err = run_subprocess(case, inputs, limit, {**env, **extra})
+                    else:
+                        status, out, err = run_in_process(case, inputs, limit)
+                finally:
+                    os.environ.update({"GANBENCH_CACHE": str(cache)})
                 took = time.perf_counter() - t0
                 problems = check(case, status, out, err, before, snapshot(root, cache))
                 if problems:

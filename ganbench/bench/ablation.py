@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import math
 import typing
 from typing import Any, Callable
 
-from ..config import ModelSpec, _coerce
+from ..config import MAX_JOBS, ModelSpec, _coerce
 from ..zoo.specs import validate_spec
 from ..errors import BadInput
 from ..registry import Registry
@@ -182,6 +183,9 @@ def parse_grid(items: list[str]) -> list[tuple[str, list[str]]]:
         if len(set(vals)) != len(vals):
             raise BadInput(f"--grid: axis {name!r} repeats a value: {values}")
         axes.append((name, vals))
+    cells = math.prod(len(v) for _, v in axes)
+    if cells > MAX_JOBS:
+        raise BadInput(f"--grid has {cells:,} combinations; at most {MAX_JOBS:,} per command: fewer values per axis")
     return axes
 
 

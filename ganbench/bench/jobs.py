@@ -15,10 +15,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..config import Budget, EvalProtocol, ModelSpec, hash_dict
+from ..config import MAX_JOBS, MAX_SEEDS, Budget, EvalProtocol, ModelSpec, hash_dict
 from ..data.base import ImageSet
 from ..errors import BadInput
 from ..metrics import registry
+from ..zoo.nets import check_buildable
 from ..zoo.view import View, view_for
 
 def digest(obj) -> str:
@@ -60,11 +61,16 @@ def parse_seeds(text: str | None) -> tuple[int, ...]:
             part = part.strip()
             if re.fullmatch(r"\d+-\d+", part):
                 lo, hi = (int(v) for v in part.split("-"))
+                if hi - lo + 1 + len(seeds) > MAX_SEEDS:  # before expanding it
+                    raise BadInput(f"--seeds {text}: at most {MAX_SEEDS} seeds per command; split a larger sweep "
+                                   "into several commands (they share one store)")
                 seeds += range(lo, hi + 1)
             else:
                 seeds.append(int(part))
     except ValueError:
         raise BadInput(f"--seeds takes integers such as 0,1,2 or 0-4, got {text!r}") from None
+    if len(seeds) > MAX_SEEDS:
+        raise BadInput(f"--seeds: at most {MAX_SEEDS} seeds per command, got {len(seeds)}")
     return check_seeds(seeds, text)
 
 
@@ -179,6 +185,9 @@ def plan(specs: list[tuple[ModelSpec, dict]], seeds: tuple[int, ...], dataset: s
     """Models x seeds -> jobs, in the order they will run (all models of seed 0 first). ``data``: the training
     set, from which each spec's view is decided here (``zoo.view.view_for``), once for all its jobs."""
     names = [s.name for s, _ in specs]
+    if len(names) * len(seeds) > MAX_JOBS:
+        raise BadInput(f"{len(names)} model(s) x {len(seeds)} seed(s) = {len(names) * len(seeds):,} jobs; at most "
+                       f"{MAX_JOBS:,} per command: split the sweep into several commands (they share one store)")
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
         raise BadInput(f"model name(s) given twice: {', '.join(dup)}")
@@ -189,6 +198,10 @@ def plan(specs: list[tuple[ModelSpec, dict]], seeds: tuple[int, ...], dataset: s
             raise BadInput(f"{other} and {spec.name} train the same model (spec hash {spec.hash()}): they would be one "
                            "job, its seeds counted twice; drop one, or change a training field of one")
     views = {spec.name: view_for(spec, data, budget.view) if data is not None else None for spec, _ in specs}
+    for spec, _ in specs:  # nets too large to allocate fail here, before run.json or any folder is written
+        v = views[spec.name]
+        if v is not None:
+            check_buildable(spec.arch, (data.channels, v.resolution, v.resolution))
     return [Job(spec, dataset, seed, budget, protocol, job_dir(run_dir, spec, seed, dataset, budget), run=str(run_dir),
                 groups=dict(groups), device=device, data_root=data_root, view=views[spec.name])
             for seed in seeds for spec, groups in specs]

@@ -96,6 +96,13 @@ def _connect(path: Path) -> sqlite3.Connection:
     return con
 
 
+def damaged(path: Path, error: Exception) -> BadInput:
+    """The one line for a store SQLite cannot read (damaged pages, undecodable text)."""
+    what = str(error).splitlines()[0]
+    return BadInput(f"--store {path} is damaged ({what[:80]}{'...' if len(what) > 80 else ''}); restore it from a "
+                    "backup, or give another --store")
+
+
 def is_metric_value(key: str) -> bool:
     """A registered metric's value (``fid``, ``kid_mean``), or a per-part value of one (``intra_fid/3``)."""
     return registry.column(key.split("/")[0]) is not None
@@ -114,13 +121,22 @@ class Store:
             except sqlite3.DatabaseError as e:
                 raise BadInput(f"--store {self.path} is not a ganbench results database ({e})") from None
             try:
+                check = con.execute("PRAGMA quick_check").fetchone()[0]
+                if check != "ok":
+                    raise BadInput(f"--store {self.path} is damaged ({check}); restore it from a backup, or give "
+                                   "another --store (its results are lost, the run folders keep the checkpoints)")
                 self._create_or_migrate(con)
+                for _ in con.execute("SELECT * FROM results"):  # every row decodes: a damaged text fails here,
+                    pass  # before a command writes anything anywhere
                 if Path(f"{self.path}-journal").exists():
                     # A writer killed mid-transaction left a journal that SQLite found it did not need to roll
                     # back; we hold the write lock, so it is stale: one real write makes SQLite remove it.
                     con.execute("INSERT INTO schema_version (version) VALUES (-1)")
                     con.execute("DELETE FROM schema_version WHERE version = -1")
                 con.execute("COMMIT")
+            except sqlite3.DatabaseError as e:
+                con.execute("ROLLBACK")
+                raise damaged(self.path, e) from None
             except BaseException:
                 con.execute("ROLLBACK")
                 raise
@@ -191,15 +207,21 @@ class Store:
             try:
                 yield con
                 con.execute("COMMIT")
+            except sqlite3.DatabaseError as e:
+                con.execute("ROLLBACK")
+                raise damaged(self.path, e) from None
             except BaseException:
                 con.execute("ROLLBACK")
                 raise
 
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
-        """A connection for reading (rows as ``sqlite3.Row``)."""
+        """A connection for reading (rows as ``sqlite3.Row``); a damaged database is a one-line ``BadInput``."""
         with closing(_connect(self.path)) as con:
-            yield con
+            try:
+                yield con
+            except sqlite3.DatabaseError as e:
+                raise damaged(self.path, e) from None
 
     def put_values(self, values: dict[str, dict[str, float]]) -> None:
         """Add (or replace) metric values of existing rows, ``{job_key: {name: value}}``, in one transaction.

@@ -15,7 +15,7 @@ def _csv_list(text: str | None) -> list[str]:
 
 
 def _protocol(args):
-    from ..config import DEFAULT_HUMAN
+    from ..config import DEFAULT_HUMAN, MAX_COUNT
     changes = {k: getattr(args, k) for k in ("images", "tutorial", "pool", "replicates", "seed")
                if getattr(args, k, None) is not None}
     for k, v in changes.items():
@@ -23,6 +23,10 @@ def _protocol(args):
             raise BadInput(f"--{k} must be >= 0, got {v}")
     if changes.get("replicates") == 0:
         raise BadInput("--replicates must be at least 1")
+    if changes.get("replicates", 0) > MAX_COUNT:
+        raise BadInput(f"--replicates must be at most {MAX_COUNT:,}, got {changes['replicates']:,}")
+    if changes.get("tutorial") == 0:  # no tutorial: no tutorial images to draw either
+        changes["tutorial_pool"] = 0
     return dataclasses.replace(DEFAULT_HUMAN, **changes)
 
 

@@ -29,7 +29,12 @@ def _read(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
                     raise BadInput(f"arrays:{path}: holds several arrays ({', '.join(keys)}); "
                                    f"name the images one of {', '.join(NPZ_KEYS)} (and labels one of "
                                    f"{', '.join(LABEL_KEYS)})")
-                return z[key], (z[label_key] if label_key else None)
+                labels = z[label_key] if label_key else None
+                if labels is not None and labels.ndim != 1:
+                    raise BadInput(f"arrays:{path}: array {label_key!r} is read as the class labels (an array named "
+                                   f"{' or '.join(LABEL_KEYS)} is), but has shape {labels.shape}, not one label per "
+                                   f"image; rename it if it holds images (images: {', '.join(NPZ_KEYS)})")
+                return z[key], labels
         if path.suffix == ".npy":
             return np.load(path, allow_pickle=False), None
     except (OSError, ValueError, zipfile.BadZipFile) as e:

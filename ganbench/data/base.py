@@ -122,6 +122,9 @@ def check_labels(labels, n: int, name: str, num_classes: int | None = None) -> t
     if t.dtype == torch.bool or (t.dtype.is_floating_point and not torch.equal(t, t.round())):
         raise BadInput(f"{name}: labels must be integers (class indices), got {t.dtype} values")
     t = t.long()
+    if n and int(t.min()) < 0:
+        raise BadInput(f"{name}: labels must be class indices 0, 1, 2, ..., found {int(t.min())}; renumber them "
+                       "from 0 (or leave them out)")
     k = int(num_classes) if num_classes is not None else (int(t.max()) + 1 if n else 0)
     if n and (int(t.min()) < 0 or int(t.max()) >= k):
         raise BadInput(f"{name}: labels must lie in [0, {k}), found [{int(t.min())}, {int(t.max())}]")

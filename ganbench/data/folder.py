@@ -16,8 +16,8 @@ from ..errors import BadInput
 from .base import ImageSet, Index
 from .registry import LoadOptions, register_prefix
 
-EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
-GRAY_MODES = ("1", "L", "I;16", "I", "F")
+EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
+GRAY_MODES = ("1", "L", "LA", "I", "I;16", "I;16L", "I;16B", "I;16N")
 
 
 def _names(paths: list[Path], root: Path, limit: int = 5) -> str:
@@ -45,7 +45,7 @@ class FolderImageSet(ImageSet):
     def _decode(self, path: Path) -> np.ndarray:
         try:
             with Image.open(path) as im:
-                im = im.convert("L" if self.channels == 1 else "RGB")
+                im = to_8bit(im, self.channels, path)
                 if self.resize and im.size != (self.resize, self.resize):
                     im = im.resize((self.resize, self.resize), Image.BICUBIC)
                 arr = np.asarray(im, dtype=np.uint8)
@@ -66,6 +66,37 @@ class FolderImageSet(ImageSet):
         if not len(indices):
             return torch.empty(0, self.channels, self.resolution, self.resolution, dtype=torch.uint8)
         return torch.from_numpy(np.stack([self._decode(self.files[i]) for i in indices]))
+
+
+#: 16-bit grayscale modes Pillow hands back for 16-bit PNGs and TIFFs.
+SIXTEEN_BIT = ("I;16", "I;16L", "I;16B", "I;16N")
+
+
+def check_mode(im: Image.Image, path: Path) -> None:
+    """A one-line ``BadInput`` for the image modes whose pixels have no single right 8-bit reading: 32-bit integer
+    or float pixels, CMYK, and transparency (what is under a transparent pixel?)."""
+    mode = im.mode
+    if mode == "I" and im.format == "PNG":
+        return  # a 16-bit grayscale PNG, as older Pillow opens it (PNG pixels are never wider than 16 bits)
+    if mode in ("I", "F"):
+        raise BadInput(f"image {path} has {'32-bit integer' if mode == 'I' else 'floating-point'} pixels (mode {mode}), "
+                       "whose range is not known; save it as an 8- or 16-bit PNG")
+    if mode == "CMYK":
+        raise BadInput(f"image {path} is CMYK; convert it to RGB with your colour profile first")
+    if mode in ("LA", "RGBA", "PA") or (mode == "P" and "transparency" in im.info):
+        alpha = np.asarray(im.convert("RGBA" if mode in ("P", "PA") else mode))[..., -1]
+        if alpha.min() < 255:
+            raise BadInput(f"image {path} has transparent pixels; flatten it onto a background first")
+
+
+def to_8bit(im: Image.Image, channels: int, path: Path) -> Image.Image:
+    """``im`` as an 8-bit grayscale (``channels`` 1) or RGB image at its real depth: 16-bit pixels scaled by
+    1/257 (65535 -> 255: the 8-bit image a 16-bit one was made from comes back exactly), never clipped."""
+    check_mode(im, path)
+    if im.mode in SIXTEEN_BIT or im.mode == "I":  # "I" here: a 16-bit PNG (check_mode refused the others)
+        arr = np.asarray(im).astype(np.float64) / 257.0
+        im = Image.fromarray(np.rint(arr).clip(0, 255).astype(np.uint8), mode="L")
+    return im.convert("L" if channels == 1 else "RGB")
 
 
 def class_folders(root: Path, files: list[Path]) -> list[str]:
@@ -93,6 +124,7 @@ def load_folder(path: str, options: LoadOptions = LoadOptions()) -> ImageSet:
     for p in files:
         try:
             with Image.open(p) as im:
+                check_mode(im, p)
                 sizes.setdefault(im.size, []).append(p)
                 gray &= im.mode in GRAY_MODES
         except (OSError, UnidentifiedImageError):

@@ -105,6 +105,13 @@ def prepare(ref: StudyRef, protocol: HumanProtocol = DEFAULT_HUMAN, backend: Bac
     b = (backend or Backend()).resolve()
     first = rows[ref.models[0]][0]
     per_pool = protocol.tutorial_pool + protocol.pool
+    pools = f"--pool {protocol.pool}" + (f" and a tutorial pool of {protocol.tutorial_pool}" if protocol.tutorial_pool
+                                         else "")
+    for m in missing:  # enough evaluated samples, checked before any is drawn
+        share = math.ceil(per_pool / len(rows[m]))
+        have = sum(min(share, int(r.get("num_samples") or share)) for r in rows[m])
+        if have < per_pool:
+            raise BadInput(f"{m} has {have} evaluated samples; a study with {pools} needs {per_pool} (lower --pool)")
     images: list[tuple[str | None, str, str, str, bytes]] = []  # (model, truth, role, source, png)
     shape = None
     if need_reals:
@@ -152,8 +159,7 @@ def _reals(b: Backend, row: dict, n: int, seed: int, data_root: str | None) -> t
     ds = getattr(ds, "native", ds)
     available = min(len(ds), int(row.get("ref_samples") or len(ds)))
     if available < n:
-        raise BadInput(f"the run's reference has {available} images; a study with pool {n} needs as many "
-                       "(lower --pool)")
+        raise BadInput(f"the run's reference has {available} images; the study's pools need {n} (lower --pool)")
     idx = torch.randperm(available, generator=torch.Generator().manual_seed(seed))[:n]
     return ds.uint8(idx), [f"{row['dataset']}/{row['split']} image {int(i)}" for i in idx]
 

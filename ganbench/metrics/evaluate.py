@@ -21,6 +21,7 @@ import torch
 from .. import dist
 from ..config import DEFAULT_PROTOCOL, EvalProtocol, check_protocol
 from ..errors import BadInput, MissingAsset
+from ..io import cache_dir
 from ..version import __version__
 from . import registry
 from .features import Networks, networks_of
@@ -67,6 +68,8 @@ def evaluate(samples, reference=None, metrics=None, num_samples: int | None = No
         raise BadInput(f"{', '.join(need_ref)} need a reference set (INPUT2); give one")
     d = dist.current()
     dev = dist.rank_device(device, d)
+    if cache:
+        cache_dir("reference")  # a cache location that cannot be written fails now, not after the features
 
     src = as_source(samples, p, "samples", num_samples, z_dim, value_range, seed=p.seed, resize=resize)
     if isinstance(src, StatsSource):
@@ -77,6 +80,10 @@ def evaluate(samples, reference=None, metrics=None, num_samples: int | None = No
     if isinstance(rsrc, StatsSource) and p.features != "inception":
         raise BadInput(f"the reference is Inception pool3 statistics (mu/sigma); --features {p.features} needs "
                        "reference images")
+    if isinstance(rsrc, StatsSource) and rsrc.mu.shape[-1] != NETWORKS.get("inception").features["pool3"]:
+        raise BadInput(f"the reference statistics are {rsrc.mu.shape[-1]}-d, Inception pool3 is "
+                       f"{NETWORKS.get('inception').features['pool3']}-d: they come from another network or layer; "
+                       "give pool3 statistics (pytorch-fid's, clean-fid's) or reference images")
     labelled = [m for m in chosen if METRICS.get(m).needs_labels]
     if labelled and rsrc is not None and (isinstance(rsrc, StatsSource) or rsrc.labels() is None):
         raise BadInput(f"{', '.join(labelled)} need class labels on the reference, and it has none; give a labelled "

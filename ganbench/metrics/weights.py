@@ -134,8 +134,13 @@ def _from_nvidia(sd: dict, path: Path) -> tuple[dict, bool]:
 def load_weights(path: str | os.PathLike, origin: str = "explicit") -> InceptionWeights:
     """Read any accepted Inception weights file into torch-fidelity's naming; unknown formats are BadInput."""
     path = Path(path).expanduser()
+    if path.is_dir():
+        raise BadInput(f"Inception weights {path} is a folder; pass the weights file itself to --inception-weights")
     if not path.is_file():
         raise MissingAsset(f"Inception weights {path} do not exist; pass an existing file to --inception-weights")
+    if path.stat().st_size == 0:
+        raise BadInput(f"Inception weights {path} is empty (0 bytes): an interrupted download? Download it again or "
+                       "pass another file to --inception-weights")
     if _is_torchscript(path):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -148,7 +153,7 @@ def load_weights(path: str | os.PathLike, origin: str = "explicit") -> Inception
     else:
         try:
             sd = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as e:
+        except Exception as e:  # noqa: BLE001 - any unreadable file (an empty one raises IndexError)
             raise BadInput(f"Inception weights {path}: not a PyTorch weights file ({str(e).splitlines()[0]}); use "
                            "torch-fidelity's .pth, pytorch-fid's pt_inception .pth or NVIDIA's TorchScript .pt") from None
         if not isinstance(sd, dict) or not all(torch.is_tensor(v) for v in sd.values()):

@@ -115,3 +115,27 @@ def test_arrays_nan_and_bad_shapes(tmp_path):
     (tmp_path / "junk.npz").write_bytes(b"junk")
     with pytest.raises(BadInput, match="cannot read"):
         get_dataset(f"arrays:{tmp_path / 'junk.npz'}")
+
+
+def test_16_bit_images_are_read_at_their_depth_not_clipped(tmp_path):
+    """The same images saved as 8-bit and as 16-bit PNGs (value x 257) read back as the same uint8 pixels (they
+    used to be clipped at 255: FID 531 between them), and modes without one 8-bit reading are refused."""
+    import numpy as np
+    from PIL import Image
+
+    from ganbench.data import get_dataset
+    from ganbench.errors import BadInput
+
+    g = np.random.default_rng(0)
+    imgs = g.integers(0, 256, (6, 28, 28), dtype=np.uint8)
+    for folder, convert in (("eight", lambda a: a), ("sixteen", lambda a: a.astype(np.uint16) * 257)):
+        (tmp_path / folder).mkdir()
+        for i, a in enumerate(imgs):
+            Image.fromarray(convert(a)).save(tmp_path / folder / f"{i}.png")
+    assert Image.open(tmp_path / "sixteen" / "0.png").mode.startswith("I")
+    eight, sixteen = (get_dataset(f"folder:{tmp_path / f}").uint8(slice(None)) for f in ("eight", "sixteen"))
+    assert torch.equal(eight, sixteen) and sixteen.shape == (6, 1, 28, 28)
+    (tmp_path / "float").mkdir()
+    Image.fromarray(imgs[0].astype(np.float32)).save(tmp_path / "float" / "0.tif")
+    with pytest.raises(BadInput, match="floating-point"):
+        get_dataset(f"folder:{tmp_path / 'float'}")

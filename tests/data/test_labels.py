@@ -69,8 +69,11 @@ def test_arrays_with_labels_and_bad_labels(tmp_path):
         array_image_set(x, "x", labels=np.array([0, 1]))
     with pytest.raises(BadInput, match="labels must be integers"):
         array_image_set(x, "x", labels=np.array([0.5, 1, 2]))
-    with pytest.raises(BadInput, match=r"labels must lie in \[0, 3\)"):
+    with pytest.raises(BadInput, match=r"class indices 0, 1, 2, ..., found -1"):  # not "must lie in [0, 0)"
         array_image_set(x, "x", labels=np.array([0, -1, 2]))
+    from ganbench.data.base import check_labels
+    with pytest.raises(BadInput, match=r"labels must lie in \[0, 2\)"):
+        check_labels(np.array([0, 1, 2]), 3, "x", num_classes=2)
 
 
 def test_batches_carry_labels_and_unlabelled_batches_none():

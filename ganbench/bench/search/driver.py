@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from ...config import (DEFAULT_DATASET, DEFAULT_RUNS_DIR, DEFAULT_STORE, SELECT_ON, Budget, ModelSpec,
+from ...config import (MAX_JOBS, DEFAULT_DATASET, DEFAULT_RUNS_DIR, DEFAULT_STORE, SELECT_ON, Budget, ModelSpec,
                        SearchProtocol, get_budget, get_study)
 from ...errors import BadInput
 from ...io import cache_dir, check_writable, clean_orphans
@@ -64,6 +64,8 @@ class SearchOptions:
 # ------------------------------------------------------------------------------------------ setup
 def check_search(p: SearchProtocol) -> SearchProtocol:
     """Every number of a search protocol checked, before any work."""
+    if isinstance(p.trials, int) and p.trials > MAX_JOBS:
+        raise BadInput(f"search trials must be at most {MAX_JOBS:,} per model, got {p.trials:,}")
     ints = {"trials": (p.trials, 1), "reduction": (p.reduction, 2), "rung_samples": (p.rung_samples, 2),
             "validation": (p.validation, 2), "seed": (p.seed, 0), "trial_seed": (p.trial_seed, 0)}
     for name, (v, low) in ints.items():

@@ -20,6 +20,32 @@ from .base import NETS, NetFamily, check_shape, norm1d, norm2d, split_batches, u
 __all__ = ["NETS", "NetFamily", "build_nets", "check_shape", "norm1d", "norm2d", "split_batches", "upsampling_plan"]
 
 
+#: The most parameters G and D may hold together (4 GB of float32 weights; training keeps about 4x that).
+MAX_PARAMETERS = 1_000_000_000
+
+
+def check_size(family: NetFamily, arch: ArchSpec, shape: tuple, d_norm: str) -> None:
+    """A one-line ``BadInput`` for nets too large to allocate (``arch: {width: 100000000}``), found by building them
+    on the meta device (no memory, milliseconds) and counting their parameters."""
+    try:
+        with torch.device("meta"):
+            G, D = family.build(arch, shape, d_norm)
+    except (RuntimeError, ValueError, MemoryError, OverflowError) as e:
+        raise BadInput(f"{family.name} nets with width {arch.width}, z_dim {arch.z_dim} cannot be built "
+                       f"({str(e).splitlines()[0][:120]}); reduce arch.width") from None
+    n = sum(p.numel() for net in (G, D) for p in net.parameters())
+    if n > MAX_PARAMETERS:
+        raise BadInput(f"{family.name} nets with width {arch.width}, z_dim {arch.z_dim} would hold {n:,} parameters "
+                       f"(more than {MAX_PARAMETERS:,}: {4 * n / 2**30:,.0f} GiB of weights alone); reduce arch.width")
+
+
+def check_buildable(arch: ArchSpec, shape: tuple) -> None:
+    """``check_size`` for a spec's arch and the samples' shape (what ``plan`` asks before any work)."""
+    family = NETS.get(arch.name)
+    check_shape(family, tuple(shape))
+    check_size(family, arch, tuple(shape), family.resolve_d_norm(arch.d_norm))
+
+
 def build_nets(arch: ArchSpec, shape: tuple, spectral_norm_g: bool = False, spectral_norm_d: bool = False,
                seed: int = 0, num_classes: int = 0) -> tuple[nn.Module, nn.Module]:
     """G and D for ``arch`` producing ``shape``, initialised from ``seed`` (global RNG left untouched).
@@ -34,6 +60,7 @@ def build_nets(arch: ArchSpec, shape: tuple, spectral_norm_g: bool = False, spec
         raise BadInput(f"{arch.g_conditioning}/{arch.d_conditioning} conditioning needs a labelled dataset with at "
                        f"least 2 classes (got {num_classes}); use a dataset with labels or an unconditional model")
     d_norm = family.resolve_d_norm(arch.d_norm)
+    check_size(family, arch, tuple(shape), d_norm)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         if not cond:
