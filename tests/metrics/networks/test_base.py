@@ -89,4 +89,4 @@ def test_bad_names_are_one_line_errors():
         parse_weight_files(["dinov2"])
     with pytest.raises(BadInput, match="unknown feature network"):
         parse_weight_files(["nope=x.pth"])
-    assert {"inception", "vgg16", "dinov2", "pixels"} <= set(NETWORKS)
+    assert {"inception", "vgg16", "dinov2", "clip", "fmnist", "pixels"} <= set(NETWORKS)
