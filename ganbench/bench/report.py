@@ -1,8 +1,10 @@
 """``ganbench report RUN_DIR``: tables again, plus a self-contained HTML page with plots.
 
-Plots (matplotlib, embedded as base64 PNGs so the page travels alone): FID over training
-when the budget evaluated at intervals, loss curves from each job's ``train_log.csv``, and
-one sample grid per model.
+Plots (matplotlib, embedded as base64 PNGs so the page travels alone): each headline metric per model
+with its 95% CI and the real-data floor, precision against recall and density against coverage
+(``report_plots``), every model's FID over training on one plot when the budget evaluated at intervals
+(a schedule's phases marked), loss curves from each job's ``train_log.csv``, one sample grid per model,
+and each model's samples over their nearest training images.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Sequence
 from ..io import write_text_atomic
 from .runner import EVAL_LOG, read_manifest
 from .store import Store
+from .report_plots import comparison_plots
 from .tables import GROUP_AXES, feature_space, protocol_header, render, summary_frame, write_tables
 
 REPORT = "report.html"
@@ -68,8 +71,11 @@ def curve_figure(jobs: Sequence[dict], title: str = "FID over training", curve_s
     fig, ax = plt.subplots(figsize=(6, 3.5))
     for label, xs, ys in lines:
         ax.plot(xs, ys, marker="o", markersize=3, label=label)
-    for j in jobs[:1] if len({j["model"] for j in jobs}) == 1 else []:
-        mark_phases(ax, phase_boundaries(j["out_dir"]))
+    marked = set()
+    for j in jobs:  # a schedule's phases (progressive growing), once per model, named by it with several models
+        if j["model"] not in marked and phase_boundaries(j["out_dir"]):
+            marked.add(j["model"])
+            mark_phases(ax, phase_boundaries(j["out_dir"]), j["model"] if len({x["model"] for x in jobs}) > 1 else "")
     ax.set_xlabel("kimg (real images shown to D, thousands)")
     ax.set_ylabel(f"FID (N={curve_samples})" if curve_samples else "FID")
     ax.set_yscale("log")
@@ -101,12 +107,13 @@ def phase_boundaries(out_dir: str | Path) -> list[tuple[float, str]]:
     return [(float(k), str(n)) for k, n in schedule.get("phases", [])] if isinstance(schedule, dict) else []
 
 
-def mark_phases(ax, boundaries: list[tuple[float, str]]) -> None:
-    """Dotted vertical lines at the phases' starts (kimg), labelled along the top."""
+def mark_phases(ax, boundaries: list[tuple[float, str]], model: str = "") -> None:
+    """Dotted vertical lines at the phases' starts (kimg), labelled along the top (with the model's name when the
+    plot holds several models)."""
     for kimg, name in boundaries[1:]:
         ax.axvline(kimg, color="grey", linestyle=":", linewidth=0.8)
-        ax.text(kimg, 1.0, name, transform=ax.get_xaxis_transform(), rotation=90, fontsize=6, va="top",
-                ha="right", color="grey")
+        ax.text(kimg, 1.0, f"{model}: {name}" if model else name, transform=ax.get_xaxis_transform(), rotation=90,
+                fontsize=6, va="top", ha="right", color="grey")
 
 
 def loss_plot(job: dict) -> str | None:
@@ -137,7 +144,6 @@ def neighbour_gallery(row: dict) -> str | None:
     """The model's nearest-training-neighbour gallery (base64 PNG) from its stored checkpoint, or None when the
     checkpoint or the dataset cannot be read."""
     from ..data import get_dataset
-    from ..errors import GanbenchError
     from ..train.checkpoint import load_generator
     from ..zoo.sampler import sample_images
     from ..zoo.view import stored_view
@@ -150,7 +156,7 @@ def neighbour_gallery(row: dict) -> str | None:
         view = stored_view(prov, train)
         samples = view.to_native(sample_images(G, GALLERY, seed=int(prov.get("sample_seed", row["seed"]))))
         return base64.b64encode(gallery_png(samples, train)).decode()
-    except (GanbenchError, OSError, RuntimeError, KeyError, ValueError):
+    except Exception:  # noqa: BLE001 - a picture that cannot be drawn is left out, never a failed report
         return None
 
 
@@ -176,7 +182,12 @@ def make_report(run_dir: str | Path, store: str | Path | None = None) -> Path:
         parts.append(f"<p><b>{missing} of {len(jobs)} job(s) have no result yet</b>; "
                      "re-run the same `ganbench run` command to finish them.</p>")
     if rows:
-        parts.append("<h2>Results</h2>" + render(summary_frame(rows), "html", n, feature_space(rows)))
+        frame, space = summary_frame(rows), feature_space(rows)
+        parts.append("<h2>Results</h2>" + render(frame, "html", n, space))
+        plots = comparison_plots(frame, space)
+        if plots:
+            parts.append("<h2>Compared</h2><div class='row'>"
+                         + "".join(_img(png, f"plot: {title}") for title, png in plots) + "</div>")
         for a in axes:
             frame = summary_frame(rows, by=a)
             if len(frame) > 1:

@@ -203,8 +203,8 @@ def render(frame: pd.DataFrame, fmt: str = "md", fid_samples: int | None = None,
         return shown.to_markdown(tablefmt="github", disable_numparse=True)  # "37.00" stays 37.00
     if fmt == "latex":
         return shown.to_latex(escape=False)
-    if fmt == "html":
-        return shown.to_html(escape=False, border=0, classes="ganbench")
+    if fmt == "html":  # the row label as a first column: no second header row holding only the index's name
+        return shown.reset_index().to_html(escape=False, border=0, classes="ganbench", index=False)
     raise ValueError(f"unknown table format {fmt!r}")
 
 

@@ -87,6 +87,10 @@ def fake_backend(calls: Calls, diverge: tuple[str, ...] = (), crash: tuple[str, 
         out = {"fid": fid}
         if "kid" in metrics:
             out.update(kid_mean=fid / 1000, kid_std=0.0)
+        if "pr" in metrics:  # in [0, 1], falling as the fake FID grows
+            out.update(precision=1 / (1 + fid), recall=1 / (1 + 2 * fid))
+        if "dc" in metrics:
+            out.update(density=1.2 / (1 + fid), coverage=1 / (1 + 3 * fid))
         return {"metrics": out, "unavailable": {}, "provenance": {"weights_sha256": "f" * 64, "resize_mode": "tf1",
                                                                    "device": "cpu"}}
 

@@ -33,8 +33,10 @@ def test_report_has_tables_and_images(tmp_path):
     page = out.read_text()
     assert (tmp_path / "run" / "table.md").is_file()  # regenerated
     images = re.findall(r"src='data:image/png;base64,([^']+)'", page)
-    # 2 sample grids + 2 loss plots + 1 FID-over-training plot, all decodable PNGs
-    assert len(images) == 5 and all(base64.b64decode(i)[:8] == b"\x89PNG\r\n\x1a\n" for i in images)
+    # 2 sample grids + 2 loss plots + 1 FID-over-training plot + the FID-by-model and best-checkpoint-FID-by-model
+    # plots, all decodable PNGs (the fakes' checkpoints draw no nearest-neighbour gallery)
+    assert len(images) == 7 and all(base64.b64decode(i)[:8] == b"\x89PNG\r\n\x1a\n" for i in images)
+    assert "alt='plot: fid by model'" in page and "alt='plot: fid_best by model'" in page
     assert "FID over training" in page and "<table" in page and "dcgan (seed 0): ok" in page
     assert "src='http" not in page and "src=\"http" not in page  # self-contained
 
