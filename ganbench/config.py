@@ -372,6 +372,13 @@ class TrickSpec:
     #: The gradient norm of a penalty as sqrt(eps + sum g^2): compare_gan's WGAN_GP.py and DRAGAN.py use 1e-4;
     #: 0 is the plain norm.
     grad_norm_eps: float = added(0.0)
+    #: LeCam regularisation weight (Tseng et al. 2021; 0.3 in their BigGAN CIFAR-10 runs); 0 disables.
+    lecam: float = added(0.0)
+    #: Balanced consistency regularisation weight, lambda_real = lambda_fake (Zhao et al. 2021 use 10); 0 disables.
+    bcr: float = added(0.0)
+    #: Adaptive augmentation target r_t for E[sign(D(real))] (Karras et al. 2020 use 0.6), gating the diffaugment
+    #: ops per image with a strength p tuned during training; 0 disables (the ops then apply always).
+    ada_target: float = added(0.0)
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,9 @@ TRICKS: dict[str, dict[str, Any]] = {
     "ls": {"tricks.label_smoothing": 0.1},
     "noise": {"tricks.instance_noise": 0.1},
     "diffaug": {"tricks.diffaugment": "translation,cutout"},
+    "lecam": {"tricks.lecam": 0.3},  # Tseng et al. 2021, BigGAN CIFAR-10
+    "bcr": {"tricks.bcr": 10.0},  # Zhao et al. 2021: lambda_real = lambda_fake = 10
+    "ada": {"tricks.ada_target": 0.6},  # Karras et al. 2020's target; gates the spec's ops (diffaug+ada if none)
     "ttur": {"optim_d.lr": 4e-4, "optim_g.lr": 1e-4},
 }
 

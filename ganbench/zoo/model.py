@@ -18,14 +18,15 @@ from torch import Tensor, nn
 from ..config import ModelSpec, OptimSpec
 from ..errors import BadInput
 from .ema import GeneratorEMA
-from .augment import diff_augment, parse_policy
+from .augment import AdaptiveAugment, diff_augment, parse_policy
 from .losses import LOSSES
 from .latent import draw_latents
 from .conditioning import Heads, conditional, split_heads
 from .nets import build_nets, split_batches
 from .nets.pggan import fade_reals
 from ..registry import Registry
-from .regularizers import CONSTRAINTS, PENALTIES, with_grad_norm_eps
+from .regularizers import (CONSTRAINTS, GRADIENT_PENALTIES, PENALTIES, PenaltyContext, call_penalty,
+                           with_grad_norm_eps)
 from .schedules import Phase
 
 #: An optimiser factory: (parameters, spec, fast) -> optimiser. ``fast`` asks for the fused kernel where
@@ -82,9 +83,13 @@ class GANModel:
         self.loss = LOSSES.get(spec.loss)
         self.penalties = [(name, with_grad_norm_eps(PENALTIES.get(name), t.grad_norm_eps), getattr(t, name))
                           for name in PENALTIES if getattr(t, name)]
-        warn_penalty_through_batch_norm(spec, [name for name, _, _ in self.penalties if name != "drift"], self.D)
+        warn_penalty_through_batch_norm(spec, [name for name in GRADIENT_PENALTIES if getattr(t, name)], self.D)
+        if t.bcr and len(self.shape) != 3:
+            raise BadInput(f"{spec.name}: tricks.bcr flips and shifts images; this data has shape {self.shape}")
+        self.penalty_state: dict[str, dict[str, Tensor]] = {name: {} for name, _, _ in self.penalties}
         self.constraints = [(CONSTRAINTS.get(name), getattr(t, name)) for name in CONSTRAINTS if getattr(t, name)]
         self.policy = parse_policy(t.diffaugment)
+        self.ada = AdaptiveAugment(t.ada_target) if t.ada_target else None
         self.ema = GeneratorEMA(self.G, t.ema) if t.ema else None
         self.amp = bool(t.amp and self.device.type == "cuda")  # bfloat16 autocast; off on CPU
         self.g_fwd = torch.compile(self.G) if compile else self.G
@@ -121,7 +126,9 @@ class GANModel:
     def penalised(self, x: Tensor) -> Tensor:
         """The D output gradient penalties differentiate: the raw output, or its sigmoid (compare_gan's DRAGAN).
         A conditional D reads the real batch's labels."""
-        out = self.discriminate(x, self._penalty_labels).adv
+        return self.penalty_output(self.discriminate(x, self._penalty_labels).adv)
+
+    def penalty_output(self, out: Tensor) -> Tensor:
         return torch.sigmoid(out) if self.spec.tricks.penalty_output == "sigmoid" else out
 
     def class_loss(self, logits: Tensor | None, labels: Tensor | None) -> Tensor | None:
@@ -131,9 +138,10 @@ class GANModel:
         return F.cross_entropy(logits.float(), labels)
 
     def d_input(self, x: Tensor, generator: torch.Generator) -> Tensor:
-        """What D sees: DiffAugment, then instance noise (both re-drawn for every batch)."""
+        """What D sees: DiffAugment (each op with ADA's probability, when the spec adapts it), then instance noise
+        (both re-drawn for every batch)."""
         if self.policy:
-            x = diff_augment(x, self.policy, generator)
+            x = diff_augment(x, self.policy, generator, self.ada.p if self.ada else 1.0)
         if self.spec.tricks.instance_noise:
             x = x + self.spec.tricks.instance_noise * torch.randn(x.shape, generator=generator, device=x.device)
         return x
@@ -178,10 +186,15 @@ class GANModel:
             ac = ce_real + ce_fake  # D maximises the log-likelihood of the right class on reals and fakes
             loss = loss + self.spec.tricks.ac_weight * ac
             logs["ac_d"] = ac.detach()
+        if self.ada:
+            self.ada.observe(h_real.adv)
+            logs["ada_p"] = torch.tensor(self.ada.p)
         self._penalty_labels = labels
         for name, penalty, weight in self.penalties:
+            ctx = PenaltyContext(self.penalty_output(h_real.adv), self.penalty_output(h_fake.adv), self.g_steps,
+                                 self.penalty_state[name])
             with self.autocast():
-                value = penalty(self.penalised, real_in, fake_in, generator).float()
+                value = call_penalty(penalty, self.penalised, real_in, fake_in, generator, ctx).float()
             loss = loss + weight * value
             logs[name] = value.detach()
         self.opt_d.zero_grad(set_to_none=True)
@@ -269,7 +282,8 @@ class GANModel:
     def state_dict(self) -> dict:
         return {"G": self.G.state_dict(), "D": self.D.state_dict(), "opt_g": self.opt_g.state_dict(),
                 "opt_d": self.opt_d.state_dict(), "ema": self.ema.state_dict() if self.ema else None,
-                "g_steps": self.g_steps, "phase_name": self.phase_name}
+                "g_steps": self.g_steps, "phase_name": self.phase_name, "penalty_state": self.penalty_state,
+                "ada": self.ada.state_dict() if self.ada else None}
 
     def load_state_dict(self, state: dict) -> None:
         self.G.load_state_dict(state["G"])
@@ -280,3 +294,8 @@ class GANModel:
             self.ema.load_state_dict(state["ema"])
         self.g_steps = int(state["g_steps"])
         self.phase_name = state.get("phase_name")  # so resuming inside a stage keeps the optimiser moments
+        for name, saved in (state.get("penalty_state") or {}).items():  # absent in checkpoints before LeCam
+            if name in self.penalty_state:
+                self.penalty_state[name].update(saved)
+        if self.ada and state.get("ada"):
+            self.ada.load_state_dict(state["ada"])

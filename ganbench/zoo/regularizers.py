@@ -2,23 +2,55 @@
 
 Each penalty is registered under the ``TrickSpec`` field that holds its weight, so the model
 applies ``weight * penalty(D, real, fake, generator)`` for every non-zero field. Inputs are
-what D saw (after augmentation and instance noise), shape ``(N, ...)``.
+what D saw (after augmentation and instance noise), shape ``(N, ...)``. A penalty that also reads
+D's outputs on that batch, or keeps state across steps, declares a ``ctx`` parameter and gets a
+``PenaltyContext`` (``call_penalty``).
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
+from dataclasses import dataclass, field
 from typing import Callable
 
 import torch
 from torch import Tensor, nn
 
 from ..registry import Registry
+from .augment import consistency_transform
 
 Penalty = Callable[[nn.Module, Tensor, Tensor, torch.Generator], Tensor]
 PENALTIES: Registry[Penalty] = Registry("penalty")
 CONSTRAINTS: Registry[Callable[[nn.Module, float], None]] = Registry("constraint")
+#: The penalties on D's per-sample input gradients, which batch norm in D couples across the batch.
+GRADIENT_PENALTIES = ("gradient_penalty", "r1", "dragan")
+
+
+@dataclass
+class PenaltyContext:
+    """What a penalty may read besides D and the batches.
+
+    ``d_real`` / ``d_fake``: D's outputs on the batches it saw this step (still in the graph, as the penalties
+    differentiate them: ``tricks.penalty_output``); ``g_steps``: G updates so far; ``state``: the penalty's own
+    tensors, kept across steps and checkpointed with the model."""
+
+    d_real: Tensor
+    d_fake: Tensor
+    g_steps: int
+    state: dict[str, Tensor] = field(default_factory=dict)
+
+
+def takes_context(penalty: Penalty) -> bool:
+    return "ctx" in inspect.signature(penalty).parameters
+
+
+def call_penalty(penalty: Penalty, D: nn.Module, real: Tensor, fake: Tensor, generator: torch.Generator,
+                 ctx: PenaltyContext) -> Tensor:
+    """``penalty(D, real, fake, generator)``, with ``ctx=`` when it declares one."""
+    if takes_context(penalty):
+        return penalty(D, real, fake, generator, ctx=ctx)
+    return penalty(D, real, fake, generator)
 
 
 def _grad_norm(D: nn.Module, x: Tensor, eps: float = 0.0) -> Tensor:
@@ -85,6 +117,41 @@ def drift_penalty(D: nn.Module, real: Tensor, fake: Tensor, generator: torch.Gen
     """PGGAN's epsilon-drift term E[D(x_real)^2], which keeps the critic's output near 0 (Karras et al. 2018,
     appendix A.1; loss.py D_wgangp_acgan: wgan_epsilon = 0.001)."""
     return (D(real.detach()) ** 2).mean()
+
+
+#: LeCam's moving averages of D's mean outputs: decay, and the G step from which they average (before it they
+#: follow the last batch) and the regulariser applies. Tseng et al. 2021's BigGAN CIFAR code (google/lecam-gan,
+#: third_party/utils.py ``ema_losses(decay=0.9)``, biggan_cifar/train.py ``start_itr=1000``).
+LECAM_DECAY = 0.9
+LECAM_START = 1000
+
+
+@PENALTIES.register("lecam")
+def lecam_penalty(D: nn.Module, real: Tensor, fake: Tensor, generator: torch.Generator,
+                  ctx: PenaltyContext) -> Tensor:
+    """LeCam: E[relu(D(x) - a_F)^2] + E[relu(a_R - D(G(z)))^2], a_R / a_F moving averages of D's mean output on
+    reals / fakes (Tseng et al. 2021, eq. 3). As google/lecam-gan's biggan_cifar: the averages take this step's
+    means first (losses.py ``loss_hinge_dis``), and the term is 0 until G step ``LECAM_START`` (train_fns.py)."""
+    decay = LECAM_DECAY if ctx.g_steps >= LECAM_START else 0.0
+    for key, out in (("ema_real", ctx.d_real), ("ema_fake", ctx.d_fake)):
+        mean = out.detach().float().mean()
+        ctx.state[key] = ctx.state[key] * decay + mean * (1.0 - decay) if key in ctx.state else mean
+    if ctx.g_steps <= LECAM_START:
+        return ctx.d_real.new_zeros(())
+    return (torch.relu(ctx.d_real - ctx.state["ema_fake"]).square().mean()
+            + torch.relu(ctx.state["ema_real"] - ctx.d_fake).square().mean())
+
+
+@PENALTIES.register("bcr")
+def bcr_penalty(D: nn.Module, real: Tensor, fake: Tensor, generator: torch.Generator,
+                ctx: PenaltyContext) -> Tensor:
+    """Balanced consistency regularisation: E[(D(x) - D(T(x)))^2] + E[(D(G(z)) - D(T(G(z))))^2], T a random
+    horizontal flip and translation by up to 1/8 of the side (Zhao et al. 2021, sec. 3.1 and alg. 1, with
+    lambda_real = lambda_fake: the ``tricks.bcr`` weight). Both sides stay in the graph, as in the paper's
+    objective; x is what D saw (after DiffAugment)."""
+    d_real_t = D(consistency_transform(real.detach(), generator))
+    d_fake_t = D(consistency_transform(fake.detach(), generator))
+    return (ctx.d_real - d_real_t).square().mean() + (ctx.d_fake - d_fake_t).square().mean()
 
 
 @CONSTRAINTS.register("weight_clip")

@@ -15,7 +15,7 @@ from .conditioning import D_CONDITIONING, G_CONDITIONING
 from .losses import LOSSES
 from .model import OPTIMIZERS
 from .nets import NETS
-from .regularizers import PENALTIES
+from .regularizers import GRADIENT_PENALTIES
 from .schedules import SCHEDULES
 
 
@@ -37,9 +37,15 @@ def validate_spec(spec: ModelSpec) -> ModelSpec:
         )
     if t.label_smoothing and spec.loss in ("wgan", "hinge"):
         raise BadInput(f"{spec.name}: label smoothing needs a probabilistic loss, not {spec.loss!r}")
-    for key in ("gradient_penalty", "r1", "dragan", "drift", "weight_clip", "instance_noise"):
-        if getattr(t, key) < 0:
-            raise BadInput(f"{spec.name}: tricks.{key} must be >= 0")
+    for key in ("gradient_penalty", "r1", "dragan", "drift", "weight_clip", "instance_noise", "lecam", "bcr"):
+        if not getattr(t, key) >= 0:
+            raise BadInput(f"{spec.name}: tricks.{key} must be >= 0, got {getattr(t, key)}")
+    if not 0.0 <= t.ada_target < 1.0:
+        raise BadInput(f"{spec.name}: tricks.ada_target is a target for E[sign(D(real))] in [0, 1) (0.6 in Karras et "
+                       f"al. 2020; 0 disables), got {t.ada_target}")
+    if t.ada_target and not t.diffaugment:
+        raise BadInput(f"{spec.name}: tricks.ada_target tunes how often the diffaugment ops apply; set "
+                       "tricks.diffaugment too (e.g. translation,cutout,color)")
     if spec.batch_size < 1:
         raise BadInput(f"{spec.name}: batch_size must be >= 1")
     if spec.arch.z_dim < 1 or spec.arch.width < 1:
@@ -156,7 +162,7 @@ def check_registered(spec: ModelSpec) -> None:
     if spec.arch.output not in family.outputs:
         raise BadInput(f"{spec.name}: arch.output {spec.arch.output!r} not available for {family.name}; "
                        f"use {' or '.join(family.outputs)}")
-    penalties = [name for name in PENALTIES if getattr(spec.tricks, name)]
+    penalties = [name for name in GRADIENT_PENALTIES if getattr(spec.tricks, name)]
     if penalties and family.resolve_d_norm(spec.arch.d_norm) == "batch":
         why = (f"{spec.name}: {', '.join(penalties)} penalises per-sample gradients of D, which batch norm couples "
                "across the batch (Gulrajani et al. 2017, sec. 4)")

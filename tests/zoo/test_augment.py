@@ -48,3 +48,33 @@ def test_parse_policy():
     assert parse_policy("translation, cutout") == ["translation", "cutout"] and parse_policy("") == []
     with pytest.raises(BadInput, match="known: color"):
         parse_policy("flip")
+
+
+def test_ada_moves_p_by_the_interval_images_over_500_kimg_and_clips_at_zero():
+    """stylegan2-ada-pytorch training_loop.py: adjust = sign(r_t - target) * batch * interval / (ada_kimg * 1000)."""
+    ada = augment.AdaptiveAugment(0.6)
+    for _ in range(3):
+        ada.observe(torch.ones(8))
+    assert ada.p == 0.0  # not before the 4th step of the interval
+    ada.observe(torch.ones(8))
+    assert ada.p == pytest.approx(32 / 500_000)
+    for _ in range(4):  # r_t = -1 < 0.6: down by as much, then clipped at 0
+        ada.observe(-torch.ones(8))
+    assert ada.p == 0.0
+    for _ in range(8):
+        ada.observe(torch.tensor([1.0, 1.0, 1.0, 1.0, -1.0]))  # r_t = 0.6: no move
+    assert ada.p == 0.0
+    ada.p = 0.5
+    state = ada.state_dict()
+    again = augment.AdaptiveAugment(0.6)
+    again.load_state_dict(state)
+    assert again.p == 0.5
+
+
+def test_diff_augment_at_strength_p_applies_each_op_to_a_fraction_of_the_images():
+    x = torch.ones(400, 1, 16, 16)
+    assert torch.equal(diff_augment(x, ["cutout"], gen(), p=0.0), x)
+    cut = diff_augment(x, ["cutout"], gen(), p=0.3)
+    hit = (cut != 1).flatten(1).any(1).float().mean().item()
+    assert 0.22 < hit < 0.38  # binomial(400, 0.3): 4 sd either side
+    assert torch.equal(diff_augment(x, ["cutout"], gen(), p=1.0), diff_augment(x, ["cutout"], gen()))

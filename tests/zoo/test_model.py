@@ -54,3 +54,27 @@ def test_a_penalty_through_batch_norm_trains_with_a_warning():
     real = torch.rand(8, 1, 28, 28)
     logs = model.train_step(lambda: (real, None), torch.Generator().manual_seed(0))
     assert torch.isfinite(logs["dragan"]) and float(logs["dragan"]) > 0
+
+
+def test_lecam_bcr_and_ada_train_and_their_state_survives_a_checkpoint():
+    spec = ModelSpec(name="t", arch=dataclasses.replace(SMALL, output="tanh"), loss="hinge", batch_size=8,
+                     tricks=TrickSpec(lecam=0.3, bcr=10.0, ada_target=0.6, diffaugment="translation,cutout"))
+    model = GANModel(spec, (1, 28, 28), "cpu", seed=0)
+    real = torch.rand(8, 1, 28, 28) * 2 - 1
+    gen = torch.Generator().manual_seed(0)
+    for _ in range(4):
+        logs = model.train_step(lambda: (real, None), gen)
+    assert {"lecam", "bcr", "ada_p"} <= set(logs) and float(logs["bcr"]) > 0
+    assert set(model.penalty_state["lecam"]) == {"ema_real", "ema_fake"}
+    model.ada.p = 0.25
+    other = GANModel(spec, (1, 28, 28), "cpu", seed=1)
+    other.load_state_dict(model.state_dict())
+    assert other.ada.p == 0.25
+    assert torch.equal(other.penalty_state["lecam"]["ema_real"], model.penalty_state["lecam"]["ema_real"])
+
+
+def test_ada_needs_diffaugment_ops():
+    from ganbench.errors import BadInput
+    from ganbench.zoo.specs import validate_spec
+    with pytest.raises(BadInput, match="diffaugment"):
+        validate_spec(ModelSpec(name="t", arch=SMALL, tricks=TrickSpec(ada_target=0.6)))

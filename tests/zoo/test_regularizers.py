@@ -119,3 +119,56 @@ def test_dragan_perturbs_with_the_batch_population_std_as_compare_gan():
     x_hat = alpha[:, None] * x + (1 - alpha[:, None]) * perturbed
     want = ((np.sqrt((x_hat ** 2).sum(axis=1)) - 1) ** 2).mean()
     assert got == pytest.approx(want, rel=1e-6)
+
+
+# ---------------------------------------------------------------- LeCam and bCR (PenaltyContext penalties)
+from ganbench.zoo.augment import consistency_transform  # noqa: E402
+from ganbench.zoo.regularizers import LECAM_START, PenaltyContext, bcr_penalty, lecam_penalty  # noqa: E402
+
+
+def test_lecam_matches_a_hand_computation_with_its_moving_averages():
+    """google/lecam-gan biggan_cifar: averages take the step's means first, decay 0 before start_itr (so they follow
+    the batch), 0.9 after; the term applies from start_itr + 1."""
+    state: dict = {}
+    early = PenaltyContext(torch.tensor([1.0, 3.0]), torch.tensor([-1.0, 0.5]), g_steps=5, state=state)
+    assert lecam_penalty(None, None, None, None, ctx=early).item() == 0.0
+    assert state["ema_real"].item() == pytest.approx(2.0) and state["ema_fake"].item() == pytest.approx(-0.25)
+    d_real = torch.tensor([-0.5, 2.5], requires_grad=True)
+    late = PenaltyContext(d_real, torch.tensor([-2.0, 1.0]), g_steps=LECAM_START + 1, state=state)
+    value = lecam_penalty(None, None, None, None, ctx=late)
+    # ema_real = 0.9 * 2 + 0.1 * 1.0 = 1.9; ema_fake = 0.9 * -0.25 + 0.1 * -0.5 = -0.275
+    # relu(d_real + 0.275)^2 = (0, 2.775^2), mean 3.8503125; relu(1.9 - d_fake)^2 = (3.9^2, 0.9^2), mean 8.01
+    assert state["ema_real"].item() == pytest.approx(1.9) and state["ema_fake"].item() == pytest.approx(-0.275)
+    assert value.item() == pytest.approx(3.8503125 + 8.01, rel=1e-6)
+    value.backward()
+    assert torch.allclose(d_real.grad, torch.tensor([0.0, 2.775]), atol=1e-6)  # d/dx mean(relu(x - a)^2)
+
+
+def test_consistency_transform_is_a_flip_then_a_reflected_shift_of_at_most_an_eighth():
+    x = torch.arange(16 * 16, dtype=torch.float32).view(1, 1, 16, 16).repeat(64, 1, 1, 1)
+    y = consistency_transform(x, torch.Generator().manual_seed(0))
+    padded = {flip: torch.nn.functional.pad(x[:1].flip(3) if flip else x[:1], (2, 2, 2, 2), mode="reflect")
+              for flip in (False, True)}
+    candidates = {(flip, dy, dx): padded[flip][..., 2 - dy:18 - dy, 2 - dx:18 - dx]
+                  for flip in (False, True) for dy in range(-2, 3) for dx in range(-2, 3)}  # floor(16 / 8) = 2
+    found = [[k for k, c in candidates.items() if torch.equal(y[i:i + 1], c)] for i in range(64)]
+    assert all(len(f) >= 1 for f in found)
+    flips = sum(f[0][0] for f in found)
+    assert 16 <= flips <= 48  # p = 1/2: 64 draws land in [16, 48] with probability > 0.9999
+
+
+def test_bcr_is_the_squared_output_change_under_the_transform_on_both_sides():
+    D = nn.Sequential(nn.Conv2d(1, 2, 3), nn.Flatten(), nn.Linear(2 * 6 * 6, 1))
+    gen = torch.Generator().manual_seed(0)
+    real, fake = torch.randn(5, 1, 8, 8, generator=gen), torch.randn(5, 1, 8, 8, generator=gen)
+    ctx = PenaltyContext(D(real), D(fake), g_steps=0)
+    value = bcr_penalty(D, real, fake, torch.Generator().manual_seed(7), ctx=ctx)
+    again = torch.Generator().manual_seed(7)
+    t_real, t_fake = consistency_transform(real, again), consistency_transform(fake, again)
+    expected = ((D(real) - D(t_real)) ** 2).mean() + ((D(fake) - D(t_fake)) ** 2).mean()
+    assert value.item() == pytest.approx(expected.item(), rel=1e-6) and value.item() > 0
+    # a D that only sums the pixels of a constant image cannot tell T(x) from x: the penalty is 0
+    flat = nn.Sequential(nn.Flatten(), nn.Linear(64, 1))
+    const = torch.full((3, 1, 8, 8), 0.7)
+    ctx = PenaltyContext(flat(const), flat(const), g_steps=0)
+    assert bcr_penalty(flat, const, const, gen, ctx=ctx).item() == pytest.approx(0.0, abs=1e-10)
