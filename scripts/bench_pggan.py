@@ -8,11 +8,17 @@ model and timed for ``--steps`` training steps after ``--warmup`` on random uint
 second). Lines end with the ratio against pggan's last phase (the full-resolution nets, which a non-growing
 run would use throughout) and against ``wgan-gp`` (the DCGAN nets at 32x32, the same loss) timed in the same run.
 The last line is the whole schedule's time for equal kimg per phase, against the same kimg at full resolution.
+
+``--before`` times, per phase and alternating with today's step (``--reps`` rounds, medians), the step as it was
+before its speed-ups: real and fake through D in two forwards, the drift term's own D forward on the reals, and
+the contiguous memory format. ``--width 16`` is the quarter-width net the README's runs use.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import statistics
 import time
 
 import torch
@@ -41,12 +47,45 @@ def timed(model: GANModel, batches: BatchStream, steps: int, warmup: int, device
     return steps * model.batch_size * model.spec.tricks.n_critic / (time.perf_counter() - t0)
 
 
-def model_and_data(name: str, device: torch.device) -> tuple[GANModel, BatchStream]:
+def old_drift(D, real, fake, generator):
+    """The drift term as it was before it read the loss's own D output: a D forward of its own on the reals."""
+    return (D(real.detach()) ** 2).mean()
+
+
+def as_before(model: GANModel) -> GANModel:
+    """``model`` stepping as before the speed-ups (it must have been built with channels_last=False)."""
+    model.joint_d = False
+    model.penalties = [(n, old_drift if n == "drift" else p, w) for n, p, w in model.penalties]
+    return model
+
+
+def model_and_data(name: str, device: torch.device, width: int | None = None, **kw) -> tuple[GANModel, BatchStream]:
     spec = load_baseline(name)
+    if width:
+        spec = dataclasses.replace(spec, arch=dataclasses.replace(spec.arch, width=width))
     data = torch.randint(0, 256, (8 * spec.batch_size * spec.tricks.n_critic, 1, RESOLUTION, RESOLUTION),
                          dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
-    return (GANModel(spec, (1, RESOLUTION, RESOLUTION), device, seed=0),
+    return (GANModel(spec, (1, RESOLUTION, RESOLUTION), device, seed=0, **kw),
             BatchStream(data.to(device), spec.batch_size, seed=0))
+
+
+def before_and_after(args, device: torch.device, plan) -> None:
+    """Per phase: median images/s of the step before the speed-ups and today's, alternating, and their ratio."""
+    print(f"# before vs after the speed-ups, {args.reps} alternating rounds of {args.steps} steps, medians")
+    for start, name in plan.boundaries():
+        phase = plan.phase_at(start + 0.5 * plan.phase_kimg)
+        pair = {"before": as_before(model_and_data("pggan", device, args.width, channels_last=False)[0]),
+                "after": model_and_data("pggan", device, args.width)[0]}
+        data = model_and_data("pggan", device, args.width)[1]
+        rates: dict[str, list[float]] = {k: [] for k in pair}
+        for m in pair.values():
+            m.set_phase(phase)
+        for _ in range(args.reps):
+            for k, m in pair.items():
+                rates[k].append(timed(m, data, args.steps, 1, device))
+        med = {k: statistics.median(v) for k, v in rates.items()}
+        print(f"pggan {name:<18} before {med['before']:8.1f}  after {med['after']:8.1f} images/s  "
+              f"ratio {med['after'] / med['before']:5.2f}")
 
 
 def main() -> None:
@@ -55,6 +94,9 @@ def main() -> None:
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--device", help="default: CUDA when present, else CPU")
     ap.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
+    ap.add_argument("--width", type=int, help="pggan's arch.width (default: the baseline's, 64)")
+    ap.add_argument("--before", action="store_true", help="also time the step as it was before its speed-ups")
+    ap.add_argument("--reps", type=int, default=5, help="alternating rounds per phase for --before")
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -64,8 +106,10 @@ def main() -> None:
 
     peer_model, peer_data = model_and_data(PEER, device)
     peer = timed(peer_model, peer_data, args.steps, args.warmup, device)
-    model, data = model_and_data("pggan", device)
+    model, data = model_and_data("pggan", device, args.width)
     plan = SCHEDULES.get("progressive")(resolution=RESOLUTION, total_kimg=1.0)
+    if args.before:
+        before_and_after(args, device, plan)
     rates = []
     for start, name in plan.boundaries():
         phase = plan.phase_at(start + 0.5 * plan.phase_kimg)  # mid-phase: a fade-in at alpha 0.5

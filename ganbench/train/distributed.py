@@ -65,7 +65,7 @@ class DistributedGANModel(GANModel):
     """
 
     def __init__(self, spec: ModelSpec, shape: tuple, device: torch.device, seed: int, d: Dist,
-                 channels_last: bool = False, num_classes: int = 0, class_probs=None):
+                 channels_last: bool | None = None, num_classes: int = 0, class_probs=None):
         super().__init__(dataclasses.replace(spec, batch_size=per_rank_batch(spec, d)), shape, device, seed,
                          channels_last=channels_last, num_classes=num_classes, class_probs=class_probs)
         self.joint_d = False  # SyncBatchNorm (below) would normalise real and fake together

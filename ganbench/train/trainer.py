@@ -165,13 +165,14 @@ def train(spec: ModelSpec, dataset: ImageSet, out_dir, steps: int | None = None,
           seed: int = 0, device=None, resume: bool = True, progress: bool = True,
           ckpt_every: int = TRAIN_CKPT_EVERY, sample_every: int = TRAIN_SAMPLE_EVERY,
           log_every: int = TRAIN_LOG_EVERY, divergence: DivergenceRule = DivergenceRule(),
-          channels_last: bool = False, compile: bool = False, tensorboard: bool = True, view: str | View = "pad32",
-          fast: bool = True, schedule_kimg: float | None = None) -> TrainResult:
+          channels_last: bool | None = None, compile: bool = False, tensorboard: bool = True,
+          view: str | View = "pad32", fast: bool = True, schedule_kimg: float | None = None) -> TrainResult:
     """Train ``spec`` on ``dataset`` for ``steps`` G updates (or ``kimg``) into ``out_dir``.
 
     ``resume``: continue from ``out_dir``'s checkpoint (a finished run returns its stored result).
-    ``view``: how the nets see the data, a ``zoo.view.View`` or a policy name (``pad32``, ``native``). ``fast``: fused optimisers and one D
-    forward over real and fake (same numbers up to float noise; off only to check exactly that).
+    ``view``: how the nets see the data, a ``zoo.view.View`` or a policy name (``pad32``, ``native``). ``fast``:
+    fused optimisers and one D forward over real and fake (same numbers up to float noise; off only to check exactly
+    that). ``channels_last``: the memory format (None: the net family's default, ``NetFamily.channels_last``).
     Writes ``checkpoint.pt``, ``train_log.csv``, ``samples/step_XXXXXX.png`` and ``status.json``.
     The loop is ``train.loop.TrainLoop``; divergence, log, grids, checkpoints and the schedule are hooks.
     ``schedule_kimg``: the length a schedule (``spec.schedule``) is laid over, when this call trains only a
@@ -238,7 +239,7 @@ def train(spec: ModelSpec, dataset: ImageSet, out_dir, steps: int | None = None,
         log.rows, step, wall_before = state["log"], state["step"], state["wall_time_s"]
         div.load_state_dict(state["exploded"])
     options = {"steps": target, "batch_size": spec.batch_size, "n_critic": spec.tricks.n_critic,
-               "channels_last": channels_last, "compile": compile, "fast": fast, "joint_d": model.joint_d,
+               "channels_last": model.memory_format is torch.channels_last, "compile": compile, "fast": fast, "joint_d": model.joint_d,
                "ckpt_every": ckpt_every, "schedule": plan.describe(),
                "divergence": asdict(divergence), "started": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     if dd.enabled:

@@ -22,7 +22,7 @@ from .augment import AdaptiveAugment, diff_augment, parse_policy
 from .losses import LOSSES
 from .latent import draw_latents
 from .conditioning import Heads, conditional, split_heads
-from .nets import build_nets, split_batches
+from .nets import NETS, build_nets, split_batches
 from .nets.pggan import fade_reals
 from ..registry import Registry
 from .regularizers import (CONSTRAINTS, GRADIENT_PENALTIES, PENALTIES, PenaltyContext, call_penalty,
@@ -60,7 +60,7 @@ class GANModel:
     """G, D and their optimisers for samples of ``shape`` ((C, H, W) images or (2,) points)."""
 
     def __init__(self, spec: ModelSpec, shape: tuple, device: torch.device | str = "cpu", seed: int = 0,
-                 channels_last: bool = False, compile: bool = False, fast: bool = True, num_classes: int = 0,
+                 channels_last: bool | None = None, compile: bool = False, fast: bool = True, num_classes: int = 0,
                  class_probs: Tensor | None = None):
         self.spec, self.shape, self.device = spec, tuple(shape), torch.device(device)
         t = spec.tricks
@@ -73,6 +73,8 @@ class GANModel:
             G.class_probs = probs.float()
             self.class_probs = probs.float().to(self.device)
         self.ac = spec.arch.d_conditioning == "ac"
+        if channels_last is None:  # the net family's measured default
+            channels_last = NETS.get(spec.arch.name).channels_last
         self.memory_format = torch.channels_last if channels_last and len(self.shape) == 3 else torch.contiguous_format
         self.G = G.to(self.device, memory_format=self.memory_format)
         self.D = D.to(self.device, memory_format=self.memory_format)

@@ -113,10 +113,12 @@ def dragan_penalty(D: nn.Module, real: Tensor, fake: Tensor, generator: torch.Ge
 
 
 @PENALTIES.register("drift")
-def drift_penalty(D: nn.Module, real: Tensor, fake: Tensor, generator: torch.Generator) -> Tensor:
+def drift_penalty(D: nn.Module, real: Tensor, fake: Tensor, generator: torch.Generator,
+                  ctx: PenaltyContext) -> Tensor:
     """PGGAN's epsilon-drift term E[D(x_real)^2], which keeps the critic's output near 0 (Karras et al. 2018,
-    appendix A.1; loss.py D_wgangp_acgan: wgan_epsilon = 0.001)."""
-    return (D(real.detach()) ** 2).mean()
+    appendix A.1; loss.py D_wgangp_acgan: wgan_epsilon = 0.001, on the ``real_scores_out`` of the loss's own
+    D forward, which ``ctx.d_real`` is: no forward of its own)."""
+    return ctx.d_real.square().mean()
 
 
 #: LeCam's moving averages of D's mean outputs: decay, and the G step from which they average (before it they

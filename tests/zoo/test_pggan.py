@@ -15,7 +15,7 @@ from ganbench.train.loop import Progress
 from ganbench.train.trainer import train
 from ganbench.zoo.baselines import list_baselines, load_baseline
 from ganbench.zoo.model import GANModel
-from ganbench.zoo.nets import build_nets
+from ganbench.zoo.nets import build_nets, split_batches
 from ganbench.zoo.nets.pggan import EqualizedConv2d, EqualizedLinear, fade_reals, minibatch_stddev, pixel_norm, upsample
 from ganbench.zoo.schedules import Phase, Progressive
 
@@ -132,3 +132,45 @@ def test_constant_schedule_changes_nothing(name, one_thread):
         models.append(m)
     for k, v in models[0].G.state_dict().items():
         assert torch.equal(v, models[1].G.state_dict()[k]), k
+
+
+def test_one_joint_d_forward_and_the_drift_reuse_train_as_before():
+    """The speed-ups of pggan's step change no numbers beyond float noise: real and fake in one D forward (the
+    minibatch stddev per half under split_batches) against two, and the drift term read from the loss's own D
+    forward, against the plain path (fast=False) that forwards D on each batch alone."""
+    spec = load_baseline("pggan")
+    spec = dataclasses.replace(spec, batch_size=8, arch=dataclasses.replace(spec.arch, width=8, z_dim=16))
+    data = torch.randint(0, 256, (64, 1, 32, 32), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    runs = []
+    for fast in (False, True):
+        model = GANModel(spec, (1, 32, 32), "cpu", seed=0, fast=fast)
+        model.set_phase(Phase(resolution=16, alpha=0.5, name="fade in 16x16"))
+        batches, gen = BatchStream(data, 8, seed=2), torch.Generator().manual_seed(1)
+        runs.append((model, [model.train_step(batches, gen) for _ in range(3)]))
+    (slow, slow_logs), (fast, fast_logs) = runs
+    assert fast.joint_d and not slow.joint_d
+    for a, b in zip(slow_logs, fast_logs):
+        for k in a:
+            assert a[k].item() == pytest.approx(b[k].item(), rel=1e-4, abs=1e-6), k
+    x = torch.rand(16, 1, 32, 32, generator=torch.Generator().manual_seed(6)) * 2 - 1
+    with torch.no_grad():
+        assert torch.allclose(slow.D(x), fast.D(x), atol=1e-4, rtol=1e-4)
+        separate = torch.cat([fast.D(x[:8]), fast.D(x[8:])])
+        assert not torch.allclose(fast.D(x), separate, atol=1e-5)  # one batch of 16: other stddev groups
+        with split_batches(fast.D, 2):  # one forward over two batches = two forwards
+            assert torch.allclose(fast.D(x), separate, atol=1e-6)
+
+
+def test_pggan_trains_channels_last_by_default_with_the_same_numbers():
+    spec = load_baseline("pggan")
+    spec = dataclasses.replace(spec, batch_size=8, arch=dataclasses.replace(spec.arch, width=8, z_dim=16))
+    data = torch.randint(0, 256, (32, 1, 32, 32), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    logs = []
+    for channels_last in (None, False):
+        model = GANModel(spec, (1, 32, 32), "cpu", seed=0, channels_last=channels_last)
+        assert (model.memory_format is torch.channels_last) == (channels_last is None)
+        batches, gen = BatchStream(data, 8, seed=2), torch.Generator().manual_seed(1)
+        logs.append([model.train_step(batches, gen) for _ in range(2)])
+    for a, b in zip(*logs):
+        for k in a:
+            assert a[k].item() == pytest.approx(b[k].item(), rel=1e-4, abs=1e-6), k

@@ -4,8 +4,9 @@ import pytest
 import torch
 from torch import nn
 
-from ganbench.zoo.regularizers import (CONSTRAINTS, PENALTIES, dragan_penalty, gradient_penalty, r1_penalty,
-                                       spectral_norm_all)
+from ganbench.zoo.augment import consistency_transform
+from ganbench.zoo.regularizers import (CONSTRAINTS, LECAM_START, PENALTIES, PenaltyContext, bcr_penalty,
+                                       dragan_penalty, gradient_penalty, lecam_penalty, r1_penalty, spectral_norm_all)
 
 
 def linear_critic(w: torch.Tensor) -> nn.Module:
@@ -42,7 +43,8 @@ def test_drift_is_the_mean_square_of_the_critic_on_reals():
     real = torch.tensor([[0.0, 0.0], [1.0, 0.0], [0.0, -1.0]])
     expected = (0.3 ** 2 + 3.3 ** 2 + 3.7 ** 2) / 3
     gen = torch.Generator().manual_seed(0)
-    assert PENALTIES.get("drift")(D, real, torch.randn(3, 2), gen).item() == pytest.approx(expected, rel=1e-6)
+    ctx = PenaltyContext(D(real).view(-1), torch.zeros(3), g_steps=0)  # the loss's own forward on the reals
+    assert PENALTIES.get("drift")(D, real, torch.randn(3, 2), gen, ctx=ctx).item() == pytest.approx(expected, rel=1e-6)
 
 
 def test_gradient_penalty_backpropagates_to_critic():
@@ -122,8 +124,6 @@ def test_dragan_perturbs_with_the_batch_population_std_as_compare_gan():
 
 
 # ---------------------------------------------------------------- LeCam and bCR (PenaltyContext penalties)
-from ganbench.zoo.augment import consistency_transform  # noqa: E402
-from ganbench.zoo.regularizers import LECAM_START, PenaltyContext, bcr_penalty, lecam_penalty  # noqa: E402
 
 
 def test_lecam_matches_a_hand_computation_with_its_moving_averages():
