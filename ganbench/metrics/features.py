@@ -18,12 +18,14 @@ from tqdm import tqdm
 from ..data import ImageSet
 from ..devices import resolve_device
 from ..errors import BadInput
-from .inception import Inception, build_inception
+from . import inception as inception_net
+from . import weights as inception_weights
+from .inception import Inception
 from .moments import Moments
 from .networks import NETWORKS
 from .networks.base import FEATURES, Feature, NetOptions, layer_feature  # noqa: F401  (re-exported)
 from .networks.inception import LoadedInception
-from .weights import InceptionWeights, resolve_weights
+from .weights import InceptionWeights
 
 #: One extractor: uint8 batch ``(B, C, H, W)`` on its device -> named float features ``(B, D)``.
 Extractor = Callable[[torch.Tensor], dict[str, torch.Tensor]]
@@ -54,15 +56,16 @@ class Networks:
     @property
     def weights(self) -> InceptionWeights:
         """The Inception weights (resolved on first use: the resolution may try a download)."""
-        if self._weights is None:
-            self._weights = resolve_weights(self.files.get("inception"))
+        if self._weights is None:  # looked up on the module, so that tests can stand in for it
+            self._weights = inception_weights.resolve_weights(self.files.get("inception"))
         return self._weights
 
     def get(self, name: str):
         """The built network ``name`` (a ``networks.base.Loaded``)."""
         if name not in self._loaded:
             if name == "inception":
-                self._loaded[name] = LoadedInception(build_inception(self.weights, self.resize_mode, self.device))
+                self._loaded[name] = LoadedInception(inception_net.build_inception(self.weights, self.resize_mode,
+                                                                                   self.device))
             else:
                 options = NetOptions(self.device, self.resize_mode, self.files)
                 self._loaded[name] = NETWORKS.get(name).load(options)
@@ -154,7 +157,8 @@ def inception_features(images: ImageSet | torch.Tensor, n: int | None = None, we
                        resize_mode: str = "tf1", batch_size: int = 64, device: str | torch.device | None = None,
                        progress: bool = True, model: Inception | None = None) -> dict[str, torch.Tensor]:
     """pool3 features ``(N, 2048)`` (and ``logits`` ``(N, 1008)`` when the weights have a head) of uint8 images."""
-    nets = Networks(resolve_weights(weights) if model is None else None, resize_mode, device, inception=model)
+    nets = Networks(inception_weights.resolve_weights(weights) if model is None else None, resize_mode, device,
+                    inception=model)
     names = ("pool3", "logits") if nets.inception().has_head else ("pool3",)
     if torch.is_tensor(images):
         if images.dtype != torch.uint8:
