@@ -24,7 +24,7 @@ from ..errors import BadInput, MissingAsset
 from ..zoo.sampler import sample
 from ..io import check_writable, sha256_file
 from ..metrics import registry
-from .jobs import digest, protocol_for, protocol_hash, record_base
+from .jobs import digest, evaluated_record, protocol_for, protocol_hash, record_base
 from .provenance import versions
 from ..zoo.view import View, conv_view
 from .backend import Backend, log as _log
@@ -244,17 +244,14 @@ def compare(name: str, samples: str | None = None, generator: str | None = None,
         ev = b.evaluate(images if images.num_classes else images.uint8(slice(0, proto.num_samples)), reference,
                         metrics=proto.metrics,
                         num_samples=proto.num_samples, device=device, protocol=proto, progress=progress)
-        m, prov = ev["metrics"], ev.get("provenance", {})
-        record = {
-            **record_base(key, name, source_hash[:16], seed, dataset, budget, proto, run="compare",
-                          groups={"external": True}),
-            "status": "ok", "metrics": {k: float(v) for k, v in m.items()}, "eval_time_s": time.perf_counter() - t0,
-            "device": str(prov.get("device", dev)), "weights_sha256": prov.get("weights_sha256"),
-            "resize_mode": prov.get("resize_mode", proto.resize_mode),
-            "provenance": {"versions": versions(), "source": source, "budget": dataclasses.asdict(budget),
-                           "protocol": dataclasses.asdict(proto), "evaluation": prov,
-                           "dataset": reference.describe(), "samples_transform": images.transform},
-        }
+        known = record_base(key, name, source_hash[:16], seed, dataset, budget, proto, run="compare",
+                            groups={"external": True})
+        record = evaluated_record(known, ev, t0, {"versions": versions(), "source": source,
+                                                 "budget": dataclasses.asdict(budget),
+                                                 "protocol": dataclasses.asdict(proto),
+                                                 "dataset": reference.describe(),
+                                                 "samples_transform": images.transform},
+                                  device=str(ev.get("provenance", {}).get("device", dev)))
         st = st if st is not None else Store(store_path)
         st.put(record)
         record = st.get(key)

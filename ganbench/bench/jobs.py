@@ -11,6 +11,7 @@ import dataclasses
 import hashlib
 import json
 import re
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -147,6 +148,18 @@ def record_base(job_key: str, model: str, config_hash: str, seed: int, dataset: 
         "out_dir": out_dir, "groups": groups or {}, "git_rev": git_revision(),
         "ganbench_version": versions()["ganbench"], "torch_version": versions()["torch"],
     }
+
+
+def evaluated_record(base: dict, ev: dict, started: float, provenance: dict, **fields) -> dict:
+    """The store row of a finished evaluation, the one builder every kind of job uses: ``base`` (``record_base``)
+    and ``fields``, with ``evaluate``'s result ``ev`` (its metrics, the weights and resize mode it used) and the
+    seconds since ``started`` (``time.perf_counter()``); ``provenance`` gets ``ev``'s own and the metrics it
+    could not compute."""
+    prov = ev.get("provenance", {})
+    return {**base, **fields, "status": "ok", "metrics": {k: float(v) for k, v in ev["metrics"].items()},
+            "eval_time_s": time.perf_counter() - started, "weights_sha256": prov.get("weights_sha256"),
+            "resize_mode": prov.get("resize_mode", base["resize_mode"]),
+            "provenance": {**provenance, "evaluation": prov, "unavailable": ev.get("unavailable", {})}}
 
 
 def _safe(name: str) -> str:

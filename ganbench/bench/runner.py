@@ -37,7 +37,7 @@ from .backend import Backend, SharedEvaluate, log as _log
 from .claims import LEASE_S, Leases
 from .executors import DEFAULT_RETRIES, ExecOptions, JobFailure, get_executor
 from .executors.base import check_options
-from .jobs import Job, check_seeds, digest, plan, protocol_for, record_base
+from .jobs import Job, check_seeds, digest, evaluated_record, plan, protocol_for, record_base
 from .provenance import git_revision, versions
 from .store import Store
 from .tables import GROUP_AXES, REAL_DATA, published_markdown, write_tables
@@ -208,15 +208,11 @@ def evaluate_job(job: Job, b: Backend, record: dict, tr, view: View, reference, 
                                  num_classes=num_classes)
     ev = b.evaluate(samples, reference, metrics=job.protocol.metrics, num_samples=job.protocol.num_samples,
                     device=job.device, protocol=job.protocol, progress=progress, **training_images(job, b))
-    m = {k: float(v) for k, v in ev["metrics"].items()}
-    m.update(curve.finish(tr.steps, m.get("fid")))
-    prov = ev.get("provenance", {})
+    record = evaluated_record(record, ev, t1, {})
+    record["metrics"].update(curve.finish(tr.steps, record["metrics"].get("fid")))
     train_info.update(curve.provenance())
-    record.update(metrics=m, status="ok", eval_time_s=time.perf_counter() - t1,
-                  weights_sha256=prov.get("weights_sha256"), resize_mode=prov.get("resize_mode", job.protocol.resize_mode),
-                  provenance=provenance_of(job, {**train_info, "evaluation": prov,
-                                               "unavailable": ev.get("unavailable", {}),
-                                               "checkpoint": str(tr.checkpoint), "sample_seed": job.seed}))
+    record["provenance"] = provenance_of(job, {**train_info, **record["provenance"], "checkpoint": str(tr.checkpoint),
+                                               "sample_seed": job.seed})
     return record
 
 
@@ -251,14 +247,10 @@ def execute_real_data(job: Job, backend: Backend | None = None, progress: bool =
                             labels=train.labels(slice(0, n)), num_classes=train.num_classes or None)
     ev = b.evaluate(images, ref, metrics=job.protocol.metrics, num_samples=n, device=job.device,
                     protocol=job.protocol, progress=progress)
-    m, prov = ev["metrics"], ev.get("provenance", {})
-    record.update(metrics={k: float(v) for k, v in m.items()}, status="ok", eval_time_s=time.perf_counter() - t1,
-                  weights_sha256=prov.get("weights_sha256"), resize_mode=prov.get("resize_mode", job.protocol.resize_mode),
-                  device=prov.get("device"),
-                  provenance=provenance_of(job, {"evaluation": prov, "unavailable": ev.get("unavailable", {}),
-                                               "dataset": ref.describe(), "train_dataset": train.describe(),
-                                               "samples": f"first {n} images of {job.dataset}/train"}))
-    return record
+    return evaluated_record(record, ev, t1, provenance_of(job, {"dataset": ref.describe(),
+                                                              "train_dataset": train.describe(),
+                                                              "samples": f"first {n} images of {job.dataset}/train"}),
+                            device=ev.get("provenance", {}).get("device"))
 
 
 def class_rows(G, view, num_classes: int, seed: int) -> torch.Tensor:
