@@ -26,6 +26,9 @@ class Backend:
     load_generator: Callable | None = None
     sample: Callable | None = None  # (G, n, seed, device=) -> Samples(uint8 images, labels or None)
     evaluate: Callable | None = None
+    #: (jobs, backend, progress) -> the reference features a sweep's workers share (``bench.reference``), or None.
+    #: Real with the real ``evaluate``; with a stand-in evaluator (given, not this) there is nothing to share.
+    prepare_reference: Callable | None = None
 
     def resolve(self) -> "Backend":
         """A backend with every missing stage filled in from the real modules."""
@@ -47,7 +50,18 @@ class Backend:
             real["sample"] = sample
         if self.evaluate is None:
             real["evaluate"] = SharedEvaluate()
+        if self.prepare_reference is None:
+            if self.evaluate is None:
+                from .reference import prepare_reference
+                real["prepare_reference"] = prepare_reference
+            else:
+                real["prepare_reference"] = no_shared_reference
         return dataclasses.replace(self, **{k: v for k, v in real.items() if getattr(self, k) is None})
+
+
+def no_shared_reference(jobs, backend, progress: bool = True) -> None:
+    """The shared reference of a backend whose evaluator is a stand-in: nothing (its jobs extract nothing)."""
+    return None
 
 
 class SharedEvaluate:

@@ -13,7 +13,8 @@ from typing import Any, Sequence
 
 from ..metrics import cache
 from ..metrics.features import Networks
-from ..metrics.pipeline import cache_key, cache_meta, feature_names, reference_features
+from ..errors import BadInput
+from ..metrics.pipeline import cache_key, cache_meta, feature_names, reference_count, reference_features
 from ..metrics.registry import parse
 from ..metrics.sources import ImageSource
 from .jobs import Job
@@ -30,7 +31,11 @@ def prepare_reference(jobs: Sequence[Job], backend: Any, progress: bool = True) 
         p = job.protocol
         # the native split: runner.execute_job maps samples back to it before evaluating
         images = backend.get_dataset(job.dataset, p.ref_split, root=job.data_root)
-        source = ImageSource(images, min(p.ref_samples or min(p.num_samples, len(images)), len(images)))
+        n = reference_count(p, p.num_samples, len(images))
+        if n > len(images):  # evaluate() refuses it too; here before any job has started
+            raise BadInput(f"reference {job.dataset}/{p.ref_split}: asked for {n} images but it holds {len(images)}; "
+                           "lower the protocol's ref_samples")
+        source = ImageSource(images, n)
         if (p.resize_mode, job.device) not in nets:
             nets[(p.resize_mode, job.device)] = Networks(None, p.resize_mode, job.device)
         net = nets[(p.resize_mode, job.device)]

@@ -33,7 +33,7 @@ from ..zoo.sampler import draw_inputs, value_range_of
 from ..zoo.view import View, view_for
 from ..io import cache_dir, check_writable, clean_orphans, write_text_atomic
 from . import ablation
-from .backend import Backend, SharedEvaluate, log as _log
+from .backend import Backend, log as _log
 from .claims import LEASE_S, Leases
 from .executors import DEFAULT_RETRIES, ExecOptions, JobFailure, get_executor
 from .executors.base import check_options
@@ -406,10 +406,8 @@ def execute_jobs(job_fn: Callable[..., dict], todo: Sequence[Job], store: Store,
     it alone, and it waits for theirs); a job that fails on every attempt gets a ``failed`` row. ``on_record(job,
     record)`` sees every record once it is stored (the search tells Optuna there)."""
     parallel = executor != "local" or options.workers > 1
-    shared = None
-    if parallel and todo and isinstance(b.evaluate, SharedEvaluate):
-        from .reference import prepare_reference  # once here, not once per worker
-        shared = prepare_reference(todo, b, progress)
+    # the reference features, extracted once here for every worker, not once per worker
+    shared = b.prepare_reference(todo, b, progress) if parallel and todo else None
     options = dataclasses.replace(options, shared=shared)
     # parallel jobs keep quiet (interleaved bars help nobody); the driver logs each result
     fn = functools.partial(job_fn, backend=b, progress=progress and not parallel)

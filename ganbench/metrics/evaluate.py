@@ -28,7 +28,7 @@ from .features import Networks, networks_of
 from .networks import NETWORKS
 from .inception import EXTRACTOR_VERSION, Inception, get_resize
 from .inception_score import no_head
-from .pipeline import feature_names, moments_only, side_of
+from .pipeline import feature_names, moments_only, reference_count, side_of
 from .prdc import PR_SPACES
 from .registry import METRICS, Context, compute_metrics, needed_features
 from .sources import GeneratorSource, ImageSource, StatsSource, as_source
@@ -155,8 +155,7 @@ def _reference(reference, p: EvalProtocol, n_samples: int, z_dim, value_range, r
     if isinstance(whole, StatsSource):
         return whole
     if isinstance(whole, ImageSource):
-        n = p.ref_samples or min(n_samples, whole.n)
-        return as_source(whole.images, p, "reference", n)
+        return as_source(whole.images, p, "reference", reference_count(p, n_samples, whole.n))
     return as_source(whole.G, p, "reference", p.ref_samples or n_samples, whole.z_dim, seed=p.seed + 1)
 
 

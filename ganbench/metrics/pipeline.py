@@ -33,6 +33,13 @@ def feature_names(chosen, protocol: EvalProtocol, nets: Networks) -> tuple[tuple
     return usable(needed_features(chosen, protocol)), usable(needed_features(with_ref, protocol))
 
 
+def reference_count(protocol: EvalProtocol, num_samples: int, available: int) -> int:
+    """How many reference images an evaluation reads (the first ones): ``ref_samples``, or as many as the samples
+    capped at what the reference holds. The one rule ``evaluate`` and the sweep driver's shared reference
+    (``bench.reference``) both follow, so the driver's cache entry is the one a job looks up."""
+    return protocol.ref_samples or min(num_samples, available)
+
+
 def cache_key(source: Source, names: tuple[str, ...], protocol: EvalProtocol, nets: Networks) -> str | None:
     """The cache key of ``source``'s features ``names``, or None for sources that are never cached."""
     content = source.content_key() if hasattr(source, "content_key") else None

@@ -81,7 +81,7 @@ def test_resume_after_an_interrupted_run(env, cache, tmp_path):
     """
     import shutil
 
-    from ganbench.bench.runner import SharedEvaluate
+    from ganbench.bench.backend import SharedEvaluate
 
     root, first = env
     shutil.copytree(root / "run", tmp_path / "run")
