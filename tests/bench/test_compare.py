@@ -3,6 +3,8 @@
 import numpy as np
 
 from ganbench.bench.tables import REAL_DATA
+
+from ..helpers import tiny_budget
 import pytest
 import torch
 
@@ -13,7 +15,7 @@ from ganbench.errors import BadInput
 
 from .bench_fakes import Calls, fake_backend
 
-TINY = Budget("tiny", kimg=0.128, num_samples=16, ref_samples=16)
+TINY = tiny_budget(real_row=True)
 
 
 @pytest.fixture

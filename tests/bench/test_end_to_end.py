@@ -13,10 +13,12 @@ import pytest
 from ganbench.bench.runner import Backend, run
 from ganbench.bench.store import Store
 from ganbench.cli import main
-from ganbench.config import Budget
+
+
+from ..helpers import tiny_budget
 
 # 0.128 kimg: 2 DCGAN steps of 64 images, 1 WGAN step (5 critic updates of 64 images)
-TINY = Budget("e2e", kimg=0.128, num_samples=16, ref_samples=16, description="test budget")
+TINY = tiny_budget("e2e", real_row=True, description="test budget")
 METRICS = ("fid", "kid", "pr")
 
 

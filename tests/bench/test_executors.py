@@ -10,41 +10,9 @@ from pathlib import Path
 import pytest
 
 from ganbench.bench.executors import ExecOptions, JobFailure, get_executor
-from ganbench.bench.jobs import Job
-from ganbench.config import Budget, EvalProtocol, ModelSpec
 from ganbench.errors import BadInput
 
-TINY = Budget("tiny", kimg=0.128, num_samples=16, ref_samples=16, real_row=False)
-
-
-def make_jobs(tmp_path, names):
-    return [Job(ModelSpec(name=n), "fashion-mnist", 0, TINY, EvalProtocol(), str(tmp_path / n)) for n in names]
-
-
-def attempt_no(job) -> int:
-    """Count this attempt in a file in the job's folder; returns 1 for the first attempt."""
-    folder = Path(job.out_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / "attempts", "a") as f:
-        f.write("x")
-    return len((folder / "attempts").read_text())
-
-
-def flaky_job(job):
-    """ok: always works; flaky: raises on its first attempt; broken: always raises;
-    dies-once: kills its own process on the first attempt; dies: always; user: a user error."""
-    n = attempt_no(job)
-    kind = job.spec.name
-    if kind == "broken" or (kind == "flaky" and n == 1):
-        raise RuntimeError(f"boom {n}")
-    if kind == "dies" or (kind == "dies-once" and n == 1):
-        os.kill(os.getpid(), signal.SIGKILL)
-    if kind == "exits":
-        os._exit(3)
-    if kind == "user":
-        raise BadInput("no such dataset")
-    return {"model": kind, "attempt": n, "pid": os.getpid()}
-
+from ..helpers import flaky_job, make_jobs
 
 def outcomes(name, tmp_path, names, **kw):
     return {job.spec.name: out for job, out in get_executor(name)(flaky_job, make_jobs(tmp_path, names),

@@ -14,17 +14,19 @@ from ganbench.bench import claims
 from ganbench.bench.compare import compare
 from ganbench.bench.runner import Backend, run
 from ganbench.bench.store import Store
-from ganbench.config import Budget, ModelSpec
+from ganbench.config import ModelSpec
 from ganbench.data import TensorImageSet
 from ganbench.errors import BadInput
 from ganbench.io import sha256_file
 from ganbench.train.checkpoint import load_checkpoint, save_checkpoint
 
+from ..helpers import tiny_budget
+
 from ..train.test_checkpoint import flip_tensor_bytes
 from .bench_fakes import Calls, fake_backend
 
 # batch 8: 2 steps of a shrunk DCGAN
-TINY = Budget("tiny", kimg=0.016, num_samples=16, ref_samples=16, real_row=False, view="native")
+TINY = tiny_budget(kimg=0.016, view="native")
 SPEC = ModelSpec(name="dcgan")
 SPEC = dataclasses.replace(SPEC, batch_size=8, arch=dataclasses.replace(SPEC.arch, width=4, z_dim=8))
 

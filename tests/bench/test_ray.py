@@ -11,13 +11,13 @@ import pytest
 from ganbench.bench.executors import ExecOptions, JobFailure, get_executor
 from ganbench.bench.runner import run
 from ganbench.bench.store import Store
-from ganbench.config import Budget
 
-from .test_executors import flaky_job, make_jobs
+
+from ..helpers import flaky_job, make_jobs, tiny_budget
 
 ray = pytest.importorskip("ray")
 
-TINY = Budget("tiny", kimg=0.128, num_samples=8, ref_samples=8, real_row=False)
+TINY = tiny_budget(samples=8)
 #: Same (spec, seed, budget) on the same CPU: training and sampling are deterministic. Ray tasks run
 #: torch on one thread (OMP_NUM_THREADS=1), so the local run below does too; FID is compared to 1e-6 relative.
 FID_RTOL = 1e-6

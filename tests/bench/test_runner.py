@@ -10,9 +10,11 @@ from ganbench.bench.store import Store
 from ganbench.config import Budget, ModelSpec
 from ganbench.errors import BadInput
 
+from ..helpers import tiny_budget
+
 from .bench_fakes import Calls, fake_backend
 
-TINY = Budget("tiny", kimg=0.128, num_samples=16, ref_samples=16, real_row=False)
+TINY = tiny_budget()
 
 
 def _run(tmp_path, calls, **kw):

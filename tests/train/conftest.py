@@ -6,9 +6,7 @@ import torch
 from ganbench.data import array_image_set
 
 
-@pytest.fixture(autouse=True)
-def _tiny_nets_on_one_thread(one_thread):
-    """Every test here trains tiny nets: see ``one_thread`` in tests/conftest.py."""
+from tests.helpers import tiny_nets_on_one_thread  # noqa: F401  (autouse: every test here trains tiny nets)
 
 
 @pytest.fixture(scope="session")

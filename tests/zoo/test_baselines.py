@@ -1,5 +1,7 @@
 """The baseline YAMLs: all load strictly, cite a paper, and carry the papers' key hyperparameters."""
 
+import re
+
 import pytest
 
 from ganbench.errors import BadInput
@@ -9,10 +11,20 @@ REQUIRED = {"gan", "dcgan", "wgan", "wgan-gp", "lsgan", "dragan", "hinge", "snga
 
 
 def test_all_required_baselines_load_and_cite():
+    """Every baseline cites at least one paper by its arXiv id, and each id agrees with the year cited just before
+    it (published in the id's year or the next): a mistyped id or year fails."""
     specs = list_baselines()
     assert REQUIRED <= set(specs)
     for name, spec in specs.items():
-        assert spec.name == name and "20" in spec.paper and spec.description
+        assert spec.name == name and spec.description
+        paper = " ".join(spec.paper.split())
+        ids = list(re.finditer(r"arXiv:(\d{2})(\d{2})\.\d{4,5}", paper))
+        assert ids, f"{name}: no arXiv id in {paper!r}"
+        for m in ids:
+            years = re.findall(r"\b(20[0-2]\d)\b", paper[:m.start()])
+            assert years, f"{name}: no year before {m.group(0)}"
+            assert 2000 + int(m.group(1)) <= int(years[-1]) <= 2001 + int(m.group(1)), (name, m.group(0), years[-1])
+            assert 1 <= int(m.group(2)) <= 12, (name, m.group(0))
 
 
 def test_paper_hyperparameters():
