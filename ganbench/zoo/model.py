@@ -23,10 +23,9 @@ from .losses import LOSSES
 from .latent import draw_latents
 from .conditioning import Heads, conditional, split_heads
 from .nets import NETS, build_nets, split_batches
-from .nets.pggan import fade_reals
+from .objective import DStep, d_terms
 from ..registry import Registry
-from .regularizers import (CONSTRAINTS, GRADIENT_PENALTIES, PENALTIES, PenaltyContext, call_penalty,
-                           with_grad_norm_eps)
+from .regularizers import CONSTRAINTS, GRADIENT_PENALTIES, PENALTIES, with_grad_norm_eps
 from .schedules import Phase
 
 #: An optimiser factory: (parameters, spec, fast) -> optimiser. ``fast`` asks for the fused kernel where
@@ -94,6 +93,7 @@ class GANModel:
         self.ada = AdaptiveAugment(t.ada_target) if t.ada_target else None
         self.ema = GeneratorEMA(self.G, t.ema) if t.ema else None
         self.amp = bool(t.amp and self.device.type == "cuda")  # bfloat16 autocast; off on CPU
+        self.d_terms = d_terms(self)  # what D's objective adds to its loss (zoo.objective)
         self.g_fwd = torch.compile(self.G) if compile else self.G
         self.d_fwd = torch.compile(self.D) if compile else self.D
         # D's update reads real and fake in one forward (batch norm still per half, see split_batches);
@@ -158,47 +158,22 @@ class GANModel:
         detached scalars."""
         real = real.to(self.device, non_blocking=True).contiguous(memory_format=self.memory_format) \
             if len(self.shape) == 3 else real.to(self.device)
-        if self.phase.resolution is not None:  # progressive growing: reals at the phase's level of detail
-            real = fade_reals(real, self.full_resolution, self.phase.resolution, self.phase.alpha)
-        if self.conditional:
-            if labels is None:
-                raise BadInput(f"{self.spec.name} is conditional and needs labelled batches")
-            labels = labels.to(self.device)
-        else:
-            labels = None
+        real = self.phase.reals(real, self.full_resolution)  # progressive growing: the phase's level of detail
+        labels = self.real_labels(labels)
         c_fake = self.fake_labels(real.shape[0], generator)
         z = self.latents(real.shape[0], generator)
         self._last_latents = (z, c_fake)  # the G step reuses them under tricks.g_latents: reuse
         with torch.no_grad(), self.autocast():
             fake = self.generate(z, c_fake)
         real_in, fake_in = self.d_input(real, generator), self.d_input(fake.float(), generator)
-        with self.autocast():
-            if self.joint_d and real_in.shape == fake_in.shape:
-                both = None if labels is None else torch.cat([labels, c_fake])
-                with split_batches(self.D, 2):
-                    heads = self.discriminate(torch.cat([real_in, fake_in]), both)
-                h_real = Heads(*(t.chunk(2)[0] if t is not None else None for t in heads))
-                h_fake = Heads(*(t.chunk(2)[1] if t is not None else None for t in heads))
-            else:
-                h_real, h_fake = self.discriminate(real_in, labels), self.discriminate(fake_in, c_fake)
+        h_real, h_fake = self.discriminate_pair(real_in, fake_in, labels, c_fake)
         loss = self.loss.d_loss(h_real.adv.float(), h_fake.adv.float(), 1.0 - self.spec.tricks.label_smoothing)
         logs = {"d_loss": loss.detach()}
-        ce_real, ce_fake = self.class_loss(h_real.cls, labels), self.class_loss(h_fake.cls, c_fake)
-        if ce_real is not None:
-            ac = ce_real + ce_fake  # D maximises the log-likelihood of the right class on reals and fakes
-            loss = loss + self.spec.tricks.ac_weight * ac
-            logs["ac_d"] = ac.detach()
-        if self.ada:
-            self.ada.observe(h_real.adv)
-            logs["ada_p"] = torch.tensor(self.ada.p)
-        self._penalty_labels = labels
-        for name, penalty, weight in self.penalties:
-            ctx = PenaltyContext(self.penalty_output(h_real.adv), self.penalty_output(h_fake.adv), self.g_steps,
-                                 self.penalty_state[name])
-            with self.autocast():
-                value = call_penalty(penalty, self.penalised, real_in, fake_in, generator, ctx).float()
-            loss = loss + weight * value
-            logs[name] = value.detach()
+        step = DStep(real_in, fake_in, h_real, h_fake, labels, c_fake, generator)
+        for term in self.d_terms:  # the classifier, adaptive augmentation, the penalties (zoo.objective)
+            value, logged = term(self, step)
+            loss = loss if value is None else loss + value
+            logs.update(logged)
         self.opt_d.zero_grad(set_to_none=True)
         loss.backward()
         self.opt_d.step()
@@ -208,6 +183,27 @@ class GANModel:
             logs["d_total"] = loss.detach()
         self._last_real, self._last_labels = real, labels
         return logs
+
+    def real_labels(self, labels: Tensor | None) -> Tensor | None:
+        """The real batch's labels on the device for a conditional model (which needs them), None otherwise."""
+        if not self.conditional:
+            return None
+        if labels is None:
+            raise BadInput(f"{self.spec.name} is conditional and needs labelled batches")
+        return labels.to(self.device)
+
+    def discriminate_pair(self, real_in: Tensor, fake_in: Tensor, labels: Tensor | None,
+                          c_fake: Tensor | None) -> tuple[Heads, Heads]:
+        """D's heads on the real and the fake batch: one forward over both where the nets allow (what couples a
+        batch, batch norm or the minibatch stddev, still sees each half alone: ``split_batches``), else two."""
+        with self.autocast():
+            if self.joint_d and real_in.shape == fake_in.shape:
+                both = None if labels is None else torch.cat([labels, c_fake])
+                with split_batches(self.D, 2):
+                    heads = self.discriminate(torch.cat([real_in, fake_in]), both)
+                return (Heads(*(t.chunk(2)[0] if t is not None else None for t in heads)),
+                        Heads(*(t.chunk(2)[1] if t is not None else None for t in heads)))
+            return self.discriminate(real_in, labels), self.discriminate(fake_in, c_fake)
 
     def g_latents(self, generator: torch.Generator) -> tuple[Tensor, Tensor | None]:
         """The G step's latents and labels: a fresh draw of ``batch_size``, or (``tricks.g_latents: reuse``) the last

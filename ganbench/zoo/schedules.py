@@ -12,7 +12,10 @@ import math
 from dataclasses import dataclass
 from typing import Callable
 
+from torch import Tensor
+
 from ..registry import Registry
+from .nets.pggan import fade_reals
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,13 @@ class Phase:
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
+
+    def reals(self, x: Tensor, full: int) -> Tensor:
+        """Real images ``(N, C, full, full)`` as D sees them in this phase: at its level of detail, blended during a
+        fade-in (``nets.pggan.fade_reals``); unchanged by a phase that leaves the resolution alone."""
+        if self.resolution is None:
+            return x
+        return fade_reals(x, full, self.resolution, self.alpha)
 
 
 class Schedule:
