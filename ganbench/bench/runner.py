@@ -32,6 +32,7 @@ from ..zoo.conditioning import conditional
 from ..zoo.sampler import draw_inputs, value_range_of
 from ..zoo.view import View, view_for
 from ..io import cache_dir, check_writable, clean_orphans, write_text_atomic
+from ..train.trainer import TrainOptions
 from . import ablation
 from .backend import Backend, log as _log
 from .claims import LEASE_S, Leases
@@ -168,7 +169,8 @@ def execute_job(job: Job, backend: Backend | None = None, progress: bool = True)
     for kimg in curve.schedule:
         try:
             tr = b.train(job.spec, train_data, job.out_dir, kimg=kimg, seed=job.seed, device=job.device,
-                         resume=True, progress=progress, view=view, schedule_kimg=job.budget.kimg)
+                         resume=True, progress=progress,
+                         options=TrainOptions(view=view, schedule_kimg=job.budget.kimg))
         except Diverged as e:
             return {**record, "status": "diverged", "reason": str(e),
                     "provenance": provenance_of(job, {"dataset": reference.describe()})}

@@ -69,7 +69,7 @@ def cmd_train(args) -> int:
     from ..config import DEFAULT_DATASET
     from ..data import get_dataset
     from ..train.checkpoint import CHECKPOINT_NAME
-    from ..train.trainer import check_intervals, steps_for, train
+    from ..train.trainer import TrainOptions, check_intervals, steps_for, train
     from ..zoo.baselines import load_baseline
 
     from .. import dist
@@ -93,8 +93,9 @@ def cmd_train(args) -> int:
     ds = get_dataset(args.dataset or DEFAULT_DATASET, args.split, root=args.data_root, resize=args.resize,
                      value_range=parse_range(args.value_range))
     r = train(spec, ds, args.out, steps=args.steps, kimg=args.kimg, seed=args.seed, device=args.device,
-              resume=args.resume, progress=not args.no_progress, ckpt_every=args.ckpt_every,
-              sample_every=args.sample_every, log_every=args.log_every)
+              resume=args.resume, progress=not args.no_progress,
+              options=TrainOptions(ckpt_every=args.ckpt_every, sample_every=args.sample_every,
+                                   log_every=args.log_every))
     if not dd.is_main:  # rank 0 reports
         return 0 if r.status == "ok" else 3
     if args.json:

@@ -161,91 +161,147 @@ def _stored_result(stored: dict, out_dir: Path) -> TrainResult:
                           "checkpoint": str(out_dir / Path(ckpt).name) if ckpt else None})
 
 
+@dataclass(frozen=True)
+class TrainOptions:
+    """How a training runs, apart from what it trains (every field has the default ``ganbench train`` uses).
+
+    ``view``: how the nets see the data, a ``zoo.view.View`` or a policy name (``pad32``, ``native``).
+    ``ckpt_every`` / ``sample_every`` / ``log_every``: generator steps between checkpoints, sample grids and log
+    rows. ``divergence``: when a run counts as diverged. ``channels_last``: the memory format (None: the net
+    family's default, ``NetFamily.channels_last``). ``compile``: ``torch.compile`` the nets. ``fast``: fused
+    optimisers and one D forward over real and fake (the same numbers up to float noise; off only to check exactly
+    that). ``tensorboard``: also write TensorBoard events. ``schedule_kimg``: the length a schedule
+    (``spec.schedule``) is laid over when this call trains only a segment of a longer run (the runner's interval
+    evaluations); default: a resumed run's recorded length, else this call's.
+    """
+
+    view: str | View = "pad32"
+    ckpt_every: int = TRAIN_CKPT_EVERY
+    sample_every: int = TRAIN_SAMPLE_EVERY
+    log_every: int = TRAIN_LOG_EVERY
+    divergence: DivergenceRule = DivergenceRule()
+    channels_last: bool | None = None
+    compile: bool = False
+    fast: bool = True
+    tensorboard: bool = True
+    schedule_kimg: float | None = None
+
+    def check(self) -> None:
+        check_intervals(ckpt_every=self.ckpt_every, sample_every=self.sample_every, log_every=self.log_every)
+
+
+@dataclass
+class _Setup:
+    """A training made ready to run: the data as the nets see it, the model, its generators and stream, and the
+    state it resumes from (None for a fresh run)."""
+
+    nets_view: View
+    view: ImageSet
+    shape: tuple[int, int, int]
+    model: GANModel
+    step_gen: torch.Generator
+    batches: BatchStream
+    num_classes: int
+    class_probs: torch.Tensor | None
+    state: dict | None
+
+
 def train(spec: ModelSpec, dataset: ImageSet, out_dir, steps: int | None = None, kimg: float | None = None,
           seed: int = 0, device=None, resume: bool = True, progress: bool = True,
-          ckpt_every: int = TRAIN_CKPT_EVERY, sample_every: int = TRAIN_SAMPLE_EVERY,
-          log_every: int = TRAIN_LOG_EVERY, divergence: DivergenceRule = DivergenceRule(),
-          channels_last: bool | None = None, compile: bool = False, tensorboard: bool = True,
-          view: str | View = "pad32", fast: bool = True, schedule_kimg: float | None = None) -> TrainResult:
+          options: TrainOptions | None = None) -> TrainResult:
     """Train ``spec`` on ``dataset`` for ``steps`` G updates (or ``kimg``) into ``out_dir``.
 
-    ``resume``: continue from ``out_dir``'s checkpoint (a finished run returns its stored result).
-    ``view``: how the nets see the data, a ``zoo.view.View`` or a policy name (``pad32``, ``native``). ``fast``:
-    fused optimisers and one D forward over real and fake (same numbers up to float noise; off only to check exactly
-    that). ``channels_last``: the memory format (None: the net family's default, ``NetFamily.channels_last``).
+    ``resume``: continue from ``out_dir``'s checkpoint (a finished run returns its stored result). ``options``:
+    how it runs (``TrainOptions``: view, intervals, divergence rule, speed switches).
     Writes ``checkpoint.pt``, ``train_log.csv``, ``samples/step_XXXXXX.png`` and ``status.json``.
     The loop is ``train.loop.TrainLoop``; divergence, log, grids, checkpoints and the schedule are hooks.
-    ``schedule_kimg``: the length a schedule (``spec.schedule``) is laid over, when this call trains only a
-    segment of a longer run (the runner's interval evaluations); default: a resumed run's recorded length,
-    else this call's.
     """
+    opts = options or TrainOptions()
     out_dir = Path(out_dir)
     target = steps_for(spec, steps, kimg)
-    check_intervals(ckpt_every=ckpt_every, sample_every=sample_every, log_every=log_every)
+    opts.check()
     check_writable(out_dir, "--out", folder=True)
     dd = dist.current()
     device = dist.rank_device(device, dd)
-    nets_view = resolve_view(spec, dataset, view)
+    nets_view = resolve_view(spec, dataset, opts.view)
     view = nets_view.apply(dataset)
     if len(view) < spec.batch_size:
         raise BadInput(f"{view.name}/{view.split} has {len(view)} images, fewer than the batch size {spec.batch_size}")
-    main = dd.is_main
-    ckpt_file = out_dir / CHECKPOINT_NAME
-    if main:
+    if dd.is_main:
         clean_orphans(out_dir)  # what a killed run left half-written (a checkpoint's or a grid's .tmp)
-    state = None
-    if resume and ckpt_file.exists():
-        state = load_checkpoint(ckpt_file)
-        if state["spec_hash"] != spec.hash() or state["seed"] != seed or state["dataset_key"] != view.key:
-            raise BadInput(f"{out_dir} holds a run of another model, seed or dataset "
-                           f"({state['spec']['name']}, seed {state['seed']}, {state['dataset_key']}); "
-                           "choose another output folder or start over without resume")
-        stored = _read_status(out_dir)
-        if stored and stored.get("status") in ("ok", "diverged") and (
-                stored["status"] == "diverged" or stored["steps"] >= target):
-            return _stored_result(stored, out_dir)
+    state = _resumable_state(out_dir, spec, seed, view, target) if resume else None
+    if isinstance(state, TrainResult):
+        return state
+    setup = _set_up(spec, nets_view, view, device, seed, dd, opts, state)
+    return _run(spec, dataset, out_dir, target, seed, device, dd, opts, setup, progress)
 
+
+def _resumable_state(out_dir: Path, spec: ModelSpec, seed: int, view: ImageSet, target: int):
+    """The checkpoint to resume from, the stored result when the run in ``out_dir`` is already finished, or None."""
+    ckpt_file = out_dir / CHECKPOINT_NAME
+    if not ckpt_file.exists():
+        return None
+    state = load_checkpoint(ckpt_file)
+    if state["spec_hash"] != spec.hash() or state["seed"] != seed or state["dataset_key"] != view.key:
+        raise BadInput(f"{out_dir} holds a run of another model, seed or dataset "
+                       f"({state['spec']['name']}, seed {state['seed']}, {state['dataset_key']}); "
+                       "choose another output folder or start over without resume")
+    stored = _read_status(out_dir)
+    if stored and stored.get("status") in ("ok", "diverged") and (
+            stored["status"] == "diverged" or stored["steps"] >= target):
+        return _stored_result(stored, out_dir)
+    return state
+
+
+def _set_up(spec: ModelSpec, nets_view: View, view: ImageSet, device: torch.device, seed: int, dd,
+            opts: TrainOptions, state: dict | None) -> _Setup:
+    """The model (DDP over the ranks under torchrun), its step generator and the batch stream, restored from
+    ``state`` when resuming."""
     shape = (view.channels, view.resolution, view.resolution)
     num_classes, class_probs = conditioning_of(spec, view)
     batches = BatchStream(view.uint8(slice(None)).to(device), spec.batch_size, seed + 2,
                           labels=view.labels(slice(None)), value_range=nets_view.value_range)
     if dd.enabled:  # each rank: its slice of the global batch; its own generator for random tricks
-        model = distributed.DistributedGANModel(spec, shape, device, seed, dd, channels_last=channels_last,
+        model = distributed.DistributedGANModel(spec, shape, device, seed, dd, channels_last=opts.channels_last,
                                                 num_classes=num_classes, class_probs=class_probs)
         step_gen = torch.Generator(device=device).manual_seed(dist.rank_seed(seed, dd.rank))
         batches = distributed.ShardedBatches(batches, dd)
     else:
-        model = GANModel(spec, shape, device, seed, channels_last=channels_last, compile=compile, fast=fast,
-                         num_classes=num_classes, class_probs=class_probs)
+        model = GANModel(spec, shape, device, seed, channels_last=opts.channels_last, compile=opts.compile,
+                         fast=opts.fast, num_classes=num_classes, class_probs=class_probs)
         step_gen = torch.Generator(device=device).manual_seed(seed + 1)
-    log = TrainLog(out_dir, tensorboard=tensorboard and main)
-    step, wall_before = 0, 0.0
-    images_per_step = spec.batch_size * spec.tricks.n_critic
-    div = DivergenceHook(divergence, (log_every, sample_every, ckpt_every))
-    if schedule_kimg is None:
-        schedule_kimg = (state or {}).get("schedule_kimg") or target * images_per_step / 1000
-    plan = SCHEDULES.get(spec.schedule)(resolution=shape[-1], total_kimg=schedule_kimg)
-
-    def enter(phase) -> None:
-        model.set_phase(phase)
-        if phase.batch_size:
-            batches.set_batch_size(phase.batch_size)
-
-    schedule = ScheduleHook(plan, enter)
     if state is not None:
         model.load_state_dict(state["model"])
         step_gen.set_state(state["rng_ranks"][dd.rank] if dd.enabled else state["rng_step"])
         batches.load_state_dict(state["data"])
+    return _Setup(nets_view, view, shape, model, step_gen, batches, num_classes, class_probs, state)
+
+
+def _run(spec: ModelSpec, dataset: ImageSet, out_dir: Path, target: int, seed: int, device: torch.device, dd,
+         opts: TrainOptions, su: _Setup, progress: bool) -> TrainResult:
+    """The loop with its hooks (schedule, divergence, log, grids, checkpoints) from where ``su`` stands, then the
+    result, written to status.json."""
+    model, state, main, ckpt_file = su.model, su.state, dd.is_main, out_dir / CHECKPOINT_NAME
+    log = TrainLog(out_dir, tensorboard=opts.tensorboard and main)
+    step, wall_before = 0, 0.0
+    images_per_step = spec.batch_size * spec.tricks.n_critic
+    div = DivergenceHook(opts.divergence, (opts.log_every, opts.sample_every, opts.ckpt_every))
+    schedule_kimg = opts.schedule_kimg
+    if schedule_kimg is None:
+        schedule_kimg = (state or {}).get("schedule_kimg") or target * images_per_step / 1000
+    plan = SCHEDULES.get(spec.schedule)(resolution=su.shape[-1], total_kimg=schedule_kimg)
+
+    def enter(phase) -> None:
+        model.set_phase(phase)
+        if phase.batch_size:
+            su.batches.set_batch_size(phase.batch_size)
+
+    schedule = ScheduleHook(plan, enter)
+    if state is not None:
         log.rows, step, wall_before = state["log"], state["step"], state["wall_time_s"]
         div.load_state_dict(state["exploded"])
-    options = {"steps": target, "batch_size": spec.batch_size, "n_critic": spec.tricks.n_critic,
-               "channels_last": model.memory_format is torch.channels_last, "compile": compile, "fast": fast, "joint_d": model.joint_d,
-               "ckpt_every": ckpt_every, "schedule": plan.describe(),
-               "divergence": asdict(divergence), "started": datetime.now(timezone.utc).isoformat(timespec="seconds")}
-    if dd.enabled:
-        options.update(world_size=dd.world_size, dist_backend=dd.backend, per_rank_batch=model.spec.batch_size,
-                       sync_batch_norm=device.type == "cuda")
-    provenance = _provenance(spec, dataset, view, seed, device, model, options, nets_view)
+    provenance = _provenance(spec, dataset, su.view, seed, device, model,
+                             _run_options(spec, target, opts, model, plan, dd, device), su.nets_view)
     if main:
         write_text_atomic(out_dir / STATUS_NAME, json.dumps({"status": "running", "provenance": provenance}, indent=2))
     if device.type == "cuda":
@@ -253,21 +309,22 @@ def train(spec: ModelSpec, dataset: ImageSet, out_dir, steps: int | None = None,
 
     bar = tqdm(total=target, initial=step, disable=not (progress and main), file=sys.stderr, unit="step",
                desc=f"train {spec.name}", dynamic_ncols=True)
-    logger = LogHook(log, log_every, div, main, bar, wall_before)
+    logger = LogHook(log, opts.log_every, div, main, bar, wall_before)
     ranks = dd.world_size if dd.enabled else 1  # a DDP model's batch size is its rank's share
-    loop = TrainLoop(model, batches, step_gen, [], target, lambda: model.batch_size * spec.tricks.n_critic * ranks,
-                     step=step, images=state.get("images", step * images_per_step) if state else 0)
+    images_before = state.get("images", step * images_per_step) if state else 0
+    loop = TrainLoop(model, su.batches, su.step_gen, [], target,
+                     lambda: model.batch_size * spec.tricks.n_critic * ranks, step=step, images=images_before)
 
     def save() -> None:
-        ranks = dist.gather_states(step_gen.get_state(), dd) if dd.enabled else None  # every rank calls
+        gathered = dist.gather_states(su.step_gen.get_state(), dd) if dd.enabled else None  # every rank calls
         if main:
             save_checkpoint(ckpt_file, {
-                "spec": spec.to_dict(), "spec_hash": spec.hash(), "seed": seed, "dataset_key": view.key,
-                "shape": list(shape), "step": loop.step, "model": model.state_dict(), "rng_step": step_gen.get_state(),
-                "data": batches.state_dict(), "log": log.rows, "exploded": div.exploded, "rng_ranks": ranks,
-                "wall_time_s": logger.wall_time(), "phase": schedule.state_dict(),
-                "num_classes": num_classes, "class_probs": class_probs, "images": loop.images,
-                "schedule_kimg": schedule_kimg,
+                "spec": spec.to_dict(), "spec_hash": spec.hash(), "seed": seed, "dataset_key": su.view.key,
+                "shape": list(su.shape), "step": loop.step, "model": model.state_dict(),
+                "rng_step": su.step_gen.get_state(), "data": su.batches.state_dict(), "log": log.rows,
+                "exploded": div.exploded, "rng_ranks": gathered, "wall_time_s": logger.wall_time(),
+                "phase": schedule.state_dict(), "num_classes": su.num_classes, "class_probs": su.class_probs,
+                "images": loop.images, "schedule_kimg": schedule_kimg,
             })
 
     def grid() -> torch.Tensor:
@@ -275,8 +332,8 @@ def train(spec: ModelSpec, dataset: ImageSet, out_dir, steps: int | None = None,
 
     if main and spec.schedule != "constant":  # a grid at the end of every phase of the schedule
         schedule.on_phase_end = lambda phase, at: save_grid(grid(), out_dir / "samples" / phase_grid_name(phase, at))
-    loop.hooks = [schedule, div, logger, GridHook(grid, out_dir / "samples", sample_every, main),
-                  CheckpointHook(save, ckpt_every)]
+    loop.hooks = [schedule, div, logger, GridHook(grid, out_dir / "samples", opts.sample_every, main),
+                  CheckpointHook(save, opts.ckpt_every)]
     t_start = time.perf_counter()
     loop.run()
     dist.barrier(dd)  # rank 0's checkpoint is on disk before any rank reads it
@@ -288,8 +345,7 @@ def train(spec: ModelSpec, dataset: ImageSet, out_dir, steps: int | None = None,
     result = TrainResult(
         status="diverged" if loop.stop_reason else "ok", steps=loop.step, kimg=loop.images / 1000,
         wall_time_s=wall_before + elapsed,
-        images_per_s=(loop.images - (state.get("images", step * images_per_step) if state else 0)) / elapsed
-        if elapsed > 0 else 0.0,
+        images_per_s=(loop.images - images_before) / elapsed if elapsed > 0 else 0.0,
         peak_memory_mb=_peak_memory_mb(device), out_dir=str(out_dir),
         checkpoint=str(ckpt_file) if has_ckpt else None, losses=div.values, reason=loop.stop_reason,
         device=str(device), provenance=provenance,
@@ -297,3 +353,17 @@ def train(spec: ModelSpec, dataset: ImageSet, out_dir, steps: int | None = None,
     if main:
         write_text_atomic(out_dir / STATUS_NAME, _status_json(result))
     return result
+
+
+def _run_options(spec: ModelSpec, target: int, opts: TrainOptions, model: GANModel, plan, dd,
+                 device: torch.device) -> dict:
+    """How the run ran, for its provenance (the memory format is the one used, not the one asked for)."""
+    options = {"steps": target, "batch_size": spec.batch_size, "n_critic": spec.tricks.n_critic,
+               "channels_last": model.memory_format is torch.channels_last, "compile": opts.compile,
+               "fast": opts.fast, "joint_d": model.joint_d, "ckpt_every": opts.ckpt_every,
+               "schedule": plan.describe(), "divergence": asdict(opts.divergence),
+               "started": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    if dd.enabled:
+        options.update(world_size=dd.world_size, dist_backend=dd.backend, per_rank_batch=model.spec.batch_size,
+                       sync_batch_norm=device.type == "cuda")
+    return options

@@ -12,10 +12,10 @@ import torch
 from ganbench.cli import main
 from ganbench.errors import BadInput
 from ganbench.train.checkpoint import FILE_SHA_KEY, load_checkpoint, load_generator, save_checkpoint
-from ganbench.train.trainer import train
+from ganbench.train.trainer import TrainOptions, train
 from ganbench.zoo.baselines import load_baseline
 
-QUIET = dict(progress=False, tensorboard=False)
+QUIET = dict(progress=False, options=TrainOptions(tensorboard=False))
 
 
 def flip_tensor_bytes(path, n=16):

@@ -19,10 +19,10 @@ from ganbench.data import array_image_set
 from ganbench.errors import BadInput
 from ganbench import dist as gdist
 from ganbench.train.checkpoint import load_checkpoint, load_generator
-from ganbench.train.trainer import train
+from ganbench.train.trainer import TrainOptions, train
 from ganbench.zoo.baselines import load_baseline
 
-QUIET = dict(progress=False, tensorboard=False, log_every=1)
+QUIET = dict(progress=False, options=TrainOptions(tensorboard=False, log_every=1))
 LOSS_TOL = 1e-5
 
 

@@ -5,7 +5,7 @@ import torch
 from ganbench.train.checkpoint import load_generator
 from ganbench.images import to_uint8
 from ganbench.zoo.sampler import sample_images
-from ganbench.train.trainer import train
+from ganbench.train.trainer import TrainOptions, train
 from ganbench.zoo.baselines import load_baseline
 
 
@@ -16,7 +16,7 @@ def test_to_uint8_inverts_imageset_float():
 
 def test_load_generator_and_sample(tiny_data, tmp_path, tiny):
     spec = tiny(load_baseline("sngan-ema-diffaug"))
-    train(spec, tiny_data, tmp_path, steps=3, progress=False, tensorboard=False)
+    train(spec, tiny_data, tmp_path, steps=3, progress=False, options=TrainOptions(tensorboard=False))
     G = load_generator(tmp_path)
     raw = load_generator(tmp_path / "checkpoint.pt", use_ema=False)
     assert G.z_dim == 8 and not G.training

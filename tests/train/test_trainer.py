@@ -9,16 +9,18 @@ import torch
 
 from ganbench.errors import BadInput
 from ganbench.train.checkpoint import load_checkpoint
-from ganbench.train.trainer import DivergenceRule, steps_for, train, training_view
+from ganbench.train.trainer import DivergenceRule, TrainOptions, steps_for, train, training_view
 from ganbench.zoo.baselines import list_baselines, load_baseline
 from ganbench.zoo.losses import LOSSES, LossPair
 
-QUIET = dict(progress=False, tensorboard=False)
+QUIET = dict(progress=False)
+QUIET_OPTIONS = dict(tensorboard=False)
 
 
 @pytest.mark.parametrize("name", sorted(list_baselines()))
 def test_every_baseline_trains_20_steps(name, tiny_data, tmp_path, tiny):
-    r = train(tiny(load_baseline(name)), tiny_data, tmp_path, steps=20, log_every=10, sample_every=20, **QUIET)
+    r = train(tiny(load_baseline(name)), tiny_data, tmp_path, steps=20, **QUIET,
+              options=TrainOptions(log_every=10, sample_every=20, **QUIET_OPTIONS))
     assert r.status == "ok" and r.steps == 20, r.reason
     assert r.losses and all(torch.isfinite(torch.tensor(v)) for v in r.losses.values())
     rows = list(csv.DictReader(open(tmp_path / "train_log.csv")))
@@ -32,9 +34,9 @@ def test_resume_equals_straight_run(name, n_critic, tiny_data, tmp_path, tiny):
     # covers BN statistics, Adam/RMSProp state, the penalty's and DiffAugment's RNG, SN vectors and the EMA
     spec = tiny(load_baseline(name))
     spec = dataclasses.replace(spec, tricks=dataclasses.replace(spec.tricks, n_critic=n_critic))
-    a = train(spec, tiny_data, tmp_path / "a", steps=20, **QUIET)
-    train(spec, tiny_data, tmp_path / "b", steps=10, **QUIET)
-    b = train(spec, tiny_data, tmp_path / "b", steps=20, **QUIET)
+    a = train(spec, tiny_data, tmp_path / "a", steps=20, **QUIET, options=TrainOptions(**QUIET_OPTIONS))
+    train(spec, tiny_data, tmp_path / "b", steps=10, **QUIET, options=TrainOptions(**QUIET_OPTIONS))
+    b = train(spec, tiny_data, tmp_path / "b", steps=20, **QUIET, options=TrainOptions(**QUIET_OPTIONS))
     sa, sb = load_checkpoint(a.checkpoint)["model"], load_checkpoint(b.checkpoint)["model"]
     for part in ("G", "D"):
         for key in sa[part]:
@@ -43,24 +45,24 @@ def test_resume_equals_straight_run(name, n_critic, tiny_data, tmp_path, tiny):
         assert all(torch.equal(v, sb["ema"]["module"][k]) for k, v in sa["ema"]["module"].items())
     assert b.steps == 20 and b.kimg == a.kimg
     # finished: a second call returns the stored result without training
-    again = train(spec, tiny_data, tmp_path / "b", steps=20, **QUIET)
+    again = train(spec, tiny_data, tmp_path / "b", steps=20, **QUIET, options=TrainOptions(**QUIET_OPTIONS))
     assert again.steps == 20 and again.wall_time_s == b.wall_time_s
 
 
 def test_truncated_checkpoint_is_a_clear_error(tiny_data, tmp_path, tiny):
     spec = tiny(load_baseline("dcgan"))
-    r = train(spec, tiny_data, tmp_path, steps=2, **QUIET)
+    r = train(spec, tiny_data, tmp_path, steps=2, **QUIET, options=TrainOptions(**QUIET_OPTIONS))
     data = (tmp_path / "checkpoint.pt").read_bytes()
     (tmp_path / "checkpoint.pt").write_bytes(data[: len(data) // 2])
     with pytest.raises(BadInput, match=r"checkpoint .*checkpoint.pt is truncated or corrupt.*delete it"):
-        train(spec, tiny_data, tmp_path, steps=4, **QUIET)
+        train(spec, tiny_data, tmp_path, steps=4, **QUIET, options=TrainOptions(**QUIET_OPTIONS))
     assert r.checkpoint.endswith("checkpoint.pt")
 
 
 def test_resume_refuses_another_model(tiny_data, tmp_path, tiny):
-    train(tiny(load_baseline("dcgan")), tiny_data, tmp_path, steps=1, **QUIET)
+    train(tiny(load_baseline("dcgan")), tiny_data, tmp_path, steps=1, **QUIET, options=TrainOptions(**QUIET_OPTIONS))
     with pytest.raises(BadInput, match="another model"):
-        train(tiny(load_baseline("lsgan")), tiny_data, tmp_path, steps=2, **QUIET)
+        train(tiny(load_baseline("lsgan")), tiny_data, tmp_path, steps=2, **QUIET, options=TrainOptions(**QUIET_OPTIONS))
 
 
 def _with_loss(monkeypatch, name, d_value):
@@ -71,7 +73,7 @@ def _with_loss(monkeypatch, name, d_value):
 def test_nan_loss_ends_as_diverged(monkeypatch, tiny_data, tmp_path, tiny):
     _with_loss(monkeypatch, "nan-test", float("nan"))
     spec = dataclasses.replace(tiny(load_baseline("dcgan")), loss="nan-test")
-    r = train(spec, tiny_data, tmp_path, steps=10, log_every=5, **QUIET)
+    r = train(spec, tiny_data, tmp_path, steps=10, **QUIET, options=TrainOptions(log_every=5, **QUIET_OPTIONS))
     # losses reach the host at log points only (no sync per step): the run stops at the first log point
     # after the bad step, and the reason names the step itself
     assert r.status == "diverged" and r.steps == 5 and "non-finite d_loss at step 1" in r.reason
@@ -81,7 +83,8 @@ def test_nan_loss_ends_as_diverged(monkeypatch, tiny_data, tmp_path, tiny):
 def test_exploded_loss_ends_as_diverged(monkeypatch, tiny_data, tmp_path, tiny):
     _with_loss(monkeypatch, "big-test", 1e6)
     spec = dataclasses.replace(tiny(load_baseline("dcgan")), loss="big-test")
-    r = train(spec, tiny_data, tmp_path, steps=10, divergence=DivergenceRule(threshold=1e4, patience=3), **QUIET)
+    r = train(spec, tiny_data, tmp_path, steps=10, **QUIET,
+              options=TrainOptions(divergence=DivergenceRule(threshold=1e4, patience=3), **QUIET_OPTIONS))
     assert r.status == "diverged" and r.steps == 10 and "above 10000 for 3 steps in a row (step 3)" in r.reason
 
 

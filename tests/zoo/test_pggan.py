@@ -12,7 +12,7 @@ from ganbench.data import array_image_set
 from ganbench.train.checkpoint import load_checkpoint
 from ganbench.train.data import BatchStream
 from ganbench.train.loop import Progress
-from ganbench.train.trainer import train
+from ganbench.train.trainer import TrainOptions, train
 from ganbench.zoo.baselines import list_baselines, load_baseline
 from ganbench.zoo.model import GANModel
 from ganbench.zoo.nets import build_nets, split_batches
@@ -99,8 +99,8 @@ def test_resume_in_the_middle_of_a_fade_in_is_exact(tmp_path, one_thread):
     data = array_image_set(torch.randint(0, 256, (64, 1, 28, 28), generator=torch.Generator().manual_seed(0),
                                          dtype=torch.uint8).numpy(), "tiny")
     spec = tiny_pggan()  # 28 px data padded to 32: 7 phases over 14 steps, 2 steps each
-    kw = dict(progress=False, tensorboard=False, view="native", log_every=1, sample_every=100,
-              schedule_kimg=14 * 8 / 1000)
+    kw = dict(progress=False, options=TrainOptions(tensorboard=False, view="native", log_every=1, sample_every=100,
+                                                   schedule_kimg=14 * 8 / 1000))
     straight = train(spec, data, tmp_path / "a", steps=14, **kw)
     train(spec, data, tmp_path / "b", steps=7, **kw)  # steps 7-8: the fade-in to 16x16 (alpha 0 -> 0.5)
     assert load_checkpoint(tmp_path / "b")["phase"]["name"] == "fade in 16x16"

@@ -17,6 +17,7 @@ from typing import Any
 from ...errors import Diverged
 from ...io import write_text_atomic
 from ...zoo.view import view_for
+from ...train.trainer import TrainOptions
 from ..backend import Backend
 from ..jobs import Job
 from ..runner import base_record, provenance_of
@@ -105,7 +106,8 @@ def execute_trial(job: Job, ref: OptunaRef, rungs: tuple[float, ...], backend: B
             continue
         try:
             tr = b.train(job.spec, train_data, job.out_dir, kimg=kimg, seed=job.seed, device=job.device,
-                         resume=True, progress=progress, view=view, schedule_kimg=job.budget.kimg)
+                         resume=True, progress=progress,
+                         options=TrainOptions(view=view, schedule_kimg=job.budget.kimg))
         except Diverged as e:
             status, reason = "diverged", str(e)
             break
