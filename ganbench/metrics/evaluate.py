@@ -71,31 +71,7 @@ def evaluate(samples, reference=None, metrics=None, num_samples: int | None = No
     if cache:
         cache_dir("reference")  # a cache location that cannot be written fails now, not after the features
 
-    src = as_source(samples, p, "samples", num_samples, z_dim, value_range, seed=p.seed, resize=resize)
-    if isinstance(src, StatsSource):
-        raise BadInput("samples: a statistics file (mu/sigma) can only be the reference")
-    rsrc = _reference(reference, p, src.n, z_dim, value_range, resize) if reference is not None else None
-    tsrc = _training(train, p, rsrc, resize) if train is not None and any(
-        METRICS.get(m).needs_train for m in chosen) else None
-    if isinstance(rsrc, StatsSource) and p.features != "inception":
-        raise BadInput(f"the reference is Inception pool3 statistics (mu/sigma); --features {p.features} needs "
-                       "reference images")
-    if isinstance(rsrc, StatsSource) and rsrc.mu.shape[-1] != NETWORKS.get("inception").features["pool3"]:
-        raise BadInput(f"the reference statistics are {rsrc.mu.shape[-1]}-d, Inception pool3 is "
-                       f"{NETWORKS.get('inception').features['pool3']}-d: they come from another network or layer; "
-                       "give pool3 statistics (pytorch-fid's, clean-fid's) or reference images")
-    labelled = [m for m in chosen if METRICS.get(m).needs_labels]
-    if labelled and rsrc is not None and (isinstance(rsrc, StatsSource) or rsrc.labels() is None):
-        raise BadInput(f"{', '.join(labelled)} need class labels on the reference, and it has none; give a labelled "
-                       "reference (a dataset such as fashion-mnist:test, a folder with one sub-folder per class, or "
-                       "arrays with a labels array)")
-    if labelled and len(labelled) == len(chosen) and src.labels() is None:
-        raise BadInput(f"{', '.join(labelled)} need class labels on the samples (a conditional model's samples, or "
-                       "a labelled image set); these have none")
-    for s in (src, rsrc):  # a generator's signature and output range, on two samples, before any real work
-        if isinstance(s, GeneratorSource):
-            next(iter(s.batches(2, rows=(0, 2))))
-
+    src, rsrc, tsrc = _sources(samples, reference, train, chosen, p, num_samples, z_dim, value_range, resize)
     files = {**(weights or {}), **({"inception": str(inception_weights)} if inception_weights else {})}
     nets = networks if networks is not None else Networks(None, p.resize_mode, dev, inception=model, files=files)
     wanted = needed_features(chosen, p)
@@ -120,27 +96,66 @@ def evaluate(samples, reference=None, metrics=None, num_samples: int | None = No
     values, unavailable = compute_metrics(chosen, Context(s_side, r_side, p, has_head, ctx_name, train=t_side))
     if not values:
         raise MissingAsset("; ".join(f"{k}: {v}" for k, v in unavailable.items()))
+    provenance = _provenance(p, chosen, nets, uses_inception, names, ref_names, (s_side, r_side, t_side), d.world_size,
+                             time.perf_counter() - t0)
+    return {"metrics": values, "unavailable": unavailable, "provenance": provenance}
+
+
+def _sources(samples, reference, train, chosen: Sequence[str], p: EvalProtocol, num_samples, z_dim, value_range,
+             resize):
+    """The samples, reference and training sources, checked against what the chosen metrics need (labels,
+    statistics of the right network, a generator's output on two samples) before any real work."""
+    src = as_source(samples, p, "samples", num_samples, z_dim, value_range, seed=p.seed, resize=resize)
+    if isinstance(src, StatsSource):
+        raise BadInput("samples: a statistics file (mu/sigma) can only be the reference")
+    rsrc = _reference(reference, p, src.n, z_dim, value_range, resize) if reference is not None else None
+    tsrc = _training(train, p, rsrc, resize) if train is not None and any(
+        METRICS.get(m).needs_train for m in chosen) else None
+    if isinstance(rsrc, StatsSource) and p.features != "inception":
+        raise BadInput(f"the reference is Inception pool3 statistics (mu/sigma); --features {p.features} needs "
+                       "reference images")
+    if isinstance(rsrc, StatsSource) and rsrc.mu.shape[-1] != NETWORKS.get("inception").features["pool3"]:
+        raise BadInput(f"the reference statistics are {rsrc.mu.shape[-1]}-d, Inception pool3 is "
+                       f"{NETWORKS.get('inception').features['pool3']}-d: they come from another network or layer; "
+                       "give pool3 statistics (pytorch-fid's, clean-fid's) or reference images")
+    labelled = [m for m in chosen if METRICS.get(m).needs_labels]
+    if labelled and rsrc is not None and (isinstance(rsrc, StatsSource) or rsrc.labels() is None):
+        raise BadInput(f"{', '.join(labelled)} need class labels on the reference, and it has none; give a labelled "
+                       "reference (a dataset such as fashion-mnist:test, a folder with one sub-folder per class, or "
+                       "arrays with a labels array)")
+    if labelled and len(labelled) == len(chosen) and src.labels() is None:
+        raise BadInput(f"{', '.join(labelled)} need class labels on the samples (a conditional model's samples, or "
+                       "a labelled image set); these have none")
+    for s in (src, rsrc):  # a generator's signature and output range, on two samples, before any real work
+        if isinstance(s, GeneratorSource):
+            next(iter(s.batches(2, rows=(0, 2))))
+    return src, rsrc, tsrc
+
+
+def _provenance(p: EvalProtocol, chosen: Sequence[str], nets: Networks, uses_inception: bool, names, ref_names,
+                sides, world_size: int, seconds: float) -> dict:
+    """What an evaluation records beside its values: versions, device, networks and weights, features, counts."""
+    s_side, r_side, t_side = sides
     n_ref = r_side.n if r_side else 0
-    provenance = {
+    return {
         "ganbench": __version__, "python": platform.python_version(), "torch": torch.__version__,
         "torch_fidelity": _version("torch_fidelity"), "numpy": np.__version__,
         "device": str(nets.device), "device_name": torch.cuda.get_device_name(nets.device)
         if nets.device.type == "cuda" else platform.processor(),
-        "world_size": d.world_size,
+        "world_size": world_size,
         **(_inception_provenance(nets.weights) if uses_inception else {}),
         "networks": nets.signature(names + tuple(n for n in ref_names if n not in names)),
         "feature_space": NETWORKS.get(p.features).label,
         "resize_mode": p.resize_mode, "features": list(names),
         "reference_features": list(ref_names),
         "feature_spaces": {m: METRICS.get(m).space(p) for m in chosen},
-        "num_samples": src.n, "ref_samples": n_ref,
-        "kid_subset_size": min(p.kid_subset_size, src.n, n_ref) if n_ref else None,
+        "num_samples": s_side.n, "ref_samples": n_ref,
+        "kid_subset_size": min(p.kid_subset_size, s_side.n, n_ref) if n_ref else None,
         "samples": s_side.info, "reference": r_side.info if r_side else None,
         **({"train": t_side.info} if t_side else {}),
-        "protocol": dataclasses.asdict(p), "seconds": round(time.perf_counter() - t0, 3),
+        "protocol": dataclasses.asdict(p), "seconds": round(seconds, 3),
         "command": " ".join(sys.argv),
     }
-    return {"metrics": values, "unavailable": unavailable, "provenance": provenance}
 
 
 def _inception_provenance(w) -> dict:
