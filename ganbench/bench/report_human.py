@@ -16,16 +16,17 @@ GALLERY_IMAGES = 12
 SHOWN_PX = 84
 
 
-def _figure(png: bytes, caption: str, alt: str) -> str:
+def _figure(image_id: str, png: bytes, caption: str, alt: str) -> str:
     src = base64.b64encode(png).decode()
-    return (f"<figure class='human'><img alt='{html.escape(alt)}' width='{SHOWN_PX}' height='{SHOWN_PX}' "
+    return (f"<figure class='human' data-image='{html.escape(image_id)}'><img alt='{html.escape(alt)}' "
+            f"width='{SHOWN_PX}' height='{SHOWN_PX}' "
             f"src='data:image/png;base64,{src}'><figcaption>{html.escape(caption)}</figcaption></figure>")
 
 
 def gallery(store: Store, study: str, model: str, truth: str, k: int = GALLERY_IMAGES) -> str:
     """One gallery as HTML: the ``k`` images of ``truth`` that ``model``'s evaluators most often judged wrongly."""
     said = "real" if truth == "fake" else "fake"
-    figures = [_figure(png, f"{r.wrong} of {r.answers} judged {said}", f"{model}: a {truth} image judged {said} "
+    figures = [_figure(r.image, png, f"{r.wrong} of {r.answers} judged {said}", f"{model}: a {truth} image judged {said} "
                                                                         f"{r.wrong} of {r.answers} times")
                for r, png in top_images(store, study, model, truth, k)]
     return f"<div class='row gallery' data-gallery='{truth}'>{''.join(figures)}</div>" if figures else ""

@@ -118,3 +118,27 @@ def test_a_browser_takes_the_whole_study(server, study, browser):
     assert result["hype_inf"] == pytest.approx(len(wrong) / SMALL.images)
     assert result["hype_fakes"] == pytest.approx(sum(v == "real" for _, v in fakes) / len(fakes))
     assert result["hype_reals"] == pytest.approx(sum(v == "fake" for _, v in reals) / len(reals))
+
+
+def test_a_browser_failing_the_qualification_is_thanked(server, study, browser):
+    """Every qualification image called real: the fakes are 0 of 2 right, below 65%; the page thanks and stops."""
+    srv, _ = server
+    wait = WebDriverWait(browser, 20)
+    browser.get(srv.url)
+    wait.until(EC.element_to_be_clickable((By.ID, "start"))).click()
+    for _ in range(SMALL.tutorial):
+        wait.until(_image_ready)
+        browser.find_element(By.ID, "real").click()
+        wait.until(EC.element_to_be_clickable((By.ID, "next"))).click()
+    wait.until(lambda d: _visible(d, "between"))
+    browser.find_element(By.ID, "begin").click()
+    for _ in range(SMALL.qualification):
+        image = wait.until(_image_ready)
+        browser.find_element(By.ID, "real").click()
+        wait.until(lambda d, image=image: _visible(d, "failed") or (_image_ready(d) not in (False, image)))
+    wait.until(lambda d: _visible(d, "failed"))
+    assert browser.find_element(By.ID, "gate-score").text == (
+        "In the qualification you got 2 of 2 real images and 0 of 2 generated images right; the study needs 65% of "
+        "each, so it ends here.")
+    with study.ref.store.read() as con:
+        assert con.execute("SELECT state FROM human_sessions").fetchone()[0] == "failed"

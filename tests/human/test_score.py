@@ -93,6 +93,42 @@ def test_score_counts_finished_evaluators_and_joins_the_tables(answered, tiny_ru
         {m: ("evaluators", 200, res["evaluators"]) for m, res in results.items() if res["evaluators"]}
 
 
+def test_the_report_shows_per_image_galleries(answered, tiny_run):
+    """Per model: the fakes most often judged real and the reals most often judged fake, each with its count, the
+    counts and the order those of a hand count over the finished evaluators' answers, the pictures the stored PNGs."""
+    import base64
+    from collections import Counter
+
+    from ganbench.bench.report_human import GALLERY_IMAGES
+
+    run_dir, _ = tiny_run
+    results = score(answered.ref, SMALL)
+    page = (run_dir / "report.html").read_text()
+    assert "Human study (HYPE∞): per image" in page
+    with answered.ref.store.read() as con:
+        answers = [tuple(r) for r in con.execute(
+            "SELECT a.model, a.image_id, a.truth, a.answer FROM human_answers a JOIN human_sessions s ON a.evaluator = "
+            "s.evaluator WHERE s.state = 'done' AND a.role = 'study'")]
+        png = {r[0]: bytes(r[1]) for r in con.execute("SELECT image_id, png FROM human_images")}
+    sections = re.split(r"<h3>", page.split("Human study (HYPE∞): per image")[1])
+    for res in results:
+        if not res["evaluators"]:
+            assert not any(s.startswith(f"{res['model']}</h3>") for s in sections)
+            continue
+        section = next(s for s in sections if s.startswith(f"{res['model']}</h3>"))
+        for truth, said in (("fake", "real"), ("real", "fake")):
+            mine = [a for a in answers if a[0] == res["model"] and a[2] == truth]
+            n, wrong = Counter(a[1] for a in mine), Counter(a[1] for a in mine if a[3] != truth)
+            expected = sorted(n, key=lambda i: (-wrong[i] / n[i], -n[i], i))[:GALLERY_IMAGES]
+            gallery = section.split(f"data-gallery='{truth}'>")[1].split("</div>")[0]
+            shown = re.findall(r"data-image='(\w+)'><img [^>]*src='data:image/png;base64,([^']+)'><figcaption>"
+                               r"(\d+) of (\d+) judged (\w+)</figcaption>", gallery)
+            assert shown and [s[0] for s in shown] == expected
+            for image, b64, k, of, judged in shown:
+                assert (int(k), int(of), judged) == (wrong[image], n[image], said)
+                assert base64.b64decode(b64) == png[image]
+
+
 def test_score_is_seeded(answered):
     a = score(answered.ref, SMALL, write=False)
     b = score(answered.ref, SMALL, write=False)
