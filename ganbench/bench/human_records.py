@@ -122,5 +122,5 @@ def human_notes(store: Store, study: str) -> list[str]:
     if reals:
         where = ("the training split (the paper's)" if reals == "train"
                  else "the run's reference images (not the paper's: it draws reals from the training set)")
-        lines.append(f"HYPE∞ real images from {where}; pools of {settings.get('pool', '?')} images per side.")
+        lines.append(f"HYPE∞ real images from {where}; study pools of {settings.get('pool', '?')} images per side.")
     return lines

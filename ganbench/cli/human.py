@@ -56,8 +56,8 @@ def add_human(sub) -> None:
     s.add_argument("--images", type=int, help=f"study images per evaluator, half real (default {H.images})")
     s.add_argument("--qualification", type=int,
                    help=f"qualification images before the study, half real, fakes from every model, no feedback; "
-                        f"{H.pass_rate:.0%} of reals and of fakes right to go on (default {H.qualification}, the "
-                        f"paper's: a random guesser passes {chance:.2%} of the time; 0: none)")
+                        f"{100 * H.pass_rate:.0f}%% of reals and of fakes right to go on (default {H.qualification}, "
+                        f"the paper's: a random guesser passes 1 time in {1 / chance:,.0f}; 0: none)")
     s.add_argument("--tutorial", type=int, help=f"tutorial images with feedback first, half real (default "
                                                 f"{H.tutorial}: the paper has none); without a qualification it gates")
     s.add_argument("--pool", type=int, help=f"study images per model, and real ones, drawn for a new study "

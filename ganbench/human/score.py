@@ -71,8 +71,9 @@ def score(ref: StudyRef, protocol: HumanProtocol = DEFAULT_HUMAN, write: bool = 
                 values[row["job_key"]] = stored
             records.append((ref.key, model, protocol.bootstrap, protocol.replicates, protocol.seed,
                             protocol.confidence, table.num_evaluators, int(table.wrong.size),
-                            json.dumps({**{k: res[k] for k in SCORES}, **{f"{k}_ci": res[f"{k}_ci"] for k in SCORES},
-                                        "protocol": dataclasses.asdict(protocol)}),
+                            json.dumps(_finite({**{k: res[k] for k in SCORES},
+                                                **{f"{k}_ci": res[f"{k}_ci"] for k in SCORES},
+                                                "protocol": dataclasses.asdict(protocol)})),
                             time.strftime("%Y-%m-%dT%H:%M:%S%z")))
         results.append(res)
     if write and values:
@@ -81,6 +82,15 @@ def score(ref: StudyRef, protocol: HumanProtocol = DEFAULT_HUMAN, write: bool = 
             "answers, settings, scored_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", records))
         make_report(ref.run_dir, store=ref.store.path)
     return results
+
+
+def _finite(obj: Any) -> Any:
+    """``obj`` with NaN (a part without answers) as None, so its JSON is standard."""
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_finite(v) for v in obj]
+    return None if isinstance(obj, float) and obj != obj else obj
 
 
 def export_csv(store: Store, study: str | None = None) -> str:

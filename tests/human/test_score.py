@@ -215,6 +215,16 @@ def test_cli_serve_refuses_pools_too_small_for_the_protocol(study, tiny_run, cap
     assert store_path.stat().st_mtime_ns == before
 
 
+@pytest.mark.parametrize("action", ["serve", "score", "export"])
+def test_cli_help(action, capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["human", action, "--help"])
+    assert e.value.code == 0
+    out = capsys.readouterr().out
+    assert {"serve": "a random guesser passes 1 time in 3,709", "score": "--bootstrap {evaluators,two-way}",
+            "export": "--per-image"}[action] in " ".join(out.split())
+
+
 def test_cli_port_in_use(study, tiny_run, capsys):
     import socket
     with socket.socket() as s:
