@@ -437,23 +437,75 @@ TOY_ARCH = ArchSpec(name="mlp", z_dim=256, width=64, variant="toy")
 
 
 # -------------------------------------------------------------------- human study
+#: How a HYPE∞ interval resamples: "evaluators" (the paper's: evaluators with replacement, each replicate the share
+#: of wrong answers among the drawn evaluators' answers) or "two-way" (evaluators and images together, Owen 2007:
+#: a defensible extra for a design where evaluators share images, wider than the paper's).
+HUMAN_BOOTSTRAPS = ("evaluators", "two-way")
+#: Where a study's real images come from: "train" (the dataset's training split, as the paper) or "reference"
+#: (the images the run's metrics used as their reference, its test split: ganbench's choice before issue 21).
+HUMAN_REALS = ("train", "reference")
+#: Tutorial images per side drawn when a tutorial is asked for and no tutorial pool is given.
+HUMAN_TUTORIAL_POOL = 50
+
+
 @dataclass(frozen=True)
 class HumanProtocol:
     """A HYPE∞ study (Zhou et al. 2019, "HYPE: A Benchmark for Human eYe Perceptual Evaluation of Generative
-    Models", NeurIPS): real-vs-fake judgements, one image at a time, no time limit. Recorded with every score."""
+    Models", NeurIPS): real-vs-fake judgements, one image at a time, no time limit. The defaults are the paper's;
+    recorded with every score."""
 
     images: int = 100  # per evaluator, half real and half generated, shuffled: HYPE∞'s 50 real + 50 fake
-    # Tutorial images with feedback before the study, half real and half fake, never scored. The paper admits
-    # evaluators through a separate qualification of 100 images; a local study has none, so its threshold
-    # applies to the tutorial instead: the evaluator must get pass_rate of the reals AND of the fakes right.
-    tutorial: int = 10
-    pass_rate: float = 0.65  # the paper's qualification threshold (1 in 1,000 random guessers passes at 100 images)
-    pool: int = 500  # study images per model, and real ones: what each evaluator's images are drawn from
-    tutorial_pool: int = 50  # tutorial images per model, and real ones, kept apart from the study's
+    # The paper's qualification: a separate test before the study, half real and half fake (the fakes drawn from
+    # every model of the study), no feedback; an evaluator goes on with pass_rate of its reals AND of its fakes
+    # right, else is thanked and left out. 0: none.
+    qualification: int = 100
+    pass_rate: float = 0.65  # the paper's threshold (a random guesser passes 100 images about 1 time in 3,700)
+    # Tutorial images with feedback before the qualification (not in the paper; ganbench's earlier gate), half real
+    # and half fake, never scored. Without a qualification, the tutorial gates at pass_rate instead.
+    tutorial: int = 0
+    pool: int = 5000  # study images per model, and real ones: the paper's pools of 5,000 real and 5,000 generated
+    qualification_pool: int = 500  # qualification images per model, and real ones, kept apart from the study's
+    tutorial_pool: int = 0  # tutorial images per model, and real ones, kept apart from the others
+    reals: str = "train"  # where real images come from: HUMAN_REALS
+    bootstrap: str = "evaluators"  # how the interval resamples: HUMAN_BOOTSTRAPS
     replicates: int = 10_000  # bootstrap replicates of the confidence interval (the paper's 10,000)
     confidence: float = 0.95
-    seed: int = 0  # which samples and reference images enter the pools; the bootstrap's seed
+    seed: int = 0  # which images enter the pools, each evaluator's draw (with its ordinal), the bootstrap's seed
     evaluators: int = 30  # evaluators per model the paper recruits (its CIs settle near 30); a target, not a limit
+
+    @property
+    def gate(self) -> str | None:
+        """The phase that admits evaluators: the qualification, else the tutorial, else none."""
+        return "qualification" if self.qualification else ("tutorial" if self.tutorial else None)
+
+
+def check_human(p: HumanProtocol) -> HumanProtocol:
+    """``p`` with every setting checked, each message naming its command-line option, before any work."""
+    for name in ("images", "qualification", "tutorial"):
+        n = getattr(p, name)
+        if n < 0 or n % 2:
+            raise BadInput(f"--{name} must be an even number >= 0 (half real, half fake), got {n}")
+    if p.images < 2:
+        raise BadInput(f"--images must be at least 2 (one real, one fake), got {p.images}")
+    for name in ("pool", "qualification_pool", "tutorial_pool"):
+        if getattr(p, name) < 0:
+            raise BadInput(f"--{name.replace('_', '-')} must be >= 0, got {getattr(p, name)}")
+    for name, n, pool in (("images", p.images, p.pool), ("qualification", p.qualification, p.qualification_pool),
+                          ("tutorial", p.tutorial, p.tutorial_pool)):
+        if pool < n // 2:
+            flag = {"images": "--pool", "qualification": "--qualification-pool", "tutorial": "the tutorial pool"}[name]
+            raise BadInput(f"{flag} {pool} is smaller than half of --{name} {n} (each side needs {n // 2})")
+    if p.reals not in HUMAN_REALS:
+        raise BadInput(f"--reals must be one of {', '.join(HUMAN_REALS)}, got {p.reals!r}")
+    if p.bootstrap not in HUMAN_BOOTSTRAPS:
+        raise BadInput(f"--bootstrap must be one of {', '.join(HUMAN_BOOTSTRAPS)}, got {p.bootstrap!r}")
+    if not 1 <= p.replicates <= MAX_COUNT:
+        raise BadInput(f"--replicates must be at least 1 and at most {MAX_COUNT:,}, got {p.replicates:,}")
+    if not 0 < p.pass_rate <= 1 or not 0 < p.confidence < 1:
+        raise BadInput(f"pass_rate must be in (0, 1] and confidence in (0, 1), got {p.pass_rate}, {p.confidence}")
+    if p.seed < 0:
+        raise BadInput(f"--seed must be >= 0, got {p.seed}")
+    return p
 
 
 DEFAULT_HUMAN = HumanProtocol()

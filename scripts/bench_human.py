@@ -3,16 +3,17 @@
 
 A small real run is made in a temporary folder: the ``gan`` baseline (MLP) trained for --kimg on
 Fashion-MNIST (its evaluation stubbed out: metrics are not what is measured here). ``ganbench human
-serve`` then runs in its own process on 127.0.0.1 and draws the study with the real stages (the
-generator's samples, the reference test images). First one evaluator alone, then --evaluators at once,
-each in its own thread over one keep-alive HTTP connection, take a session and answer the tutorial and
-every study image with no pause between answers (the worst case for the server; people take seconds).
-Every answer is timed from sending the request to reading the whole response; the store is checked
-afterwards for exactly the answers sent. Prints one line per figure, then the ratio against the evaluator
-alone, measured in the same run.
+serve`` then runs in its own process on 127.0.0.1 and draws the study with the real stages at the paper's
+sizes (5,000 study and 500 qualification images per side: the generator's samples, the training images;
+its preparation lines are echoed with their timings). First one evaluator alone, then --evaluators at
+once, each in its own thread over one keep-alive HTTP connection, take a session and answer the
+qualification (right, to pass it) and every study image with no pause between answers (the worst case for
+the server; people take seconds). Every answer is timed from sending the request to reading the whole
+response; the store is checked afterwards for exactly the answers sent. Prints one line per figure, then
+the ratio against the evaluator alone, measured in the same run.
 
-    .venv/bin/python scripts/bench_human.py                      # 20 evaluators x (10 tutorial + 100 images)
-    .venv/bin/python scripts/bench_human.py --evaluators 50 --images 40
+    .venv/bin/python scripts/bench_human.py                      # 20 evaluators x (100 qualification + 100 images)
+    .venv/bin/python scripts/bench_human.py --evaluators 50 --images 40 --tutorial 10
 """
 
 from __future__ import annotations
@@ -53,8 +54,8 @@ class Evaluator:
         assert status == 201, state
         while state["next"]:
             image = state["next"]["id"]
-            # the tutorial answered right (to pass it), the study at random
-            answer = truth_of(image) if state["phase"] == "tutorial" else str(self.rng.choice(["real", "fake"]))
+            # the tutorial and the qualification answered right (to pass), the study at random
+            answer = truth_of(image) if state["phase"] != "study" else str(self.rng.choice(["real", "fake"]))
             t0 = time.perf_counter()
             status, state = self.call("POST", "/api/answer", {"evaluator": state["evaluator"], "image": image,
                                                               "answer": answer, "time_ms": 1500})
@@ -79,15 +80,18 @@ def make_run(root: Path, kimg: float, samples: int) -> tuple[Path, Path]:
     return root / "run", root / "results.sqlite"
 
 
-def serve(run_dir: Path, images: int, tutorial: int) -> tuple[subprocess.Popen, int]:
+def serve(run_dir: Path, images: int, tutorial: int, qualification: int) -> tuple[subprocess.Popen, int]:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    t0 = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "ganbench.cli", "human", "serve", str(run_dir), "--port", "0",
-                             "--images", str(images), "--tutorial", str(tutorial), "--device", "cpu"],
+                             "--images", str(images), "--tutorial", str(tutorial), "--qualification",
+                             str(qualification), "--device", "cpu"],
                             stderr=subprocess.PIPE, text=True, env=env)
     while True:
         line = proc.stderr.readline()
         if not line:
             raise SystemExit(f"bench_human: the server stopped: {proc.wait()}")
+        print(f"  [{time.perf_counter() - t0:6.1f} s] {line.rstrip()}")  # the preparation's progress, timed
         m = re.search(r"study at http://127\.0\.0\.1:(\d+)/", line)
         if m:
             return proc, int(m.group(1))
@@ -106,14 +110,16 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--evaluators", type=int, default=20)
     ap.add_argument("--images", type=int, default=100, help="study images per evaluator (default 100, HYPE∞'s)")
-    ap.add_argument("--tutorial", type=int, default=10)
+    ap.add_argument("--tutorial", type=int, default=0, help="tutorial images (default 0, the paper's)")
+    ap.add_argument("--qualification", type=int, default=100, help="qualification images (default 100, the paper's)")
     ap.add_argument("--kimg", type=float, default=0.256, help="training of the run's gan (default 0.256)")
     args = ap.parse_args()
 
     root = Path(tempfile.mkdtemp(prefix="ganbench-bench-human-"))
     os.environ.setdefault("GANBENCH_CACHE", str(root / "cache"))
     run_dir, store_path = make_run(root, args.kimg, samples=600)
-    proc, port = serve(run_dir, args.images, args.tutorial)
+    proc, port = serve(run_dir, args.images, args.tutorial, args.qualification)
+    print(f"store after preparing the pools: {store_path.stat().st_size / 1e6:.1f} MB")
     try:
         import sqlite3
         con = sqlite3.connect(store_path)
@@ -144,7 +150,7 @@ def main() -> int:
     n_rows = con.execute("SELECT count(*) FROM human_answers").fetchone()[0]
     con.close()
     sent = {(tokens[k], i, a) for k, ev in enumerate(crowd) for i, a in ev.sent}
-    per = args.images + args.tutorial
+    per = args.images + args.tutorial + args.qualification
     n = args.evaluators * per
     print(f"bench_human: {args.evaluators} concurrent evaluators x {per} answers = {n} answers in {wall:.1f} s "
           f"({n / wall:.0f} answers/s), server on {os.cpu_count()} CPU core(s)")

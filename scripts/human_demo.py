@@ -4,9 +4,9 @@
     python scripts/human_demo.py runs/fashion-mnist-quick --models dcgan,wgan --evaluators 8 --out docs/
 
 The run folder and its store are copied into a temporary folder first, and only the copy is written: the
-study is drawn there (the run's samples, its reference images), served on 127.0.0.1, and --evaluators
-scripted evaluators take it over HTTP, answering the tutorial right and the study AT RANDOM. Their numbers
-mean nothing (about 50% for every model): they stand in for people, to show the mechanism end to end.
+study is drawn there (the run's samples, its training images), served on 127.0.0.1, and --evaluators
+scripted evaluators take it, answering the tutorial and the qualification right and the study AT RANDOM.
+Their numbers mean nothing (about 50% for every model): they stand in for people, to show the mechanism.
 Writes ``human-study.png`` (the page during the tutorial, with its feedback) and ``human-report.png`` (the
 top of the copy's report.html) into --out, and prints the copy's table.
 """
@@ -66,7 +66,9 @@ def main() -> int:
     ap.add_argument("--models", help="comma list (default: all of the run)")
     ap.add_argument("--evaluators", type=int, default=8)
     ap.add_argument("--images", type=int, default=100)
-    ap.add_argument("--tutorial", type=int, default=10)
+    ap.add_argument("--tutorial", type=int, default=10, help="tutorial images (an option; the screenshot shows "
+                                                             "its feedback)")
+    ap.add_argument("--qualification", type=int, default=100)
     ap.add_argument("--out", type=Path, default=Path("docs"))
     args = ap.parse_args()
 
@@ -75,7 +77,7 @@ def main() -> int:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    from ganbench.config import DEFAULT_HUMAN
+    from ganbench.config import DEFAULT_HUMAN, HUMAN_TUTORIAL_POOL
     from ganbench.human.pool import open_study, prepare
     from ganbench.human.score import score
     from ganbench.human.server import make_server
@@ -83,18 +85,20 @@ def main() -> int:
 
     root = Path(tempfile.mkdtemp(prefix="ganbench-human-demo-"))
     run_dir = copy_run(args.run_dir, root)
-    protocol = dataclasses.replace(DEFAULT_HUMAN, images=args.images, tutorial=args.tutorial)
+    protocol = dataclasses.replace(DEFAULT_HUMAN, images=args.images, tutorial=args.tutorial,
+                                   tutorial_pool=max(HUMAN_TUTORIAL_POOL, args.tutorial // 2) if args.tutorial else 0,
+                                   qualification=args.qualification)
     ref = open_study(run_dir, args.models.split(",") if args.models else None)
     prepare(ref, protocol)
     study = Study(ref, protocol)
     srv = make_server(study, "127.0.0.1", 0)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     rng = random.Random(0)
-    for _ in range(args.evaluators):  # scripted: tutorial right, study at random
+    for _ in range(args.evaluators):  # scripted: tutorial and qualification right, study at random
         state = study.new_session()
         while state["next"]:
             image = state["next"]["id"]
-            answer = study.images[image].truth if state["phase"] == "tutorial" else rng.choice(["real", "fake"])
+            answer = study.images[image].truth if state["phase"] != "study" else rng.choice(["real", "fake"])
             state = study.answer(state["evaluator"], image, answer, rng.uniform(800, 4000))
     browser = chrome(640, 900)
     try:

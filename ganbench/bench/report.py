@@ -4,7 +4,8 @@ Plots (matplotlib, embedded as base64 PNGs so the page travels alone): each head
 with its 95% CI and the real-data floor, precision against recall and density against coverage
 (``report_plots``), every model's FID over training on one plot when the budget evaluated at intervals
 (a schedule's phases marked), loss curves from each job's ``train_log.csv``, one sample grid per model,
-and each model's samples over their nearest training images.
+each model's samples over their nearest training images, and a human study's per-image galleries
+(``report_human``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from pathlib import Path
 from typing import Sequence
 
 from ..io import write_text_atomic
+from .human_records import human_notes
+from .report_human import human_section
 from .runner import EVAL_LOG, read_manifest
 from .store import Store
 from .report_plots import comparison_plots
@@ -172,11 +175,13 @@ def make_report(run_dir: str | Path, store: str | Path | None = None) -> Path:
     rows = st.rows([j["key"] for j in jobs] + ([manifest["floor"]] if manifest.get("floor") else []))
     by_key = {r["job_key"]: r for r in rows}
     axes = [a for a in manifest.get("axes", []) if a in GROUP_AXES] or manifest.get("axes", [])
-    write_tables(rows, run_dir, axes=axes)
+    study = str(manifest.get("run_key", ""))
+    notes = human_notes(st, study)
+    write_tables(rows, run_dir, axes=axes, notes=notes)
     n = max((r.get("num_samples") or 0 for r in rows), default=0) or None
 
     parts = [f"<h1>ganbench report: {html.escape(run_dir.name)}</h1>"]
-    parts += [f"<p>{html.escape(line)}</p>" for line in protocol_header(rows)]
+    parts += [f"<p>{html.escape(line)}</p>" for line in protocol_header(rows, notes)]
     missing = sum(j["key"] not in by_key for j in jobs)  # the floor row is not a job
     if missing:
         parts.append(f"<p><b>{missing} of {len(jobs)} job(s) have no result yet</b>; "
@@ -192,6 +197,7 @@ def make_report(run_dir: str | Path, store: str | Path | None = None) -> Path:
             frame = summary_frame(rows, by=a)
             if len(frame) > 1:
                 parts.append(f"<h3>By {html.escape(a)}</h3>" + render(frame, "html", n, feature_space(rows)))
+    parts.append(human_section(st, study, list(dict.fromkeys(j["model"] for j in jobs))))
     curve = fid_curve_plot(jobs, (manifest.get("budget") or {}).get("curve_samples"))
     if curve:
         parts.append("<h2>FID over training</h2>" + _img(curve, "FID over training"))
@@ -228,7 +234,9 @@ def make_report(run_dir: str | Path, store: str | Path | None = None) -> Path:
                      f"<div class='row'>{''.join(pieces)}</div>")
     style = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto}table{border-collapse:collapse}"
              "td,th{padding:3px 8px;border-bottom:1px solid #ddd;text-align:right}img{margin:4px;max-width:520px}"
-             ".row{display:flex;flex-wrap:wrap;align-items:flex-start}")
+             ".row{display:flex;flex-wrap:wrap;align-items:flex-start}"
+             "figure.human{margin:2px;text-align:center;font-size:11px}"
+             "figure.human img{margin:0;image-rendering:pixelated}")
     page = (f"<!doctype html><html><head><meta charset='utf-8'><title>ganbench {html.escape(run_dir.name)}</title>"
             f"<style>{style}</style></head><body>\n" + "\n".join(parts) + "\n</body></html>\n")
     out = run_dir / REPORT

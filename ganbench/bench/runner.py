@@ -40,6 +40,7 @@ from .executors import DEFAULT_RETRIES, ExecOptions, JobFailure, get_executor
 from .executors.base import check_options
 from .jobs import Job, check_seeds, digest, evaluated_record, plan, protocol_for, record_base
 from .provenance import git_revision, versions
+from .human_records import human_notes
 from .store import Store
 from .tables import GROUP_AXES, REAL_DATA, published_markdown, write_tables
 
@@ -396,7 +397,8 @@ def run(models: Sequence[str | ModelSpec] = (), grid: Sequence[str] | None = Non
     jobs_and_floor = [*jobs, floor] if floor is not None else jobs
     rows = rows_for(jobs_and_floor, store)
     md = write_tables(rows, run_dir, axes=[a for a in axes if a in GROUP_AXES] or axes,
-                      extra_md=published_markdown(rows, st, dataset) if study is not None else "")
+                      extra_md=published_markdown(rows, st, dataset) if study is not None else "",
+                      notes=human_notes(store, digest([j.key for j in jobs])))  # a human study of the run
     return RunResult(run_dir, jobs, rows, skipped, md, axes)
 
 

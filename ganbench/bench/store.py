@@ -19,7 +19,7 @@ import sqlite3
 import time
 from contextlib import closing, contextmanager
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from ..config import DEFAULT_STORE
 from ..errors import BadInput
@@ -71,7 +71,8 @@ _JSON_COLUMNS = ("groups", "provenance")
 
 #: Human studies (``ganbench human``): a study per run; its images (PNG bytes behind opaque ids, never a
 #: path); one session per evaluator (a random token, the model it judges, its image sequence); one row per
-#: answer, unique per evaluator and position and per evaluator and image, so no answer is stored twice.
+#: answer, unique per evaluator and position and per evaluator and image, so no answer is stored twice; one
+#: row per scored model (``human score``: which bootstrap made its interval, with what settings).
 HUMAN_TABLES = (
     "CREATE TABLE IF NOT EXISTS human_studies (study TEXT PRIMARY KEY, run_dir TEXT, dataset TEXT, "
     "protocol TEXT, created_at TEXT)",
@@ -86,7 +87,15 @@ HUMAN_TABLES = (
     "answer TEXT NOT NULL, time_ms REAL, answered_at TEXT, PRIMARY KEY (evaluator, position), "
     "UNIQUE (evaluator, image_id))",
     "CREATE INDEX IF NOT EXISTS human_answers_study ON human_answers (study, model, role)",
+    "CREATE TABLE IF NOT EXISTS human_scores (study TEXT NOT NULL, model TEXT NOT NULL, bootstrap TEXT NOT NULL, "
+    "replicates INTEGER, seed INTEGER, confidence REAL, evaluators INTEGER, answers INTEGER, settings TEXT, "
+    "scored_at TEXT, PRIMARY KEY (study, model))",
 )
+#: Columns added to the human tables after they first shipped (issue 21: the qualification's size, and what
+#: replays a session's draw: its ordinal in the study, the study's seed, the draw's other inputs as JSON). Older
+#: rows hold NULL there; older code names its columns when it writes, so it ignores them.
+HUMAN_COLUMNS = {"human_sessions": {"qualification": "INTEGER", "ordinal": "INTEGER", "seed": "INTEGER",
+                                    "draw": "TEXT"}}
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -153,6 +162,11 @@ class Store:
         con.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
         for ddl in HUMAN_TABLES:  # additive: code that does not know these tables ignores them
             con.execute(ddl)
+        for table, columns in HUMAN_COLUMNS.items():
+            present = {r["name"] for r in con.execute(f"PRAGMA table_info({table})")}
+            for c, kind in columns.items():
+                if c not in present:
+                    con.execute(f'ALTER TABLE {table} ADD COLUMN "{c}" {kind}')
         have = {r["name"] for r in con.execute("PRAGMA table_info(results)")}
         for c in [c for c in COLUMNS if c not in have]:  # an older store: add new columns, keep old rows
             kind = _COLUMNS[c].replace(" NOT NULL", "").replace(" UNIQUE", "")
@@ -223,16 +237,20 @@ class Store:
             except sqlite3.DatabaseError as e:
                 raise damaged(self.path, e) from None
 
-    def put_values(self, values: dict[str, dict[str, float]]) -> None:
+    def put_values(self, values: dict[str, dict[str, float]],
+                   also: Callable[[sqlite3.Connection], Any] | None = None) -> None:
         """Add (or replace) metric values of existing rows, ``{job_key: {name: value}}``, in one transaction.
 
-        For values measured apart from a job's evaluation (a human study's score); other values stay."""
+        For values measured apart from a job's evaluation (a human study's score); other values stay. ``also(con)``
+        writes inside the same transaction (how the values were made: ``human_scores``)."""
         rows = [(k, name, float(v)) for k, vs in values.items() for name, v in vs.items() if v is not None]
         bad = [r for r in rows if not is_metric_value(r[1]) or not math.isfinite(r[2])]
         if bad:
             raise ValueError(f"not registered metric columns or not finite: {bad}")
         with self.write() as con:
             con.executemany("INSERT OR REPLACE INTO metric_values (job_key, name, value) VALUES (?, ?, ?)", rows)
+            if also is not None:
+                also(con)
 
     def rows(self, job_keys: Iterable[str]) -> list[dict[str, Any]]:
         """The rows of these job keys, in the order given (keys without a row left out)."""

@@ -208,8 +208,9 @@ def render(frame: pd.DataFrame, fmt: str = "md", fid_samples: int | None = None,
     raise ValueError(f"unknown table format {fmt!r}")
 
 
-def protocol_header(rows: Sequence[dict]) -> list[str]:
-    """Lines stating how the numbers were made: dataset, budget, sample counts, weights, device."""
+def protocol_header(rows: Sequence[dict], notes: Sequence[str] = ()) -> list[str]:
+    """Lines stating how the numbers were made: dataset, budget, sample counts, weights, device; ``notes`` (how
+    values measured apart were made: a human study's, ``human_records.human_notes``) after the metrics' lines."""
     if not rows:
         return []
 
@@ -238,6 +239,7 @@ def protocol_header(rows: Sequence[dict]) -> list[str]:
         count = registry.column(col.count).label if col.count else "count"
         lines.append(f"{registry.metric_of(col.key).description}; cells: value [CI] (n = {count}), one value per "
                      "model, not a spread over seeds.")
+    lines += list(notes)
     unavailable = {k: v for r in rows for k, v in ((r.get("provenance") or {}).get("unavailable") or {}).items()}
     for name, why in sorted(unavailable.items()):
         lines.append(f"{name.upper()} not computed: {without_local_paths(why)}")
@@ -269,11 +271,11 @@ def without_local_paths(text: str) -> str:
     return _LOCAL_PATH.sub(lambda m: m.group(0).rsplit("/", 1)[-1], text)
 
 
-def comparative_markdown(rows: Sequence[dict], axes: Iterable[str] = ()) -> str:
+def comparative_markdown(rows: Sequence[dict], axes: Iterable[str] = (), notes: Sequence[str] = ()) -> str:
     """The whole comparative text: header, main table, then one table per grid axis with >1 value."""
     n = max((r.get("num_samples") or 0 for r in rows), default=0) or None
     space = feature_space(rows)
-    parts = ["\n".join(f"> {line}" for line in protocol_header(rows)), render(summary_frame(rows), "md", n, space)]
+    parts = ["\n".join(f"> {line}" for line in protocol_header(rows, notes)), render(summary_frame(rows), "md", n, space)]
     for axis in axes:
         frame = summary_frame(rows, by=axis)
         if len(frame) > 1:
@@ -318,14 +320,14 @@ def _first(rows: Sequence[dict], model: str, col: str) -> Any:
 
 
 def write_tables(rows: Sequence[dict], out_dir: str | Path, axes: Iterable[str] = (), stem: str = "table",
-                 extra_md: str = "") -> str:
+                 extra_md: str = "", notes: Sequence[str] = ()) -> str:
     """Write ``stem``.md/.csv/.tex/.html into ``out_dir`` atomically; return the Markdown (``extra_md`` at its
-    end: e.g. the published figures of a ``--protocol`` run)."""
+    end: e.g. the published figures of a ``--protocol`` run; ``notes``: header lines, see ``protocol_header``)."""
     out = Path(out_dir)
     axes = list(axes)
-    md = comparative_markdown(rows, axes) + (f"\n{extra_md}" if extra_md else "")
+    md = comparative_markdown(rows, axes, notes) + (f"\n{extra_md}" if extra_md else "")
     n = max((r.get("num_samples") or 0 for r in rows), default=0) or None
-    header = protocol_header(rows)
+    header = protocol_header(rows, notes)
     space = feature_space(rows)
     frames = [("", summary_frame(rows))] + [(a, summary_frame(rows, by=a)) for a in axes]
     frames = [(a, f) for a, f in frames if not a or len(f) > 1]

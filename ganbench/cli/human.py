@@ -14,48 +14,59 @@ def _csv_list(text: str | None) -> list[str]:
     return [t.strip() for t in (text or "").split(",") if t.strip()]
 
 
+_NUMBERS = ("images", "qualification", "tutorial", "pool", "qualification_pool", "replicates", "seed")
+
+
 def _protocol(args):
-    from ..config import DEFAULT_HUMAN, MAX_COUNT
-    changes = {k: getattr(args, k) for k in ("images", "tutorial", "pool", "replicates", "seed")
-               if getattr(args, k, None) is not None}
-    for k, v in changes.items():
-        if k != "seed" and v < 0:
-            raise BadInput(f"--{k} must be >= 0, got {v}")
-    if changes.get("replicates") == 0:
-        raise BadInput("--replicates must be at least 1")
-    if changes.get("replicates", 0) > MAX_COUNT:
-        raise BadInput(f"--replicates must be at most {MAX_COUNT:,}, got {changes['replicates']:,}")
-    if changes.get("tutorial") == 0:  # no tutorial: no tutorial images to draw either
-        changes["tutorial_pool"] = 0
-    return dataclasses.replace(DEFAULT_HUMAN, **changes)
+    """The protocol: the paper's defaults changed by the options given, every value checked before any work."""
+    from ..config import DEFAULT_HUMAN, HUMAN_TUTORIAL_POOL, check_human
+    changes = {k: getattr(args, k) for k in (*_NUMBERS, "reals", "bootstrap") if getattr(args, k, None) is not None}
+    for k in _NUMBERS:
+        if k in changes and changes[k] < 0:
+            raise BadInput(f"--{k.replace('_', '-')} must be >= 0, got {changes[k]}")
+    if changes.get("tutorial"):  # a tutorial needs tutorial images to draw from
+        changes["tutorial_pool"] = max(HUMAN_TUTORIAL_POOL, changes["tutorial"] // 2)
+    return check_human(dataclasses.replace(DEFAULT_HUMAN, **changes))
 
 
 @command
 def add_human(sub) -> None:
-    from ..config import DEFAULT_HUMAN as H
+    from ..config import DEFAULT_HUMAN as H, HUMAN_BOOTSTRAPS, HUMAN_REALS
     from ..human.server import DEFAULT_HOST, DEFAULT_PORT
+    from ..metrics.hype import guesser_pass_probability
 
+    chance = guesser_pass_probability(H.qualification, H.pass_rate)
     p = sub.add_parser("human", help="human evaluation: a HYPE∞ real-vs-fake study in the browser (serve, score, "
                                      "export)",
                        description="HYPE∞ (Zhou et al. 2019): people judge real and generated images one at a time "
                                    "with no time limit; the score is the share they get wrong (50% = "
-                                   "indistinguishable), with a 95% bootstrap CI over evaluators and images.")
+                                   "indistinguishable), with a 95% bootstrap CI over evaluators (the paper's).")
     actions = p.add_subparsers(dest="action", metavar="ACTION")
 
     s = actions.add_parser("serve", help="serve the study of a run's models on a local web server",
-                           description="Serve a study: a tutorial with feedback, then shuffled real and generated "
-                                       "images (the run's samples and its reference images). Every answer is stored "
-                                       "at once in the results store; an evaluator can close the page and resume.")
+                           description="Serve a study as the paper runs it: a qualification without feedback, then "
+                                       "shuffled real and generated images (the run's samples and training images), "
+                                       "evaluators told that half are real. Every answer is stored at once in the "
+                                       "results store; an evaluator can close the page and resume.")
     s.add_argument("run_dir", metavar="RUN_DIR", help="the --out folder of `ganbench run`")
     s.add_argument("--models", help="comma list of the run's models to judge (default: all); each evaluator judges one")
     s.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST}: this machine "
                                                         "only; 0.0.0.0 exposes the study to the network)")
     s.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0: any free one)")
     s.add_argument("--images", type=int, help=f"study images per evaluator, half real (default {H.images})")
-    s.add_argument("--tutorial", type=int, help=f"tutorial images with feedback, half real (default {H.tutorial}; "
-                                                "0: none)")
-    s.add_argument("--pool", type=int, help=f"images per model (and real ones) drawn for a new study "
-                                            f"(default {H.pool})")
+    s.add_argument("--qualification", type=int,
+                   help=f"qualification images before the study, half real, fakes from every model, no feedback; "
+                        f"{100 * H.pass_rate:.0f}%% of reals and of fakes right to go on (default {H.qualification}, "
+                        f"the paper's: a random guesser passes 1 time in {1 / chance:,.0f}; 0: none)")
+    s.add_argument("--tutorial", type=int, help=f"tutorial images with feedback first, half real (default "
+                                                f"{H.tutorial}: the paper has none); without a qualification it gates")
+    s.add_argument("--pool", type=int, help=f"study images per model, and real ones, drawn for a new study "
+                                            f"(default {H.pool}, the paper's)")
+    s.add_argument("--qualification-pool", type=int, help=f"qualification images per model, and real ones, drawn "
+                                                          f"for a new study (default {H.qualification_pool})")
+    s.add_argument("--reals", choices=HUMAN_REALS, help=f"real images from the training split (the paper's) or the "
+                                                        f"run's reference images (default {H.reals})")
+    s.add_argument("--seed", type=int, help=f"seed of the pools and of every evaluator's draw (default {H.seed})")
     s.add_argument("--store", help="results database (default: the one the run used)")
     s.add_argument("--device", help="where generators draw the samples (default: cuda when present)")
     s.add_argument("--data-root", help="folder holding datasets (default: $GANBENCH_DATA, then the usual places)")
@@ -65,6 +76,9 @@ def add_human(sub) -> None:
     c = actions.add_parser("score", help="HYPE∞ per model with its bootstrap CI, written into the tables and report")
     c.add_argument("run_dir", metavar="RUN_DIR", help="the --out folder of `ganbench run`")
     c.add_argument("--models", help="comma list of models (default: all of the run)")
+    c.add_argument("--bootstrap", choices=HUMAN_BOOTSTRAPS,
+                   help="resample evaluators (the paper's) or evaluators and images together (two-way, Owen 2007: a "
+                        f"defensible extra for evaluators sharing images, wider) (default {H.bootstrap})")
     c.add_argument("--replicates", type=int, help=f"bootstrap replicates (default {H.replicates})")
     c.add_argument("--seed", type=int, help=f"bootstrap seed (default {H.seed})")
     c.add_argument("--store", help="results database (default: the one the run used)")
@@ -76,6 +90,9 @@ def add_human(sub) -> None:
                                                                    "the store)")
     e.add_argument("--store", help="results database (default: the run's, else runs/results.sqlite)")
     e.add_argument("--out", help="write the CSV here (default: standard output)")
+    e.add_argument("--per-image", action="store_true", help="one line per model and study image instead: its "
+                                                            "answers and how often it was judged real and fake "
+                                                            "(finished evaluators; needs RUN_DIR)")
     e.set_defaults(func=cmd_human_export)
     p.set_defaults(func=lambda args: p.print_help() or 2)
 
@@ -86,11 +103,6 @@ def cmd_human_serve(args) -> int:
     from ..human.study import Study
 
     protocol = _protocol(args)
-    if protocol.images < 2 or protocol.images % 2 or protocol.tutorial % 2:
-        raise BadInput("--images and --tutorial must be even (half real, half fake), --images at least 2")
-    if protocol.pool < protocol.images // 2 or protocol.tutorial_pool < protocol.tutorial // 2:
-        raise BadInput(f"--pool {protocol.pool} is smaller than half of --images {protocol.images} (or the tutorial "
-                       f"pool {protocol.tutorial_pool} than half of --tutorial {protocol.tutorial})")
     check_address(args.host, args.port)  # before any work: a bad host or a port in use fails here
     if args.device is not None:
         from ..devices import resolve_device
@@ -109,6 +121,7 @@ def cmd_human_score(args) -> int:
     from ..human.pool import open_study
     from ..human.score import score
     from ..io import check_writable
+    from ..metrics.hype import BOOTSTRAP_LABELS
 
     protocol = _protocol(args)
     check_writable(args.run_dir, "RUN_DIR", folder=True)  # its tables and report are rewritten
@@ -118,8 +131,8 @@ def cmd_human_score(args) -> int:
         print_json({"study": ref.key, "protocol": dataclasses.asdict(protocol), "models": results})
         return 0
     pct = lambda v: f"{100 * v:.1f}"  # noqa: E731
-    print(f"HYPE∞ (Zhou et al. 2019) of {ref.run_dir}: share of judgements wrong, "
-          f"{protocol.confidence:.0%} bootstrap CI over evaluators and images ({protocol.replicates} replicates)")
+    print(f"HYPE∞ (Zhou et al. 2019) of {ref.run_dir}: share of judgements wrong, {protocol.confidence:.0%} "
+          f"{BOOTSTRAP_LABELS[protocol.bootstrap]} ({protocol.replicates} replicates)")
     for r in results:
         states = ", ".join(f"{n} {k}" for k, n in sorted(r["sessions"].items())) or "no sessions"
         if not r["evaluators"]:
@@ -142,23 +155,25 @@ def cmd_human_export(args) -> int:
     from ..bench.store import Store
     from ..config import DEFAULT_STORE
     from ..human.pool import open_study
-    from ..human.score import export_csv
+    from ..human.score import export_csv, export_images_csv
     from ..io import check_writable, write_text_atomic
 
+    if args.per_image and not args.run_dir:
+        raise BadInput("--per-image needs the RUN_DIR of one study")
     if args.out:
         check_writable(args.out, "--out")
     if args.run_dir:
         ref = open_study(args.run_dir, None, args.store)
-        store, study = ref.store, ref.key
+        text = export_images_csv(ref) if args.per_image else export_csv(ref.store, ref.key)
     else:
         path = Path(args.store or DEFAULT_STORE)
         if not path.is_file():
             raise BadInput(f"no results store at {path}; pass --store PATH or a RUN_DIR")
-        store, study = Store(path), None
-    text = export_csv(store, study)
+        text = export_csv(Store(path), None)
     if args.out:
         write_text_atomic(args.out, text)
-        print(f"answers: {args.out} ({text.count(chr(10)) - 1} rows)", file=sys.stderr)
+        print(f"{'images' if args.per_image else 'answers'}: {args.out} ({text.count(chr(10)) - 1} rows)",
+              file=sys.stderr)
     else:
         sys.stdout.write(text)
     return 0

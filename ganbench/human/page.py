@@ -1,9 +1,11 @@
 """The study page: plain HTML, CSS and JavaScript served as they are (no build step, nothing from the network).
 
-The page asks the server for a session (or resumes the one in the link or in localStorage), shows one image
-at a time with "real" / "fake" buttons (keys R and F), a progress bar, feedback during the tutorial only,
-and a thank-you screen with the evaluator's own result. It measures the time from the image being drawn to
-the answer and sends it with the answer; it never learns an image's truth outside the tutorial.
+The page asks the server for a session (or resumes the one in the link or in localStorage), tells the evaluator
+that half of the images are real (the paper's footnote 2), shows one image at a time with "real" / "fake"
+buttons (keys R and F), a progress bar, feedback during the tutorial only (the qualification and the study have
+none), a screen between the parts, and a thank-you screen with the evaluator's own result. It measures the time
+from the image being drawn to the answer and sends it with the answer; it never learns an image's truth outside
+the tutorial.
 """
 
 HTML = """<!doctype html>
@@ -23,14 +25,19 @@ HTML = """<!doctype html>
   <p id="counter">&nbsp;</p>
 
   <section id="intro" hidden>
-    <p>You will see images one at a time. Some are real images from a dataset; the others were made by a
-      computer program (a generative model). For each one, say whether you think it is <b>real</b> or
-      <b>fake</b>. Take as long as you need.</p>
-    <p>There are <span id="study-size">100</span> images in the study.</p>
+    <p>You will see images one at a time. <b id="disclosure">Half of the images are real</b>: they come from a
+      dataset. The other half were made by a computer program (a generative model). For each image, say whether
+      you think it is <b>real</b> or <b>fake</b>. Take as long as you need.</p>
     <p id="tutorial-note">First, a short tutorial of <span id="tutorial-size">10</span> images: after each of its
-      images you are told whether you were right. To go on to the
-      study you need to get <span id="pass-rate">65%</span> of the tutorial's real images and of its fake images
-      right. In the study itself there is no feedback until the end.</p>
+      images you are told whether you were right.<span id="tutorial-gate"> To go on to the study you need to get
+      <span class="pass-rate">65%</span> of the tutorial's real images and <span class="pass-rate">65%</span> of
+      its fake images right.</span></p>
+    <p id="qualification-note">Before the study, a qualification test of <span id="qualification-size">100</span>
+      images, half of them real, without feedback: to take part in the study you need to get
+      <span class="pass-rate">65%</span> of its real images and <span class="pass-rate">65%</span> of its fake
+      images right.</p>
+    <p>The study itself has <span id="study-size">100</span> images, half of them real, with no feedback until the
+      end.</p>
     <p>Answer with the buttons or the keys <kbd>R</kbd> (real) and <kbd>F</kbd> (fake).</p>
     <button id="start" type="button">Start</button>
   </section>
@@ -46,7 +53,7 @@ HTML = """<!doctype html>
   </section>
 
   <section id="between" hidden>
-    <p>You passed the tutorial. Now the study: <span id="study-count"></span> images, no feedback until the end.</p>
+    <p id="between-text"></p>
     <button id="begin" type="button">Begin <kbd>Enter</kbd></button>
   </section>
 
@@ -58,7 +65,7 @@ HTML = """<!doctype html>
 
   <section id="failed" hidden>
     <h2>Thank you for your time</h2>
-    <p id="tutorial-score"></p>
+    <p id="gate-score"></p>
   </section>
 
   <p id="error" role="alert" hidden></p>
@@ -121,13 +128,19 @@ JS = r"""
 
   function pct(x) { return (100 * x).toFixed(0) + "%"; }
 
+  // where each part starts in the sequence: tutorial, then qualification, then study
+  function start(s, phase) {
+    return phase === "qualification" ? s.tutorial : (phase === "study" ? s.tutorial + s.qualification : 0);
+  }
+
   function progress(s) {
     let done, total, label;
-    if (s.phase === "tutorial") {
-      done = s.position; total = s.tutorial;
-      label = "Tutorial: image " + Math.min(s.position + 1, total) + " of " + total;
+    if (s.phase === "tutorial" || s.phase === "qualification") {
+      done = s.position - start(s, s.phase); total = s[s.phase];
+      label = (s.phase === "tutorial" ? "Tutorial" : "Qualification") + ": image " + Math.min(done + 1, total) +
+        " of " + total;
     } else {
-      done = Math.max(0, s.position - s.tutorial); total = s.images;
+      done = Math.max(0, s.position - start(s, "study")); total = s.images;
       label = s.phase === "study" ? "Image " + Math.min(done + 1, total) + " of " + total : "";
       if (s.phase === "done") { done = total; label = "Finished"; }
     }
@@ -159,16 +172,23 @@ JS = r"""
       return;
     }
     if (s.phase === "failed") {
-      const t = s.tutorial_result;
-      $("tutorial-score").textContent = "In the tutorial you got " + (t.reals - t.reals_judged_fake) + " of " +
-        t.reals + " real images and " + (t.fakes - t.fakes_judged_real) + " of " + t.fakes +
-        " generated images right; the study needs " + pct(s.pass_rate) + " of each, so it ends here.";
+      const q = s.qualification > 0;
+      const t = q ? s.qualification_result : s.tutorial_result;
+      $("gate-score").textContent = "In the " + (q ? "qualification" : "tutorial") + " you got " +
+        (t.reals - t.reals_judged_fake) + " of " + t.reals + " real images and " + (t.fakes - t.fakes_judged_real) +
+        " of " + t.fakes + " generated images right; the study needs " + pct(s.pass_rate) +
+        " of each, so it ends here.";
       show("failed");
       return;
     }
-    const began = sessionStorage.getItem("began-" + s.evaluator);
-    if (s.phase === "study" && s.tutorial > 0 && s.position === s.tutorial && (fromAnswer || !began)) {
-      $("study-count").textContent = String(s.images);
+    const at = start(s, s.phase);
+    const began = sessionStorage.getItem("began-" + s.evaluator + "-" + s.phase);
+    if (at > 0 && s.position === at && (fromAnswer || !began)) {
+      $("between-text").textContent = s.phase === "qualification"
+        ? "End of the tutorial. Now the qualification test: " + s.qualification +
+          " images, half of them real, with no feedback."
+        : "You passed the " + (s.qualification > 0 ? "qualification" : "tutorial") + ". Now the study: " +
+          s.images + " images, half of them real, with no feedback until the end.";
       show("between");
       return;
     }
@@ -232,7 +252,7 @@ JS = r"""
   }
 
   function begin() {
-    sessionStorage.setItem("began-" + state.evaluator, "1");
+    sessionStorage.setItem("began-" + state.evaluator + "-" + state.phase, "1");
     next();
   }
 
@@ -270,10 +290,13 @@ JS = r"""
   (async function init() {
     try {
       const info = await api("GET", "/api/study");
-      $("pass-rate").textContent = pct(info.pass_rate);
+      document.querySelectorAll(".pass-rate").forEach((e) => { e.textContent = pct(info.pass_rate); });
       $("study-size").textContent = String(info.images);
       $("tutorial-size").textContent = String(info.tutorial);
+      $("qualification-size").textContent = String(info.qualification);
       $("tutorial-note").hidden = info.tutorial === 0;
+      $("tutorial-gate").hidden = info.qualification > 0;
+      $("qualification-note").hidden = info.qualification === 0;
     } catch (e) { /* the defaults in the page stand */ }
     const token = new URL(location.href).searchParams.get("evaluator") || localStorage.getItem(KEY);
     if (token && await resume(token)) return;

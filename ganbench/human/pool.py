@@ -1,12 +1,15 @@
-"""The images of a study: a run's generated samples and its reference images, encoded alike, behind opaque ids.
+"""The images of a study: a run's generated samples and real images, encoded alike, behind opaque ids.
 
-A study belongs to a run folder (its key is the run's ``run_key``). Its generated images are the samples
-each model was evaluated on: the generator of every ok job, drawn with the job's own sample seed, so the
-first k samples are the first k of the N that FID saw (``zoo.sampler``), mapped back to the dataset's native
-resolution as for the metrics. Its real images are drawn at random (seeded) from the images the run used as
-its reference (the first ``ref_samples`` of the reference split). Each pool is split once into tutorial
-images and study images, which never mix, and goes into the store in one transaction: PNG bytes
-(``encoding``) under a random id, with the truth, the model and where the image came from.
+A study belongs to a run folder (its key is the run's ``run_key``). Its generated images are each model's
+samples: the generator of every ok job, drawn with the job's own sample seed, so the first k samples are the
+first k of the N that FID saw (``zoo.sampler``) and a larger pool goes on from there with the same seed,
+mapped back to the dataset's native resolution as for the metrics. Its real images are drawn at random
+(seeded) from the dataset's training split (``reals="train"``, the paper's), or from the images the run used
+as its reference (``reals="reference"``: the first ``ref_samples`` of the reference split). Each side's draw is
+split once into qualification, tutorial and study images, which never mix, and goes into the store in one
+transaction: PNG bytes (``encoding``) under a random id, with the truth, the model and where the image came
+from. At the paper's sizes (5,000 study and 500 qualification images per side) a side is 4.8 MB of store for
+28x28 grayscale (880 bytes an image), 17.4 MB for 32x32 RGB; each stage reports its count and time on stderr.
 """
 
 from __future__ import annotations
@@ -33,8 +36,9 @@ from ..zoo.view import stored_view
 from ..errors import BadInput, MissingAsset
 from .encoding import encode_png
 
-#: Roles of a study's images: tutorial images come with feedback, study images are scored.
-ROLES = ("tutorial", "study")
+#: Roles of a study's images: tutorial images come with feedback, qualification images admit evaluators, study
+#: images are scored. A side's draw is cut in this order.
+ROLES = ("qualification", "tutorial", "study")
 
 
 @dataclass(frozen=True)
@@ -104,32 +108,37 @@ def prepare(ref: StudyRef, protocol: HumanProtocol = DEFAULT_HUMAN, backend: Bac
     checkpoints = {m: [_checkpoint(ref.run_dir, r, ref.manifest) for r in rows[m]] for m in missing}
     b = (backend or Backend()).resolve()
     first = rows[ref.models[0]][0]
-    per_pool = protocol.tutorial_pool + protocol.pool
-    pools = f"--pool {protocol.pool}" + (f" and a tutorial pool of {protocol.tutorial_pool}" if protocol.tutorial_pool
-                                         else "")
-    for m in missing:  # enough evaluated samples, checked before any is drawn
-        share = math.ceil(per_pool / len(rows[m]))
-        have = sum(min(share, int(r.get("num_samples") or share)) for r in rows[m])
-        if have < per_pool:
-            raise BadInput(f"{m} has {have} evaluated samples; a study with {pools} needs {per_pool} (lower --pool)")
+    per_pool = protocol.qualification_pool + protocol.tutorial_pool + protocol.pool
+    t0 = time.perf_counter()
     images: list[tuple[str | None, str, str, str, bytes]] = []  # (model, truth, role, source, png)
     shape = None
     if need_reals:
-        _log(f"drawing {per_pool} reference images of {first['dataset']}/{first['split']}", progress)
-        reals, sources = _reals(b, first, per_pool, protocol.seed, data_root)
+        split = _reals_split(first, protocol)
+        _log(f"drawing {per_pool} real images of {first['dataset']}/{split} ({protocol.reals})", progress)
+        reals, sources = _reals(b, first, split, per_pool, protocol, data_root)
         shape = tuple(reals.shape[1:])
-        images += _encode(None, "real", reals, sources, protocol)
+        images += _encode(None, "real", reals, sources, protocol, progress)
     for m in missing:
         _log(f"drawing {per_pool} samples of {m} ({len(rows[m])} seed(s))", progress)
         fakes, sources = _fakes(b, rows[m], checkpoints[m], per_pool, protocol.seed, device, data_root)
         shape = shape or _stored_shape(ref)
         if shape is not None and tuple(fakes.shape[1:]) != shape:
-            raise BadInput(f"{m}'s samples are {tuple(fakes.shape[1:])} but the reference images are {shape}; "
+            raise BadInput(f"{m}'s samples are {tuple(fakes.shape[1:])} but the real images are {shape}; "
                            "a study needs real and generated images of one shape")
-        images += _encode(m, "fake", fakes, sources, protocol)
+        images += _encode(m, "fake", fakes, sources, protocol, progress)
     lengths = {len(png) for *_, png in images}
     assert len(lengths) == 1, f"one PNG length per study, got {sorted(lengths)}"  # encoding.py guarantees it
+    size = sum(len(png) for *_, png in images)
+    _log(f"storing {len(images)} images ({size / 1e6:.1f} MB) in {ref.store.path}", progress)
     _insert(ref, images, protocol, first["dataset"])
+    _log(f"pools ready in {time.perf_counter() - t0:.1f} s", progress)
+
+
+def _reals_split(row: dict, protocol: HumanProtocol) -> str:
+    """The split real images come from: the run's training split, or its reference split."""
+    if protocol.reals == "reference":
+        return row["split"]
+    return ((row.get("provenance") or {}).get("budget") or {}).get("train_split", "train")
 
 
 def _log(msg: str, progress: bool) -> None:
@@ -153,43 +162,51 @@ def _checkpoint(run_dir: Path, row: dict, manifest: dict) -> str:
                        f"{', '.join(str(c) for c in candidates if c)}); the study needs it to draw the samples")
 
 
-def _reals(b: Backend, row: dict, n: int, seed: int, data_root: str | None) -> tuple[torch.Tensor, list[str]]:
-    """``n`` images drawn at random (seeded) from the run's reference images, uint8 at native resolution."""
-    ds = b.get_dataset(row["dataset"], row["split"], root=data_root)
+def _reals(b: Backend, row: dict, split: str, n: int, protocol: HumanProtocol, data_root: str | None
+           ) -> tuple[torch.Tensor, list[str]]:
+    """``n`` images drawn at random (seeded) from the split, uint8 at native resolution: the whole training split,
+    or the run's reference images (the first ``ref_samples`` of its reference split)."""
+    ds = b.get_dataset(row["dataset"], split, root=data_root)
     ds = getattr(ds, "native", ds)
-    available = min(len(ds), int(row.get("ref_samples") or len(ds)))
+    available = len(ds) if protocol.reals == "train" else min(len(ds), int(row.get("ref_samples") or len(ds)))
     if available < n:
-        raise BadInput(f"the run's reference has {available} images; the study's pools need {n} (lower --pool)")
-    idx = torch.randperm(available, generator=torch.Generator().manual_seed(seed))[:n]
-    return ds.uint8(idx), [f"{row['dataset']}/{row['split']} image {int(i)}" for i in idx]
+        what = "training split" if protocol.reals == "train" else "run's reference"
+        raise BadInput(f"the {what} has {available} images; the study's pools need {n} per side (lower --pool or "
+                       "--qualification-pool)")
+    idx = torch.randperm(len(ds) if protocol.reals == "train" else available,
+                         generator=torch.Generator().manual_seed(protocol.seed))[:n]
+    return ds.uint8(idx), [f"{row['dataset']}/{split} image {int(i)}" for i in idx]
 
 
 def _fakes(b: Backend, rows: list[dict], checkpoints: list[str], n: int, seed: int, device: str | None,
            data_root: str | None) -> tuple[torch.Tensor, list[str]]:
-    """``n`` generated images, an equal share from each ok seed: the first samples of its evaluation set."""
+    """``n`` generated images, an equal share from each ok seed: its first samples (those of its evaluation set,
+    then on with the same seed when the share is larger)."""
     share = math.ceil(n / len(rows))
     out, sources = [], []
     for row, ckpt in zip(rows, checkpoints):
         prov = row.get("provenance") or {}
-        k = min(share, int(row.get("num_samples") or share))
         view = stored_view(prov, b.get_dataset(row["dataset"], row["split"], root=data_root))
         G = b.load_generator(ckpt, device=device)
         sample_seed = int(prov.get("sample_seed", row["seed"]))
-        out.append(view.to_native(b.sample(G, k, seed=sample_seed, device=device).images).cpu())
-        sources += [f"{row['model']} seed {row['seed']} sample {i} (sample seed {sample_seed})" for i in range(k)]
+        out.append(view.to_native(b.sample(G, share, seed=sample_seed, device=device).images).cpu())
+        sources += [f"{row['model']} seed {row['seed']} sample {i} (sample seed {sample_seed})" for i in range(share)]
     images = torch.cat(out)
-    if len(images) < n:
-        raise BadInput(f"{rows[0]['model']} has {len(images)} evaluated samples; a study with pool {n} needs as many "
-                       "(lower --pool)")
     order = torch.randperm(len(images), generator=torch.Generator().manual_seed(seed + 1))[:n]
     return images[order], [sources[int(i)] for i in order]
 
 
-def _encode(model: str | None, truth: str, images: torch.Tensor, sources: list[str], protocol: HumanProtocol
-            ) -> list[tuple[str | None, str, str, str, bytes]]:
-    """The first ``tutorial_pool`` images become tutorial images, the rest study images."""
-    return [(model, truth, "tutorial" if i < protocol.tutorial_pool else "study", src, encode_png(img))
-            for i, (img, src) in enumerate(zip(images, sources))]
+def _encode(model: str | None, truth: str, images: torch.Tensor, sources: list[str], protocol: HumanProtocol,
+            progress: bool = False) -> list[tuple[str | None, str, str, str, bytes]]:
+    """The first ``qualification_pool`` images become qualification images, the next ``tutorial_pool`` tutorial
+    images, the rest study images."""
+    t0 = time.perf_counter()
+    q, t = protocol.qualification_pool, protocol.qualification_pool + protocol.tutorial_pool
+    pixels = images.numpy()
+    out = [(model, truth, "qualification" if i < q else ("tutorial" if i < t else "study"), src, encode_png(img))
+           for i, (img, src) in enumerate(zip(pixels, sources))]
+    _log(f"encoded {len(out)} {model or 'real'} images as PNG in {time.perf_counter() - t0:.1f} s", progress)
+    return out
 
 
 def _stored_shape(ref: StudyRef) -> tuple[int, int, int] | None:

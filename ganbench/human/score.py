@@ -1,18 +1,25 @@
-"""HYPE∞ per model from a study's answers, written beside FID in the store; the raw answers as CSV.
+"""HYPE∞ per model from a study's answers, written beside FID in the store; the raw answers and per-image rates
+as CSV.
 
 Only evaluators who finished the study count: each of them judged as many reals as fakes, as HYPE∞
-prescribes (a session left half way, or one that failed the tutorial, is reported and left out). Tutorial
-answers never count. The score is one value per model; it is written on each of the model's ok job rows
-of the run (``metric_values``, the long form every metric uses), so the comparative tables, ``ganbench
-report`` and ``ganbench results`` show it as a column, with its bootstrap interval and evaluator count.
+prescribes (a session left half way, or one that failed the qualification or the tutorial, is reported and
+left out). Qualification and tutorial answers never count. The score is one value per model; it is written on
+each of the model's ok job rows of the run (``metric_values``, the long form every metric uses), so the
+comparative tables, ``ganbench report`` and ``ganbench results`` show it as a column, with its bootstrap
+interval and evaluator count; which bootstrap made the interval, with what settings, goes into
+``human_scores`` in the same transaction, and the tables and the report name it.
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
+import json
+import time
 from typing import Any
 
+from ..bench.human_records import finished_answers as _finished, image_table
 from ..bench.report import make_report
 from ..bench.store import Store
 from ..config import DEFAULT_HUMAN, HumanProtocol
@@ -21,19 +28,18 @@ from .pool import StudyRef, ok_rows
 
 EXPORT_COLUMNS = ("study", "evaluator", "session_state", "model", "position", "role", "image_id", "truth", "answer",
                   "correct", "time_ms", "answered_at", "image_source")
+#: ``human export --per-image``: one line per model (whose evaluators judged) and study image.
+IMAGE_COLUMNS = ("study", "model", "image_id", "truth", "image_model", "image_source", "answers", "wrong",
+                 "judged_real", "judged_fake", "wrong_rate")
 
 
 def finished_answers(ref: StudyRef, model: str) -> list[tuple[str, str, str, str]]:
     """``(evaluator, image, truth, answer)`` of the study images judged by ``model``'s finished evaluators."""
-    with ref.store.read() as con:
-        return [tuple(r) for r in con.execute(
-            "SELECT a.evaluator, a.image_id, a.truth, a.answer FROM human_answers a JOIN human_sessions s "
-            "ON a.evaluator = s.evaluator WHERE a.study = ? AND a.model = ? AND a.role = 'study' AND s.state = 'done' "
-            "ORDER BY s.created_at, a.evaluator, a.position", (ref.key, model))]
+    return _finished(ref.store, ref.key, model)
 
 
 def session_counts(ref: StudyRef) -> dict[str, dict[str, int]]:
-    """Sessions per model and state (``tutorial``, ``study``: unfinished; ``failed``; ``done``)."""
+    """Sessions per model and state (``tutorial``, ``qualification``, ``study``: unfinished; ``failed``; ``done``)."""
     out: dict[str, dict[str, int]] = {}
     with ref.store.read() as con:
         for r in con.execute("SELECT model, state, count(*) AS n FROM human_sessions WHERE study = ? "
@@ -43,17 +49,19 @@ def session_counts(ref: StudyRef) -> dict[str, dict[str, int]]:
 
 
 def score(ref: StudyRef, protocol: HumanProtocol = DEFAULT_HUMAN, write: bool = True) -> list[dict[str, Any]]:
-    """HYPE∞, its parts and their bootstrap intervals per model; with ``write``, stored on the model's ok rows and
-    the run's tables and report rewritten. A model without a finished evaluator gets no value."""
+    """HYPE∞, its parts and their bootstrap intervals (``protocol.bootstrap``) per model; with ``write``, stored on
+    the model's ok rows with a record of how (``human_scores``), and the run's tables and report rewritten. A model
+    without a finished evaluator gets no value."""
     counts = session_counts(ref)
-    results, values = [], {}
+    results, values, records = [], {}, []
     for model in ref.models:
         table = answer_table(finished_answers(ref, model))
         res: dict[str, Any] = {"model": model, "evaluators": table.num_evaluators, "answers": int(table.wrong.size),
-                               "images": table.num_images, "sessions": counts.get(model, {})}
+                               "images": table.num_images, "sessions": counts.get(model, {}),
+                               "bootstrap": protocol.bootstrap}
         if table.num_evaluators:
             points = hype_scores(table)
-            ci = bootstrap_ci(table, protocol.replicates, protocol.seed, protocol.confidence)
+            ci = bootstrap_ci(table, protocol.replicates, protocol.seed, protocol.confidence, protocol.bootstrap)
             res.update({k: points[k] for k in SCORES})
             res.update({f"{k}_ci": list(ci[k]) for k in SCORES})
             stored = {**points, "hype_inf_lo": ci["hype_inf"][0], "hype_inf_hi": ci["hype_inf"][1],
@@ -61,11 +69,28 @@ def score(ref: StudyRef, protocol: HumanProtocol = DEFAULT_HUMAN, write: bool = 
             stored = {k: v for k, v in stored.items() if v == v}  # a part with no answer (NaN) is not stored
             for row in ok_rows(ref, model):
                 values[row["job_key"]] = stored
+            records.append((ref.key, model, protocol.bootstrap, protocol.replicates, protocol.seed,
+                            protocol.confidence, table.num_evaluators, int(table.wrong.size),
+                            json.dumps(_finite({**{k: res[k] for k in SCORES},
+                                                **{f"{k}_ci": res[f"{k}_ci"] for k in SCORES},
+                                                "protocol": dataclasses.asdict(protocol)})),
+                            time.strftime("%Y-%m-%dT%H:%M:%S%z")))
         results.append(res)
     if write and values:
-        ref.store.put_values(values)
+        ref.store.put_values(values, also=lambda con: con.executemany(
+            "INSERT OR REPLACE INTO human_scores (study, model, bootstrap, replicates, seed, confidence, evaluators, "
+            "answers, settings, scored_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", records))
         make_report(ref.run_dir, store=ref.store.path)
     return results
+
+
+def _finite(obj: Any) -> Any:
+    """``obj`` with NaN (a part without answers) as None, so its JSON is standard."""
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_finite(v) for v in obj]
+    return None if isinstance(obj, float) and obj != obj else obj
 
 
 def export_csv(store: Store, study: str | None = None) -> str:
@@ -82,4 +107,18 @@ def export_csv(store: Store, study: str | None = None) -> str:
             d = dict(r)
             d["correct"] = int(d["truth"] == d["answer"])
             w.writerow([d[c] for c in EXPORT_COLUMNS])
+    return buf.getvalue()
+
+
+def export_images_csv(ref: StudyRef) -> str:
+    """Per model and study image, over the model's finished evaluators: answers, wrong ones, judged real, judged
+    fake and the rate of wrong answers (a fake's judged-real rate, a real's judged-fake rate); most fooling first."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(IMAGE_COLUMNS)
+    for r in image_table(ref.store, ref.key, ref.models):
+        fake = r["truth"] == "fake"
+        w.writerow([ref.key, r["model"], r["image_id"], r["truth"], r["image_model"] or "", r["source"], r["answers"],
+                    r["wrong"], r["wrong"] if fake else r["answers"] - r["wrong"],
+                    r["answers"] - r["wrong"] if fake else r["wrong"], f"{r['rate']:.6g}"])
     return buf.getvalue()

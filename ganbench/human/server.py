@@ -123,7 +123,8 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(200, png, "image/png")
         if url.path == "/api/study":
             p = study.protocol
-            return self._json(200, {"images": p.images, "tutorial": p.tutorial, "pass_rate": p.pass_rate})
+            return self._json(200, {"images": p.images, "tutorial": p.tutorial, "qualification": p.qualification,
+                                    "pass_rate": p.pass_rate})
         if url.path == "/api/session":
             values = parse_qs(url.query).get("evaluator", [])
             if len(values) != 1:

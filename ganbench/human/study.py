@@ -2,31 +2,35 @@
 
 Each evaluator is a random token. A new one is given the model with the fewest evaluators so far (HYPE
 judges each model with its own evaluators: the error on reals depends on the fakes beside them) and a fixed
-sequence: ``tutorial`` images with feedback (half real, half from the model's tutorial pool), then
-``images`` study images (half real, half the model's), each half drawn without replacement and the whole
-shuffled (Zhou et al. 2019, HYPE∞: 50 real and 50 fake images per evaluator, in random order).
+sequence, drawn from a seeded stream (``draws``: the study's seed and the session's ordinal, stored with it, so
+the study can be replayed): ``tutorial`` images with feedback (an option, not the paper's), then the paper's
+``qualification`` without feedback (half real; the fakes from every model of the study), then ``images`` study
+images (half real, half the model's). Each part is drawn without replacement and shuffled (Zhou et al. 2019,
+HYPE∞: 50 real and 50 fake images per evaluator, in random order).
 
 An answer is checked and written inside a store transaction, under the store's write lock (``writer``: one
 thread commits the answers that queue up together): the evaluator must exist and be unfinished, the image
 must be the one at its current position, and (evaluator, image) is unique in the table, so two racing
-copies of one answer store one and refuse the other. The tutorial is
-passed with ``pass_rate`` of its reals and of its fakes right (the paper's qualification threshold, 65%);
-an evaluator who fails it is thanked and takes no part in the score.
+copies of one answer store one and refuse the other. The gate (the qualification; without one, the tutorial)
+is passed with ``pass_rate`` of its reals and of its fakes right (the paper's threshold, 65%); an evaluator who
+fails it is thanked and takes no part in the score.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import random
 import re
 import secrets
 import time
 from dataclasses import dataclass
 
-from ..config import DEFAULT_HUMAN, HumanProtocol
+import numpy as np
+
+from ..config import DEFAULT_HUMAN, HumanProtocol, check_human
 from ..errors import BadInput
-from ..metrics.hype import evaluator_summary
+from ..metrics.hype import evaluator_summary, right_needed
+from .draws import RNG, draw_session
 from .pool import StudyRef, pool_counts
 from .writer import GroupWriter
 
@@ -34,6 +38,8 @@ from .writer import GroupWriter
 IMAGE_ID = re.compile(r"[0-9a-f]{16}")
 EVALUATOR = re.compile(r"[A-Za-z0-9_-]{24}")
 ANSWERS = ("real", "fake")
+#: A session's states while it takes answers (then ``done`` or ``failed``).
+PHASES = ("tutorial", "qualification", "study")
 #: Longest time an answer may report (a day, in milliseconds): beyond it the client is not measuring.
 MAX_TIME_MS = 86_400_000.0
 
@@ -62,23 +68,25 @@ class Study:
     """A study being served: its images in memory (PNG bytes by id), its sessions and answers in the store."""
 
     def __init__(self, ref: StudyRef, protocol: HumanProtocol = DEFAULT_HUMAN):
-        for name, n in (("--images", protocol.images), ("--tutorial", protocol.tutorial)):
-            if n < 0 or n % 2:
-                raise BadInput(f"{name} must be an even number >= 0 (half real, half fake), got {n}")
-        if protocol.images < 2:
-            raise BadInput(f"--images must be at least 2 (one real, one fake), got {protocol.images}")
+        check_human(protocol)
         self.ref, self.protocol = ref, protocol
         counts = pool_counts(ref)
+        q_share = math.ceil(protocol.qualification // 2 / len(ref.models))  # the most fakes a model gives
         short = []
         for model in (None, *ref.models):
             truth = "real" if model is None else "fake"
-            for role, need in (("tutorial", protocol.tutorial // 2), ("study", protocol.images // 2)):
+            for role, need in (("qualification", protocol.qualification // 2 if model is None else q_share),
+                               ("tutorial", protocol.tutorial // 2), ("study", protocol.images // 2)):
                 have = counts.get((model, truth, role), 0)
                 if have < need:
                     short.append(f"{model or 'real images'}: {have} {role} images, {need} needed")
         if short:
-            raise BadInput("the study's image pools are too small (" + "; ".join(short) + "); lower --images or "
-                           "--tutorial, or prepare larger pools")
+            older = not any(k[2] == "qualification" for k in counts) and protocol.qualification
+            raise BadInput("the study's image pools are too small (" + "; ".join(short) + "); lower --images, "
+                           "--qualification or --tutorial, or prepare larger pools"
+                           + (" (this study was prepared without qualification images, by an older ganbench: serve "
+                              "it with --qualification 0 --tutorial 10 as it was, or start a new study in another "
+                              "--store)" if older else ""))
         self.images: dict[str, Image] = {}
         self.png: dict[str, bytes] = {}
         with ref.store.read() as con:
@@ -87,7 +95,11 @@ class Study:
                                  (ref.key, *ref.models)):
                 self.images[r["image_id"]] = Image(r["image_id"], r["model"], r["truth"], r["role"])
                 self.png[r["image_id"]] = bytes(r["png"])
-        self._rng = random.SystemRandom()
+        # each pool's ids sorted once (``draws``: a pool's order is its content's)
+        self.pools: dict[tuple[str | None, str], list[str]] = {}
+        for image_id in sorted(self.images):
+            im = self.images[image_id]
+            self.pools.setdefault((im.model, im.role), []).append(image_id)
         # Writes go through one thread, in batches (group commit): the server's threads do not queue on SQLite's
         # busy handler, whose growing sleeps give some answers seconds of delay under load, and one disk sync
         # serves every answer that arrived meanwhile. Other processes writing the store wait on SQLite's lock.
@@ -98,11 +110,8 @@ class Study:
         self._writer.close()
 
     # ------------------------------------------------------------------ sessions
-    def _pool(self, model: str | None, role: str) -> list[str]:
-        return sorted(i.image_id for i in self.images.values() if i.model == model and i.role == role)
-
     def new_session(self) -> dict:
-        """A new evaluator: a random token, the least-judged model, a shuffled sequence. Returns its state."""
+        """A new evaluator: a random token, the least-judged model, a seeded sequence. Returns its state."""
         token = secrets.token_urlsafe(18)
         self._writer.submit(lambda con: self._insert_session(con, token))
         return self.state(token)
@@ -112,18 +121,17 @@ class Study:
         taken = {r["model"]: r["n"] for r in con.execute(
             "SELECT model, count(*) AS n FROM human_sessions WHERE study = ? AND state != 'failed' "
             "GROUP BY model", (self.ref.key,))}
+        ordinal = con.execute("SELECT count(*) FROM human_sessions WHERE study = ?", (self.ref.key,)).fetchone()[0]
         fewest = min(taken.get(m, 0) for m in self.ref.models)
-        model = self._rng.choice([m for m in self.ref.models if taken.get(m, 0) == fewest])
-        sequence = []
-        for role, n in (("tutorial", p.tutorial), ("study", p.images)):
-            part = (self._rng.sample(self._pool(None, role), n // 2)
-                    + self._rng.sample(self._pool(model, role), n // 2))
-            self._rng.shuffle(part)
-            sequence += part
-        state = "tutorial" if p.tutorial else "study"
-        con.execute("INSERT INTO human_sessions (evaluator, study, model, sequence, tutorial, state, created_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)", (token, self.ref.key, model, json.dumps(sequence), p.tutorial,
-                                                     state, _now()))
+        candidates = [m for m in self.ref.models if taken.get(m, 0) == fewest]
+        model, sequence = draw_session(p.seed, ordinal, candidates, self.ref.models, self.pools, p.tutorial,
+                                       p.qualification, p.images)
+        draw = {"rng": RNG, "numpy": np.__version__, "candidates": candidates, "models": list(self.ref.models),
+                "images": p.images, "pass_rate": p.pass_rate}
+        con.execute("INSERT INTO human_sessions (evaluator, study, model, sequence, tutorial, qualification, state, "
+                    "created_at, ordinal, seed, draw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (token, self.ref.key, model, json.dumps(sequence), p.tutorial, p.qualification,
+                     _phase_at(0, p.tutorial, p.qualification), _now(), ordinal, p.seed, json.dumps(draw)))
 
     def _session(self, con, evaluator: str) -> dict:
         if not isinstance(evaluator, str) or not EVALUATOR.fullmatch(evaluator):
@@ -134,6 +142,9 @@ class Study:
             raise Refused(403, "unknown evaluator")
         s = dict(row)
         s["sequence"] = json.loads(s["sequence"])
+        s["qualification"] = s.get("qualification") or 0  # sessions stored before issue 21 had none
+        draw = json.loads(s["draw"]) if s.get("draw") else {}
+        s["pass_rate"] = draw.get("pass_rate", self.protocol.pass_rate)
         s["answers"] = [dict(a) for a in con.execute(
             "SELECT position, image_id, truth, answer, role FROM human_answers WHERE evaluator = ? ORDER BY position",
             (evaluator,))]
@@ -145,13 +156,15 @@ class Study:
             return self._state(self._session(con, evaluator))
 
     def _state(self, s: dict) -> dict:
-        pos, seq, tut = len(s["answers"]), s["sequence"], s["tutorial"]
+        pos, seq, tut, qual = len(s["answers"]), s["sequence"], s["tutorial"], s["qualification"]
         out = {"evaluator": s["evaluator"], "phase": s["state"], "position": pos, "total": len(seq), "tutorial": tut,
-               "images": len(seq) - tut, "pass_rate": self.protocol.pass_rate, "next": None}
-        if s["state"] in ("tutorial", "study") and pos < len(seq):
+               "qualification": qual, "images": len(seq) - tut - qual, "pass_rate": s["pass_rate"], "next": None}
+        if s["state"] in PHASES and pos < len(seq):
             out["next"] = {"id": seq[pos], "url": f"/img/{seq[pos]}"}
         if tut and pos >= tut:
             out["tutorial_result"] = _summary([a for a in s["answers"] if a["role"] == "tutorial"])
+        if qual and s["state"] == "failed":  # no feedback on the qualification unless it ends the session
+            out["qualification_result"] = _summary([a for a in s["answers"] if a["role"] == "qualification"])
         if s["state"] == "done":
             out["result"] = _summary([a for a in s["answers"] if a["role"] == "study"])
         return out
@@ -179,7 +192,7 @@ class Study:
         seq, pos = s["sequence"], len(s["answers"])
         if image_id not in seq:
             raise Refused(403, "this image is not assigned to this evaluator")
-        if s["state"] not in ("tutorial", "study"):
+        if s["state"] not in PHASES:
             raise Refused(409, f"this evaluator has finished (state {s['state']})")
         if seq.index(image_id) < pos:
             raise Refused(409, "this image has been answered already")
@@ -192,24 +205,30 @@ class Study:
                      time_ms, _now()))
         s["answers"].append({"position": pos, "image_id": image_id, "truth": image.truth, "answer": answer,
                              "role": image.role})
-        new_state = s["state"]
-        if pos + 1 == s["tutorial"] and s["state"] == "tutorial":
-            new_state = "study" if self._passed(s["answers"]) else "failed"
-        if pos + 1 == len(seq):
-            new_state = "done"
+        nxt, tut, qual = pos + 1, s["tutorial"], s["qualification"]
+        gate = "qualification" if qual else ("tutorial" if tut else None)
+        new_state = "done" if nxt == len(seq) else _phase_at(nxt, tut, qual)
+        if gate and nxt == tut + qual and not _passed(s["answers"], gate, s["pass_rate"]):
+            new_state = "failed"
         if new_state != s["state"]:
             con.execute("UPDATE human_sessions SET state = ?, finished_at = ? WHERE evaluator = ?",
                         (new_state, _now() if new_state in ("done", "failed") else None, evaluator))
             s["state"] = new_state
         return s
 
-    def _passed(self, answers: list[dict]) -> bool:
-        """``pass_rate`` of the tutorial's reals and of its fakes answered right."""
-        for truth in ANSWERS:
-            mine = [a for a in answers if a["role"] == "tutorial" and a["truth"] == truth]
-            if mine and sum(a["answer"] == truth for a in mine) / len(mine) < self.protocol.pass_rate:
-                return False
-        return True
+
+def _phase_at(position: int, tutorial: int, qualification: int) -> str:
+    """The phase of a sequence's ``position``: tutorial images first, then the qualification, then the study."""
+    return "tutorial" if position < tutorial else ("qualification" if position < tutorial + qualification else "study")
+
+
+def _passed(answers: list[dict], role: str, pass_rate: float) -> bool:
+    """``pass_rate`` of the ``role`` images' reals and of their fakes answered right (``hype.right_needed``)."""
+    for truth in ANSWERS:
+        mine = [a for a in answers if a["role"] == role and a["truth"] == truth]
+        if sum(a["answer"] == truth for a in mine) < right_needed(len(mine), pass_rate):
+            return False
+    return True
 
 
 def _summary(answers: list[dict]) -> dict:

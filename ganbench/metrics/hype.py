@@ -5,7 +5,8 @@ Evaluation of Generative Models", NeurIPS 2019 (arXiv:1904.01121). HYPE∞, the 
 variant, shows each evaluator real and generated images one at a time with no time limit and
 scores the share judged wrongly: 50% means people cannot tell them apart, above 50% the fakes look
 more real than the reals ("hyper-realism"). The paper splits the score into the error on fakes and
-the error on reals, and reports it with a 95% bootstrap confidence interval (10,000 replicates).
+the error on reals, and reports it with a 95% bootstrap confidence interval (10,000 replicates that resample
+its evaluators; a two-way bootstrap over evaluators and images is here as a wider option).
 
 Here are only the numbers of an answer table. The study (images, pages, answers) lives in
 ``ganbench.human``, and ``ganbench human score`` writes the values into the store: ``evaluate``
@@ -83,45 +84,70 @@ def _masks(table: AnswerTable) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return np.ones_like(table.fake), table.fake, ~table.fake
 
 
-def bootstrap_ci(table: AnswerTable, replicates: int = 10_000, seed: int = 0,
-                 confidence: float = 0.95) -> dict[str, tuple[float, float]]:
-    """Percentile bootstrap interval of each score, resampling evaluators and images together.
+#: How an interval resamples (``config.HUMAN_BOOTSTRAPS``): the paper's, over evaluators; or two-way.
+BOOTSTRAPS = ("evaluators", "two-way")
+#: How each names itself in tables, reports and the CLI.
+BOOTSTRAP_LABELS = {"evaluators": "percentile bootstrap over evaluators (the paper's)",
+                    "two-way": "two-way percentile bootstrap over evaluators and images (Owen 2007; wider than the "
+                               "paper's)"}
 
-    Each replicate draws E evaluators and I images with replacement (in this order, from one
-    ``numpy.random.default_rng(seed)`` stream: ``integers(0, E, E)`` then ``integers(0, I, I)``); an answer
-    counts as often as its evaluator was drawn times its image was drawn (the two-way "pigeonhole" bootstrap of
-    Owen 2007, for crossed designs like this one, where evaluators share images). The replicate's score is the
-    weighted share of wrong answers; a replicate that keeps no answer of a part is left out of that part. The
-    interval is the (1 - confidence)/2 and (1 + confidence)/2 percentiles (numpy's linear interpolation).
+
+def bootstrap_ci(table: AnswerTable, replicates: int = 10_000, seed: int = 0, confidence: float = 0.95,
+                 method: str = "evaluators") -> dict[str, tuple[float, float]]:
+    """Percentile bootstrap interval of each score.
+
+    ``method="evaluators"`` (the paper's): each replicate draws E evaluators with replacement
+    (``integers(0, E, E)`` of one ``numpy.random.default_rng(seed)`` stream, replicate after replicate); an answer
+    counts as often as its evaluator was drawn, and the replicate's score is the share of wrong answers among the
+    drawn evaluators' answers. ``method="two-way"`` (a defensible extra, wider): each replicate draws E evaluators
+    then I images with replacement (``integers(0, E, E)`` then ``integers(0, I, I)``); an answer counts as often
+    as its evaluator was drawn times its image was drawn (the "pigeonhole" bootstrap of Owen 2007, for crossed
+    designs like this one, where evaluators share images). A replicate that keeps no answer of a part is left out
+    of that part. The interval is the (1 - confidence)/2 and (1 + confidence)/2 percentiles (numpy's linear
+    interpolation).
     """
     if replicates < 1:
         raise ValueError(f"replicates must be >= 1, got {replicates}")
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be in (0, 1), got {confidence}")
+    if method not in BOOTSTRAPS:
+        raise ValueError(f"method must be one of {BOOTSTRAPS}, got {method!r}")
     n_e, n_i = table.num_evaluators, table.num_images
     if not n_e:
         return {key: (math.nan, math.nan) for key in SCORES}
     rng = np.random.default_rng(seed)
     wrong = table.wrong.astype(np.float64)
-    parts = [(key, np.flatnonzero(mask)) for key, mask in zip(SCORES, _masks(table))]
     draws: dict[str, list[float]] = {key: [] for key in SCORES}
-    for _ in range(replicates):
-        w_e = np.bincount(rng.integers(0, n_e, n_e), minlength=n_e)
-        w_i = np.bincount(rng.integers(0, n_i, n_i), minlength=n_i)
-        weight = (w_e[table.evaluator] * w_i[table.image]).astype(np.float64)
-        for key, idx in parts:
-            total = weight[idx].sum()
-            if total > 0:
-                draws[key].append(float(weight[idx] @ wrong[idx] / total))
+    if method == "evaluators":  # per evaluator and part: answers and wrong answers; a replicate is a weighted sum
+        totals = {key: (np.bincount(table.evaluator[m], minlength=n_e).astype(np.float64),
+                        np.bincount(table.evaluator[m], weights=wrong[m], minlength=n_e))
+                  for key, m in zip(SCORES, _masks(table))}
+        for _ in range(replicates):
+            w_e = np.bincount(rng.integers(0, n_e, n_e), minlength=n_e).astype(np.float64)
+            for key, (answers, wrongs) in totals.items():
+                total = w_e @ answers
+                if total > 0:
+                    draws[key].append(float(w_e @ wrongs / total))
+    else:
+        parts = [(key, np.flatnonzero(mask)) for key, mask in zip(SCORES, _masks(table))]
+        for _ in range(replicates):
+            w_e = np.bincount(rng.integers(0, n_e, n_e), minlength=n_e)
+            w_i = np.bincount(rng.integers(0, n_i, n_i), minlength=n_i)
+            weight = (w_e[table.evaluator] * w_i[table.image]).astype(np.float64)
+            for key, idx in parts:
+                total = weight[idx].sum()
+                if total > 0:
+                    draws[key].append(float(weight[idx] @ wrong[idx] / total))
     q = (100 * (1 - confidence) / 2, 100 * (1 + confidence) / 2)
     return {key: ((float(np.percentile(v, q[0])), float(np.percentile(v, q[1]))) if v else (math.nan, math.nan))
             for key, v in draws.items()}
 
 
-def hype(table: AnswerTable, replicates: int = 10_000, seed: int = 0, confidence: float = 0.95) -> dict[str, float]:
+def hype(table: AnswerTable, replicates: int = 10_000, seed: int = 0, confidence: float = 0.95,
+         method: str = "evaluators") -> dict[str, float]:
     """Every stored value of the metric: the three scores, the interval of ``hype_inf`` and the evaluator count."""
     out = hype_scores(table)
-    ci = bootstrap_ci(table, replicates, seed, confidence)
+    ci = bootstrap_ci(table, replicates, seed, confidence, method)
     out["hype_inf_lo"], out["hype_inf_hi"] = ci["hype_inf"]
     out["hype_evaluators"] = float(table.num_evaluators)
     return out
@@ -140,6 +166,56 @@ def evaluator_summary(truths: Sequence[str], answers: Sequence[str]) -> dict[str
             "error_rate": (fakes_wrong + reals_wrong) / n if n else None}
 
 
+@dataclass(frozen=True)
+class ImageResult:
+    """One image's answers: how many, and how many were wrong (a fake judged real, a real judged fake)."""
+
+    image: str
+    truth: str
+    answers: int
+    wrong: int
+
+    @property
+    def rate(self) -> float:
+        return self.wrong / self.answers
+
+
+def image_results(rows: Iterable[tuple[str, str, str, str]]) -> list[ImageResult]:
+    """Per image, from ``(evaluator, image, truth, answer)`` rows: its answers and wrong answers, most often wrong
+    first (ties: more answers first, then the image id). A fake's rate is how often people judged it real, a
+    real's how often they judged it fake."""
+    counts: dict[str, list] = {}
+    for _, image, truth, answer in rows:
+        c = counts.setdefault(image, [truth, 0, 0])
+        if c[0] != truth:
+            raise ValueError(f"image {image} is both {c[0]} and {truth}")
+        c[1] += 1
+        c[2] += answer != truth
+    out = [ImageResult(i, t, n, w) for i, (t, n, w) in counts.items()]
+    return sorted(out, key=lambda r: (-r.rate, -r.answers, r.image))
+
+
+def binomial_tail(n: int, k: int, p: float = 0.5) -> float:
+    """P(X >= k) for X ~ Binomial(n, p), exactly (a sum of terms)."""
+    return float(sum(math.comb(n, i) * p ** i * (1 - p) ** (n - i) for i in range(max(k, 0), n + 1)))
+
+
+def right_needed(n: int, pass_rate: float) -> int:
+    """Right answers a gate needs out of ``n``: the least k with k / n >= pass_rate (65% of 50: 33; of 5: 4)."""
+    return math.ceil(pass_rate * n - 1e-9)
+
+
+def guesser_pass_probability(images: int, pass_rate: float) -> float:
+    """The chance that an evaluator answering at random (a fair coin per image) passes a gate of ``images`` images,
+    half real and half fake, by getting ``pass_rate`` of the reals AND of the fakes right (at least
+    ``right_needed(images / 2, pass_rate)`` of each). A coin biased towards one answer does worse: the product of the two
+    tails is largest for a fair coin."""
+    half = images // 2
+    if not half:
+        return 1.0
+    return binomial_tail(half, right_needed(half, pass_rate)) ** 2
+
+
 @metric("hype", columns=(
             Column("hype_inf", "HYPE∞ (%)", "higher", scale=100, digits=1, interval=("hype_inf_lo", "hype_inf_hi"),
                    count="hype_evaluators"),
@@ -150,6 +226,6 @@ def evaluator_summary(truths: Sequence[str], answers: Sequence[str]) -> dict[str
             Column("hype_evaluators", "evaluators who finished", digits=0)),
         features=(), space="human judgement", needs_reference=False, source="people",
         description="HYPE∞ (Zhou et al. 2019): the share of real-vs-fake judgements people get wrong, no time limit "
-                    "(50% = indistinguishable), with a 95% bootstrap CI over evaluators and images")
+                    "(50% = indistinguishable), with a 95% bootstrap CI")
 def _hype(ctx: Context) -> dict[str, float]:
     raise Unavailable("HYPE∞ is measured by people: `ganbench human serve RUN_DIR`, then `ganbench human score`")

@@ -19,8 +19,13 @@ from tests.bench.bench_fakes import Calls, fake_backend
 
 #: Two models, 40 samples each, evaluated against 40 reference images (the fakes' random 28x28 images).
 TINY = Budget("tiny-human", kimg=0.128, num_samples=40, ref_samples=40, real_row=False)
-#: A small study: 4 tutorial images, 10 study images per evaluator, pools of 12 (+4 tutorial) per side.
-SMALL = HumanProtocol(images=10, tutorial=4, pool=12, tutorial_pool=4, replicates=200)
+#: A small study with every part: 2 tutorial images (with feedback), a qualification of 4 (2 real, 1 fake of each
+#: model; no feedback), 10 study images per evaluator; pools of 12 study, 4 qualification and 4 tutorial images per
+#: side (20 of the fake dataset's 40 training images).
+SMALL = HumanProtocol(images=10, qualification=4, tutorial=2, pool=12, qualification_pool=4, tutorial_pool=4,
+                      replicates=200)
+#: Images an evaluator of SMALL answers.
+SMALL_TOTAL = SMALL.tutorial + SMALL.qualification + SMALL.images
 
 
 def make_run(folder: Path) -> tuple[Path, Path]:
@@ -30,11 +35,20 @@ def make_run(folder: Path) -> tuple[Path, Path]:
     return folder / "run", folder / "r.sqlite"
 
 
-def make_study(run_dir: Path, protocol: HumanProtocol = SMALL) -> Study:
+def make_study(run_dir: Path, protocol: HumanProtocol = SMALL, models=None) -> Study:
     """The run's study, its pools prepared with the fake backend."""
-    ref = open_study(run_dir)
+    ref = open_study(run_dir, models)
     prepare(ref, protocol, backend=fake_backend(Calls()), progress=False)
     return Study(ref, protocol)
+
+
+def take(study: Study, answer=lambda phase, truth: truth, stop_after: int | None = None) -> dict:
+    """One evaluator through the Study API, answering ``answer(phase, truth)``; the last state."""
+    state = study.new_session()
+    while state["next"] and (stop_after is None or state["position"] < stop_after):
+        image = state["next"]["id"]
+        state = study.answer(state["evaluator"], image, answer(state["phase"], study.images[image].truth), 100.0)
+    return state
 
 
 @pytest.fixture

@@ -1,8 +1,8 @@
 """A real browser, end to end: headless Chromium (the system's, driven by selenium) takes the whole study.
 
-It opens the page, passes the tutorial (with its feedback), answers every study image with keys and buttons,
-reloads half way (resume), reaches the thank-you page; the stored answers and the computed score must equal
-what it clicked. It skips only when no Chromium and chromedriver are installed (Debian: ``apt-get install
+It opens the page (which tells it that half of the images are real), takes the tutorial (with its feedback),
+passes the qualification (no feedback), answers every study image with keys and buttons, reloads half way
+(resume), reaches the thank-you page; the stored answers and the computed score must equal what it clicked. It skips only when no Chromium and chromedriver are installed (Debian: ``apt-get install
 chromium chromium-driver``, which ``make test`` does as root).
 """
 
@@ -49,7 +49,11 @@ def test_a_browser_takes_the_whole_study(server, study, browser):
     srv, _ = server
     wait = WebDriverWait(browser, 20)
     browser.get(srv.url)
-    wait.until(EC.element_to_be_clickable((By.ID, "start"))).click()
+    start = wait.until(EC.element_to_be_clickable((By.ID, "start")))
+    intro = browser.find_element(By.ID, "intro").text
+    assert "Half of the images are real" in intro and "qualification test of 4 images" in intro
+    assert "65% of its real images and 65% of its fake images right" in intro
+    start.click()
     clicked = []
     # tutorial: answer right, alternating keys and buttons, and read the feedback
     for k in range(SMALL.tutorial):
@@ -67,7 +71,20 @@ def test_a_browser_takes_the_whole_study(server, study, browser):
         else:
             browser.find_element(By.ID, "next").click()
     wait.until(lambda d: _visible(d, "between"))
+    assert browser.find_element(By.ID, "between-text").text.startswith("End of the tutorial. Now the qualification")
     browser.find_element(By.ID, "begin").click()
+    # qualification: answered right, no feedback
+    for k in range(SMALL.qualification):
+        image = wait.until(_image_ready)
+        assert browser.find_element(By.ID, "counter").text == f"Qualification: image {k + 1} of {SMALL.qualification}"
+        truth = truth_of(study, image)
+        browser.find_element(By.ID, truth).click()
+        clicked.append((image, truth))
+        assert not browser.find_element(By.ID, "feedback").text.strip()
+        wait.until(lambda d, image=image: _visible(d, "between") or (_image_ready(d) not in (False, image)))
+    wait.until(lambda d: _visible(d, "between"))
+    assert browser.find_element(By.ID, "between-text").text.startswith("You passed the qualification. Now the study")
+    browser.find_element(By.TAG_NAME, "body").send_keys(Keys.ENTER)
     # study: a known pattern of mistakes (every third image judged wrong), keys and buttons, a reload half way
     for j in range(SMALL.images):
         if j == SMALL.images // 2:
@@ -85,7 +102,8 @@ def test_a_browser_takes_the_whole_study(server, study, browser):
         wait.until(lambda d, image=image: _visible(d, "done") or (_image_ready(d) not in (False, image)))
     wait.until(lambda d: _visible(d, "done"))
     own = browser.find_element(By.ID, "own-score").text
-    wrong = [(image, value) for image, value in clicked[SMALL.tutorial:] if value != truth_of(study, image)]
+    first = SMALL.tutorial + SMALL.qualification
+    wrong = [(image, value) for image, value in clicked[first:] if value != truth_of(study, image)]
     assert f"You judged {SMALL.images - len(wrong)} of {SMALL.images} images right" in own
     assert browser.find_element(By.ID, "bar").get_attribute("style").replace(" ", "") == "width:100%;"
     # the store holds exactly what was clicked, and the score is the hand count of it
@@ -94,9 +112,33 @@ def test_a_browser_takes_the_whole_study(server, study, browser):
         model = con.execute("SELECT model FROM human_sessions").fetchone()[0]
     assert stored == clicked
     result = next(r for r in score(study.ref, SMALL, write=False) if r["model"] == model)
-    fakes = [(i, v) for i, v in clicked[SMALL.tutorial:] if truth_of(study, i) == "fake"]
-    reals = [(i, v) for i, v in clicked[SMALL.tutorial:] if truth_of(study, i) == "real"]
+    fakes = [(i, v) for i, v in clicked[first:] if truth_of(study, i) == "fake"]
+    reals = [(i, v) for i, v in clicked[first:] if truth_of(study, i) == "real"]
     assert result["evaluators"] == 1 and result["answers"] == SMALL.images
     assert result["hype_inf"] == pytest.approx(len(wrong) / SMALL.images)
     assert result["hype_fakes"] == pytest.approx(sum(v == "real" for _, v in fakes) / len(fakes))
     assert result["hype_reals"] == pytest.approx(sum(v == "fake" for _, v in reals) / len(reals))
+
+
+def test_a_browser_failing_the_qualification_is_thanked(server, study, browser):
+    """Every qualification image called real: the fakes are 0 of 2 right, below 65%; the page thanks and stops."""
+    srv, _ = server
+    wait = WebDriverWait(browser, 20)
+    browser.get(srv.url)
+    wait.until(EC.element_to_be_clickable((By.ID, "start"))).click()
+    for _ in range(SMALL.tutorial):
+        wait.until(_image_ready)
+        browser.find_element(By.ID, "real").click()
+        wait.until(EC.element_to_be_clickable((By.ID, "next"))).click()
+    wait.until(lambda d: _visible(d, "between"))
+    browser.find_element(By.ID, "begin").click()
+    for _ in range(SMALL.qualification):
+        image = wait.until(_image_ready)
+        browser.find_element(By.ID, "real").click()
+        wait.until(lambda d, image=image: _visible(d, "failed") or (_image_ready(d) not in (False, image)))
+    wait.until(lambda d: _visible(d, "failed"))
+    assert browser.find_element(By.ID, "gate-score").text == (
+        "In the qualification you got 2 of 2 real images and 0 of 2 generated images right; the study needs 65% of "
+        "each, so it ends here.")
+    with study.ref.store.read() as con:
+        assert con.execute("SELECT state FROM human_sessions").fetchone()[0] == "failed"

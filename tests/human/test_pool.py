@@ -12,7 +12,7 @@ from ganbench.human.pool import open_study, pool_counts, prepare
 from ganbench.errors import BadInput
 from tests.bench.bench_fakes import Calls, fake_backend
 
-from .conftest import SMALL
+from .conftest import SMALL, make_run
 
 
 def test_png_length_depends_on_shape_only():
@@ -31,7 +31,7 @@ def test_pools_from_the_runs_samples_and_reference(study, tiny_run):
     ref = study.ref
     counts = pool_counts(ref)
     assert counts == {(m, t, r): n for m, t in ((None, "real"), ("dcgan", "fake"), ("wgan", "fake"))
-                      for r, n in (("tutorial", 4), ("study", 12))}
+                      for r, n in (("qualification", 4), ("tutorial", 4), ("study", 12))}
     # every image: one length, PNG, 28x28 grayscale, an opaque id (16 hex digits), no truth in the id or bytes
     assert len({len(b) for b in study.png.values()}) == 1
     assert all(len(i) == 16 and int(i, 16) >= 0 for i in study.png)
@@ -40,12 +40,12 @@ def test_pools_from_the_runs_samples_and_reference(study, tiny_run):
     fakes = [i for i, im in study.images.items() if im.truth == "fake"]
     reals = [i for i, im in study.images.items() if im.truth == "real"]
     assert all(sources[i].startswith(("dcgan seed 0 sample", "wgan seed 0 sample")) for i in fakes)
-    assert all(sources[i].startswith("fashion-mnist/test image") for i in reals)
+    assert all(sources[i].startswith("fashion-mnist/train image") for i in reals)  # the paper's: training images
     # the generated images are the run's first samples (the fake sampler, seeded by the job's sample seed)
     backend = fake_backend(Calls())
     row = next(r for r in ref.store.query(model="dcgan"))
     G = backend.load_generator(row["provenance"]["checkpoint"])
-    drawn = backend.sample(G, 16, seed=0).images[:, :, 2:30, 2:30]  # the 32x32 view cropped back to 28x28
+    drawn = backend.sample(G, 20, seed=0).images[:, :, 2:30, 2:30]  # the 32x32 view cropped back to 28x28
     dcgan = {sources[i]: study.png[i] for i in fakes if sources[i].startswith("dcgan")}
     for src, png in dcgan.items():
         k = int(src.split("sample ")[1].split(" ")[0])
@@ -65,3 +65,33 @@ def test_prepare_keeps_existing_pools_and_validates(tiny_run, study):
         open_study(tiny_run[0], ["dcgan", "dcgan"])
     with pytest.raises(BadInput, match="not a ganbench run folder"):
         open_study(tiny_run[0] / "jobs")
+
+
+@pytest.mark.parametrize("reals,split", [("train", "train"), ("reference", "test")])
+def test_reals_from_the_training_split_or_the_reference(tmp_path, reals, split):
+    """``reals="train"`` (the paper's) draws the dataset's training images, ``"reference"`` the run's reference (test)
+    images, as ganbench did before; the pixels are the split's own images at the recorded indices."""
+    import dataclasses
+
+    run_dir, _ = make_run(tmp_path)
+    backend = fake_backend(Calls())
+    ref = open_study(run_dir)
+    prepare(ref, dataclasses.replace(SMALL, reals=reals), backend=backend, progress=False)
+    data = backend.get_dataset("fashion-mnist", split).uint8(slice(None))
+    with ref.store.read() as con:
+        rows = list(con.execute("SELECT source, png FROM human_images WHERE truth = 'real'"))
+        settings = con.execute("SELECT protocol FROM human_studies").fetchone()[0]
+    assert len(rows) == 20 and f'"reals": "{reals}"' in settings
+    for r in rows:
+        assert r["source"].startswith(f"fashion-mnist/{split} image ")
+        k = int(r["source"].rsplit(" ", 1)[1])
+        assert torch.equal(torch.from_numpy(np.array(Image.open(io.BytesIO(r["png"]))))[None], data[k])
+
+
+def test_too_few_real_images_is_a_bad_input(tiny_run):
+    import dataclasses
+
+    ref = open_study(tiny_run[0])
+    with pytest.raises(BadInput, match="training split has 40 images; the study's pools need 60"):
+        prepare(ref, dataclasses.replace(SMALL, pool=52), backend=fake_backend(Calls()), progress=False)
+    assert pool_counts(ref) == {}  # nothing stored

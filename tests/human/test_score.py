@@ -1,6 +1,7 @@
 """`human score` and `human export`: HYPE∞ per model into the store, the tables and the report; the CLI."""
 
 import csv
+import html
 import io
 import os
 import random
@@ -22,12 +23,13 @@ from .conftest import SMALL, truth_of
 
 
 def _evaluate(study, rng, wrong_rate, fail=False, stop_after=None):
-    """One evaluator through the Study API: the tutorial right (or all wrong), then answers wrong at ``wrong_rate``."""
+    """One evaluator through the Study API: the tutorial and the qualification right (or all wrong), then answers
+    wrong at ``wrong_rate``."""
     state = study.new_session()
     while state["next"] and (stop_after is None or state["position"] < stop_after):
         image = state["next"]["id"]
         truth = truth_of(study, image)
-        flip = fail if state["phase"] == "tutorial" else rng.random() < wrong_rate
+        flip = fail if state["phase"] != "study" else rng.random() < wrong_rate
         state = study.answer(state["evaluator"], image, ("real" if truth == "fake" else "fake") if flip else truth,
                              rng.uniform(100, 3000))
     return state
@@ -38,8 +40,8 @@ def answered(study):
     rng = random.Random(0)
     for k in range(6):
         _evaluate(study, rng, wrong_rate=0.3)
-    _evaluate(study, rng, 0.3, fail=True)  # fails the tutorial: left out
-    _evaluate(study, rng, 0.3, stop_after=8)  # stops half way: left out
+    _evaluate(study, rng, 0.3, fail=True)  # fails the qualification: left out
+    _evaluate(study, rng, 0.3, stop_after=SMALL.tutorial + SMALL.qualification + 4)  # stops half way: left out
     return study
 
 
@@ -79,6 +81,52 @@ def test_score_counts_finished_evaluators_and_joins_the_tables(answered, tiny_ru
     frame = list(csv.DictReader(io.StringIO((run_dir / "table.csv").read_text())))
     assert {r["model"]: float(r["hype_inf_count"]) for r in frame} == {m: r["evaluators"] for m, r in results.items()}
     assert "FID vs best (Welch)" in md  # FID stays the tested metric
+    # the tables and the report name how the interval was made, and the study's protocol
+    note = "95% percentile bootstrap over evaluators (the paper's), 200 replicates, seed 0"
+    for name in ("table.md", "table.html", "table.tex", "report.html"):
+        text = html.unescape((run_dir / name).read_text())
+        assert note in text and "a qualification of 4 images without feedback (the paper's)" in text, name
+        assert "real images from the training split (the paper's)" in text, name
+    with answered.ref.store.read() as con:
+        records = {r["model"]: dict(r) for r in con.execute("SELECT * FROM human_scores")}
+    assert {m: (r["bootstrap"], r["replicates"], r["evaluators"]) for m, r in records.items()} == \
+        {m: ("evaluators", 200, res["evaluators"]) for m, res in results.items() if res["evaluators"]}
+
+
+def test_the_report_shows_per_image_galleries(answered, tiny_run):
+    """Per model: the fakes most often judged real and the reals most often judged fake, each with its count, the
+    counts and the order those of a hand count over the finished evaluators' answers, the pictures the stored PNGs."""
+    import base64
+    from collections import Counter
+
+    from ganbench.bench.report_human import GALLERY_IMAGES
+
+    run_dir, _ = tiny_run
+    results = score(answered.ref, SMALL)
+    page = (run_dir / "report.html").read_text()
+    assert "Human study (HYPE∞): per image" in page
+    with answered.ref.store.read() as con:
+        answers = [tuple(r) for r in con.execute(
+            "SELECT a.model, a.image_id, a.truth, a.answer FROM human_answers a JOIN human_sessions s ON a.evaluator = "
+            "s.evaluator WHERE s.state = 'done' AND a.role = 'study'")]
+        png = {r[0]: bytes(r[1]) for r in con.execute("SELECT image_id, png FROM human_images")}
+    sections = re.split(r"<h3>", page.split("Human study (HYPE∞): per image")[1])
+    for res in results:
+        if not res["evaluators"]:
+            assert not any(s.startswith(f"{res['model']}</h3>") for s in sections)
+            continue
+        section = next(s for s in sections if s.startswith(f"{res['model']}</h3>"))
+        for truth, said in (("fake", "real"), ("real", "fake")):
+            mine = [a for a in answers if a[0] == res["model"] and a[2] == truth]
+            n, wrong = Counter(a[1] for a in mine), Counter(a[1] for a in mine if a[3] != truth)
+            expected = sorted(n, key=lambda i: (-wrong[i] / n[i], -n[i], i))[:GALLERY_IMAGES]
+            gallery = section.split(f"data-gallery='{truth}'>")[1].split("</div>")[0]
+            shown = re.findall(r"data-image='(\w+)'><img [^>]*src='data:image/png;base64,([^']+)'><figcaption>"
+                               r"(\d+) of (\d+) judged (\w+)</figcaption>", gallery)
+            assert shown and [s[0] for s in shown] == expected
+            for image, b64, k, of, judged in shown:
+                assert (int(k), int(of), judged) == (wrong[image], n[image], said)
+                assert base64.b64decode(b64) == png[image]
 
 
 def test_score_is_seeded(answered):
@@ -91,14 +139,30 @@ def test_cli_score_and_export(answered, tiny_run, tmp_path, capsys):
     run_dir, store_path = tiny_run
     assert main(["human", "score", str(run_dir), "--replicates", "100", "--json"]) == 0
     out = capsys.readouterr().out
-    assert '"hype_inf"' in out and '"replicates": 100' in out
+    assert '"hype_inf"' in out and '"replicates": 100' in out and '"bootstrap": "evaluators"' in out
     assert main(["human", "score", str(run_dir), "--replicates", "100"]) == 0
-    assert re.search(r"dcgan: HYPE∞ \d+\.\d% \[", capsys.readouterr().out)
+    out = capsys.readouterr().out
+    assert re.search(r"dcgan: HYPE∞ \d+\.\d% \[", out) and "percentile bootstrap over evaluators (the paper's)" in out
+    assert main(["human", "score", str(run_dir), "--replicates", "100", "--bootstrap", "two-way"]) == 0
+    assert "two-way percentile bootstrap over evaluators and images" in capsys.readouterr().out
+    assert "95% two-way percentile bootstrap over evaluators and images (Owen 2007; wider than the paper's), 100 " \
+           "replicates" in (run_dir / "table.md").read_text()
+    assert main(["human", "export", str(run_dir), "--per-image", "--out", str(tmp_path / "images.csv")]) == 0
+    images = list(csv.DictReader(open(tmp_path / "images.csv")))
+    with answered.ref.store.read() as con:
+        study_answers = con.execute("SELECT count(*) FROM human_answers a JOIN human_sessions s ON a.evaluator = "
+                                    "s.evaluator WHERE s.state = 'done' AND a.role = 'study'").fetchone()[0]
+    assert sum(int(r["answers"]) for r in images) == study_answers
+    for r in images:
+        assert int(r["judged_real"]) + int(r["judged_fake"]) == int(r["answers"])
+        assert int(r["wrong"]) == int(r["judged_real"] if r["truth"] == "fake" else r["judged_fake"])
+        assert float(r["wrong_rate"]) == pytest.approx(int(r["wrong"]) / int(r["answers"]))
+        assert (r["image_model"] in ("dcgan", "wgan")) == (r["truth"] == "fake")
     assert main(["human", "export", str(run_dir), "--out", str(tmp_path / "answers.csv")]) == 0
     rows = list(csv.DictReader(open(tmp_path / "answers.csv")))
     with answered.ref.store.read() as con:
         n = con.execute("SELECT count(*) FROM human_answers").fetchone()[0]
-    assert len(rows) == n and {r["role"] for r in rows} == {"tutorial", "study"}
+    assert len(rows) == n and {r["role"] for r in rows} == {"tutorial", "qualification", "study"}
     assert all(r["correct"] == str(int(r["truth"] == r["answer"])) for r in rows)
     assert main(["human", "export", "--store", str(store_path)]) == 0
     assert capsys.readouterr().out.count("\n") == n + 1
@@ -110,6 +174,13 @@ def test_cli_score_and_export(answered, tiny_run, tmp_path, capsys):
     (["serve", "RUN", "--images", "7"], "even"),
     (["serve", "RUN", "--images", "-2"], ">= 0"),
     (["serve", "RUN", "--images", "200", "--pool", "50"], "--pool"),
+    (["serve", "RUN", "--qualification", "5"], "even"),
+    (["serve", "RUN", "--qualification", "-2"], "--qualification"),
+    (["serve", "RUN", "--qualification", "100", "--qualification-pool", "20"], "--qualification-pool"),
+    (["serve", "RUN", "--reals", "test"], "invalid choice"),
+    (["serve", "RUN", "--seed", "-1"], "--seed"),
+    (["score", "RUN", "--bootstrap", "images"], "invalid choice"),
+    (["export", "--per-image", "--store", "NOWHERE.sqlite"], "needs the RUN_DIR"),
     (["serve", "RUN", "--host", "no-such-host.invalid"], "cannot be resolved"),
     (["serve", "RUN", "--device", "tpu"], "--device"),
     (["serve", "NOT_A_RUN"], "not a ganbench run folder"),
@@ -123,10 +194,35 @@ def test_cli_bad_input_is_one_line_and_exit_2(tiny_run, tmp_path, capsys, argv, 
     argv = [str(run_dir) if a == "RUN" else str(tmp_path / a) if a in ("NOT_A_RUN", "NOWHERE.sqlite") else
             a.replace("RUN/", f"{run_dir}/") for a in argv]
     before = (store_path.stat().st_mtime_ns, sorted(p.name for p in run_dir.iterdir()))
-    assert main(["human", *argv]) == 2
+    try:
+        code = main(["human", *argv])
+    except SystemExit as e:  # argparse's own errors (an unknown choice)
+        code = e.code
+    assert code == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("ganbench: error:") and message in err and "\n" not in err
     assert (store_path.stat().st_mtime_ns, sorted(p.name for p in run_dir.iterdir())) == before
+
+
+def test_cli_serve_refuses_pools_too_small_for_the_protocol(study, tiny_run, capsys):
+    """A study prepared with qualification pools of 4 cannot serve the paper's qualification of 100: one line, exit
+    2, the store unchanged."""
+    run_dir, store_path = tiny_run
+    before = store_path.stat().st_mtime_ns
+    assert main(["human", "serve", str(run_dir), "--images", "10", "--tutorial", "2", "--port", "0"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "real images: 4 qualification images, 50 needed" in err and "\n" not in err
+    assert store_path.stat().st_mtime_ns == before
+
+
+@pytest.mark.parametrize("action", ["serve", "score", "export"])
+def test_cli_help(action, capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["human", action, "--help"])
+    assert e.value.code == 0
+    out = capsys.readouterr().out
+    assert {"serve": "a random guesser passes 1 time in 3,709", "score": "--bootstrap {evaluators,two-way}",
+            "export": "--per-image"}[action] in " ".join(out.split())
 
 
 def test_cli_port_in_use(study, tiny_run, capsys):
@@ -150,7 +246,7 @@ def _serve(run_dir, *options: str, until: str):
     stderr read so far). ``-X faulthandler``: should it not stop, SIGABRT makes it print every thread's stack."""
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen([sys.executable, "-X", "faulthandler", "-c", _CLI_WITH_CTRL_C, "human", "serve",
-                             str(run_dir), "--port", "0", "--images", "10", "--tutorial", "4", *options],
+                             str(run_dir), "--port", "0", "--images", "10", "--tutorial", "2", "--qualification", "4", *options],
                             stderr=subprocess.PIPE, text=True, env=env)
     lines: list[str] = []
     deadline = time.time() + 120

@@ -1,19 +1,25 @@
-"""The study over HTTP: a whole session, the tutorial, resuming, identical image responses, and bad input."""
+"""The study over HTTP: a whole session, the tutorial, the qualification, resuming, identical image responses, the
+disclosure on the page, and bad input."""
 
 import json
 
 import pytest
 
+import dataclasses
+
 from ganbench.human.server import MAX_BODY
 from ganbench.human.study import Study
 
-from .conftest import SMALL, make_run, make_study, serving, table_counts, truth_of
+from .conftest import SMALL, SMALL_TOTAL, make_run, make_study, serving, table_counts, take, truth_of
+
+T, Q = SMALL.tutorial, SMALL.qualification
 
 
 def _finish(study, client, answers=lambda image, truth: truth):
     """Start a session and answer every image with ``answers(image, truth)``; the final state and the answers."""
     status, state = client.json("POST", "/api/session", {})
-    assert status == 201 and state["phase"] == "tutorial" and state["total"] == 14 and state["position"] == 0
+    assert status == 201 and state["phase"] == "tutorial" and state["total"] == SMALL_TOTAL and state["position"] == 0
+    assert (state["tutorial"], state["qualification"], state["images"]) == (T, Q, SMALL.images)
     given = []
     while state["next"]:
         image = state["next"]["id"]
@@ -27,22 +33,26 @@ def _finish(study, client, answers=lambda image, truth: truth):
 def test_a_whole_session_is_stored_as_answered(server, study):
     srv, client = server
     state, given = _finish(study, client)
-    assert state["phase"] == "done" and state["position"] == 14 and state["next"] is None
+    assert state["phase"] == "done" and state["position"] == SMALL_TOTAL and state["next"] is None
     assert state["result"] == {"answers": 10, "right": 10, "fakes": 5, "fakes_judged_real": 0, "reals": 5,
                                "reals_judged_fake": 0, "error_rate": 0.0}
     with study.ref.store.read() as con:
         rows = [dict(r) for r in con.execute("SELECT * FROM human_answers ORDER BY position")]
         session = dict(con.execute("SELECT * FROM human_sessions").fetchone())
     assert [(r["image_id"], r["answer"]) for r in rows] == given
-    assert [r["role"] for r in rows] == ["tutorial"] * 4 + ["study"] * 10
+    assert [r["role"] for r in rows] == ["tutorial"] * T + ["qualification"] * Q + ["study"] * 10
     assert all(r["model"] == session["model"] and r["time_ms"] == 100.0 for r in rows)
-    study_rows = rows[4:]
-    assert sum(r["truth"] == "fake" for r in study_rows) == 5  # half real, half fake
-    assert len({r["image_id"] for r in rows}) == 14  # without replacement
-    assert {study.images[r["image_id"]].model for r in rows if r["truth"] == "fake"} == {session["model"]}
+    for role, n in (("tutorial", T), ("qualification", Q), ("study", 10)):  # each part half real, half fake
+        assert sum(r["truth"] == "fake" for r in rows if r["role"] == role) == n // 2
+    assert len({r["image_id"] for r in rows}) == SMALL_TOTAL  # without replacement
+    fake_models = lambda role: {study.images[r["image_id"]].model for r in rows  # noqa: E731
+                                if r["truth"] == "fake" and r["role"] == role}
+    assert fake_models("study") == fake_models("tutorial") == {session["model"]}
+    assert fake_models("qualification") == {"dcgan", "wgan"}  # the qualification's fakes: every model's
+    assert all(study.images[r["image_id"]].role == r["role"] for r in rows)  # each part from its own pool
 
 
-def test_tutorial_feedback_and_failing_it(server, study):
+def test_tutorial_feedback_then_a_failed_qualification(server, study):
     srv, client = server
     status, state = client.json("POST", "/api/session", {})
     ev = state["evaluator"]
@@ -50,10 +60,17 @@ def test_tutorial_feedback_and_failing_it(server, study):
     wrong = "real" if truth_of(study, image) == "fake" else "fake"
     status, state = client.answer(ev, image, wrong)
     assert status == 200 and state["feedback"] == {"truth": truth_of(study, image), "correct": False}
-    while state["phase"] == "tutorial":
+    while state["phase"] == "tutorial":  # the tutorial does not gate when a qualification follows
+        status, state = client.answer(ev, state["next"]["id"], "real")
+    assert state["phase"] == "qualification" and state["position"] == T
+    while state["phase"] == "qualification":
         image = state["next"]["id"]
         status, state = client.answer(ev, image, "real")  # every fake wrong: fakes 0% < 65%
-    assert state["phase"] == "failed" and state["next"] is None and state["tutorial_result"]["answers"] == 4
+        assert status == 200 and "feedback" not in state  # the qualification has no feedback
+        if state["phase"] == "qualification":
+            assert "qualification_result" not in state
+    assert state["phase"] == "failed" and state["next"] is None and state["position"] == T + Q
+    assert state["qualification_result"]["answers"] == Q and state["qualification_result"]["fakes_judged_real"] == Q // 2
     status, out = client.answer(ev, image, "real")
     assert status == 409
     # a failed evaluator does not count for the model's quota: the next one may get the same model
@@ -61,14 +78,33 @@ def test_tutorial_feedback_and_failing_it(server, study):
         assert con.execute("SELECT state FROM human_sessions").fetchone()[0] == "failed"
 
 
+def test_without_a_qualification_the_tutorial_gates(tiny_run):
+    """``qualification=0``: ganbench's earlier gate, the tutorial with feedback at 65% of reals and of fakes."""
+    study = make_study(tiny_run[0], dataclasses.replace(SMALL, qualification=0, tutorial=4))
+    state = take(study, lambda phase, truth: "real")  # every tutorial fake wrong
+    assert state["phase"] == "failed" and state["position"] == 4 and "qualification_result" not in state
+    assert state["tutorial_result"]["fakes_judged_real"] == 2
+    state = take(study)
+    assert state["phase"] == "done" and state["result"]["answers"] == SMALL.images
+
+
 def test_study_answers_get_no_feedback(server, study):
     srv, client = server
     status, state = client.json("POST", "/api/session", {})
-    for _ in range(4):
+    for _ in range(T + Q):
         status, state = client.answer(state["evaluator"], state["next"]["id"], truth_of(study, state["next"]["id"]))
-    assert state["phase"] == "study" and "tutorial_result" in state
+    assert state["phase"] == "study" and "tutorial_result" in state and "qualification_result" not in state
     status, state = client.answer(state["evaluator"], state["next"]["id"], "fake")
     assert status == 200 and "feedback" not in state and "truth" not in json.dumps(state)
+
+
+def test_the_page_says_half_the_images_are_real(server):
+    """The paper's footnote 2: evaluators are told that half of the images are real."""
+    srv, client = server
+    status, _, body = client.request("GET", "/")
+    assert status == 200 and b"Half of the images are real" in body
+    status, info = client.json("GET", "/api/study")
+    assert info == {"images": 10, "tutorial": T, "qualification": Q, "pass_rate": 0.65}
 
 
 def test_resume_after_the_server_is_stopped(study):
@@ -76,14 +112,15 @@ def test_resume_after_the_server_is_stopped(study):
     with serving(study) as (_, client):
         status, state = client.json("POST", "/api/session", {})
         ev = state["evaluator"]
-        for _ in range(6):
+        for _ in range(T + Q + 2):
             status, state = client.answer(ev, state["next"]["id"], truth_of(study, state["next"]["id"]))
         pending = state["next"]["id"]
     with serving(Study(study.ref, SMALL)) as (_, client):  # a new process reads the same store
         status, state = client.json("GET", f"/api/session?evaluator={ev}")
-        assert status == 200 and state["position"] == 6 and state["next"]["id"] == pending and state["phase"] == "study"
+        assert status == 200 and state["position"] == T + Q + 2 and state["next"]["id"] == pending
+        assert state["phase"] == "study"
         status, state = client.answer(ev, pending, "real")
-        assert status == 200 and state["position"] == 7
+        assert status == 200 and state["position"] == T + Q + 3
 
 
 def test_images_are_served_alike(server, study):

@@ -1,0 +1,126 @@
+"""A human study's records read back from the store: answers, score records, per-image results, protocol notes.
+
+The human tables (``store.HUMAN_TABLES``) belong to the store, so this reader sits in the bench layer: the report
+and the tables name how a HYPE∞ value was made and show its galleries without importing the human layer (which
+writes these tables). A study is keyed by its run's ``run_key``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Sequence
+
+from ..metrics.hype import BOOTSTRAP_LABELS, ImageResult, image_results
+from .store import Store
+
+_FINISHED = ("SELECT a.evaluator, a.image_id, a.truth, a.answer FROM human_answers a JOIN human_sessions s "
+             "ON a.evaluator = s.evaluator WHERE a.study = ? AND a.model = ? AND a.role = 'study' AND s.state = 'done' "
+             "ORDER BY s.created_at, a.evaluator, a.position")
+
+
+def finished_answers(store: Store, study: str, model: str) -> list[tuple[str, str, str, str]]:
+    """``(evaluator, image, truth, answer)`` of the study images judged by ``model``'s finished evaluators."""
+    with store.read() as con:
+        return [tuple(r) for r in con.execute(_FINISHED, (study, model))]
+
+
+def has_study(store: Store, study: str) -> bool:
+    with store.read() as con:
+        return con.execute("SELECT 1 FROM human_studies WHERE study = ?", (study,)).fetchone() is not None
+
+
+def study_settings(store: Store, study: str) -> dict[str, Any]:
+    """The protocol the study's pools were prepared with (empty when the study is unknown)."""
+    with store.read() as con:
+        row = con.execute("SELECT protocol, dataset FROM human_studies WHERE study = ?", (study,)).fetchone()
+    if row is None:
+        return {}
+    out = json.loads(row["protocol"] or "{}")
+    out.setdefault("reals", "reference")  # studies prepared before issue 21 drew reals from the reference split
+    out["dataset"] = row["dataset"]
+    return out
+
+
+def score_records(store: Store, study: str) -> dict[str, dict[str, Any]]:
+    """How each model's stored HYPE∞ was computed (``human score``): bootstrap, replicates, seed, confidence."""
+    with store.read() as con:
+        return {r["model"]: dict(r) for r in con.execute("SELECT * FROM human_scores WHERE study = ? ORDER BY model",
+                                                         (study,))}
+
+
+def finished_sessions(store: Store, study: str) -> list[dict[str, Any]]:
+    """The finished sessions: their model, sizes (qualification, tutorial, study images) and draw settings."""
+    with store.read() as con:
+        rows = [dict(r) for r in con.execute("SELECT * FROM human_sessions WHERE study = ? AND state = 'done' "
+                                             "ORDER BY created_at, evaluator", (study,))]
+    for r in rows:
+        r["qualification"] = r.get("qualification") or 0
+        r["images"] = len(json.loads(r["sequence"])) - r["tutorial"] - r["qualification"]
+        r["draw"] = json.loads(r["draw"]) if r.get("draw") else {}
+    return rows
+
+
+def image_table(store: Store, study: str, models: Sequence[str]) -> list[dict[str, Any]]:
+    """Per model (of its finished evaluators) and image: the answers, the wrong ones, the rate; most fooling first."""
+    out = []
+    with store.read() as con:
+        for model in models:
+            results = image_results(con.execute(_FINISHED, (study, model)))
+            info = _image_info(con, [r.image for r in results])
+            out += [{"model": model, "image_id": r.image, "truth": r.truth, "image_model": info[r.image][0],
+                     "source": info[r.image][1], "answers": r.answers, "wrong": r.wrong, "rate": r.rate}
+                    for r in results]
+    return out
+
+
+def _image_info(con, ids: list[str]) -> dict[str, tuple[str | None, str | None]]:
+    out = {}
+    for i in range(0, len(ids), 500):
+        chunk = ids[i:i + 500]
+        out.update({r["image_id"]: (r["model"], r["source"]) for r in con.execute(
+            f"SELECT image_id, model, source FROM human_images WHERE image_id IN ({', '.join('?' for _ in chunk)})",
+            chunk)})
+    return out
+
+
+def top_images(store: Store, study: str, model: str, truth: str, k: int) -> list[tuple[ImageResult, bytes]]:
+    """The ``k`` images of ``truth`` most often judged wrongly by ``model``'s finished evaluators, with their PNG."""
+    with store.read() as con:
+        results = [r for r in image_results(con.execute(_FINISHED, (study, model))) if r.truth == truth][:k]
+        png = {r["image_id"]: bytes(r["png"]) for r in con.execute(
+            f"SELECT image_id, png FROM human_images WHERE image_id IN ({', '.join('?' for _ in results)})",
+            [r.image for r in results])} if results else {}
+    return [(r, png[r.image]) for r in results if r.image in png]
+
+
+def human_notes(store: Store, study: str) -> list[str]:
+    """Lines for a table's or report's header: how the study's HYPE∞ values were made (empty without scores)."""
+    records = score_records(store, study)
+    if not records:
+        return []
+    by_kind: dict[tuple, list[str]] = {}
+    for model, r in records.items():
+        by_kind.setdefault((r["bootstrap"], r["replicates"], r["seed"], r["confidence"]), []).append(model)
+    lines = []
+    for (kind, replicates, seed, confidence), models in by_kind.items():
+        lines.append(f"HYPE∞ interval ({', '.join(models)}): {confidence:.0%} {BOOTSTRAP_LABELS.get(kind, kind)}, "
+                     f"{replicates:,} replicates, seed {seed}.")
+    settings = study_settings(store, study)
+    sessions = finished_sessions(store, study)
+    sizes = sorted({(s["images"], s["qualification"], s["tutorial"], s["draw"].get("pass_rate",
+                                                                                   settings.get("pass_rate", 0.65)))
+                    for s in sessions})
+    for images, qualification, tutorial, pass_rate in sizes:
+        gate = (f"a qualification of {qualification} images without feedback (the paper's), passed with "
+                f"{pass_rate:.0%} of its reals and of its fakes right" if qualification else
+                (f"no qualification; a tutorial of {tutorial} images with feedback gated at {pass_rate:.0%} "
+                 "(not the paper's)" if tutorial else "no qualification (not the paper's)"))
+        tut = f"; a tutorial of {tutorial} images with feedback first (not in the paper)" if tutorial and \
+            qualification else ""
+        lines.append(f"HYPE∞ protocol: {images} images per evaluator, half real; {gate}{tut}.")
+    reals = settings.get("reals")
+    if reals:
+        where = ("the training split (the paper's)" if reals == "train"
+                 else "the run's reference images (not the paper's: it draws reals from the training set)")
+        lines.append(f"HYPE∞ real images from {where}; study pools of {settings.get('pool', '?')} images per side.")
+    return lines
