@@ -11,7 +11,7 @@ registration order and never branches on what they are.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import Any, Callable
 
 import torch
 from torch import Tensor
@@ -20,8 +20,8 @@ from ..registry import Registry
 from .conditioning import Heads
 from .regularizers import PenaltyContext, call_penalty
 
-if TYPE_CHECKING:
-    from .model import GANModel
+#: A ``zoo.model.GANModel`` (not imported: it builds its terms from this module).
+GANModel = Any
 
 
 @dataclass
@@ -38,44 +38,44 @@ class DStep:
 
 
 #: A term: (model, step) -> (what it adds to D's loss, or None; the scalars it logs).
-Term = Callable[["GANModel", DStep], "tuple[Tensor | None, dict[str, Tensor]]"]
-D_TERMS: Registry[Callable[["GANModel"], list[Term]]] = Registry("D objective term")
+Term = Callable[[GANModel, DStep], tuple[Tensor | None, dict[str, Tensor]]]
+D_TERMS: Registry[Callable[[GANModel], list[Term]]] = Registry("D objective term")
 
 
-def d_terms(model: "GANModel") -> list[Term]:
+def d_terms(model: GANModel) -> list[Term]:
     """Every term ``model``'s spec asks for, in registration order."""
     return [term for name in D_TERMS for term in D_TERMS.get(name)(model)]
 
 
 @D_TERMS.register("auxiliary classifier")
-def _classifier(model: "GANModel") -> list[Term]:
+def _classifier(model: GANModel) -> list[Term]:
     """AC-GAN: D maximises the log-likelihood of the right class on reals and fakes (Odena et al. 2017, eq. 2)."""
     if not model.ac:
         return []
 
-    def term(m: "GANModel", s: DStep):
+    def term(m: GANModel, s: DStep):
         ac = m.class_loss(s.h_real.cls, s.labels) + m.class_loss(s.h_fake.cls, s.c_fake)
         return m.spec.tricks.ac_weight * ac, {"ac_d": ac.detach()}
     return [term]
 
 
 @D_TERMS.register("adaptive augmentation")
-def _adaptive_augmentation(model: "GANModel") -> list[Term]:
+def _adaptive_augmentation(model: GANModel) -> list[Term]:
     """ADA's controller reads D's outputs on the reals (``augment.AdaptiveAugment``); it adds nothing to the loss."""
     if model.ada is None:
         return []
 
-    def term(m: "GANModel", s: DStep):
+    def term(m: GANModel, s: DStep):
         m.ada.observe(s.h_real.adv)
         return None, {"ada_p": torch.tensor(m.ada.p)}
     return [term]
 
 
 @D_TERMS.register("penalties")
-def _penalties(model: "GANModel") -> list[Term]:
+def _penalties(model: GANModel) -> list[Term]:
     """``weight * penalty`` for every penalty of the spec, each with its own ``PenaltyContext`` state."""
     def make(name: str, penalty, weight: float) -> Term:
-        def term(m: "GANModel", s: DStep):
+        def term(m: GANModel, s: DStep):
             m._penalty_labels = s.labels  # a conditional D reads the real batch's labels (GANModel.penalised)
             ctx = PenaltyContext(m.penalty_output(s.h_real.adv), m.penalty_output(s.h_fake.adv), m.g_steps,
                                  m.penalty_state[name])
