@@ -13,7 +13,7 @@ from ganbench.bench.runner import run
 from ganbench.config import Budget
 from ganbench.errors import BadInput
 
-from .bench_fakes import Calls, fake_backend
+from ..fakes import Calls, fake_backend
 
 TINY = tiny_budget(real_row=True)
 

@@ -23,7 +23,7 @@ from ganbench.train.checkpoint import load_checkpoint, save_checkpoint
 from ..helpers import tiny_budget
 
 from ..train.test_checkpoint import flip_tensor_bytes
-from .bench_fakes import Calls, fake_backend
+from ..fakes import Calls, fake_backend
 
 # batch 8: 2 steps of a shrunk DCGAN
 TINY = tiny_budget(kimg=0.016, view="native")

@@ -10,7 +10,7 @@ from ganbench.bench.runner import run
 from ganbench.config import Budget
 from ganbench.errors import BadInput
 
-from .bench_fakes import Calls, fake_backend
+from ..fakes import Calls, fake_backend
 
 # evaluated at 0.128 kimg and at the end (0.256): an FID-over-training curve of two points per job
 INTERVALS = Budget("tiny-intervals", kimg=0.256, num_samples=16, ref_samples=16, eval_every_kimg=0.128,

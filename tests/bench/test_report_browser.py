@@ -10,7 +10,7 @@ from ganbench.config import Budget
 from ganbench.errors import MissingAsset
 from ganbench.human.browser import headless_chrome
 
-from .bench_fakes import Calls, fake_backend
+from ..fakes import Calls, fake_backend
 
 CURVE = Budget("tiny-curve", kimg=0.256, num_samples=16, ref_samples=16, eval_every_kimg=0.128, curve_samples=8)
 

@@ -12,7 +12,7 @@ from ganbench.errors import BadInput
 
 from ..helpers import tiny_budget
 
-from .bench_fakes import Calls, fake_backend
+from ..fakes import Calls, fake_backend
 
 TINY = tiny_budget()
 

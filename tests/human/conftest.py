@@ -11,14 +11,15 @@ from pathlib import Path
 import pytest
 
 from ganbench.bench.runner import run
-from ganbench.config import Budget, HumanProtocol
+from ganbench.config import HumanProtocol
 from ganbench.human.pool import open_study, prepare
 from ganbench.human.server import make_server
 from ganbench.human.study import Study
-from tests.bench.bench_fakes import Calls, fake_backend
+from tests.fakes import Calls, fake_backend
+from tests.helpers import tiny_budget
 
 #: Two models, 40 samples each, evaluated against 40 reference images (the fakes' random 28x28 images).
-TINY = Budget("tiny-human", kimg=0.128, num_samples=40, ref_samples=40, real_row=False)
+TINY = tiny_budget("tiny-human", samples=40)
 #: A small study with every part: 2 tutorial images (with feedback), a qualification of 4 (2 real, 1 fake of each
 #: model; no feedback), 10 study images per evaluator; pools of 12 study, 4 qualification and 4 tutorial images per
 #: side (20 of the fake dataset's 40 training images).

@@ -15,7 +15,7 @@ from ganbench.human.pool import open_study, prepare
 from ganbench.human.score import score
 from ganbench.human.study import Study
 from ganbench.metrics.hype import answer_table, hype_scores
-from tests.bench.bench_fakes import Calls, fake_backend
+from tests.fakes import Calls, fake_backend
 
 from .conftest import SMALL
 

@@ -1,6 +1,7 @@
 """A study's images: the run's samples and its reference images, encoded alike, behind opaque ids."""
 
 import io
+import re
 
 import numpy as np
 import pytest
@@ -10,7 +11,7 @@ from PIL import Image
 from ganbench.human.encoding import encode_png, png_length
 from ganbench.human.pool import open_study, pool_counts, prepare
 from ganbench.errors import BadInput
-from tests.bench.bench_fakes import Calls, fake_backend
+from tests.fakes import Calls, fake_backend
 
 from .conftest import SMALL, make_run
 
@@ -34,7 +35,7 @@ def test_pools_from_the_runs_samples_and_reference(study, tiny_run):
                       for r, n in (("qualification", 4), ("tutorial", 4), ("study", 12))}
     # every image: one length, PNG, 28x28 grayscale, an opaque id (16 hex digits), no truth in the id or bytes
     assert len({len(b) for b in study.png.values()}) == 1
-    assert all(len(i) == 16 and int(i, 16) >= 0 for i in study.png)
+    assert all(re.fullmatch(r"[0-9a-f]{16}", i) for i in study.png) and len(set(study.png)) == len(study.png)
     with ref.store.read() as con:
         sources = {r["image_id"]: r["source"] for r in con.execute("SELECT image_id, source FROM human_images")}
     fakes = [i for i, im in study.images.items() if im.truth == "fake"]

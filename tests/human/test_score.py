@@ -305,11 +305,11 @@ def test_the_column_survives_a_leaderboard_csv(answered, tiny_run):
     from ganbench.bench.jobs import protocol_for
     from ganbench.bench.tables import render
 
-    from .conftest import TINY
+    from tests.helpers import tiny_budget
 
     run_dir, _ = tiny_run
     results = [r for r in score(answered.ref, SMALL) if r["evaluators"]]
-    frame = leaderboard_from_csv(run_dir / "table.csv", "fashion-mnist", protocol_for(TINY))
+    frame = leaderboard_from_csv(run_dir / "table.csv", "fashion-mnist", protocol_for(tiny_budget("tiny-human", samples=40)))
     md = render(frame, "md")
     for r in results:
         assert f"(n={r['evaluators']})" in next(line for line in md.splitlines() if line.startswith(f"| {r['model']} "))

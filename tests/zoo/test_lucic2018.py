@@ -158,7 +158,7 @@ def test_protocol_run_prints_the_papers_figures_beside_ours(tmp_path):
     """`ganbench run --protocol lucic2018` ends its table with ours beside the paper's (fake training and metrics)."""
     from ganbench.bench.runner import run
     from ganbench.config import ModelSpec
-    from tests.bench.bench_fakes import Calls, fake_backend
+    from tests.fakes import Calls, fake_backend
 
     calls = Calls()
     res = run(models=[ModelSpec(name="lucic-ns"), ModelSpec(name="mine", batch_size=32)], study="lucic2018", out=tmp_path / "run",

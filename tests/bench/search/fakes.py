@@ -13,7 +13,7 @@ import torch
 from ganbench.bench.search import SearchOptions
 from ganbench.config import Budget, SearchProtocol
 
-from ..bench_fakes import Calls, fake_backend
+from tests.fakes import Calls, fake_backend
 
 BUDGET = Budget("tiny", kimg=0.256, num_samples=16, ref_samples=16, real_row=False)
 SPACE = """\

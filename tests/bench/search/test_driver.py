@@ -10,7 +10,7 @@ from ganbench.bench.search.driver import sampler_seed
 from ganbench.bench.store import Store
 from ganbench.errors import BadInput
 
-from ..bench_fakes import Calls
+from tests.fakes import Calls
 from .fakes import BUDGET, backend, options, protocol
 
 
@@ -70,7 +70,7 @@ def test_the_same_seed_draws_the_same_trials_and_a_rerun_reuses_everything(tmp_p
 
 def _killed_search(tmp_path, kill_at):
     from .fakes import backend as fake
-    from ..bench_fakes import Calls as C
+    from tests.fakes import Calls as C
 
     p = protocol(tmp_path)
     search(["dcgan", "wgan"], protocol=p, budget=BUDGET, options=options(tmp_path),
