@@ -30,7 +30,8 @@ from ganbench.bench.runner import Backend, real_data_job, resolve_models, rows_f
 from ganbench.bench.store import Store
 from ganbench.bench.tables import (REAL_DATA, comparative_markdown, display_frame, numbers_csv, protocol_header,
                                    summary_frame)
-from ganbench.config import DEFAULT_DATASET, get_budget, get_study
+from ganbench.config import DEFAULT_DATASET, get_budget
+from ganbench.studies import get_study
 from ganbench.errors import GanbenchError
 from ganbench.io import write_text_atomic
 
@@ -39,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--dataset", default=None, help=f"default {DEFAULT_DATASET} (or the protocol's first)")
     p.add_argument("--budget", default=None, help="a budget of config.BUDGETS (default quick)")
-    p.add_argument("--protocol", default=None, help="a study of config.STUDIES, e.g. lucic2018")
+    p.add_argument("--protocol", default=None, help="a study of studies.STUDIES, e.g. lucic2018")
     p.add_argument("--seeds", default=None,
                    help="seeds of every model (default: the protocol's plan, seed 0 plus its extra seeds per model; "
                         "without a protocol 0,1,2)")

@@ -21,8 +21,9 @@ from typing import Any, Callable, Iterable, Sequence
 
 import torch
 
-from ..config import (DEFAULT_BUDGET, DEFAULT_DATASET, DEFAULT_RUNS_DIR, DEFAULT_STORE, Budget, EvalProtocol, ModelSpec,
-                      check_protocol, get_budget, get_study, spec_to_yaml)
+from ..config import (DEFAULT_BUDGET, DEFAULT_DATASET, DEFAULT_RUNS_DIR, DEFAULT_STORE, Budget, EvalProtocol,
+                      ModelSpec, check_protocol, get_budget, spec_to_yaml)
+from ..studies import get_study
 from ..devices import resolve_device
 from ..errors import BadInput, Diverged
 from ..data import TensorImageSet
@@ -327,7 +328,7 @@ def run(models: Sequence[str | ModelSpec] = (), grid: Sequence[str] | None = Non
     (reused ones included) and the Markdown table, also written as table.{md,csv,tex,html} in the run folder.
     ``executor`` (``local``, ``ray``), ``jobs`` (local worker processes), ``address`` (Ray cluster) and
     ``retries`` (attempts after the first, before a job is recorded ``failed``) say where jobs run.
-    ``study`` names a protocol of config.STUDIES (e.g. ``lucic2018``): it fixes the budget (training length,
+    ``study`` names a protocol of studies.STUDIES (e.g. ``lucic2018``): it fixes the budget (training length,
     data view, evaluation) and, unless ``models`` are given, the models; ``dataset`` None means its first one.
     Several runs may share one store at once: each claims a job before it starts it (``bench.claims``, a lease
     of ``lease_s`` seconds renewed by a heartbeat) and waits for the jobs another live run holds.

@@ -285,7 +285,7 @@ def comparative_markdown(rows: Sequence[dict], axes: Iterable[str] = (), notes: 
 
 def published_markdown(rows: Sequence[dict], study, dataset: str) -> str:
     """Our FID beside the paper's published figure, one line per model of a ``--protocol`` run that has one
-    (``study``: a config.Study); empty when no row has both."""
+    (``study``: a studies.Study); empty when no row has both."""
     frame = summary_frame(rows)
     lines = []
     for model in frame.index if "fid_mean" in frame else ():

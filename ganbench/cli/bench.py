@@ -58,7 +58,7 @@ def add_run(sub) -> None:
     p.add_argument("--retries", type=int, default=None,
                    help="times a failed job (an error, or its worker died) is tried again before it is recorded "
                         "as failed (default 2)")
-    from ..config import STUDIES
+    from ..studies import STUDIES
     p.add_argument("--protocol", choices=list(STUDIES),
                    help="a published study's protocol, which fixes the models, the budget (training length, "
                         "data view, evaluation) and prints the paper's figures beside ours: "

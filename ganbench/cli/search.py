@@ -9,7 +9,8 @@ from .common import command, print_json
 
 @command
 def add_search(sub) -> None:
-    from ..config import BUDGETS, SELECT_ON, STUDIES, SearchProtocol
+    from ..config import BUDGETS
+    from ..studies import SELECT_ON, STUDIES, SearchProtocol
 
     d = SearchProtocol()
     p = sub.add_parser(
@@ -64,7 +65,7 @@ _FIELDS = {"space": "space", "trials": "trials", "seed": "seed", "min_kimg": "mi
 def cmd_search(args) -> int:
     from ..bench.jobs import parse_seeds
     from ..bench.search import SearchOptions, search
-    from ..config import SearchProtocol, get_study
+    from ..studies import SearchProtocol, get_study
     from ..errors import BadInput
     from .bench import _csv_list
 

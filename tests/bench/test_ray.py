@@ -78,7 +78,7 @@ def test_a_search_on_ray_and_on_worker_processes_gives_the_same_trials(ray_clust
     """``ganbench search`` with real (tiny) training and real Inception: the trials run as Ray tasks or in local
     worker processes, report to one Optuna journal and prune there; both executors give the same trials."""
     from ganbench.bench.search import SearchOptions, search
-    from ganbench.config import SearchProtocol
+    from ganbench.studies import SearchProtocol
 
     space = tmp_path / "space.yaml"
     space.write_text("params:\n  learning_rate: {log_uniform: [1.0e-4, 1.0e-2], set: [optim_g.lr, optim_d.lr]}\n")

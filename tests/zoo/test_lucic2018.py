@@ -1,7 +1,6 @@
 """The Lucic et al. 2018 protocol: the InfoGAN-style net and the per-loss hyperparameters, pinned to
 google/compare_gan v1 (abstract_gan.py, ops.py, params.py, generate_tasks_lib.py)."""
 
-import dataclasses
 
 import pytest
 import torch
@@ -9,7 +8,8 @@ from torch import nn
 
 from ganbench.bench.jobs import seed_plan
 from ganbench.bench.tables import published_markdown
-from ganbench.config import get_budget, get_study
+from ganbench.config import get_budget
+from ganbench.studies import get_study
 from ganbench.errors import BadInput
 from ganbench.zoo.baselines import load_baseline
 from ganbench.zoo.nets import build_nets

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from ...config import (MAX_JOBS, DEFAULT_DATASET, DEFAULT_RUNS_DIR, DEFAULT_STORE, SELECT_ON, Budget, ModelSpec,
-                       SearchProtocol, get_budget, get_study)
+from ...config import MAX_JOBS, DEFAULT_DATASET, DEFAULT_RUNS_DIR, DEFAULT_STORE, Budget, ModelSpec, get_budget
+from ...studies import SELECT_ON, SearchProtocol, get_study
 from ...errors import BadInput
 from ...io import cache_dir, check_writable, clean_orphans
 from ...metrics import registry

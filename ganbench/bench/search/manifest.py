@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
-from ...config import Budget, SearchProtocol
+from ...config import Budget
+from ...studies import SearchProtocol
 from ...errors import BadInput
 from ...io import write_text_atomic
 from ..jobs import Job

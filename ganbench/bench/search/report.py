@@ -22,7 +22,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ...config import get_study
+from ...studies import get_study
 from ...io import atomic_path, write_text_atomic
 from ..store import Store
 from ..tables import summary_frame, write_tables

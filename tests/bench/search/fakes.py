@@ -11,7 +11,8 @@ from pathlib import Path
 import torch
 
 from ganbench.bench.search import SearchOptions
-from ganbench.config import Budget, SearchProtocol
+from ganbench.config import Budget
+from ganbench.studies import SearchProtocol
 
 from tests.fakes import Calls, fake_backend
 
