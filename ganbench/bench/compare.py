@@ -205,26 +205,8 @@ def compare(name: str, samples: str | None = None, generator: str | None = None,
     reference = b.get_dataset(dataset, proto.ref_split, root=data_root)
     ref_view = conv_view(reference, budget.view)  # the view of a conv net under this budget: samples may come at it
 
-    if samples:
-        path = Path(samples)
-        kind = "folder" if path.is_dir() else "arrays"
-        images = b.get_dataset(f"{kind}:{path}", value_range=value_range)
-        images = _fit_to_reference(images, reference, ref_view, f"--samples {samples}")
-        if len(images) < proto.num_samples:
-            raise BadInput(f"--samples {samples}: holds {len(images)} images; budget {budget.name} evaluates "
-                           f"{proto.num_samples} (pass more samples or a smaller --budget)")
-        source_hash = sha256_file(path) if path.is_file() else digest(sorted(
-            (p.name, p.stat().st_size) for p in path.rglob("*") if p.is_file()))
-        source = {"samples": str(path), "samples_hash": source_hash}
-    else:
-        zd = z_dim or getattr(G, "z_dim", None)
-        if not zd:
-            raise BadInput("--generator: give --z-dim, or give the generator a z_dim attribute")
-        source_hash = sha256_file(checkpoint) if checkpoint else digest(generator)
-        source = {"generator": generator, "checkpoint": checkpoint, "z_dim": zd, "seed": seed,
-                  "checkpoint_sha256": source_hash if checkpoint else None}
-        images = None
-
+    images, source, source_hash = _entry(b, name, samples, generator, checkpoint, z_dim, G, seed, value_range,
+                                         reference, ref_view, proto, budget)
     # The store is opened (made) only once there is something to read or write in it.
     st = store if isinstance(store, Store) else Store(store_path) if store_path.exists() else None
     phash = protocol_hash(proto, dataset)
@@ -234,12 +216,7 @@ def compare(name: str, samples: str | None = None, generator: str | None = None,
     record = st.get(key) if st is not None and (samples or checkpoint) else None
     if record is None or record["status"] != "ok":
         if images is None:
-            sample_user_generator(G, 2, zd, seed, dev)  # a wrong signature or range fails here, before any work
-            _log(f"sampling {proto.num_samples} images from {generator}", progress)
-            drawn = sample_user_generator(G, proto.num_samples, zd, seed, dev)
-            images = _fit_to_reference(array_image_set(drawn.images.numpy(), f"{name} samples", labels=None if
-                                                       drawn.labels is None else drawn.labels.numpy()),
-                                       reference, ref_view, f"--generator {generator}")
+            images = _generated(G, name, source, proto.num_samples, dev, reference, ref_view, progress)
         t0 = time.perf_counter()
         ev = b.evaluate(images if images.num_classes else images.uint8(slice(0, proto.num_samples)), reference,
                         metrics=proto.metrics,
@@ -257,7 +234,48 @@ def compare(name: str, samples: str | None = None, generator: str | None = None,
         record = st.get(key)
     else:
         _log(f"{name}: reusing its result under this protocol from {st.path}", progress)
+    return _ranked(record, base, st, name, dataset, phash, budget, proto)
 
+
+def _entry(b: Backend, name: str, samples, generator, checkpoint, z_dim, G, seed: int, value_range, reference,
+           ref_view, proto: EvalProtocol, budget: Budget):
+    """What is compared: ``(images or None for a generator, sampled later), its provenance, its fingerprint)``,
+    checked (enough samples, a latent size) before any work."""
+    if samples:
+        path = Path(samples)
+        kind = "folder" if path.is_dir() else "arrays"
+        images = b.get_dataset(f"{kind}:{path}", value_range=value_range)
+        images = _fit_to_reference(images, reference, ref_view, f"--samples {samples}")
+        if len(images) < proto.num_samples:
+            raise BadInput(f"--samples {samples}: holds {len(images)} images; budget {budget.name} evaluates "
+                           f"{proto.num_samples} (pass more samples or a smaller --budget)")
+        source_hash = sha256_file(path) if path.is_file() else digest(sorted(
+            (p.name, p.stat().st_size) for p in path.rglob("*") if p.is_file()))
+        return images, {"samples": str(path), "samples_hash": source_hash}, source_hash
+    zd = z_dim or getattr(G, "z_dim", None)
+    if not zd:
+        raise BadInput("--generator: give --z-dim, or give the generator a z_dim attribute")
+    source_hash = sha256_file(checkpoint) if checkpoint else digest(generator)
+    return None, {"generator": generator, "checkpoint": checkpoint, "z_dim": zd, "seed": seed,
+                  "checkpoint_sha256": source_hash if checkpoint else None}, source_hash
+
+
+def _generated(G, name: str, source: dict, n: int, dev, reference, ref_view, progress: bool):
+    """``n`` samples of a user's generator (its signature and range checked on two first), fitted to the
+    reference's resolution."""
+    zd, seed, generator = source["z_dim"], source["seed"], source["generator"]
+    sample_user_generator(G, 2, zd, seed, dev)  # a wrong signature or range fails here, before any work
+    _log(f"sampling {n} images from {generator}", progress)
+    drawn = sample_user_generator(G, n, zd, seed, dev)
+    return _fit_to_reference(array_image_set(drawn.images.numpy(), f"{name} samples", labels=None if
+                                             drawn.labels is None else drawn.labels.numpy()),
+                             reference, ref_view, f"--generator {generator}")
+
+
+def _ranked(record: dict, base, st: Store | None, name: str, dataset: str, phash: str, budget: Budget,
+            proto: EvalProtocol) -> CompareResult:
+    """``record`` ranked among the baselines: ``base`` (a leaderboard CSV's frame) or the store's rows under the
+    same protocol; the board and its Markdown with the protocol header."""
     new = summary_frame([record])
     if base is not None:
         base_rows = []
