@@ -335,19 +335,8 @@ def run(models: Sequence[str | ModelSpec] = (), grid: Sequence[str] | None = Non
     """
     b = (backend or Backend()).resolve()
     # Every input is checked before anything is written: a bad one leaves no store, run.json or folder.
-    if study is not None:
-        st = get_study(study)
-        if grid:
-            raise BadInput(f"--protocol {study} fixes the models; give --models (a subset of its models) or --grid, "
-                           "not both")
-        if budget not in (None, st.budget):
-            raise BadInput(f"--protocol {study} fixes the budget ({st.budget}); leave out --budget {budget}")
-        budget = st.budget
-        models = list(models) or list(st.models)
-        dataset = dataset or st.datasets[0]
-    budget = budget or DEFAULT_BUDGET
-    dataset = dataset or DEFAULT_DATASET
-    budget = get_budget(budget) if isinstance(budget, str) else budget
+    st = get_study(study) if study is not None else None
+    models, dataset, budget = _study_defaults(st, models, grid, dataset, budget)
     seeds = check_seeds(seeds)
     if metrics is not None:
         metrics = registry.parse(metrics, ())  # "fid,kid" or ("fid", "kid"); never the letters of "fid"
@@ -356,27 +345,13 @@ def run(models: Sequence[str | ModelSpec] = (), grid: Sequence[str] | None = Non
     check_options(options)
     if executor == "local" and device is not None:
         resolve_device(device)  # a Ray cluster's workers may have the GPU the driver lacks
-    axes: list[str] = []
-    if grid:
-        if models:
-            raise BadInput("give either --models or --grid, not both (--base picks the grid's starting model)")
-        parsed = ablation.parse_grid(list(grid))
-        axes = [a for a, _ in parsed]
-        specs = ablation.expand_grid(resolve_models([base], b)[0], parsed)
-    else:
-        specs = [(s, {}) for s in resolve_models(models, b)]
+    specs, axes = _specs(models, grid, base, b)
     run_dir = Path(out) if out else default_run_dir(dataset, budget, bool(grid))
     check_writable(run_dir, "--out", folder=True)
     if not isinstance(store, Store):
         store = check_writable(store or DEFAULT_STORE, "--store")
     train_set = b.get_dataset(dataset, "train", root=data_root, download=True)  # fail early on a missing dataset
-    cond = [s.name for s, _ in specs if conditional(s.arch.g_conditioning, s.arch.d_conditioning)]
-    if cond and not getattr(train_set, "num_classes", 0):
-        raise BadInput(f"{', '.join(cond)} {'is' if len(cond) == 1 else 'are'} class-conditional but {dataset} has no "
-                       "labels; use a labelled dataset (fashion-mnist, mnist, cifar10, a folder with one sub-folder per "
-                       "class, arrays with labels)")
-    if metrics is None and cond:  # conditional models: the class-aware metrics join the table
-        metrics = tuple((protocol or EvalProtocol()).metrics) + CLASS_METRICS
+    metrics = _metrics_for_conditional(specs, train_set, dataset, metrics, protocol)
     proto = check_protocol(protocol_for(budget, tuple(metrics) if metrics else None, base=protocol))
     jobs = plan(specs, tuple(seeds), dataset, budget, proto, run_dir, device=device, data_root=data_root,
                 data=train_set)
@@ -401,6 +376,45 @@ def run(models: Sequence[str | ModelSpec] = (), grid: Sequence[str] | None = Non
                       extra_md=published_markdown(rows, st, dataset) if study is not None else "",
                       notes=human_notes(store, digest([j.key for j in jobs])))  # a human study of the run
     return RunResult(run_dir, jobs, rows, skipped, md, axes)
+
+
+def _study_defaults(st, models, grid, dataset, budget) -> tuple[list, str, Budget]:
+    """The models, dataset and budget of a run: a study (``--protocol``) fixes the budget and, unless models are
+    given, the models; the defaults fill the rest."""
+    if st is not None:
+        if grid:
+            raise BadInput(f"--protocol {st.name} fixes the models; give --models (a subset of its models) or "
+                           "--grid, not both")
+        if budget not in (None, st.budget):
+            raise BadInput(f"--protocol {st.name} fixes the budget ({st.budget}); leave out --budget {budget}")
+        budget = st.budget
+        models = list(models) or list(st.models)
+        dataset = dataset or st.datasets[0]
+    budget = budget or DEFAULT_BUDGET
+    return models, dataset or DEFAULT_DATASET, get_budget(budget) if isinstance(budget, str) else budget
+
+
+def _metrics_for_conditional(specs, train_set, dataset: str, metrics, protocol: EvalProtocol | None):
+    """The run's metrics: class-conditional models need a labelled dataset, and (unless metrics are given) add the
+    class-aware metrics to the protocol's."""
+    cond = [s.name for s, _ in specs if conditional(s.arch.g_conditioning, s.arch.d_conditioning)]
+    if cond and not getattr(train_set, "num_classes", 0):
+        raise BadInput(f"{', '.join(cond)} {'is' if len(cond) == 1 else 'are'} class-conditional but {dataset} has no "
+                       "labels; use a labelled dataset (fashion-mnist, mnist, cifar10, a folder with one sub-folder per "
+                       "class, arrays with labels)")
+    if metrics is None and cond:  # conditional models: the class-aware metrics join the table
+        return tuple((protocol or EvalProtocol()).metrics) + CLASS_METRICS
+    return metrics
+
+
+def _specs(models, grid, base: str, b: Backend) -> tuple[list[tuple[ModelSpec, dict]], list[str]]:
+    """``[(spec, grid groups)]`` and the grid's axes: the named models, or the grid's cells over ``base``."""
+    if not grid:
+        return [(s, {}) for s in resolve_models(models, b)], []
+    if models:
+        raise BadInput("give either --models or --grid, not both (--base picks the grid's starting model)")
+    parsed = ablation.parse_grid(list(grid))
+    return ablation.expand_grid(resolve_models([base], b)[0], parsed), [a for a, _ in parsed]
 
 
 def execute_jobs(job_fn: Callable[..., dict], todo: Sequence[Job], store: Store, executor: str, options: ExecOptions,
