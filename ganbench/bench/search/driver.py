@@ -146,16 +146,7 @@ def search(models: Sequence[str | ModelSpec] = (), study: str | None = None, pro
     new seeds under ``budget``; writes the store, the search's tables and plots. Re-running the same call resumes
     it (finished trials and re-runs are reused); ``options.report_only`` only rewrites the tables."""
     b = (backend or Backend()).resolve()
-    st = get_study(study) if study else None
-    if st is not None:
-        if st.search is None:
-            raise BadInput(f"--protocol {study} has no search; see `ganbench search --help`")
-        if budget not in (None, st.budget):
-            raise BadInput(f"--protocol {study} fixes the budget ({st.budget}); leave out --budget {budget}")
-        budget, models, dataset = st.budget, list(models) or list(st.models), dataset or st.datasets[0]
-        protocol = protocol or st.search
-    if protocol is None:
-        raise BadInput("give --protocol lucic2018, or a search space (--space FILE.yaml) for your own models")
+    models, protocol, budget, dataset = _study_defaults(study, models, protocol, budget, dataset)
     protocol = check_search(protocol)
     dataset = dataset or DEFAULT_DATASET
     final = get_budget(budget or "quick") if not isinstance(budget, Budget) else budget
@@ -180,16 +171,8 @@ def search(models: Sequence[str | ModelSpec] = (), study: str | None = None, pro
     clean_orphans(run_dir)
     clean_orphans(cache_dir("reference"))
 
-    trial_jobs: dict[str, list[Job]] = {}
-    for spec in specs:
-        jobs = []
-        for k, params in enumerate(ask_trials(ref, space, spec, protocol)):
-            tspec = space.apply(spec, params, f"{spec.name}.t{k:02d}")
-            jobs.append(Job(tspec, dataset, protocol.trial_seed, tb, tp,
-                            str(run_dir / "trials" / spec.name / f"t{k:02d}"), run=str(run_dir),
-                            groups={"search": spec.name, "trial": k, "params": params}, device=options.device,
-                            data_root=options.data_root, view=view_for(tspec, trial_data, tb.view)))
-        trial_jobs[spec.name] = jobs
+    trial_jobs = {spec.name: _trial_jobs(ref, space, spec, protocol, dataset, tb, tp, run_dir, options, trial_data)
+                  for spec in specs}
     _reconcile(ref, trial_jobs, store)
     if not options.report_only:
         todo = [j for k in range(protocol.trials) for m in trial_jobs for j in trial_jobs[m][k:k + 1]
@@ -200,16 +183,7 @@ def search(models: Sequence[str | ModelSpec] = (), study: str | None = None, pro
                      options.progress, on_record=lambda job, record: _tell(ref, job, record), announce=True)
 
     chosen = {m: _choose(store.rows(j.key for j in jobs)) for m, jobs in trial_jobs.items()}
-    fp = protocol_for(final)
-    rerun_jobs: dict[str, list[Job]] = {}
-    for spec in specs:
-        k = chosen[spec.name]
-        if k is None:
-            continue
-        best = dataclasses.replace(trial_jobs[spec.name][k].spec, name=f"{spec.name}-searched")
-        rerun_jobs[spec.name] = plan([(best, {"search": spec.name, "trial": k, "rerun": True})],
-                                     tuple(protocol.rerun_seeds), dataset, final, fp, run_dir, device=options.device,
-                                     data_root=options.data_root, data=train_set)
+    rerun_jobs = _rerun_jobs(specs, chosen, trial_jobs, protocol, dataset, final, run_dir, options, train_set)
     all_reruns = [j for jobs in rerun_jobs.values() for j in jobs]
     floor = real_data_job(all_reruns[0]) if final.real_row and all_reruns else None
     if not options.report_only:
@@ -222,6 +196,52 @@ def search(models: Sequence[str | ModelSpec] = (), study: str | None = None, pro
                          options.lease_s, options.progress, announce=False)
     write_manifest(run_dir, store, trial_jobs, rerun_jobs, floor, protocol, space, final, tb, rungs, dataset, study)
     return write_search_report(run_dir, store)
+
+
+def _study_defaults(study: str | None, models, protocol: SearchProtocol | None, budget, dataset):
+    """``(models, protocol, budget, dataset)``: a study (``--protocol``) fixes the budget and its search protocol
+    and, unless given, the models and dataset."""
+    st = get_study(study) if study else None
+    if st is not None:
+        if st.search is None:
+            raise BadInput(f"--protocol {study} has no search; see `ganbench search --help`")
+        if budget not in (None, st.budget):
+            raise BadInput(f"--protocol {study} fixes the budget ({st.budget}); leave out --budget {budget}")
+        budget, models, dataset = st.budget, list(models) or list(st.models), dataset or st.datasets[0]
+        protocol = protocol or st.search
+    if protocol is None:
+        raise BadInput("give --protocol lucic2018, or a search space (--space FILE.yaml) for your own models")
+    return models, protocol, budget, dataset
+
+
+def _trial_jobs(ref: OptunaRef, space, spec: ModelSpec, protocol: SearchProtocol, dataset: str, tb: Budget, tp,
+                run_dir: Path, options: SearchOptions, trial_data) -> list[Job]:
+    """The K trials of ``spec``: each a job of the trial budget with the values Optuna's seeded sampler drew."""
+    jobs = []
+    for k, params in enumerate(ask_trials(ref, space, spec, protocol)):
+        tspec = space.apply(spec, params, f"{spec.name}.t{k:02d}")
+        jobs.append(Job(tspec, dataset, protocol.trial_seed, tb, tp,
+                        str(run_dir / "trials" / spec.name / f"t{k:02d}"), run=str(run_dir),
+                        groups={"search": spec.name, "trial": k, "params": params}, device=options.device,
+                        data_root=options.data_root, view=view_for(tspec, trial_data, tb.view)))
+    return jobs
+
+
+def _rerun_jobs(specs, chosen: dict, trial_jobs: dict[str, list[Job]], protocol: SearchProtocol, dataset: str,
+                final: Budget, run_dir: Path, options: SearchOptions, train_set) -> dict[str, list[Job]]:
+    """Each model's chosen trial re-run with the protocol's new seeds under the study's own budget (none for a
+    model without a chosen trial yet)."""
+    fp = protocol_for(final)
+    rerun_jobs: dict[str, list[Job]] = {}
+    for spec in specs:
+        k = chosen[spec.name]
+        if k is None:
+            continue
+        best = dataclasses.replace(trial_jobs[spec.name][k].spec, name=f"{spec.name}-searched")
+        rerun_jobs[spec.name] = plan([(best, {"search": spec.name, "trial": k, "rerun": True})],
+                                     tuple(protocol.rerun_seeds), dataset, final, fp, run_dir, device=options.device,
+                                     data_root=options.data_root, data=train_set)
+    return rerun_jobs
 
 
 def _trial_fn(ref: OptunaRef, rungs: tuple[float, ...]):
