@@ -163,6 +163,55 @@ def neighbour_gallery(row: dict) -> str | None:
         return None
 
 
+def _results_sections(rows: list[dict], axes: list[str], n: int | None) -> list[str]:
+    """The results table, the comparison plots (each headline metric with its CI, precision/recall,
+    density/coverage), and one table per grid axis."""
+    frame, space = summary_frame(rows), feature_space(rows)
+    parts = ["<h2>Results</h2>" + render(frame, "html", n, space)]
+    plots = comparison_plots(frame, space)
+    if plots:
+        parts.append("<h2>Compared</h2><div class='row'>"
+                     + "".join(_img(png, f"plot: {title}") for title, png in plots) + "</div>")
+    for a in axes:
+        frame = summary_frame(rows, by=a)
+        if len(frame) > 1:
+            parts.append(f"<h3>By {html.escape(a)}</h3>" + render(frame, "html", n, feature_space(rows)))
+    return parts
+
+
+def _job_section(j: dict, row: dict | None, seen: set, galleries: set) -> str:
+    """One job's section: its model's sample grids (once per model: the first seed with samples; a conditional
+    model's rows per class; a schedule's phases), its losses, its samples beside their nearest training images
+    (once per model), its status."""
+    pieces = []
+    if j["model"] not in seen:
+        grid = Path(j["out_dir"]) / "samples.png"
+        if grid.is_file():
+            pieces.append(_img(base64.b64encode(grid.read_bytes()).decode(), f"{j['model']} samples"))
+            seen.add(j["model"])
+        by_class = Path(j["out_dir"]) / "samples_by_class.png"  # conditional models: one row per class
+        if by_class.is_file():
+            pieces.append(_img(base64.b64encode(by_class.read_bytes()).decode(),
+                               f"{j['model']} samples, one row per class"))
+        for grid in sorted((Path(j["out_dir"]) / "samples").glob("phase_*.png")):  # a schedule's phases
+            name = grid.stem.split("_", 2)[-1].replace("-", " ")
+            pieces.append(f"<figure>{_img(base64.b64encode(grid.read_bytes()).decode(), name)}"
+                          f"<figcaption>end of {html.escape(name)}</figcaption></figure>")
+    loss = loss_plot(j)
+    if loss:
+        pieces.append(_img(loss, f"{j['model']} losses"))
+    if row and row["status"] == "ok" and j["model"] not in galleries:
+        gallery = neighbour_gallery(row)
+        if gallery:
+            galleries.add(j["model"])
+            pieces.append(f"<figure>{_img(gallery, j['model'] + ' nearest training images')}<figcaption>samples "
+                          "(top) and their nearest training images (bottom, pixel L2)</figcaption></figure>")
+    status = row["status"] if row else "not run yet"
+    reason = f": {html.escape(row['reason'])}" if row and row.get("reason") else ""
+    return (f"<h3>{html.escape(j['model'])} (seed {j['seed']}): {status}{reason}</h3>"
+            f"<div class='row'>{''.join(pieces)}</div>")
+
+
 def make_report(run_dir: str | Path, store: str | Path | None = None) -> Path:
     """Rewrite the run's tables (table.md/csv/tex/html) and its report.html; return the report's path."""
     import matplotlib
@@ -187,16 +236,7 @@ def make_report(run_dir: str | Path, store: str | Path | None = None) -> Path:
         parts.append(f"<p><b>{missing} of {len(jobs)} job(s) have no result yet</b>; "
                      "re-run the same `ganbench run` command to finish them.</p>")
     if rows:
-        frame, space = summary_frame(rows), feature_space(rows)
-        parts.append("<h2>Results</h2>" + render(frame, "html", n, space))
-        plots = comparison_plots(frame, space)
-        if plots:
-            parts.append("<h2>Compared</h2><div class='row'>"
-                         + "".join(_img(png, f"plot: {title}") for title, png in plots) + "</div>")
-        for a in axes:
-            frame = summary_frame(rows, by=a)
-            if len(frame) > 1:
-                parts.append(f"<h3>By {html.escape(a)}</h3>" + render(frame, "html", n, feature_space(rows)))
+        parts += _results_sections(rows, axes, n)
     parts.append(human_section(st, study, list(dict.fromkeys(j["model"] for j in jobs))))
     curve = fid_curve_plot(jobs, (manifest.get("budget") or {}).get("curve_samples"))
     if curve:
@@ -204,34 +244,7 @@ def make_report(run_dir: str | Path, store: str | Path | None = None) -> Path:
     parts.append("<h2>Models</h2>")
     seen, galleries = set(), set()
     for j in jobs:
-        row = by_key.get(j["key"])
-        pieces = []
-        if j["model"] not in seen:  # one sample grid per model: its first seed with samples
-            grid = Path(j["out_dir"]) / "samples.png"
-            if grid.is_file():
-                pieces.append(_img(base64.b64encode(grid.read_bytes()).decode(), f"{j['model']} samples"))
-                seen.add(j["model"])
-            by_class = Path(j["out_dir"]) / "samples_by_class.png"  # conditional models: one row per class
-            if by_class.is_file():
-                pieces.append(_img(base64.b64encode(by_class.read_bytes()).decode(),
-                                   f"{j['model']} samples, one row per class"))
-            for grid in sorted((Path(j["out_dir"]) / "samples").glob("phase_*.png")):  # a schedule's phases
-                name = grid.stem.split("_", 2)[-1].replace("-", " ")
-                pieces.append(f"<figure>{_img(base64.b64encode(grid.read_bytes()).decode(), name)}"
-                              f"<figcaption>end of {html.escape(name)}</figcaption></figure>")
-        loss = loss_plot(j)
-        if loss:
-            pieces.append(_img(loss, f"{j['model']} losses"))
-        if row and row["status"] == "ok" and j["model"] not in galleries:
-            gallery = neighbour_gallery(row)
-            if gallery:
-                galleries.add(j["model"])
-                pieces.append(f"<figure>{_img(gallery, j['model'] + ' nearest training images')}<figcaption>samples "
-                              "(top) and their nearest training images (bottom, pixel L2)</figcaption></figure>")
-        status = row["status"] if row else "not run yet"
-        reason = f": {html.escape(row['reason'])}" if row and row.get("reason") else ""
-        parts.append(f"<h3>{html.escape(j['model'])} (seed {j['seed']}): {status}{reason}</h3>"
-                     f"<div class='row'>{''.join(pieces)}</div>")
+        parts.append(_job_section(j, by_key.get(j["key"]), seen, galleries))
     style = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto}table{border-collapse:collapse}"
              "td,th{padding:3px 8px;border-bottom:1px solid #ddd;text-align:right}img{margin:4px;max-width:520px}"
              ".row{display:flex;flex-wrap:wrap;align-items:flex-start}"
