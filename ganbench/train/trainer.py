@@ -338,11 +338,21 @@ def _run(spec: ModelSpec, dataset: ImageSet, out_dir: Path, target: int, seed: i
     loop.run()
     dist.barrier(dd)  # rank 0's checkpoint is on disk before any rank reads it
 
-    elapsed = time.perf_counter() - t_start
+    result = _result(loop, div, provenance, ckpt_file, out_dir, device, wall_before,
+                     time.perf_counter() - t_start, images_before)
+    if main:
+        write_text_atomic(out_dir / STATUS_NAME, _status_json(result))
+    return result
+
+
+def _result(loop: TrainLoop, div: DivergenceHook, provenance: dict, ckpt_file: Path, out_dir: Path,
+            device: torch.device, wall_before: float, elapsed: float, images_before: int) -> TrainResult:
+    """What a finished (or diverged) session of training returns and writes to status.json; the provenance gets
+    the checkpoint's hash and the finishing time."""
     has_ckpt = ckpt_file.exists()
     provenance["weights_sha256"] = sha256_file(ckpt_file) if has_ckpt else None
     provenance["finished"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    result = TrainResult(
+    return TrainResult(
         status="diverged" if loop.stop_reason else "ok", steps=loop.step, kimg=loop.images / 1000,
         wall_time_s=wall_before + elapsed,
         images_per_s=(loop.images - images_before) / elapsed if elapsed > 0 else 0.0,
@@ -350,9 +360,6 @@ def _run(spec: ModelSpec, dataset: ImageSet, out_dir: Path, target: int, seed: i
         checkpoint=str(ckpt_file) if has_ckpt else None, losses=div.values, reason=loop.stop_reason,
         device=str(device), provenance=provenance,
     )
-    if main:
-        write_text_atomic(out_dir / STATUS_NAME, _status_json(result))
-    return result
 
 
 def _run_options(spec: ModelSpec, target: int, opts: TrainOptions, model: GANModel, plan, dd,
