@@ -79,6 +79,17 @@ def _write_rungs(path: Path, rows: list[dict]) -> None:
     write_text_atomic(path, "\n".join([",".join(head), *(",".join(str(r[h]) for h in head) for r in rows)]) + "\n")
 
 
+def rung_score(job: Job, b: Backend, tr, view, reference, progress: bool) -> float:
+    """The trial's score at a rung: its protocol's metric of ``num_samples`` samples (the job's seed) from the
+    checkpoint ``tr`` wrote, mapped back to the native resolution, against the validation reference."""
+    metric = job.protocol.metrics[0]
+    G = b.load_generator(tr.checkpoint or job.out_dir, device=job.device)
+    images = view.to_native(b.sample(G, job.protocol.num_samples, seed=job.seed, device=job.device).images)
+    ev = b.evaluate(images, reference, metrics=(metric,), num_samples=job.protocol.num_samples,
+                    device=job.device, protocol=job.protocol, progress=progress)
+    return float(ev["metrics"][metric])
+
+
 def execute_trial(job: Job, ref: OptunaRef, rungs: tuple[float, ...], backend: Backend | None = None,
                   progress: bool = True) -> dict[str, Any]:
     """Train ``job`` rung by rung until the pruner stops it or it reaches its length; its store record.
@@ -116,12 +127,9 @@ def execute_trial(job: Job, ref: OptunaRef, rungs: tuple[float, ...], backend: B
             break
         if done is None:
             t1 = time.perf_counter()
-            G = b.load_generator(tr.checkpoint or job.out_dir, device=job.device)
-            images = view.to_native(b.sample(G, job.protocol.num_samples, seed=job.seed, device=job.device).images)
-            ev = b.evaluate(images, reference, metrics=(metric,), num_samples=job.protocol.num_samples,
-                            device=job.device, protocol=job.protocol, progress=progress)
+            done = {"kimg": kimg, "steps": tr.steps, "score": rung_score(job, b, tr, view, reference, progress),
+                    "decision": "pending"}
             eval_s += time.perf_counter() - t1
-            done = {"kimg": kimg, "steps": tr.steps, "score": float(ev["metrics"][metric]), "decision": "pending"}
             log.append(done)
             _write_rungs(path, log)
         trial = trial or ref.trial(model, number)
