@@ -1,13 +1,13 @@
 """ganbench: GAN evaluation and benchmarking.
 
-Public API: ``evaluate()`` (metrics), ``train()`` (one model), ``run()`` (a benchmark),
-``compare()`` (a new model against the baselines). Submodules load lazily so that
+Public API: ``evaluate()`` (metrics), ``train()`` (one model, with ``TrainOptions``), ``run()`` (a benchmark),
+``compare()`` (a new model against the baselines), ``search()`` (a budgeted hyperparameter search). Submodules load lazily so that
 ``ganbench --version`` stays instant.
 """
 
 from .version import __version__
 
-__all__ = ["__version__", "evaluate", "train", "run", "compare", "get_dataset"]
+__all__ = ["__version__", "evaluate", "train", "TrainOptions", "run", "compare", "search", "get_dataset"]
 
 
 def __getattr__(name):  # PEP 562: import the heavy parts on first use
@@ -20,6 +20,12 @@ def __getattr__(name):  # PEP 562: import the heavy parts on first use
     if name == "train":
         from .train.trainer import train
         return train
+    if name == "TrainOptions":
+        from .train.trainer import TrainOptions
+        return TrainOptions
+    if name == "search":
+        from .bench.search.driver import search
+        return search
     if name == "run":
         from .bench.runner import run
         return run
