@@ -4,7 +4,7 @@ Before a run starts a job it claims it: a row of ``job_claims`` naming the run (
 and a random token) with a lease that the run's heartbeat renews every ``LEASE_S / 3`` seconds. A job
 claimed by another live run is left to it, and this run waits for its row; a claim whose lease ran out, or
 whose owner is a dead process on this machine (kill -9), is taken over. The table is additive: code that
-does not know it ignores it.
+does not know it ignores it. This module is the protocol; its queries are the store's (``store.py``, job claims).
 """
 
 from __future__ import annotations
@@ -16,17 +16,14 @@ import sqlite3
 import sys
 import threading
 import time
-from contextlib import closing
 from typing import Iterable, Iterator, TypeVar
 
-from .store import Store, _connect
+from .store import Store, all_claims, claim_of, claims_transaction, drop_claims, job_status, put_claim, renew_claims
 
 #: Seconds a claim lasts without a heartbeat; a run renews its claims every third of it.
 LEASE_S = 90.0
 #: Seconds between two looks at a job another run holds.
 POLL_S = 2.0
-_DDL = ("CREATE TABLE IF NOT EXISTS job_claims (job_key TEXT PRIMARY KEY, owner TEXT NOT NULL, "
-        "expires REAL NOT NULL, claimed_at REAL)")
 MINE, BUSY, DONE = "mine", "busy", "done"
 T = TypeVar("T")
 
@@ -52,34 +49,18 @@ def owner_alive(owner: str) -> bool:
     return True
 
 
-def _write(store: Store):
-    con = _connect(store.path)
-    con.execute("BEGIN IMMEDIATE")
-    con.execute(_DDL)
-    return con
-
-
 def claim(store: Store, job_key: str, owner: str, lease_s: float = LEASE_S) -> tuple[str, str | None]:
     """Try to claim ``job_key`` for ``owner``, in one transaction: ``(DONE, None)`` when it already has a final
     row (ok or diverged), ``(BUSY, holder)`` when another live run holds it, else ``(MINE, None)``."""
     now = time.time()
-    with closing(_write(store)) as con:
-        try:
-            row = con.execute("SELECT status FROM results WHERE job_key = ?", (job_key,)).fetchone()
-            if row is not None and row["status"] in ("ok", "diverged"):
-                con.execute("COMMIT")
-                return DONE, None
-            held = con.execute("SELECT owner, expires FROM job_claims WHERE job_key = ?", (job_key,)).fetchone()
-            if held is not None and held["owner"] != owner and held["expires"] > now and owner_alive(held["owner"]):
-                con.execute("COMMIT")
-                return BUSY, held["owner"]
-            con.execute("INSERT OR REPLACE INTO job_claims (job_key, owner, expires, claimed_at) VALUES (?, ?, ?, ?)",
-                        (job_key, owner, now + lease_s, now))
-            con.execute("COMMIT")
-            return MINE, None
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
+    with claims_transaction(store.path) as con:
+        if job_status(con, job_key) in ("ok", "diverged"):
+            return DONE, None
+        held = claim_of(con, job_key)
+        if held is not None and held[0] != owner and held[1] > now and owner_alive(held[0]):
+            return BUSY, held[0]
+        put_claim(con, job_key, owner, now + lease_s, now)
+        return MINE, None
 
 
 def renew(store: Store, job_keys: Iterable[str], owner: str, lease_s: float = LEASE_S) -> None:
@@ -87,30 +68,21 @@ def renew(store: Store, job_keys: Iterable[str], owner: str, lease_s: float = LE
     keys = list(job_keys)
     if not keys:
         return
-    with closing(_write(store)) as con:
-        con.execute(f"UPDATE job_claims SET expires = ? WHERE owner = ? AND job_key IN ({', '.join('?' for _ in keys)})",
-                    [time.time() + lease_s, owner, *keys])
-        con.execute("COMMIT")
+    with claims_transaction(store.path) as con:
+        renew_claims(con, keys, owner, time.time() + lease_s)
 
 
 def release(store: Store, job_keys: Iterable[str], owner: str) -> None:
     keys = list(job_keys)
     if not keys:
         return
-    with closing(_write(store)) as con:
-        con.execute(f"DELETE FROM job_claims WHERE owner = ? AND job_key IN ({', '.join('?' for _ in keys)})",
-                    [owner, *keys])
-        con.execute("COMMIT")
+    with claims_transaction(store.path) as con:
+        drop_claims(con, keys, owner)
 
 
 def holders(store: Store) -> dict[str, tuple[str, float]]:
     """Every claim: ``{job_key: (owner, expires)}``."""
-    with closing(_connect(store.path)) as con:
-        try:
-            return {r["job_key"]: (r["owner"], r["expires"])
-                    for r in con.execute("SELECT job_key, owner, expires FROM job_claims")}
-        except sqlite3.OperationalError:  # no claim was ever made in this store
-            return {}
+    return all_claims(store.path)
 
 
 class Leases:

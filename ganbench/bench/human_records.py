@@ -2,7 +2,8 @@
 
 The human tables (``store.HUMAN_TABLES``) belong to the store, so this reader sits in the bench layer: the report
 and the tables name how a HYPE∞ value was made and show its galleries without importing the human layer (which
-writes these tables). A study is keyed by its run's ``run_key``.
+writes these tables). A study is keyed by its run's ``run_key``. Each function reads on its own connection; the
+queries are ``human_store``'s.
 """
 
 from __future__ import annotations
@@ -11,28 +12,25 @@ import json
 from typing import Any, Sequence
 
 from ..metrics.hype import BOOTSTRAP_LABELS, ImageResult, image_results
+from . import human_store
 from .store import Store
-
-_FINISHED = ("SELECT a.evaluator, a.image_id, a.truth, a.answer FROM human_answers a JOIN human_sessions s "
-             "ON a.evaluator = s.evaluator WHERE a.study = ? AND a.model = ? AND a.role = 'study' AND s.state = 'done' "
-             "ORDER BY s.created_at, a.evaluator, a.position")
 
 
 def finished_answers(store: Store, study: str, model: str) -> list[tuple[str, str, str, str]]:
     """``(evaluator, image, truth, answer)`` of the study images judged by ``model``'s finished evaluators."""
     with store.read() as con:
-        return [tuple(r) for r in con.execute(_FINISHED, (study, model))]
+        return human_store.finished_answers(con, study, model)
 
 
 def has_study(store: Store, study: str) -> bool:
     with store.read() as con:
-        return con.execute("SELECT 1 FROM human_studies WHERE study = ?", (study,)).fetchone() is not None
+        return human_store.has_study(con, study)
 
 
 def study_settings(store: Store, study: str) -> dict[str, Any]:
     """The protocol the study's pools were prepared with (empty when the study is unknown)."""
     with store.read() as con:
-        row = con.execute("SELECT protocol, dataset FROM human_studies WHERE study = ?", (study,)).fetchone()
+        row = human_store.study_row(con, study)
     if row is None:
         return {}
     out = json.loads(row["protocol"] or "{}")
@@ -44,15 +42,13 @@ def study_settings(store: Store, study: str) -> dict[str, Any]:
 def score_records(store: Store, study: str) -> dict[str, dict[str, Any]]:
     """How each model's stored HYPE∞ was computed (``human score``): bootstrap, replicates, seed, confidence."""
     with store.read() as con:
-        return {r["model"]: dict(r) for r in con.execute("SELECT * FROM human_scores WHERE study = ? ORDER BY model",
-                                                         (study,))}
+        return human_store.scores(con, study)
 
 
 def finished_sessions(store: Store, study: str) -> list[dict[str, Any]]:
     """The finished sessions: their model, sizes (qualification, tutorial, study images) and draw settings."""
     with store.read() as con:
-        rows = [dict(r) for r in con.execute("SELECT * FROM human_sessions WHERE study = ? AND state = 'done' "
-                                             "ORDER BY created_at, evaluator", (study,))]
+        rows = human_store.finished_sessions(con, study)
     for r in rows:
         r["qualification"] = r.get("qualification") or 0
         r["images"] = len(json.loads(r["sequence"])) - r["tutorial"] - r["qualification"]
@@ -65,31 +61,19 @@ def image_table(store: Store, study: str, models: Sequence[str]) -> list[dict[st
     out = []
     with store.read() as con:
         for model in models:
-            results = image_results(con.execute(_FINISHED, (study, model)))
-            info = _image_info(con, [r.image for r in results])
+            results = image_results(human_store.finished_answers(con, study, model))
+            info = human_store.image_sources(con, [r.image for r in results])
             out += [{"model": model, "image_id": r.image, "truth": r.truth, "image_model": info[r.image][0],
                      "source": info[r.image][1], "answers": r.answers, "wrong": r.wrong, "rate": r.rate}
                     for r in results]
     return out
 
 
-def _image_info(con, ids: list[str]) -> dict[str, tuple[str | None, str | None]]:
-    out = {}
-    for i in range(0, len(ids), 500):
-        chunk = ids[i:i + 500]
-        out.update({r["image_id"]: (r["model"], r["source"]) for r in con.execute(
-            f"SELECT image_id, model, source FROM human_images WHERE image_id IN ({', '.join('?' for _ in chunk)})",
-            chunk)})
-    return out
-
-
 def top_images(store: Store, study: str, model: str, truth: str, k: int) -> list[tuple[ImageResult, bytes]]:
     """The ``k`` images of ``truth`` most often judged wrongly by ``model``'s finished evaluators, with their PNG."""
     with store.read() as con:
-        results = [r for r in image_results(con.execute(_FINISHED, (study, model))) if r.truth == truth][:k]
-        png = {r["image_id"]: bytes(r["png"]) for r in con.execute(
-            f"SELECT image_id, png FROM human_images WHERE image_id IN ({', '.join('?' for _ in results)})",
-            [r.image for r in results])} if results else {}
+        results = [r for r in image_results(human_store.finished_answers(con, study, model)) if r.truth == truth][:k]
+        png = human_store.image_pngs(con, [r.image for r in results])
     return [(r, png[r.image]) for r in results if r.image in png]
 
 

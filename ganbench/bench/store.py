@@ -317,3 +317,68 @@ class Store:
             con.execute(f"DELETE FROM metric_values WHERE job_key IN ({marks})", keys)
             con.execute("COMMIT")
             return cur.rowcount
+
+
+# ------------------------------------------------------------------------------------------------------ job claims
+# The queries of ``claims.py`` (several runs sharing a store): a claim is a row of ``job_claims`` naming its owner and
+# when its lease runs out. The table is created by the first claim of a store, not at open: code that does not
+# know it ignores it.
+CLAIMS_TABLE = ("CREATE TABLE IF NOT EXISTS job_claims (job_key TEXT PRIMARY KEY, owner TEXT NOT NULL, "
+                "expires REAL NOT NULL, claimed_at REAL)")
+
+
+@contextmanager
+def claims_transaction(path: Path) -> Iterator[sqlite3.Connection]:
+    """A connection inside one write transaction (``BEGIN IMMEDIATE``) on the store at ``path``, ``job_claims``
+    created first if missing: committed when the block ends, rolled back when it raises. SQLite's own errors pass
+    through as they are (the claims' heartbeat retries on them)."""
+    with closing(_connect(path)) as con:
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            con.execute(CLAIMS_TABLE)
+            yield con
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+
+
+def job_status(con: sqlite3.Connection, job_key: str) -> str | None:
+    """The status of the job's row in ``results`` (``ok``, ``diverged``, ...); None when it has no row."""
+    row = con.execute("SELECT status FROM results WHERE job_key = ?", (job_key,)).fetchone()
+    return None if row is None else row["status"]
+
+
+def claim_of(con: sqlite3.Connection, job_key: str) -> tuple[str, float] | None:
+    """``(owner, expires)`` of the job's claim (expiry in ``time.time()`` seconds); None when it is unclaimed."""
+    row = con.execute("SELECT owner, expires FROM job_claims WHERE job_key = ?", (job_key,)).fetchone()
+    return None if row is None else (row["owner"], row["expires"])
+
+
+def put_claim(con: sqlite3.Connection, job_key: str, owner: str, expires: float, claimed_at: float) -> None:
+    """Claim the job for ``owner`` until ``expires``, replacing any claim it had."""
+    con.execute("INSERT OR REPLACE INTO job_claims (job_key, owner, expires, claimed_at) VALUES (?, ?, ?, ?)",
+                (job_key, owner, expires, claimed_at))
+
+
+def renew_claims(con: sqlite3.Connection, job_keys: list[str], owner: str, expires: float) -> None:
+    """Move the expiry of ``owner``'s claims on ``job_keys`` to ``expires`` (others' claims are left alone)."""
+    marks = ", ".join("?" for _ in job_keys)
+    con.execute(f"UPDATE job_claims SET expires = ? WHERE owner = ? AND job_key IN ({marks})",
+                [expires, owner, *job_keys])
+
+
+def drop_claims(con: sqlite3.Connection, job_keys: list[str], owner: str) -> None:
+    """Remove ``owner``'s claims on ``job_keys`` (others' claims are left alone)."""
+    marks = ", ".join("?" for _ in job_keys)
+    con.execute(f"DELETE FROM job_claims WHERE owner = ? AND job_key IN ({marks})", [owner, *job_keys])
+
+
+def all_claims(path: Path) -> dict[str, tuple[str, float]]:
+    """Every claim of the store at ``path``: ``{job_key: (owner, expires)}``; empty when no claim was ever made."""
+    with closing(_connect(path)) as con:
+        try:
+            return {r["job_key"]: (r["owner"], r["expires"])
+                    for r in con.execute("SELECT job_key, owner, expires FROM job_claims")}
+        except sqlite3.OperationalError:  # no claim was ever made in this store: no table
+            return {}

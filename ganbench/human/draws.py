@@ -17,6 +17,8 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
+from ..bench import human_store
+
 #: How a session's stream is made, stored with it.
 RNG = "numpy.random.default_rng([seed, ordinal])"
 
@@ -57,9 +59,7 @@ def draw_session(seed: int, ordinal: int, candidates: Sequence[str], models: Seq
 def load_pools(con, study: str, models: Sequence[str]) -> dict[tuple[str | None, str], list[str]]:
     """The study's pools of these models and its real ones, from the store, ids sorted."""
     pools: dict[tuple[str | None, str], list[str]] = {}
-    marks = ", ".join("?" for _ in models)
-    for r in con.execute(f"SELECT image_id, model, role FROM human_images WHERE study = ? AND (model IS NULL OR "
-                         f"model IN ({marks})) ORDER BY image_id", (study, *models)):
+    for r in human_store.pool_ids(con, study, models):
         pools.setdefault((r["model"], r["role"]), []).append(r["image_id"])
     return pools
 
@@ -67,7 +67,7 @@ def load_pools(con, study: str, models: Sequence[str]) -> dict[tuple[str | None,
 def replay(con, evaluator: str) -> tuple[str, list[str]]:
     """Session ``evaluator``'s model and sequence drawn again from what the store holds (its seed, ordinal, draw
     inputs, the study's pools). Raises ``ValueError`` for a session stored without them (before issue 21)."""
-    row = con.execute("SELECT * FROM human_sessions WHERE evaluator = ?", (evaluator,)).fetchone()
+    row = human_store.session(con, evaluator)
     if row is None:
         raise ValueError(f"no session {evaluator!r}")
     if row["ordinal"] is None or not row["draw"]:

@@ -28,6 +28,7 @@ from typing import Sequence
 import torch
 from PIL import Image
 
+from ..bench import human_store
 from ..bench.backend import Backend
 from ..bench.runner import read_manifest
 from ..bench.store import Store
@@ -83,9 +84,7 @@ def ok_rows(ref: StudyRef, model: str) -> list[dict]:
 def pool_counts(ref: StudyRef) -> dict[tuple[str | None, str, str], int]:
     """Images in the store per ``(model or None for reals, truth, role)``."""
     with ref.store.read() as con:
-        return {(r["model"], r["truth"], r["role"]): r["n"] for r in con.execute(
-            "SELECT model, truth, role, count(*) AS n FROM human_images WHERE study = ? GROUP BY model, truth, role",
-            (ref.key,))}
+        return human_store.image_counts(con, ref.key)
 
 
 def prepare(ref: StudyRef, protocol: HumanProtocol = DEFAULT_HUMAN, backend: Backend | None = None,
@@ -212,11 +211,10 @@ def _encode(model: str | None, truth: str, images: torch.Tensor, sources: list[s
 def _stored_shape(ref: StudyRef) -> tuple[int, int, int] | None:
     """The shape of the study's stored real images (None when none are stored yet)."""
     with ref.store.read() as con:
-        row = con.execute("SELECT png FROM human_images WHERE study = ? AND truth = 'real' LIMIT 1",
-                          (ref.key,)).fetchone()
-    if row is None:
+        png = human_store.a_real_png(con, ref.key)
+    if png is None:
         return None
-    im = Image.open(io.BytesIO(row["png"]))
+    im = Image.open(io.BytesIO(png))
     return (len(im.getbands()), im.height, im.width)
 
 
@@ -224,12 +222,8 @@ def _insert(ref: StudyRef, images: list, protocol: HumanProtocol, dataset: str) 
     """Store the new pools in one transaction; a pool another process stored meanwhile wins (ours is dropped)."""
     now = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     with ref.store.write() as con:
-        con.execute("INSERT OR IGNORE INTO human_studies (study, run_dir, dataset, protocol, created_at) "
-                    "VALUES (?, ?, ?, ?, ?)", (ref.key, str(ref.run_dir.resolve()), dataset,
-                                               json.dumps(dataclasses.asdict(protocol)), now))
-        present = {r["model"] for r in con.execute("SELECT DISTINCT model FROM human_images WHERE study = ?",
-                                                   (ref.key,))}
-        con.executemany("INSERT INTO human_images (image_id, study, model, truth, role, source, png, created_at) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                        [(secrets.token_hex(8), ref.key, m, truth, role, src, png, now)
-                         for m, truth, role, src, png in images if m not in present])
+        human_store.insert_study(con, ref.key, str(ref.run_dir.resolve()), dataset,
+                                 json.dumps(dataclasses.asdict(protocol)), now)
+        present = human_store.image_models(con, ref.key)
+        human_store.insert_images(con, ref.key, [(secrets.token_hex(8), m, truth, role, src, png)
+                                                 for m, truth, role, src, png in images if m not in present], now)

@@ -19,6 +19,7 @@ import json
 import time
 from typing import Any
 
+from ..bench import human_store
 from ..bench.human_records import finished_answers as _finished, image_table
 from ..bench.report import make_report
 from ..bench.store import Store
@@ -40,12 +41,8 @@ def finished_answers(ref: StudyRef, model: str) -> list[tuple[str, str, str, str
 
 def session_counts(ref: StudyRef) -> dict[str, dict[str, int]]:
     """Sessions per model and state (``tutorial``, ``qualification``, ``study``: unfinished; ``failed``; ``done``)."""
-    out: dict[str, dict[str, int]] = {}
     with ref.store.read() as con:
-        for r in con.execute("SELECT model, state, count(*) AS n FROM human_sessions WHERE study = ? "
-                             "GROUP BY model, state", (ref.key,)):
-            out.setdefault(r["model"], {})[r["state"]] = r["n"]
-    return out
+        return human_store.session_states(con, ref.key)
 
 
 def score(ref: StudyRef, protocol: HumanProtocol = DEFAULT_HUMAN, write: bool = True) -> list[dict[str, Any]]:
@@ -69,17 +66,17 @@ def score(ref: StudyRef, protocol: HumanProtocol = DEFAULT_HUMAN, write: bool = 
             stored = {k: v for k, v in stored.items() if v == v}  # a part with no answer (NaN) is not stored
             for row in ok_rows(ref, model):
                 values[row["job_key"]] = stored
-            records.append((ref.key, model, protocol.bootstrap, protocol.replicates, protocol.seed,
-                            protocol.confidence, table.num_evaluators, int(table.wrong.size),
-                            json.dumps(_finite({**{k: res[k] for k in SCORES},
-                                                **{f"{k}_ci": res[f"{k}_ci"] for k in SCORES},
-                                                "protocol": dataclasses.asdict(protocol)})),
-                            time.strftime("%Y-%m-%dT%H:%M:%S%z")))
+            records.append({"study": ref.key, "model": model, "bootstrap": protocol.bootstrap,
+                            "replicates": protocol.replicates, "seed": protocol.seed,
+                            "confidence": protocol.confidence, "evaluators": table.num_evaluators,
+                            "answers": int(table.wrong.size),
+                            "settings": json.dumps(_finite({**{k: res[k] for k in SCORES},
+                                                            **{f"{k}_ci": res[f"{k}_ci"] for k in SCORES},
+                                                            "protocol": dataclasses.asdict(protocol)})),
+                            "scored_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
         results.append(res)
     if write and values:
-        ref.store.put_values(values, also=lambda con: con.executemany(
-            "INSERT OR REPLACE INTO human_scores (study, model, bootstrap, replicates, seed, confidence, evaluators, "
-            "answers, settings, scored_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", records))
+        ref.store.put_values(values, also=lambda con: human_store.put_scores(con, records))
         make_report(ref.run_dir, store=ref.store.path)
     return results
 
@@ -95,15 +92,11 @@ def _finite(obj: Any) -> Any:
 
 def export_csv(store: Store, study: str | None = None) -> str:
     """Every answer (tutorial ones too, marked by ``role``) of one study, or of all, as CSV text."""
-    sql = ("SELECT a.study, a.evaluator, s.state AS session_state, a.model, a.position, a.role, a.image_id, a.truth, "
-           "a.answer, a.time_ms, a.answered_at, i.source AS image_source FROM human_answers a "
-           "JOIN human_sessions s ON a.evaluator = s.evaluator LEFT JOIN human_images i ON a.image_id = i.image_id"
-           + (" WHERE a.study = ?" if study else "") + " ORDER BY a.study, s.created_at, a.evaluator, a.position")
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(EXPORT_COLUMNS)
     with store.read() as con:
-        for r in con.execute(sql, (study,) if study else ()):
+        for r in human_store.answers_export(con, study):
             d = dict(r)
             d["correct"] = int(d["truth"] == d["answer"])
             w.writerow([d[c] for c in EXPORT_COLUMNS])

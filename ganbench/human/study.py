@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..bench import human_store
 from ..config import DEFAULT_HUMAN, HumanProtocol, check_human
 from ..errors import BadInput
 from ..metrics.hype import evaluator_summary, right_needed
@@ -90,9 +91,7 @@ class Study:
         self.images: dict[str, Image] = {}
         self.png: dict[str, bytes] = {}
         with ref.store.read() as con:
-            for r in con.execute("SELECT image_id, model, truth, role, png FROM human_images WHERE study = ? "
-                                 "AND (model IS NULL OR model IN (" + ", ".join("?" for _ in ref.models) + "))",
-                                 (ref.key, *ref.models)):
+            for r in human_store.pool_images(con, ref.key, ref.models):
                 self.images[r["image_id"]] = Image(r["image_id"], r["model"], r["truth"], r["role"])
                 self.png[r["image_id"]] = bytes(r["png"])
         # each pool's ids sorted once (``draws``: a pool's order is its content's)
@@ -118,36 +117,29 @@ class Study:
 
     def _insert_session(self, con, token: str) -> None:
         p = self.protocol
-        taken = {r["model"]: r["n"] for r in con.execute(
-            "SELECT model, count(*) AS n FROM human_sessions WHERE study = ? AND state != 'failed' "
-            "GROUP BY model", (self.ref.key,))}
-        ordinal = con.execute("SELECT count(*) FROM human_sessions WHERE study = ?", (self.ref.key,)).fetchone()[0]
+        taken = human_store.sessions_per_model(con, self.ref.key)
+        ordinal = human_store.session_count(con, self.ref.key)
         fewest = min(taken.get(m, 0) for m in self.ref.models)
         candidates = [m for m in self.ref.models if taken.get(m, 0) == fewest]
         model, sequence = draw_session(p.seed, ordinal, candidates, self.ref.models, self.pools, p.tutorial,
                                        p.qualification, p.images)
         draw = {"rng": RNG, "numpy": np.__version__, "candidates": candidates, "models": list(self.ref.models),
                 "images": p.images, "pass_rate": p.pass_rate}
-        con.execute("INSERT INTO human_sessions (evaluator, study, model, sequence, tutorial, qualification, state, "
-                    "created_at, ordinal, seed, draw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (token, self.ref.key, model, json.dumps(sequence), p.tutorial, p.qualification,
-                     _phase_at(0, p.tutorial, p.qualification), _now(), ordinal, p.seed, json.dumps(draw)))
+        human_store.insert_session(con, token, self.ref.key, model, json.dumps(sequence), p.tutorial, p.qualification,
+                                   _phase_at(0, p.tutorial, p.qualification), _now(), ordinal, p.seed,
+                                   json.dumps(draw))
 
     def _session(self, con, evaluator: str) -> dict:
         if not isinstance(evaluator, str) or not EVALUATOR.fullmatch(evaluator):
             raise Refused(403, "unknown evaluator")
-        row = con.execute("SELECT * FROM human_sessions WHERE evaluator = ? AND study = ?",
-                          (evaluator, self.ref.key)).fetchone()
-        if row is None:
+        s = human_store.session(con, evaluator, self.ref.key)
+        if s is None:
             raise Refused(403, "unknown evaluator")
-        s = dict(row)
         s["sequence"] = json.loads(s["sequence"])
         s["qualification"] = s.get("qualification") or 0  # sessions stored before issue 21 had none
         draw = json.loads(s["draw"]) if s.get("draw") else {}
         s["pass_rate"] = draw.get("pass_rate", self.protocol.pass_rate)
-        s["answers"] = [dict(a) for a in con.execute(
-            "SELECT position, image_id, truth, answer, role FROM human_answers WHERE evaluator = ? ORDER BY position",
-            (evaluator,))]
+        s["answers"] = human_store.session_answers(con, evaluator)
         return s
 
     def state(self, evaluator: str) -> dict:
@@ -199,10 +191,8 @@ class Study:
         if seq[pos] != image_id:
             raise Refused(409, "this is not the current image; reload the page")
         image = self.images[image_id]
-        con.execute("INSERT INTO human_answers (evaluator, position, image_id, study, model, role, truth, answer, "
-                    "time_ms, answered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (evaluator, pos, image_id, self.ref.key, s["model"], image.role, image.truth, answer,
-                     time_ms, _now()))
+        human_store.insert_answer(con, evaluator, pos, image_id, self.ref.key, s["model"], image.role, image.truth,
+                                  answer, time_ms, _now())
         s["answers"].append({"position": pos, "image_id": image_id, "truth": image.truth, "answer": answer,
                              "role": image.role})
         nxt, tut, qual = pos + 1, s["tutorial"], s["qualification"]
@@ -211,8 +201,8 @@ class Study:
         if gate and nxt == tut + qual and not _passed(s["answers"], gate, s["pass_rate"]):
             new_state = "failed"
         if new_state != s["state"]:
-            con.execute("UPDATE human_sessions SET state = ?, finished_at = ? WHERE evaluator = ?",
-                        (new_state, _now() if new_state in ("done", "failed") else None, evaluator))
+            human_store.set_session_state(con, evaluator, new_state,
+                                          _now() if new_state in ("done", "failed") else None)
             s["state"] = new_state
         return s
 
