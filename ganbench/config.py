@@ -324,6 +324,11 @@ HUMAN_BOOTSTRAPS = ("evaluators", "two-way")
 #: Where a study's real images come from: "train" (the dataset's training split, as the paper) or "reference"
 #: (the images the run's metrics used as their reference, its test split: ganbench's choice before issue 21).
 HUMAN_REALS = ("train", "reference")
+#: Which HYPE a study measures: HYPE∞ (no time limit, the share judged wrong) or HYPE_time (timed exposures on
+#: an adaptive staircase, the exposure at which people tell the images apart).
+HUMAN_VARIANTS = ("infinity", "time")
+#: HYPE_time's exposures in milliseconds: the paper's range.
+HYPE_TIME_RANGE_MS = (100.0, 1000.0)
 #: Tutorial images per side drawn when a tutorial is asked for and no tutorial pool is given.
 HUMAN_TUTORIAL_POOL = 50
 
@@ -352,6 +357,14 @@ class HumanProtocol:
     confidence: float = 0.95
     seed: int = 0  # which images enter the pools, each evaluator's draw (with its ordinal), the bootstrap's seed
     evaluators: int = 30  # evaluators per model the paper recruits (its CIs settle near 30); a target, not a limit
+    variant: str = "infinity"  # HUMAN_VARIANTS: HYPE∞, or HYPE_time's timed study images
+    # HYPE_time (the study images only; the qualification and tutorial stay untimed): each image after a fixation
+    # cross, for an exposure on the staircase's ladder (metrics.hype_time.Staircase: 100 to 1,000 ms, the paper's
+    # range), then a backward mask of random noise; the answer comes after the mask, with no time limit.
+    start_ms: float = 500.0
+    step_ms: float = 30.0
+    fixation_ms: float = 500.0
+    mask_ms: float = 120.0  # 4 noise patterns of 30 ms each
 
     @property
     def gate(self) -> str | None:
@@ -385,6 +398,15 @@ def check_human(p: HumanProtocol) -> HumanProtocol:
         raise BadInput(f"pass_rate must be in (0, 1] and confidence in (0, 1), got {p.pass_rate}, {p.confidence}")
     if p.seed < 0:
         raise BadInput(f"--seed must be >= 0, got {p.seed}")
+    if p.variant not in HUMAN_VARIANTS:
+        raise BadInput(f"--variant must be one of {', '.join(HUMAN_VARIANTS)}, got {p.variant!r}")
+    lo, hi = HYPE_TIME_RANGE_MS
+    if not lo <= p.start_ms <= hi:
+        raise BadInput(f"--start-ms must lie in the staircase's range [{lo:.0f}, {hi:.0f}] ms, got {p.start_ms:g}")
+    if not 0 < p.step_ms <= hi - lo:
+        raise BadInput(f"--step-ms must be > 0 and at most {hi - lo:.0f} ms, got {p.step_ms:g}")
+    if not 0 <= p.fixation_ms <= 5000 or not 0 <= p.mask_ms <= 5000:
+        raise BadInput(f"--fixation-ms and --mask-ms must lie in [0, 5000] ms, got {p.fixation_ms:g}, {p.mask_ms:g}")
     return p
 
 

@@ -106,11 +106,14 @@ def image_pngs(con: sqlite3.Connection, ids: Sequence[str]) -> dict[str, bytes]:
 
 # ------------------------------------------------------------------------------------------------------ sessions
 def insert_session(con: sqlite3.Connection, evaluator: str, study: str, model: str, sequence: str, tutorial: int,
-                   qualification: int, state: str, created_at: str, ordinal: int, seed: int, draw: str) -> None:
-    """Store a new session (``sequence``: JSON list of image ids; ``draw``: JSON of the draw's other inputs)."""
+                   qualification: int, state: str, created_at: str, ordinal: int, seed: int, draw: str,
+                   variant: str = "infinity") -> None:
+    """Store a new session (``sequence``: JSON list of image ids; ``draw``: JSON of the draw's other inputs;
+    ``variant``: HYPE∞ or HYPE_time, ``config.HUMAN_VARIANTS``)."""
     con.execute("INSERT INTO human_sessions (evaluator, study, model, sequence, tutorial, qualification, state, "
-                "created_at, ordinal, seed, draw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (evaluator, study, model, sequence, tutorial, qualification, state, created_at, ordinal, seed, draw))
+                "created_at, ordinal, seed, draw, variant) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (evaluator, study, model, sequence, tutorial, qualification, state, created_at, ordinal, seed, draw,
+                 variant))
 
 
 def session(con: sqlite3.Connection, evaluator: str, study: str | None = None) -> dict[str, Any] | None:
@@ -134,18 +137,19 @@ def session_count(con: sqlite3.Connection, study: str) -> int:
     return con.execute("SELECT count(*) FROM human_sessions WHERE study = ?", (study,)).fetchone()[0]
 
 
-def sessions_per_model(con: sqlite3.Connection, study: str) -> dict[str, int]:
-    """Sessions per model that have not failed (finished or under way); models without one left out."""
+def sessions_per_model(con: sqlite3.Connection, study: str, variant: str = "infinity") -> dict[str, int]:
+    """Sessions of one HYPE variant per model that have not failed (finished or under way); models without one left
+    out."""
     return {r["model"]: r["n"] for r in con.execute(
-        "SELECT model, count(*) AS n FROM human_sessions WHERE study = ? AND state != 'failed' GROUP BY model",
-        (study,))}
+        "SELECT model, count(*) AS n FROM human_sessions WHERE study = ? AND state != 'failed' "
+        "AND coalesce(variant, 'infinity') = ? GROUP BY model", (study, variant))}
 
 
-def session_states(con: sqlite3.Connection, study: str) -> dict[str, dict[str, int]]:
-    """Sessions per model and state: ``{model: {state: count}}``."""
+def session_states(con: sqlite3.Connection, study: str, variant: str = "infinity") -> dict[str, dict[str, int]]:
+    """Sessions of one HYPE variant per model and state: ``{model: {state: count}}``."""
     out: dict[str, dict[str, int]] = {}
     for r in con.execute("SELECT model, state, count(*) AS n FROM human_sessions WHERE study = ? "
-                         "GROUP BY model, state", (study,)):
+                         "AND coalesce(variant, 'infinity') = ? GROUP BY model, state", (study, variant)):
         out.setdefault(r["model"], {})[r["state"]] = r["n"]
     return out
 
@@ -158,17 +162,23 @@ def finished_sessions(con: sqlite3.Connection, study: str) -> list[dict[str, Any
 
 # ------------------------------------------------------------------------------------------------------- answers
 def insert_answer(con: sqlite3.Connection, evaluator: str, position: int, image_id: str, study: str, model: str,
-                  role: str, truth: str, answer: str, time_ms: float, answered_at: str) -> None:
-    """Store one answer; a second answer at the same position or to the same image raises ``IntegrityError``."""
+                  role: str, truth: str, answer: str, time_ms: float, answered_at: str,
+                  timing: tuple[float, float, float, bool] | None = None) -> None:
+    """Store one answer (``timing``, a HYPE_time answer's ``(target_ms, exposure_ms, frame_ms, valid)``); a second
+    answer at the same position or to the same image raises ``IntegrityError``."""
+    target, exposure, frame, valid = timing if timing is not None else (None, None, None, None)
     con.execute("INSERT INTO human_answers (evaluator, position, image_id, study, model, role, truth, answer, "
-                "time_ms, answered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (evaluator, position, image_id, study, model, role, truth, answer, time_ms, answered_at))
+                "time_ms, answered_at, target_ms, exposure_ms, frame_ms, valid) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (evaluator, position, image_id, study, model, role, truth, answer, time_ms, answered_at, target,
+                 exposure, frame, None if valid is None else int(valid)))
 
 
 def session_answers(con: sqlite3.Connection, evaluator: str) -> list[dict[str, Any]]:
-    """The evaluator's answers so far, by position: dicts of ``position, image_id, truth, answer, role``."""
-    return [dict(r) for r in con.execute("SELECT position, image_id, truth, answer, role FROM human_answers "
-                                         "WHERE evaluator = ? ORDER BY position", (evaluator,))]
+    """The evaluator's answers so far, by position: dicts of ``position, image_id, truth, answer, role, target_ms,
+    valid`` (the last two NULL on untimed answers)."""
+    return [dict(r) for r in con.execute("SELECT position, image_id, truth, answer, role, target_ms, valid "
+                                         "FROM human_answers WHERE evaluator = ? ORDER BY position", (evaluator,))]
 
 
 def finished_answers(con: sqlite3.Connection, study: str, model: str) -> list[tuple[str, str, str, str]]:
@@ -177,7 +187,17 @@ def finished_answers(con: sqlite3.Connection, study: str, model: str) -> list[tu
     return [tuple(r) for r in con.execute(
         "SELECT a.evaluator, a.image_id, a.truth, a.answer FROM human_answers a JOIN human_sessions s "
         "ON a.evaluator = s.evaluator WHERE a.study = ? AND a.model = ? AND a.role = 'study' AND s.state = 'done' "
-        "ORDER BY s.created_at, a.evaluator, a.position", (study, model))]
+        "AND coalesce(s.variant, 'infinity') = 'infinity' ORDER BY s.created_at, a.evaluator, a.position",
+        (study, model))]
+
+
+def finished_timed_answers(con: sqlite3.Connection, study: str, model: str) -> list[tuple[str, float, bool]]:
+    """``(evaluator, target_ms, valid)`` of the study images shown to ``model``'s finished HYPE_time evaluators, by
+    session (oldest first) and position: what HYPE_time is computed from."""
+    return [(r[0], float(r[1]), bool(r[2])) for r in con.execute(
+        "SELECT a.evaluator, a.target_ms, a.valid FROM human_answers a JOIN human_sessions s "
+        "ON a.evaluator = s.evaluator WHERE a.study = ? AND a.model = ? AND a.role = 'study' AND s.state = 'done' "
+        "AND s.variant = 'time' ORDER BY s.created_at, a.evaluator, a.position", (study, model))]
 
 
 def answers_export(con: sqlite3.Connection, study: str | None = None) -> Iterator[sqlite3.Row]:

@@ -95,7 +95,10 @@ HUMAN_TABLES = (
 #: replays a session's draw: its ordinal in the study, the study's seed, the draw's other inputs as JSON). Older
 #: rows hold NULL there; older code names its columns when it writes, so it ignores them.
 HUMAN_COLUMNS = {"human_sessions": {"qualification": "INTEGER", "ordinal": "INTEGER", "seed": "INTEGER",
-                                    "draw": "TEXT"}}
+                                    "draw": "TEXT", "variant": "TEXT"},
+                 # HYPE_time's timed answers: the exposure asked for, the one shown, the display's frame, whether it
+                 # counts (NULL on untimed answers)
+                 "human_answers": {"target_ms": "REAL", "exposure_ms": "REAL", "frame_ms": "REAL", "valid": "INTEGER"}}
 
 
 def _connect(path: Path) -> sqlite3.Connection:

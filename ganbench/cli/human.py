@@ -1,4 +1,4 @@
-"""`ganbench human serve|score|export`: a HYPE∞ real-vs-fake study of a run's models, in the browser."""
+"""`ganbench human serve|score|export`: a HYPE∞ or HYPE_time real-vs-fake study of a run's models, in the browser."""
 
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ _NUMBERS = ("images", "qualification", "tutorial", "pool", "qualification_pool",
 def _protocol(args):
     """The protocol: the paper's defaults changed by the options given, every value checked before any work."""
     from ..config import DEFAULT_HUMAN, HUMAN_TUTORIAL_POOL, check_human
-    changes = {k: getattr(args, k) for k in (*_NUMBERS, "reals", "bootstrap") if getattr(args, k, None) is not None}
+    changes = {k: getattr(args, k) for k in (*_NUMBERS, "reals", "bootstrap", "variant", "start_ms", "step_ms",
+                                             "fixation_ms", "mask_ms") if getattr(args, k, None) is not None}
     for k in _NUMBERS:
         if k in changes and changes[k] < 0:
             raise BadInput(f"--{k.replace('_', '-')} must be >= 0, got {changes[k]}")
@@ -31,7 +32,7 @@ def _protocol(args):
 
 @command
 def add_human(sub) -> None:
-    from ..config import DEFAULT_HUMAN as H, HUMAN_BOOTSTRAPS, HUMAN_REALS
+    from ..config import DEFAULT_HUMAN as H, HUMAN_BOOTSTRAPS, HUMAN_REALS, HUMAN_VARIANTS
     from ..human.server import DEFAULT_HOST, DEFAULT_PORT
     from ..metrics.hype import guesser_pass_probability
 
@@ -67,13 +68,23 @@ def add_human(sub) -> None:
     s.add_argument("--reals", choices=HUMAN_REALS, help=f"real images from the training split (the paper's) or the "
                                                         f"run's reference images (default {H.reals})")
     s.add_argument("--seed", type=int, help=f"seed of the pools and of every evaluator's draw (default {H.seed})")
+    s.add_argument("--variant", choices=HUMAN_VARIANTS,
+                   help="infinity: HYPE∞, no time limit; time: HYPE_time, each study image shown for an exposure on "
+                        f"an adaptive staircase (100-1000 ms), then masked (default {H.variant})")
+    s.add_argument("--start-ms", type=float, help=f"HYPE_time: the staircase's first exposure (default {H.start_ms:g})")
+    s.add_argument("--step-ms", type=float, help=f"HYPE_time: one move of the staircase: down after 3 right in a row, "
+                                                 f"up after a wrong answer (default {H.step_ms:g})")
+    s.add_argument("--fixation-ms", type=float, help=f"HYPE_time: the cross before each image (default "
+                                                     f"{H.fixation_ms:g})")
+    s.add_argument("--mask-ms", type=float, help=f"HYPE_time: the noise mask after each image (default {H.mask_ms:g})")
     s.add_argument("--store", help="results database (default: the one the run used)")
     s.add_argument("--device", help="where generators draw the samples (default: cuda when present)")
     s.add_argument("--data-root", help="folder holding datasets (default: $GANBENCH_DATA, then the usual places)")
     s.add_argument("--verbose", action="store_true", help="log every request")
     s.set_defaults(func=cmd_human_serve)
 
-    c = actions.add_parser("score", help="HYPE∞ per model with its bootstrap CI, written into the tables and report")
+    c = actions.add_parser("score", help="HYPE∞ (and HYPE_time where its sessions are) per model with its bootstrap "
+                                          "CI, written into the tables and report")
     c.add_argument("run_dir", metavar="RUN_DIR", help="the --out folder of `ganbench run`")
     c.add_argument("--models", help="comma list of models (default: all of the run)")
     c.add_argument("--bootstrap", choices=HUMAN_BOOTSTRAPS,
@@ -121,7 +132,6 @@ def cmd_human_score(args) -> int:
     from ..human.pool import open_study
     from ..human.score import score
     from ..io import check_writable
-    from ..metrics.hype import BOOTSTRAP_LABELS
 
     protocol = _protocol(args)
     check_writable(args.run_dir, "RUN_DIR", folder=True)  # its tables and report are rewritten
@@ -130,8 +140,27 @@ def cmd_human_score(args) -> int:
     if args.json:
         print_json({"study": ref.key, "protocol": dataclasses.asdict(protocol), "models": results})
         return 0
+    timed = [r for r in results if r["variant"] == "time"]
+    results = [r for r in results if r["variant"] == "infinity" and (r["sessions"] or not timed)]
+    _print_infinity(results, protocol, ref.run_dir)
+    _print_time(timed, protocol)
+    results += timed
+    few = [r["model"] for r in results if 0 < r["evaluators"] < protocol.evaluators]
+    if few:
+        print(f"note: {', '.join(few)} has fewer than the {protocol.evaluators} evaluators per model of the paper, "
+              "whose intervals settle near that number")
+    if any(r["evaluators"] for r in results):
+        print(f"tables: {ref.run_dir}/table.{{md,csv,tex,html}}; report: {ref.run_dir}/report.html")
+    return 0
+
+
+def _print_infinity(results: list[dict], protocol, run_dir) -> None:
+    from ..metrics.hype import BOOTSTRAP_LABELS
+
+    if not results:
+        return
     pct = lambda v: f"{100 * v:.1f}"  # noqa: E731
-    print(f"HYPE∞ (Zhou et al. 2019) of {ref.run_dir}: share of judgements wrong, {protocol.confidence:.0%} "
+    print(f"HYPE∞ (Zhou et al. 2019) of {run_dir}: share of judgements wrong, {protocol.confidence:.0%} "
           f"{BOOTSTRAP_LABELS[protocol.bootstrap]} ({protocol.replicates} replicates)")
     for r in results:
         states = ", ".join(f"{n} {k}" for k, n in sorted(r["sessions"].items())) or "no sessions"
@@ -142,13 +171,21 @@ def cmd_human_score(args) -> int:
         print(f"  {r['model']}: HYPE∞ {pct(r['hype_inf'])}% {ci('hype_inf')}; fakes judged real "
               f"{pct(r['hype_fakes'])}% {ci('hype_fakes')}; reals judged fake {pct(r['hype_reals'])}% "
               f"{ci('hype_reals')}; {r['evaluators']} evaluators, {r['answers']} answers ({states})")
-    few = [r["model"] for r in results if 0 < r["evaluators"] < protocol.evaluators]
-    if few:
-        print(f"note: {', '.join(few)} has fewer than the {protocol.evaluators} evaluators per model of the paper, "
-              "whose intervals settle near that number")
-    if any(r["evaluators"] for r in results):
-        print(f"tables: {ref.run_dir}/table.{{md,csv,tex,html}}; report: {ref.run_dir}/report.html")
-    return 0
+
+
+def _print_time(results: list[dict], protocol) -> None:
+    if not results:
+        return
+    print(f"HYPE_time (Zhou et al. 2019): each evaluator's modal exposure on the staircase, the mean over evaluators, "
+          f"{protocol.confidence:.0%} percentile bootstrap over evaluators ({protocol.replicates} replicates)")
+    for r in results:
+        states = ", ".join(f"{n} {k}" for k, n in sorted(r["sessions"].items()))
+        if not r["evaluators"]:
+            print(f"  {r['model']}: no evaluator has finished ({states})")
+            continue
+        print(f"  {r['model']}: HYPE_time {r['hype_time']:.0f} ms [{r['hype_time_lo']:.0f}, {r['hype_time_hi']:.0f}]; "
+              f"{r['evaluators']} evaluators, {r['answers']} timed answers, {r['dropped']} dropped (exposure more "
+              f"than one frame off target) ({states})")
 
 
 def cmd_human_export(args) -> int:

@@ -6,6 +6,14 @@ buttons (keys R and F), a progress bar, feedback during the tutorial only (the q
 none), a screen between the parts, and a thank-you screen with the evaluator's own result. It measures the time
 from the image being drawn to the answer and sends it with the answer; it never learns an image's truth outside
 the tutorial.
+
+In a HYPE_time study each study image comes with the exposure the server's staircase asks for. The page measures
+the display's frame interval once (the median of 30 requestAnimationFrame intervals), decodes the image while it is
+hidden, shows a fixation cross, then the image from one animation frame to the first frame at which the target is
+reached (within half a frame), then a backward mask of random noise (a new pattern every 30 ms), and only then the
+buttons. The exposure it measured (between the frame callbacks that showed and hid the image) and the frame
+interval go with the answer; the server keeps an answer whose exposure missed its target by more than one frame,
+but drops it from the staircase and the score.
 """
 
 HTML = """<!doctype html>
@@ -38,12 +46,16 @@ HTML = """<!doctype html>
       images right.</p>
     <p>The study itself has <span id="study-size">100</span> images, half of them real, with no feedback until the
       end.</p>
+    <p id="time-note" hidden>In the study, each image appears only briefly (between a tenth of a second and one
+      second), after a cross in the middle of the frame, and is then covered by noise. Keep your eyes on the cross.
+      Then say whether the image was real or fake: take as long as you need to answer.</p>
     <p>Answer with the buttons or the keys <kbd>R</kbd> (real) and <kbd>F</kbd> (fake).</p>
     <button id="start" type="button">Start</button>
   </section>
 
   <section id="trial" hidden>
-    <div class="frame"><img id="image" alt="the image to judge" width="280" height="280"></div>
+    <div class="frame"><img id="image" alt="the image to judge" width="280" height="280">
+      <canvas id="mask" width="56" height="56" hidden></canvas><div id="fixation" hidden>+</div></div>
     <div class="buttons">
       <button id="real" type="button" disabled>Real <kbd>R</kbd></button>
       <button id="fake" type="button" disabled>Fake <kbd>F</kbd></button>
@@ -77,6 +89,7 @@ HTML = """<!doctype html>
 """
 
 CSS = """
+[hidden] { display: none !important; }
 body { font-family: system-ui, sans-serif; margin: 0; background: #f4f4f4; color: #222; }
 main { max-width: 560px; margin: 2em auto; padding: 1.5em 2em; background: #fff; border-radius: 8px;
        box-shadow: 0 1px 4px rgba(0,0,0,.15); }
@@ -84,8 +97,10 @@ h1 { margin-top: 0; font-size: 1.6em; }
 #progress { height: 10px; background: #e2e2e2; border-radius: 5px; overflow: hidden; }
 #bar { height: 100%; width: 0; background: #3a7bd5; transition: width .15s; }
 #counter { color: #555; font-size: .95em; }
-.frame { display: flex; justify-content: center; margin: 1em 0; }
-#image { width: 280px; height: 280px; image-rendering: pixelated; background: #000; border: 1px solid #ccc; }
+.frame { position: relative; width: 282px; height: 282px; margin: 1em auto; background: #000; }
+#image, #mask, #fixation { position: absolute; left: 0; top: 0; width: 280px; height: 280px; border: 1px solid #ccc; }
+#image, #mask { image-rendering: pixelated; background: #000; }
+#fixation { background: #000; color: #fff; font-size: 48px; line-height: 280px; text-align: center; }
 .buttons { display: flex; gap: 1em; justify-content: center; }
 button { font-size: 1.1em; padding: .6em 1.6em; border-radius: 6px; border: 1px solid #888; background: #fafafa;
          cursor: pointer; }
@@ -111,6 +126,61 @@ JS = r"""
   let shownAt = null;    // when the current image was drawn (performance.now()), null while none is shown
   let busy = false;      // an answer is on its way
   let waitNext = false;  // tutorial feedback shown, waiting for "next"
+  let timedTrial = false;  // the image on screen is a HYPE_time one: shown for its exposure, then masked
+  let frameMs = null;    // the display's frame interval, measured before the first timed image
+  let shown = null;      // the exposure measured for the timed image just answered: {exposure_ms, frame_ms}
+
+  const frame = () => new Promise((resolve) => requestAnimationFrame(resolve));
+
+  async function measureFrame() {
+    const ts = [await frame()];
+    while (ts.length < 31) ts.push(await frame());
+    const d = ts.slice(1).map((t, i) => t - ts[i]).sort((a, b) => a - b);
+    return d[d.length >> 1];
+  }
+
+  function noise() {
+    const c = $("mask"), ctx = c.getContext("2d"), im = ctx.createImageData(c.width, c.height);
+    for (let i = 0; i < im.data.length; i += 4) {
+      const v = Math.floor(Math.random() * 256);
+      im.data[i] = im.data[i + 1] = im.data[i + 2] = v; im.data[i + 3] = 255;
+    }
+    ctx.putImageData(im, 0, 0);
+  }
+
+  // A timed image: fixation, then the image for nx.exposure_ms on animation frames, then the mask, then the buttons.
+  async function timed(nx) {
+    const img = $("image");
+    img.style.visibility = "hidden";
+    if (frameMs === null) frameMs = await measureFrame();
+    img.src = nx.url;
+    try { await img.decode(); } catch (e) { /* drawn anyway once loaded */ }
+    if (state.next !== nx) return;
+    const half = frameMs / 2;
+    $("fixation").hidden = false;
+    let t = await frame();
+    const f0 = t;
+    while (t - f0 < nx.fixation_ms - half) t = await frame();
+    $("fixation").hidden = true;
+    img.style.visibility = "visible";  // painted after this frame's callbacks: on screen from t
+    const t0 = t;
+    t = await frame();
+    while (t - t0 < nx.exposure_ms - half) t = await frame();
+    img.style.visibility = "hidden";   // gone from the frame after t
+    noise();
+    $("mask").hidden = false;
+    shown = { exposure_ms: Math.round((t - t0) * 100) / 100, frame_ms: Math.round(frameMs * 1000) / 1000 };
+    const t1 = t;
+    let last = t;
+    while (t - t1 < nx.mask_ms - half) {
+      t = await frame();
+      if (t - last >= 30 - half) { noise(); last = t; }
+    }
+    $("mask").hidden = true;
+    $("feedback").textContent = "Real or fake?";
+    shownAt = performance.now();
+    setButtons(true);
+  }
 
   function show(id) { sections.forEach((s) => { $(s).hidden = s !== id; }); }
 
@@ -188,7 +258,8 @@ JS = r"""
         ? "End of the tutorial. Now the qualification test: " + s.qualification +
           " images, half of them real, with no feedback."
         : "You passed the " + (s.qualification > 0 ? "qualification" : "tutorial") + ". Now the study: " +
-          s.images + " images, half of them real, with no feedback until the end.";
+          s.images + " images, half of them real, with no feedback until the end." + (s.variant === "time"
+          ? " Each is shown briefly after a cross, then covered by noise: keep your eyes on the cross." : "");
       show("between");
       return;
     }
@@ -203,14 +274,19 @@ JS = r"""
     show("trial");
     setButtons(false);
     shownAt = null;
+    shown = null;
     const img = $("image");
     img.dataset.id = state.next.id;
+    timedTrial = state.next.exposure_ms !== undefined;
+    if (timedTrial) { timed(state.next); return; }
+    img.style.visibility = "visible";
     img.src = state.next.url;
   }
 
   function setButtons(on) { $("real").disabled = !on; $("fake").disabled = !on; }
 
   $("image").addEventListener("load", () => {
+    if (timedTrial) return;
     shownAt = performance.now();
     setButtons(true);
   });
@@ -221,9 +297,10 @@ JS = r"""
     setButtons(false);
     const took = performance.now() - shownAt;
     shownAt = null;
+    const body = { evaluator: state.evaluator, image: state.next.id, answer: value, time_ms: Math.round(took) };
+    if (timedTrial && shown) { body.exposure_ms = shown.exposure_ms; body.frame_ms = shown.frame_ms; }
     try {
-      const s = await api("POST", "/api/answer", { evaluator: state.evaluator, image: state.next.id, answer: value,
-                                                   time_ms: Math.round(took) });
+      const s = await api("POST", "/api/answer", body);
       error("");
       if (s.feedback) {
         const fb = $("feedback");
@@ -297,6 +374,7 @@ JS = r"""
       $("tutorial-note").hidden = info.tutorial === 0;
       $("tutorial-gate").hidden = info.qualification > 0;
       $("qualification-note").hidden = info.qualification === 0;
+      $("time-note").hidden = info.variant !== "time";
     } catch (e) { /* the defaults in the page stand */ }
     const token = new URL(location.href).searchParams.get("evaluator") || localStorage.getItem(KEY);
     if (token && await resume(token)) return;

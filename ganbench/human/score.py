@@ -25,6 +25,7 @@ from ..bench.report import make_report
 from ..bench.store import Store
 from ..config import DEFAULT_HUMAN, HumanProtocol
 from ..metrics.hype import SCORES, answer_table, bootstrap_ci, hype_scores
+from ..metrics.hype_time import hype_time, thresholds
 from .pool import StudyRef, ok_rows
 
 EXPORT_COLUMNS = ("study", "evaluator", "session_state", "model", "position", "role", "image_id", "truth", "answer",
@@ -39,23 +40,50 @@ def finished_answers(ref: StudyRef, model: str) -> list[tuple[str, str, str, str
     return _finished(ref.store, ref.key, model)
 
 
-def session_counts(ref: StudyRef) -> dict[str, dict[str, int]]:
-    """Sessions per model and state (``tutorial``, ``qualification``, ``study``: unfinished; ``failed``; ``done``)."""
+def session_counts(ref: StudyRef, variant: str = "infinity") -> dict[str, dict[str, int]]:
+    """Sessions of one HYPE variant per model and state (``tutorial``, ``qualification``, ``study``: unfinished;
+    ``failed``; ``done``)."""
     with ref.store.read() as con:
-        return human_store.session_states(con, ref.key)
+        return human_store.session_states(con, ref.key, variant)
+
+
+def score_time(ref: StudyRef, protocol: HumanProtocol = DEFAULT_HUMAN) -> tuple[list[dict[str, Any]], dict]:
+    """HYPE_time per model that has HYPE_time sessions (``metrics.hype_time``: each finished evaluator's modal
+    exposure, their mean, a bootstrap over evaluators): the results, and the values to store by job key."""
+    counts = session_counts(ref, "time")
+    results, values = [], {}
+    for model in ref.models:
+        if model not in counts:
+            continue
+        with ref.store.read() as con:
+            trials = human_store.finished_timed_answers(con, ref.key, model)
+        by_evaluator = thresholds(trials)
+        dropped = sum(not valid for _, _, valid in trials)
+        res: dict[str, Any] = {"model": model, "variant": "time", "evaluators": len(by_evaluator),
+                               "answers": len(trials), "dropped": dropped, "sessions": counts[model],
+                               "thresholds_ms": list(by_evaluator.values())}
+        if by_evaluator:
+            stored = hype_time(by_evaluator, dropped, protocol.replicates, protocol.seed, protocol.confidence)
+            res.update(stored)
+            for row in ok_rows(ref, model):
+                values[row["job_key"]] = stored
+        results.append(res)
+    return results, values
 
 
 def score(ref: StudyRef, protocol: HumanProtocol = DEFAULT_HUMAN, write: bool = True) -> list[dict[str, Any]]:
-    """HYPE∞, its parts and their bootstrap intervals (``protocol.bootstrap``) per model; with ``write``, stored on
-    the model's ok rows with a record of how (``human_scores``), and the run's tables and report rewritten. A model
-    without a finished evaluator gets no value."""
+    """HYPE∞, its parts and their bootstrap intervals (``protocol.bootstrap``) per model, then HYPE_time per model
+    with HYPE_time sessions (``score_time``; each result names its ``variant``); with ``write``, stored on the
+    model's ok rows with a record of how HYPE∞ was made (``human_scores``), and the run's tables and report
+    rewritten. A model without a finished evaluator gets no value."""
     counts = session_counts(ref)
     results, values, records = [], {}, []
+    timed, timed_values = score_time(ref, protocol)
     for model in ref.models:
         table = answer_table(finished_answers(ref, model))
         res: dict[str, Any] = {"model": model, "evaluators": table.num_evaluators, "answers": int(table.wrong.size),
                                "images": table.num_images, "sessions": counts.get(model, {}),
-                               "bootstrap": protocol.bootstrap}
+                               "bootstrap": protocol.bootstrap, "variant": "infinity"}
         if table.num_evaluators:
             points = hype_scores(table)
             ci = bootstrap_ci(table, protocol.replicates, protocol.seed, protocol.confidence, protocol.bootstrap)
@@ -75,6 +103,9 @@ def score(ref: StudyRef, protocol: HumanProtocol = DEFAULT_HUMAN, write: bool = 
                                                             "protocol": dataclasses.asdict(protocol)})),
                             "scored_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
         results.append(res)
+    for job_key, v in timed_values.items():
+        values.setdefault(job_key, {}).update(v)
+    results += timed
     if write and values:
         ref.store.put_values(values, also=lambda con: human_store.put_scores(con, records))
         make_report(ref.run_dir, store=ref.store.path)

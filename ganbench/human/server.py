@@ -3,7 +3,8 @@
 Routes: ``GET /`` (the page, with ``/study.js`` and ``/study.css``), ``GET /img/ID`` (an image by its opaque
 id; the URL never holds a path, and the bytes come from memory), ``GET /api/study`` (the study's sizes),
 ``POST /api/session`` (a new evaluator), ``GET /api/session?evaluator=TOKEN`` (resume), ``POST
-/api/answer`` (``{"evaluator", "image", "answer", "time_ms"}``). Anything else is a 4xx with a JSON
+/api/answer`` (``{"evaluator", "image", "answer", "time_ms"}``, and ``"exposure_ms", "frame_ms"`` on a HYPE_time
+study image). Anything else is a 4xx with a JSON
 ``{"error": ...}`` and changes nothing: bodies are JSON objects of at most ``MAX_BODY`` bytes with exactly
 the expected keys, and ``study.Study`` validates the rest inside the store transaction.
 
@@ -124,7 +125,7 @@ class Handler(BaseHTTPRequestHandler):
         if url.path == "/api/study":
             p = study.protocol
             return self._json(200, {"images": p.images, "tutorial": p.tutorial, "qualification": p.qualification,
-                                    "pass_rate": p.pass_rate})
+                                    "pass_rate": p.pass_rate, "variant": p.variant})
         if url.path == "/api/session":
             values = parse_qs(url.query).get("evaluator", [])
             if len(values) != 1:
@@ -146,10 +147,13 @@ class Handler(BaseHTTPRequestHandler):
             if body:
                 return self._error(400, "a new session takes an empty JSON object {}")
             return self._call(201, self.server.study.new_session)
-        keys = {"evaluator", "image", "answer", "time_ms"}
-        if set(body) != keys:
-            return self._error(400, f"an answer is a JSON object with exactly the keys {sorted(keys)}")
-        self._call(200, self.server.study.answer, body["evaluator"], body["image"], body["answer"], body["time_ms"])
+        keys, timed = {"evaluator", "image", "answer", "time_ms"}, {"exposure_ms", "frame_ms"}
+        if set(body) not in (keys, keys | timed):
+            return self._error(400, f"an answer is a JSON object with exactly the keys {sorted(keys)} (and "
+                                    f"{sorted(timed)} on a HYPE_time study image)")
+        shown = (body["exposure_ms"], body["frame_ms"]) if timed <= set(body) else None
+        self._call(200, self.server.study.answer, body["evaluator"], body["image"], body["answer"], body["time_ms"],
+                   shown)
 
     def _refuse_method(self) -> None:
         self.close_connection = True

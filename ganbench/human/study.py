@@ -31,6 +31,7 @@ from ..bench import human_store
 from ..config import DEFAULT_HUMAN, HumanProtocol, check_human
 from ..errors import BadInput
 from ..metrics.hype import evaluator_summary, right_needed
+from ..metrics.hype_time import Staircase
 from .draws import RNG, draw_session
 from .pool import StudyRef, pool_counts
 from .writer import GroupWriter
@@ -43,6 +44,11 @@ ANSWERS = ("real", "fake")
 PHASES = ("tutorial", "qualification", "study")
 #: Longest time an answer may report (a day, in milliseconds): beyond it the client is not measuring.
 MAX_TIME_MS = 86_400_000.0
+#: A HYPE_time answer's display frame (ms) must lie here: 10 to 500 Hz; an exposure it reports, below MAX_EXPOSURE_MS.
+FRAME_MS = (2.0, 100.0)
+MAX_EXPOSURE_MS = 10_000.0
+#: What a HYPE_time session stores of its protocol (``draw``), so it keeps its staircase whatever a later serve says.
+TIMING = ("start_ms", "step_ms", "fixation_ms", "mask_ms")
 
 
 class Refused(Exception):
@@ -117,7 +123,7 @@ class Study:
 
     def _insert_session(self, con, token: str) -> None:
         p = self.protocol
-        taken = human_store.sessions_per_model(con, self.ref.key)
+        taken = human_store.sessions_per_model(con, self.ref.key, p.variant)
         ordinal = human_store.session_count(con, self.ref.key)
         fewest = min(taken.get(m, 0) for m in self.ref.models)
         candidates = [m for m in self.ref.models if taken.get(m, 0) == fewest]
@@ -125,9 +131,11 @@ class Study:
                                        p.qualification, p.images)
         draw = {"rng": RNG, "numpy": np.__version__, "candidates": candidates, "models": list(self.ref.models),
                 "images": p.images, "pass_rate": p.pass_rate}
+        if p.variant == "time":
+            draw["timing"] = {k: getattr(p, k) for k in TIMING}
         human_store.insert_session(con, token, self.ref.key, model, json.dumps(sequence), p.tutorial, p.qualification,
                                    _phase_at(0, p.tutorial, p.qualification), _now(), ordinal, p.seed,
-                                   json.dumps(draw))
+                                   json.dumps(draw), p.variant)
 
     def _session(self, con, evaluator: str) -> dict:
         if not isinstance(evaluator, str) or not EVALUATOR.fullmatch(evaluator):
@@ -139,6 +147,7 @@ class Study:
         s["qualification"] = s.get("qualification") or 0  # sessions stored before issue 21 had none
         draw = json.loads(s["draw"]) if s.get("draw") else {}
         s["pass_rate"] = draw.get("pass_rate", self.protocol.pass_rate)
+        s["timing"] = draw.get("timing") if s.get("variant") == "time" else None
         s["answers"] = human_store.session_answers(con, evaluator)
         return s
 
@@ -151,8 +160,12 @@ class Study:
         pos, seq, tut, qual = len(s["answers"]), s["sequence"], s["tutorial"], s["qualification"]
         out = {"evaluator": s["evaluator"], "phase": s["state"], "position": pos, "total": len(seq), "tutorial": tut,
                "qualification": qual, "images": len(seq) - tut - qual, "pass_rate": s["pass_rate"], "next": None}
+        out["variant"] = "time" if s["timing"] else "infinity"
         if s["state"] in PHASES and pos < len(seq):
             out["next"] = {"id": seq[pos], "url": f"/img/{seq[pos]}"}
+            if s["timing"] and s["state"] == "study":
+                out["next"].update(exposure_ms=_target(s), fixation_ms=s["timing"]["fixation_ms"],
+                                   mask_ms=s["timing"]["mask_ms"])
         if tut and pos >= tut:
             out["tutorial_result"] = _summary([a for a in s["answers"] if a["role"] == "tutorial"])
         if qual and s["state"] == "failed":  # no feedback on the qualification unless it ends the session
@@ -162,23 +175,28 @@ class Study:
         return out
 
     # ------------------------------------------------------------------- answers
-    def answer(self, evaluator: str, image_id: str, answer: str, time_ms: float) -> dict:
-        """Check and store one answer; the new state (with feedback on a tutorial image)."""
+    def answer(self, evaluator: str, image_id: str, answer: str, time_ms: float,
+               shown: tuple[float, float] | None = None) -> dict:
+        """Check and store one answer (``shown``: a HYPE_time image's measured ``(exposure_ms, frame_ms)``); the new
+        state (with feedback on a tutorial image)."""
         if answer not in ANSWERS:
             raise Refused(400, f"answer must be 'real' or 'fake', got {answer!r}")
-        if (isinstance(time_ms, bool) or not isinstance(time_ms, (int, float)) or not math.isfinite(time_ms)
-                or not 0 <= time_ms <= MAX_TIME_MS):
-            raise Refused(400, f"time_ms must be a number of milliseconds in [0, {MAX_TIME_MS:.0f}], got {time_ms!r}")
+        _check_ms("time_ms", time_ms, 0, MAX_TIME_MS)
+        if shown is not None:
+            _check_ms("exposure_ms", shown[0], 0, MAX_EXPOSURE_MS)
+            _check_ms("frame_ms", shown[1], *FRAME_MS)
+            shown = (float(shown[0]), float(shown[1]))
         if not isinstance(image_id, str) or not IMAGE_ID.fullmatch(image_id) or image_id not in self.images:
             raise Refused(404, "unknown image")
-        s = self._writer.submit(lambda con: self._record(con, evaluator, image_id, answer, float(time_ms)))
+        s = self._writer.submit(lambda con: self._record(con, evaluator, image_id, answer, float(time_ms), shown))
         image = self.images[image_id]
         out = self._state(s)
         if image.role == "tutorial":
             out["feedback"] = {"truth": image.truth, "correct": answer == image.truth}
         return out
 
-    def _record(self, con, evaluator: str, image_id: str, answer: str, time_ms: float) -> dict:
+    def _record(self, con, evaluator: str, image_id: str, answer: str, time_ms: float,
+                shown: tuple[float, float] | None) -> dict:
         """Check and insert one answer in the writer's transaction (refusals before any write); the session after."""
         s = self._session(con, evaluator)
         seq, pos = s["sequence"], len(s["answers"])
@@ -191,10 +209,19 @@ class Study:
         if seq[pos] != image_id:
             raise Refused(409, "this is not the current image; reload the page")
         image = self.images[image_id]
+        timed = bool(s["timing"]) and image.role == "study"
+        if timed != (shown is not None):
+            raise Refused(400, "a HYPE_time study image is answered with exposure_ms and frame_ms, any other image "
+                               "without them" if timed else "this image is not timed: send no exposure_ms or frame_ms")
+        timing = None
+        if timed:  # the exposure counts when the display showed it within one frame of the staircase's target
+            target = _target(s)
+            timing = (target, shown[0], shown[1], abs(shown[0] - target) <= shown[1])
         human_store.insert_answer(con, evaluator, pos, image_id, self.ref.key, s["model"], image.role, image.truth,
-                                  answer, time_ms, _now())
+                                  answer, time_ms, _now(), timing)
         s["answers"].append({"position": pos, "image_id": image_id, "truth": image.truth, "answer": answer,
-                             "role": image.role})
+                             "role": image.role, "target_ms": timing and timing[0],
+                             "valid": None if timing is None else int(timing[3])})
         nxt, tut, qual = pos + 1, s["tutorial"], s["qualification"]
         gate = "qualification" if qual else ("tutorial" if tut else None)
         new_state = "done" if nxt == len(seq) else _phase_at(nxt, tut, qual)
@@ -205,6 +232,19 @@ class Study:
                                           _now() if new_state in ("done", "failed") else None)
             s["state"] = new_state
         return s
+
+
+def _check_ms(name: str, value, lo: float, hi: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or not lo <= value <= hi:
+        raise Refused(400, f"{name} must be a number of milliseconds in [{lo:g}, {hi:.0f}], got {value!r}")
+
+
+def _target(s: dict) -> float:
+    """The exposure of a HYPE_time session's next study image: its staircase moved by the study answers so far
+    (right or wrong; a dropped answer does not move it)."""
+    t = s["timing"]
+    outcomes = [None if not a["valid"] else a["answer"] == a["truth"] for a in s["answers"] if a["role"] == "study"]
+    return Staircase(start_ms=t["start_ms"], step_ms=t["step_ms"]).targets(outcomes)[-1]
 
 
 def _phase_at(position: int, tutorial: int, qualification: int) -> str:

@@ -6,6 +6,8 @@ passes the qualification (no feedback), answers every study image with keys and 
 chromium chromium-driver``, which ``make test`` does as root).
 """
 
+import dataclasses
+
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -15,8 +17,9 @@ from selenium.webdriver.support.ui import WebDriverWait
 from ganbench.errors import MissingAsset
 from ganbench.human.browser import headless_chrome
 from ganbench.human.score import score
+from ganbench.metrics.hype_time import Staircase
 
-from .conftest import SMALL, truth_of
+from .conftest import SMALL, make_study, serving, truth_of
 
 def chrome(width: int = 760, height: int = 900):
     """Headless Chromium from the system packages; the test skips where there is none."""
@@ -142,3 +145,55 @@ def test_a_browser_failing_the_qualification_is_thanked(server, study, browser):
         "each, so it ends here.")
     with study.ref.store.read() as con:
         assert con.execute("SELECT state FROM human_sessions").fetchone()[0] == "failed"
+
+
+#: HYPE_time in the browser: no tutorial, the qualification, then 10 timed study images (shorter fixation than the
+#: default so the test is quick; the exposures are the staircase's, from 200 ms down by 50).
+TIMED = dataclasses.replace(SMALL, variant="time", tutorial=0, tutorial_pool=0, start_ms=200.0, step_ms=50.0,
+                            fixation_ms=100.0)
+
+
+def test_a_browser_takes_a_hype_time_study_on_animation_frames(tiny_run, browser):
+    """The page shows each study image for the staircase's exposure on animation frames, then a mask, and sends the
+    exposure it measured; the stored exposures lie within one frame of their targets (or are counted as dropped),
+    and the targets follow the staircase's moves on the stored answers."""
+    study = make_study(tiny_run[0], TIMED)
+    with serving(study) as (srv, _):
+        wait = WebDriverWait(browser, 30)
+        browser.get(srv.url)
+        wait.until(EC.element_to_be_clickable((By.ID, "start")))
+        assert "appears only briefly" in browser.find_element(By.ID, "intro").text
+        browser.find_element(By.ID, "start").click()
+        for _ in range(TIMED.qualification):  # untimed: the image stays on screen
+            image = wait.until(_image_ready)
+            assert browser.execute_script("return getComputedStyle(document.getElementById('image')).visibility")\
+                == "visible"
+            browser.find_element(By.ID, truth_of(study, image)).click()
+            wait.until(lambda d, image=image: _visible(d, "between") or (_image_ready(d) not in (False, image)))
+        wait.until(lambda d: _visible(d, "between"))
+        assert "keep your eyes on the cross" in browser.find_element(By.ID, "between-text").text
+        browser.find_element(By.ID, "begin").click()
+        for j in range(TIMED.images):  # right, right, right, wrong, ...: the staircase moves both ways
+            image = wait.until(_image_ready)
+            hidden = browser.execute_script(
+                "return [getComputedStyle(document.getElementById('image')).visibility, "
+                "document.getElementById('mask').hidden, document.getElementById('fixation').hidden];")
+            assert hidden == ["hidden", True, True]  # answered after the mask, with the image gone
+            truth = truth_of(study, image)
+            browser.find_element(By.ID, truth if j % 4 != 3 else ("real" if truth == "fake" else "fake")).click()
+            wait.until(lambda d, image=image: _visible(d, "done") or (_image_ready(d) not in (False, image)))
+        wait.until(lambda d: _visible(d, "done"))
+        with study.ref.store.read() as con:
+            rows = [dict(r) for r in con.execute(
+                "SELECT truth, answer, target_ms, exposure_ms, frame_ms, valid FROM human_answers "
+                "WHERE role = 'study' ORDER BY position")]
+    study.close()
+    assert len(rows) == TIMED.images
+    frame = rows[0]["frame_ms"]
+    assert 2 <= frame <= 100 and all(r["frame_ms"] == frame for r in rows)
+    for r in rows:  # kept when within one frame of its target, dropped otherwise
+        assert r["valid"] == (abs(r["exposure_ms"] - r["target_ms"]) <= frame)
+    assert sum(r["valid"] for r in rows) >= TIMED.images // 2, rows  # a loaded machine may miss a few frames
+    outcomes = [None if not r["valid"] else r["truth"] == r["answer"] for r in rows]
+    assert [r["target_ms"] for r in rows] == Staircase(start_ms=200, step_ms=50).targets(outcomes)[:-1]
+    assert len({r["target_ms"] for r in rows}) > 1  # it moved

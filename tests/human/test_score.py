@@ -188,6 +188,11 @@ def test_cli_score_and_export(answered, tiny_run, tmp_path, capsys):
     (["export", "--store", "NOWHERE.sqlite"], "no results store"),
     (["export", "RUN", "--out", "RUN/table.md/x.csv"], "--out"),
     (["score", "RUN", "--store", "NOWHERE.sqlite"], "no results store"),
+    (["serve", "RUN", "--variant", "timed"], "invalid choice"),
+    (["serve", "RUN", "--variant", "time", "--start-ms", "50"], "--start-ms"),
+    (["serve", "RUN", "--variant", "time", "--step-ms", "0"], "--step-ms"),
+    (["serve", "RUN", "--variant", "time", "--mask-ms", "-5"], "--mask-ms"),
+    (["serve", "RUN", "--variant", "time", "--fixation-ms", "nan"], "--fixation-ms"),
 ])
 def test_cli_bad_input_is_one_line_and_exit_2(tiny_run, tmp_path, capsys, argv, message):
     run_dir, store_path = tiny_run

@@ -104,7 +104,7 @@ def test_the_page_says_half_the_images_are_real(server):
     status, _, body = client.request("GET", "/")
     assert status == 200 and b"Half of the images are real" in body
     status, info = client.json("GET", "/api/study")
-    assert info == {"images": 10, "tutorial": T, "qualification": Q, "pass_rate": 0.65}
+    assert info == {"images": 10, "tutorial": T, "qualification": Q, "pass_rate": 0.65, "variant": "infinity"}
 
 
 def test_resume_after_the_server_is_stopped(study):
