@@ -14,6 +14,7 @@ the ratio against the evaluator alone, measured in the same run.
 
     .venv/bin/python scripts/bench_human.py                      # 20 evaluators x (100 qualification + 100 images)
     .venv/bin/python scripts/bench_human.py --evaluators 50 --images 40 --tutorial 10
+    .venv/bin/python scripts/bench_human.py --variant time       # HYPE_time: timed answers, the staircase per answer
 """
 
 from __future__ import annotations
@@ -56,9 +57,11 @@ class Evaluator:
             image = state["next"]["id"]
             # the tutorial and the qualification answered right (to pass), the study at random
             answer = truth_of(image) if state["phase"] != "study" else str(self.rng.choice(["real", "fake"]))
+            body = {"evaluator": state["evaluator"], "image": image, "answer": answer, "time_ms": 1500}
+            if "exposure_ms" in state["next"]:  # HYPE_time: the exposure shown as asked, on a 60 Hz display
+                body.update(exposure_ms=state["next"]["exposure_ms"], frame_ms=16.667)
             t0 = time.perf_counter()
-            status, state = self.call("POST", "/api/answer", {"evaluator": state["evaluator"], "image": image,
-                                                              "answer": answer, "time_ms": 1500})
+            status, state = self.call("POST", "/api/answer", body)
             self.latencies.append(time.perf_counter() - t0)
             assert status == 200, state
             self.sent.append((image, answer))
@@ -80,12 +83,13 @@ def make_run(root: Path, kimg: float, samples: int) -> tuple[Path, Path]:
     return root / "run", root / "results.sqlite"
 
 
-def serve(run_dir: Path, images: int, tutorial: int, qualification: int) -> tuple[subprocess.Popen, int]:
+def serve(run_dir: Path, images: int, tutorial: int, qualification: int,
+          variant: str) -> tuple[subprocess.Popen, int]:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     t0 = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "ganbench.cli", "human", "serve", str(run_dir), "--port", "0",
                              "--images", str(images), "--tutorial", str(tutorial), "--qualification",
-                             str(qualification), "--device", "cpu"],
+                             str(qualification), "--variant", variant, "--device", "cpu"],
                             stderr=subprocess.PIPE, text=True, env=env)
     while True:
         line = proc.stderr.readline()
@@ -112,13 +116,15 @@ def main() -> int:
     ap.add_argument("--images", type=int, default=100, help="study images per evaluator (default 100, HYPE∞'s)")
     ap.add_argument("--tutorial", type=int, default=0, help="tutorial images (default 0, the paper's)")
     ap.add_argument("--qualification", type=int, default=100, help="qualification images (default 100, the paper's)")
+    ap.add_argument("--variant", choices=("infinity", "time"), default="infinity",
+                    help="HYPE∞ or HYPE_time (each study answer carries its exposure; the staircase runs per answer)")
     ap.add_argument("--kimg", type=float, default=0.256, help="training of the run's gan (default 0.256)")
     args = ap.parse_args()
 
     root = Path(tempfile.mkdtemp(prefix="ganbench-bench-human-"))
     os.environ.setdefault("GANBENCH_CACHE", str(root / "cache"))
     run_dir, store_path = make_run(root, args.kimg, samples=600)
-    proc, port = serve(run_dir, args.images, args.tutorial, args.qualification)
+    proc, port = serve(run_dir, args.images, args.tutorial, args.qualification, args.variant)
     print(f"store after preparing the pools: {store_path.stat().st_size / 1e6:.1f} MB")
     try:
         import sqlite3

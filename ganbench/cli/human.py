@@ -32,18 +32,29 @@ def _protocol(args):
 
 @command
 def add_human(sub) -> None:
-    from ..config import DEFAULT_HUMAN as H, HUMAN_BOOTSTRAPS, HUMAN_REALS, HUMAN_VARIANTS
+    p = sub.add_parser("human", help="human evaluation: a HYPE∞ or HYPE_time real-vs-fake study in the browser "
+                                     "(serve, score, export)",
+                       description="HYPE∞ (Zhou et al. 2019): people judge real and generated images one at a time "
+                                   "with no time limit; the score is the share they get wrong (50% = "
+                                   "indistinguishable), with a 95% bootstrap CI over evaluators (the paper's). "
+                                   "HYPE_time (--variant time): each image shown briefly, for an exposure set by an "
+                                   "adaptive staircase; the score is the exposure (ms) people need.")
+    actions = p.add_subparsers(dest="action", metavar="ACTION")
+
+    _add_serve(actions)
+    _add_score(actions)
+    _add_export(actions)
+    p.set_defaults(func=lambda args: p.print_help() or 2)
+
+
+
+
+def _add_serve(actions) -> None:
+    from ..config import DEFAULT_HUMAN as H, HUMAN_REALS, HUMAN_VARIANTS
     from ..human.server import DEFAULT_HOST, DEFAULT_PORT
     from ..metrics.hype import guesser_pass_probability
 
     chance = guesser_pass_probability(H.qualification, H.pass_rate)
-    p = sub.add_parser("human", help="human evaluation: a HYPE∞ real-vs-fake study in the browser (serve, score, "
-                                     "export)",
-                       description="HYPE∞ (Zhou et al. 2019): people judge real and generated images one at a time "
-                                   "with no time limit; the score is the share they get wrong (50% = "
-                                   "indistinguishable), with a 95% bootstrap CI over evaluators (the paper's).")
-    actions = p.add_subparsers(dest="action", metavar="ACTION")
-
     s = actions.add_parser("serve", help="serve the study of a run's models on a local web server",
                            description="Serve a study as the paper runs it: a qualification without feedback, then "
                                        "shuffled real and generated images (the run's samples and training images), "
@@ -83,6 +94,11 @@ def add_human(sub) -> None:
     s.add_argument("--verbose", action="store_true", help="log every request")
     s.set_defaults(func=cmd_human_serve)
 
+
+
+def _add_score(actions) -> None:
+    from ..config import DEFAULT_HUMAN as H, HUMAN_BOOTSTRAPS
+
     c = actions.add_parser("score", help="HYPE∞ (and HYPE_time where its sessions are) per model with its bootstrap "
                                           "CI, written into the tables and report")
     c.add_argument("run_dir", metavar="RUN_DIR", help="the --out folder of `ganbench run`")
@@ -96,6 +112,9 @@ def add_human(sub) -> None:
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=cmd_human_score)
 
+
+
+def _add_export(actions) -> None:
     e = actions.add_parser("export", help="the raw answers as CSV (one line per answer)")
     e.add_argument("run_dir", metavar="RUN_DIR", nargs="?", help="only this run's study (default: every study in "
                                                                    "the store)")
@@ -105,7 +124,6 @@ def add_human(sub) -> None:
                                                             "answers and how often it was judged real and fake "
                                                             "(finished evaluators; needs RUN_DIR)")
     e.set_defaults(func=cmd_human_export)
-    p.set_defaults(func=lambda args: p.print_help() or 2)
 
 
 def cmd_human_serve(args) -> int:

@@ -169,50 +169,13 @@ def _hours(rows: Sequence[dict]) -> float:
 
 def search_markdown(m: dict, trials: dict[str, list[dict]], reruns: dict[str, list[dict]]) -> str:
     """Each model's best-of-K beside the paper, its trials and compute, and the halving's rank agreement."""
-    p, tb = m["protocol"], m["trial_budget"]
     study = get_study(m["study"]) if m.get("study") else None
     labels = study.labels if study else {}
-    metric = p["rung_metric"]
-    k_full = tb["kimg"]
-    lines = [f"**Search.** Space `{m['space']['name']}` ({m['space']['source'] or m['space']['path']}); "
-             f"{p['trials']} trials per model, trial 0 the model's own setting, the others drawn by samplers seeded "
-             f"{p['seed']}; successive halving (Optuna's SuccessiveHalvingPruner, asynchronous) with rungs at "
-             f"{', '.join(f'{k:g}' for k in m['rungs'])} kimg, each scored by {metric.upper()} on "
-             f"{tb['num_samples']} samples vs {tb['ref_samples']} images of `{tb['ref_split']}`"
-             + (" (held out of the training images: the trials never train on them)"
-                if p["select_on"] == "validation" else " (**the test set: the paper's own choice, selection peeks**)")
-             + f"; the chosen setting re-run with seeds {', '.join(map(str, p['rerun_seeds']))} under "
-               f"`{m['budget']['name']}` on the test split.", ""]
+    lines = [_search_line(m), ""]
     lines += ["| model | chosen trial | its values | best-of-K FID best ckpt (re-runs) | FID last | published | "
               "trials done / K | search kimg (÷ K × full) | CPU h search + re-runs |",
               "|---|---|---|---|---|---|---|---|---|"]
-    for model, rows in trials.items():
-        t_ok = [r for r in rows if r["status"] in ("ok", "pruned", "diverged")]
-        chosen = next((r for r in reruns.get(model, [])), None)
-        k = chosen["groups"]["trial"] if chosen else None
-        params = next((_trial(r)["params"] for r in rows if _trial(r)["number"] == k), {}) if k is not None else {}
-        frame = summary_frame([r for r in reruns.get(model, []) if r["status"] == "ok"]) if reruns.get(model) else None
-
-        def cell(col: str) -> str:
-            if not reruns.get(model):
-                return "–"
-            if frame is None or frame.empty:
-                return "running"
-            if f"{col}_mean" not in frame:
-                return "–"
-            f = frame.iloc[0]
-            n = int(f[f"{col}_n"])
-            if not n:
-                return "–"
-            return f"{f[f'{col}_mean']:.2f}" + (f" ± {f[f'{col}_std']:.2f} [{f[f'{col}_mean'] - f[f'{col}_ci']:.2f}, "
-                                                f"{f[f'{col}_mean'] + f[f'{col}_ci']:.2f}] (n={n})" if n > 1 else
-                                                " (n=1)")
-        pub = study.published_for(m["dataset"], model) if study else None
-        kimg = sum(r.get("kimg") or 0 for r in t_ok)
-        lines.append(f"| {labels.get(model, model)} | {k if k is not None else '–'} | {_param_text(params) or '–'} | "
-                     f"{cell('fid_best')} | {cell('fid')} | {f'{pub.value:.1f} ± {pub.spread:.1f}' if pub else '–'} | "
-                     f"{len(t_ok)} / {p['trials']} | {kimg:,.0f} ({kimg / (p['trials'] * k_full):.2f}) | "
-                     f"{_hours(t_ok):.1f} + {_hours(reruns.get(model, [])):.1f} |")
+    lines += [_model_row(m, model, rows, reruns.get(model, []), study, labels) for model, rows in trials.items()]
     if study and any(study.published_for(m["dataset"], x) for x in trials):
         sources = sorted({pub.source for x in trials if (pub := study.published_for(m["dataset"], x))})
         lines += ["", f"Published: {'; '.join(sources)}."]
@@ -235,6 +198,55 @@ def search_markdown(m: dict, trials: dict[str, list[dict]], reruns: dict[str, li
             lines.append(f"| {labels.get(model, model)} | {t['number']} | {r['status']} | {_param_text(t['params'])} | "
                          + " | ".join(_fmt(by.get(round(k, 6))) for k in m["rungs"]) + " |")
     return "\n".join(lines) + "\n"
+
+
+def _search_line(m: dict) -> str:
+    """The search's protocol in one paragraph: space, trials, samplers, halving, rung score, re-runs."""
+    p, tb = m["protocol"], m["trial_budget"]
+    return (f"**Search.** Space `{m['space']['name']}` ({m['space']['source'] or m['space']['path']}); "
+            f"{p['trials']} trials per model, trial 0 the model's own setting, the others drawn by samplers seeded "
+            f"{p['seed']}; successive halving (Optuna's SuccessiveHalvingPruner, asynchronous) with rungs at "
+            f"{', '.join(f'{k:g}' for k in m['rungs'])} kimg, each scored by {p['rung_metric'].upper()} on "
+            f"{tb['num_samples']} samples vs {tb['ref_samples']} images of `{tb['ref_split']}`"
+            + (" (held out of the training images: the trials never train on them)"
+               if p["select_on"] == "validation" else " (**the test set: the paper's own choice, selection peeks**)")
+            + f"; the chosen setting re-run with seeds {', '.join(map(str, p['rerun_seeds']))} under "
+              f"`{m['budget']['name']}` on the test split.")
+
+
+def _model_row(m: dict, model: str, rows: list[dict], reruns: list[dict], study, labels: dict) -> str:
+    """One model's line of the summary table: its chosen trial, the re-runs' FIDs, the paper's, the compute."""
+    p = m["protocol"]
+    t_ok = [r for r in rows if r["status"] in ("ok", "pruned", "diverged")]
+    chosen = next(iter(reruns), None)
+    k = chosen["groups"]["trial"] if chosen else None
+    params = next((_trial(r)["params"] for r in rows if _trial(r)["number"] == k), {}) if k is not None else {}
+    frame = summary_frame([r for r in reruns if r["status"] == "ok"]) if reruns else None
+    pub = study.published_for(m["dataset"], model) if study else None
+    kimg = sum(r.get("kimg") or 0 for r in t_ok)
+    return (f"| {labels.get(model, model)} | {k if k is not None else '–'} | {_param_text(params) or '–'} | "
+            f"{_rerun_cell(reruns, frame, 'fid_best')} | {_rerun_cell(reruns, frame, 'fid')} | "
+            f"{f'{pub.value:.1f} ± {pub.spread:.1f}' if pub else '–'} | {len(t_ok)} / {p['trials']} | "
+            f"{kimg:,.0f} ({kimg / (p['trials'] * m['trial_budget']['kimg']):.2f}) | "
+            f"{_hours(t_ok):.1f} + {_hours(reruns):.1f} |")
+
+
+def _rerun_cell(reruns: list[dict], frame, col: str) -> str:
+    """The re-runs' ``col``: mean ± std [95% CI] (n) over seeds; "running" before any finished, "–" without any."""
+    if not reruns:
+        return "–"
+    if frame is None or frame.empty:
+        return "running"
+    if f"{col}_mean" not in frame:
+        return "–"
+    f = frame.iloc[0]
+    n = int(f[f"{col}_n"])
+    if not n:
+        return "–"
+    if n == 1:
+        return f"{f[f'{col}_mean']:.2f} (n=1)"
+    mean, std, ci = f[f"{col}_mean"], f[f"{col}_std"], f[f"{col}_ci"]
+    return f"{mean:.2f} ± {std:.2f} [{mean - ci:.2f}, {mean + ci:.2f}] (n={n})"
 
 
 def write_search_report(run_dir: str | Path, store: Store | None = None):
