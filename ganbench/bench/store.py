@@ -108,6 +108,21 @@ def _connect(path: Path) -> sqlite3.Connection:
     return con
 
 
+@contextmanager
+def _committed(con: sqlite3.Connection, path: Path) -> Iterator[None]:
+    """End the transaction ``con`` has begun: COMMIT when the block ends, ROLLBACK when it raises (a damaged
+    database as the one-line ``damaged`` error)."""
+    try:
+        yield
+        con.execute("COMMIT")
+    except sqlite3.DatabaseError as e:
+        con.execute("ROLLBACK")
+        raise damaged(path, e) from None
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
 def damaged(path: Path, error: Exception) -> BadInput:
     """The one line for a store SQLite cannot read (damaged pages, undecodable text)."""
     what = str(error).splitlines()[0]
@@ -132,7 +147,7 @@ class Store:
                 con.execute("BEGIN IMMEDIATE")  # schema changes under the write lock: concurrent openers wait
             except sqlite3.DatabaseError as e:
                 raise BadInput(f"--store {self.path} is not a ganbench results database ({e})") from None
-            try:
+            with _committed(con, self.path):
                 check = con.execute("PRAGMA quick_check").fetchone()[0]
                 if check != "ok":
                     raise BadInput(f"--store {self.path} is damaged ({check}); restore it from a backup, or give "
@@ -145,13 +160,6 @@ class Store:
                     # back; we hold the write lock, so it is stale: one real write makes SQLite remove it.
                     con.execute("INSERT INTO schema_version (version) VALUES (-1)")
                     con.execute("DELETE FROM schema_version WHERE version = -1")
-                con.execute("COMMIT")
-            except sqlite3.DatabaseError as e:
-                con.execute("ROLLBACK")
-                raise damaged(self.path, e) from None
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
 
     @staticmethod
     def _create_or_migrate(con: sqlite3.Connection) -> None:
@@ -221,15 +229,8 @@ class Store:
         rolled back when it raises, so the block's writes land together or not at all."""
         with closing(_connect(self.path)) as con:
             con.execute("BEGIN IMMEDIATE")
-            try:
+            with _committed(con, self.path):
                 yield con
-                con.execute("COMMIT")
-            except sqlite3.DatabaseError as e:
-                con.execute("ROLLBACK")
-                raise damaged(self.path, e) from None
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
 
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:

@@ -134,13 +134,19 @@ def test_constant_schedule_changes_nothing(name, one_thread):
         assert torch.equal(v, models[1].G.state_dict()[k]), k
 
 
+def _small_pggan(images: int):
+    """pggan at width 8, batch 8, z 16, and ``images`` random 32x32 uint8 training images."""
+    spec = load_baseline("pggan")
+    spec = dataclasses.replace(spec, batch_size=8, arch=dataclasses.replace(spec.arch, width=8, z_dim=16))
+    return spec, torch.randint(0, 256, (images, 1, 32, 32), dtype=torch.uint8,
+                               generator=torch.Generator().manual_seed(0))
+
+
 def test_one_joint_d_forward_and_the_drift_reuse_train_as_before():
     """The speed-ups of pggan's step change no numbers beyond float noise: real and fake in one D forward (the
     minibatch stddev per half under split_batches) against two, and the drift term read from the loss's own D
     forward, against the plain path (fast=False) that forwards D on each batch alone."""
-    spec = load_baseline("pggan")
-    spec = dataclasses.replace(spec, batch_size=8, arch=dataclasses.replace(spec.arch, width=8, z_dim=16))
-    data = torch.randint(0, 256, (64, 1, 32, 32), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    spec, data = _small_pggan(64)
     runs = []
     for fast in (False, True):
         model = GANModel(spec, (1, 32, 32), "cpu", seed=0, fast=fast)
@@ -162,9 +168,7 @@ def test_one_joint_d_forward_and_the_drift_reuse_train_as_before():
 
 
 def test_pggan_trains_channels_last_by_default_with_the_same_numbers():
-    spec = load_baseline("pggan")
-    spec = dataclasses.replace(spec, batch_size=8, arch=dataclasses.replace(spec.arch, width=8, z_dim=16))
-    data = torch.randint(0, 256, (32, 1, 32, 32), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    spec, data = _small_pggan(32)
     logs = []
     for channels_last in (None, False):
         model = GANModel(spec, (1, 32, 32), "cpu", seed=0, channels_last=channels_last)
