@@ -78,7 +78,29 @@ def top_images(store: Store, study: str, model: str, truth: str, k: int) -> list
 
 
 def human_notes(store: Store, study: str) -> list[str]:
-    """Lines for a table's or report's header: how the study's HYPE∞ values were made (empty without scores)."""
+    """Lines for a table's or report's header: how the study's HYPE∞ and HYPE_time values were made (empty without
+    scores)."""
+    sessions = finished_sessions(store, study)
+    return _infinity_notes(store, study, [s for s in sessions if s.get("variant") != "time"]) + _time_notes(
+        [s for s in sessions if s.get("variant") == "time"])
+
+
+def _time_notes(sessions: list[dict[str, Any]]) -> list[str]:
+    """How HYPE_time was measured: each distinct staircase and timing its finished sessions used."""
+    timings = sorted({tuple(sorted(s["draw"].get("timing", {}).items())) for s in sessions})
+    lines = []
+    for timing in timings:
+        t = dict(timing)
+        lines.append(f"HYPE_time protocol: each study image after a {t.get('fixation_ms', 0):g} ms fixation cross, "
+                     f"shown for an exposure on a 3-up/1-down staircase from {t.get('start_ms', 0):g} ms in steps of "
+                     f"{t.get('step_ms', 0):g} ms within [100, 1000] ms, then a {t.get('mask_ms', 0):g} ms noise "
+                     "mask; an evaluator's threshold is their modal exposure, the value the mean over evaluators "
+                     "with a 95% percentile bootstrap over evaluators; answers shown more than one frame off target "
+                     "are dropped and counted.")
+    return lines
+
+
+def _infinity_notes(store: Store, study: str, sessions: list[dict[str, Any]]) -> list[str]:
     records = score_records(store, study)
     if not records:
         return []
@@ -90,7 +112,6 @@ def human_notes(store: Store, study: str) -> list[str]:
         lines.append(f"HYPE∞ interval ({', '.join(models)}): {confidence:.0%} {BOOTSTRAP_LABELS.get(kind, kind)}, "
                      f"{replicates:,} replicates, seed {seed}.")
     settings = study_settings(store, study)
-    sessions = finished_sessions(store, study)
     sizes = sorted({(s["images"], s["qualification"], s["tutorial"], s["draw"].get("pass_rate",
                                                                                    settings.get("pass_rate", 0.65)))
                     for s in sessions})

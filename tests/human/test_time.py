@@ -113,3 +113,15 @@ def test_bad_timings_are_refused_before_anything_is_written(timed, shown, messag
         timed.answer(state["evaluator"], state["next"]["id"], "real", 500.0, shown)
     assert e.value.status == 400 and message in str(e.value)
     assert timed.state(state["evaluator"])["position"] == state["position"]
+
+
+def test_the_tables_name_how_hype_time_was_measured(timed, tiny_run):
+    state = _through_the_gate(timed)
+    while state["next"]:
+        nxt = state["next"]
+        state = timed.answer(state["evaluator"], nxt["id"], "real", 400.0, (nxt["exposure_ms"], FRAME))
+    score(timed.ref, TIME)
+    table = (tiny_run[0] / "table.md").read_text()
+    assert ("HYPE_time protocol: each study image after a 500 ms fixation cross, shown for an exposure on a 3-up/1-down "
+            "staircase from 300 ms in steps of 50 ms") in table
+    assert "HYPE∞ interval" not in table  # no HYPE∞ score: no HYPE∞ lines
