@@ -247,7 +247,8 @@ def make_server(study: Study, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT
 
 def serve(server: StudyServer) -> None:
     """Serve until interrupted; say where, and say so loudly when the study is reachable from other machines."""
-    print(f"ganbench: HYPE∞ study at {server.url} (Ctrl-C to stop; answers are saved as they come)", file=sys.stderr,
+    name = "HYPE_time" if server.study.protocol.variant == "time" else "HYPE∞"
+    print(f"ganbench: {name} study at {server.url} (Ctrl-C to stop; answers are saved as they come)", file=sys.stderr,
           flush=True)
     if not server.loopback:
         print(f"ganbench: warning: the study is exposed on {server.url}: anyone who can reach this address can take "
