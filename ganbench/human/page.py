@@ -316,6 +316,7 @@ JS = r"""
       }
     } catch (e) {
       error("Your answer was not saved (" + e.message + "). Reloading where you are.");
+      frameMs = null;  // a refused timing is measured again (the tab may have been throttled)
       await resume(state.evaluator);
     } finally {
       busy = false;
