@@ -202,11 +202,13 @@ def finished_timed_answers(con: sqlite3.Connection, study: str, model: str) -> l
 
 def answers_export(con: sqlite3.Connection, study: str | None = None) -> Iterator[sqlite3.Row]:
     """Every answer of ``study`` (or of every study), tutorial and qualification ones too, with its session's state
-    and its image's source: rows of ``study, evaluator, session_state, model, position, role, image_id, truth,
-    answer, time_ms, answered_at, image_source``, by study, session (oldest first) and position."""
+    and its image's source: rows of ``study, evaluator, session_state, variant, model, position, role, image_id,
+    truth, answer, time_ms, answered_at, image_source, target_ms, exposure_ms, frame_ms, valid`` (the last four on
+    HYPE_time study answers), by study, session (oldest first) and position."""
     return con.execute(
-        "SELECT a.study, a.evaluator, s.state AS session_state, a.model, a.position, a.role, a.image_id, a.truth, "
-        "a.answer, a.time_ms, a.answered_at, i.source AS image_source FROM human_answers a "
+        "SELECT a.study, a.evaluator, s.state AS session_state, coalesce(s.variant, 'infinity') AS variant, a.model, "
+        "a.position, a.role, a.image_id, a.truth, a.answer, a.time_ms, a.answered_at, i.source AS image_source, "
+        "a.target_ms, a.exposure_ms, a.frame_ms, a.valid FROM human_answers a "
         "JOIN human_sessions s ON a.evaluator = s.evaluator LEFT JOIN human_images i ON a.image_id = i.image_id"
         + (" WHERE a.study = ?" if study else "") + " ORDER BY a.study, s.created_at, a.evaluator, a.position",
         (study,) if study else ())

@@ -28,8 +28,9 @@ from ..metrics.hype import SCORES, answer_table, bootstrap_ci, hype_scores
 from ..metrics.hype_time import hype_time, thresholds
 from .pool import StudyRef, ok_rows
 
-EXPORT_COLUMNS = ("study", "evaluator", "session_state", "model", "position", "role", "image_id", "truth", "answer",
-                  "correct", "time_ms", "answered_at", "image_source")
+EXPORT_COLUMNS = ("study", "evaluator", "session_state", "variant", "model", "position", "role", "image_id", "truth",
+                  "answer", "correct", "time_ms", "answered_at", "image_source", "target_ms", "exposure_ms", "frame_ms",
+                  "valid")
 #: ``human export --per-image``: one line per model (whose evaluators judged) and study image.
 IMAGE_COLUMNS = ("study", "model", "image_id", "truth", "image_model", "image_source", "answers", "wrong",
                  "judged_real", "judged_fake", "wrong_rate")

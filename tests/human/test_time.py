@@ -125,3 +125,20 @@ def test_the_tables_name_how_hype_time_was_measured(timed, tiny_run):
     assert ("HYPE_time protocol: each study image after a 500 ms fixation cross, shown for an exposure on a 3-up/1-down "
             "staircase from 300 ms in steps of 50 ms") in table
     assert "HYPE∞ interval" not in table  # no HYPE∞ score: no HYPE∞ lines
+
+
+def test_the_export_carries_each_timed_answers_exposure(timed):
+    import csv
+    import io
+
+    from ganbench.human.score import export_csv
+    state = _through_the_gate(timed)
+    nxt = state["next"]
+    timed.answer(state["evaluator"], nxt["id"], "fake", 900.0, (nxt["exposure_ms"] + 3 * FRAME, FRAME))
+    rows = list(csv.DictReader(io.StringIO(export_csv(timed.ref.store, timed.ref.key))))
+    assert {r["variant"] for r in rows} == {"time"}
+    untimed = [r for r in rows if r["role"] != "study"]
+    assert untimed and all(r["target_ms"] == r["exposure_ms"] == r["valid"] == "" for r in untimed)
+    (study_row,) = [r for r in rows if r["role"] == "study"]
+    assert float(study_row["target_ms"]) == 300.0 and float(study_row["exposure_ms"]) == pytest.approx(300 + 3 * FRAME)
+    assert float(study_row["frame_ms"]) == FRAME and study_row["valid"] == "0"
