@@ -1,13 +1,15 @@
 """ganbench: GAN evaluation and benchmarking.
 
-Public API: ``evaluate()`` (metrics), ``train()`` (one model, with ``TrainOptions``), ``run()`` (a benchmark),
-``compare()`` (a new model against the baselines), ``search()`` (a budgeted hyperparameter search). Submodules load lazily so that
+Public API: ``evaluate()`` (metrics), ``train()`` (one model, with ``TrainOptions``), ``run()`` (a benchmark, with
+``RunOptions``), ``compare()`` (a new model against the baselines), ``search()`` (a budgeted hyperparameter search,
+with ``SearchOptions``). Submodules load lazily so that
 ``ganbench --version`` stays instant.
 """
 
 from .version import __version__
 
-__all__ = ["__version__", "evaluate", "train", "TrainOptions", "run", "compare", "search", "get_dataset"]
+__all__ = ["__version__", "evaluate", "train", "TrainOptions", "run", "RunOptions", "compare", "search", "SearchOptions",
+           "get_dataset"]
 
 
 def __getattr__(name):  # PEP 562: import the heavy parts on first use
@@ -29,6 +31,12 @@ def __getattr__(name):  # PEP 562: import the heavy parts on first use
     if name == "run":
         from .bench.runner import run
         return run
+    if name == "RunOptions":
+        from .bench.runner import RunOptions
+        return RunOptions
+    if name == "SearchOptions":
+        from .bench.search.driver import SearchOptions
+        return SearchOptions
     if name == "compare":
         from .bench.compare import compare
         return compare

@@ -71,15 +71,15 @@ class Evaluator:
 
 
 def make_run(root: Path, kimg: float, samples: int) -> tuple[Path, Path]:
-    from ganbench.bench.runner import Backend, run
+    from ganbench.bench.runner import Backend, RunOptions, run
     from ganbench.config import Budget
 
     def no_metrics(samples, reference, **kw):  # what is measured is the study, not FID
         return {"metrics": {}, "unavailable": {}, "provenance": {}}
 
     budget = Budget("bench-human", kimg=kimg, num_samples=samples, ref_samples=samples, real_row=False)
-    run(models=["gan"], budget=budget, out=root / "run", store=root / "results.sqlite", metrics=("fid",),
-        progress=False, backend=Backend(evaluate=no_metrics), device="cpu")
+    run(models=["gan"], budget=budget, metrics=("fid",), backend=Backend(evaluate=no_metrics),
+        options=RunOptions(out=root / "run", store=root / "results.sqlite", progress=False, device="cpu"))
     return root / "run", root / "results.sqlite"
 
 

@@ -10,6 +10,7 @@ that must reuse everything. One line per figure, ending with the ratio to the qu
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 import tempfile
@@ -28,14 +29,14 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="ganbench-quick-") as tmp:
         os.environ["GANBENCH_CACHE"] = os.path.join(tmp, "cache")  # fresh: reference features not cached
         t0 = time.perf_counter()
-        from ganbench.bench.runner import run  # imports counted, as in a fresh `ganbench run`
+        from ganbench.bench.runner import RunOptions, run  # imports counted, as in a fresh `ganbench run`
 
-        kw = dict(models=args.models.split(","), budget=args.budget, out=os.path.join(tmp, "run"),
-                  store=os.path.join(tmp, "r.sqlite"), device=args.device)
-        res = run(**kw)
+        options = RunOptions(out=os.path.join(tmp, "run"), store=os.path.join(tmp, "r.sqlite"), device=args.device)
+        kw = dict(models=args.models.split(","), budget=args.budget)
+        res = run(**kw, options=options)
         total = time.perf_counter() - t0
         t1 = time.perf_counter()
-        again = run(**kw, progress=False)
+        again = run(**kw, options=dataclasses.replace(options, progress=False))
         rerun = time.perf_counter() - t1
     for r in res.rows:
         train = (f"train {r['train_time_s']:.1f} s ({r['steps']} steps, {r['images_per_s']:.0f} img/s), "

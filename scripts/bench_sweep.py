@@ -30,13 +30,12 @@ def main() -> int:
     os.environ["GANBENCH_CACHE"] = str(root / "cache")  # driver and workers share this warm cache
     from ganbench.bench.reference import prepare_reference
     from ganbench.bench.jobs import plan, protocol_for
-    from ganbench.bench.runner import Backend, run
+    from ganbench.bench.runner import Backend, RunOptions, run
     from ganbench.config import Budget
     from ganbench.zoo.baselines import load_baseline
 
     budget = Budget("sweep-toy", kimg=args.kimg, num_samples=args.samples, ref_samples=args.samples)
-    common = dict(models=["gan", "dcgan"], seeds=(0, 1, 2, 3), budget=budget, metrics=("fid",), device="cpu",
-                  progress=False)
+    common = dict(models=["gan", "dcgan"], seeds=(0, 1, 2, 3), budget=budget, metrics=("fid",))
     b = Backend().resolve()
     proto = protocol_for(budget, ("fid",))
     specs = [(load_baseline(m), {}) for m in common["models"]]
@@ -56,7 +55,8 @@ def main() -> int:
     for name, kw in variants:
         slug = f"v{len(times)}"
         t0 = time.perf_counter()
-        res = run(**common, out=root / slug, store=root / f"{slug}.sqlite", **kw)
+        res = run(**common, options=RunOptions(out=root / slug, store=root / f"{slug}.sqlite", device="cpu",
+                                               progress=False, **kw))
         times[name] = time.perf_counter() - t0
         ok = sum(r["status"] == "ok" for r in res.rows)
         fids[name] = {(r["model"], r["seed"]): r["fid"] for r in res.rows}

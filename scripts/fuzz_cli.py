@@ -151,7 +151,9 @@ def _api_cases() -> list[Case]:
     def run(**kw):
         def call(inputs: Path):
             import ganbench
-            ganbench.run(**{"models": ["dcgan"], "progress": False, **kw})
+            what = {k: v for k, v in kw.items() if k in ("metrics", "seeds")}
+            where = {k: v for k, v in kw.items() if k not in what}
+            ganbench.run(models=["dcgan"], **what, options=ganbench.RunOptions(progress=False, **where))
         return call
 
     def compare(**kw):

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from ganbench.bench.jobs import parse_metrics, parse_seeds, plan, protocol_for, seed_plan
 from ganbench.bench.provenance import git_revision, machine, versions
-from ganbench.bench.runner import Backend, real_data_job, resolve_models, rows_for, run
+from ganbench.bench.runner import Backend, RunOptions, real_data_job, resolve_models, rows_for, run
 from ganbench.bench.store import Store
 from ganbench.bench.tables import (REAL_DATA, comparative_markdown, display_frame, numbers_csv, protocol_header,
                                    summary_frame)
@@ -84,8 +84,9 @@ def main(argv: list[str] | None = None) -> int:
             if args.only_finished:
                 got, lost = finished_rows(group, seeds, dataset, budget, metrics, run_dir, args.store, backend)
             else:
-                got = run(models=group, dataset=dataset, seeds=seeds, budget=budget, metrics=metrics, out=run_dir,
-                          store=args.store, device=args.device, progress=not args.quiet, backend=backend).rows
+                got = run(models=group, dataset=dataset, seeds=seeds, budget=budget, metrics=metrics, backend=backend,
+                          options=RunOptions(out=run_dir, store=args.store, device=args.device,
+                                             progress=not args.quiet)).rows
                 lost = []
             rows, missing = merge_rows(rows, got), missing + lost
     except GanbenchError as e:

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from ganbench.bench.report import curve_figure
-from ganbench.bench.runner import run
+from ganbench.bench.runner import RunOptions, run
 from ganbench.config import Budget
 
 
@@ -33,7 +33,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     budget = Budget(args.name, kimg=args.kimg, num_samples=1000, ref_samples=1000, eval_every_kimg=args.every,
                     curve_samples=1000, real_row=False, view=args.view)
-    res = run(models=args.models.split(","), budget=budget, out=args.out, store=args.store, metrics=("fid", "kid", "pr"))
+    res = run(models=args.models.split(","), budget=budget, metrics=("fid", "kid", "pr"),
+              options=RunOptions(out=args.out, store=args.store))
     jobs = [{"model": r["model"], "seed": r["seed"], "out_dir": r["out_dir"]} for r in res.rows]
     for j in jobs:
         log = Path(j["out_dir"]) / "eval_log.csv"

@@ -281,6 +281,24 @@ def failed_record(job: Job, failure: JobFailure) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------------------- a run
+@dataclass(frozen=True)
+class RunOptions:
+    """Where and how a run's jobs run, not what they train: its folder and store, the executor and its workers,
+    retries, the device, where datasets live, progress output, and the claims' lease. ``run`` and ``search``
+    (``SearchOptions``) take one."""
+
+    out: str | Path | None = None  # the run folder (default runs/DATASET-BUDGET)
+    store: str | Path | Store | None = None  # the results database (default runs/results.sqlite)
+    executor: str = "local"  # local (this machine) or ray
+    jobs: int = 1  # local worker processes (1: one job after the other in this process)
+    address: str | None = None  # ray: the cluster to join
+    retries: int = DEFAULT_RETRIES  # attempts after the first before a job is recorded failed
+    device: str | None = None  # cuda, cuda:1 or cpu (default: cuda when present)
+    data_root: str | None = None  # folder holding datasets
+    progress: bool = True
+    lease_s: float = LEASE_S  # seconds a job's claim lasts without a heartbeat
+
+
 @dataclass
 class RunResult:
     """What ``run()`` did: the run folder, its jobs, their rows, and the table text."""
@@ -317,22 +335,21 @@ def default_run_dir(dataset: str, budget: Budget, grid: bool) -> Path:
 
 def run(models: Sequence[str | ModelSpec] = (), grid: Sequence[str] | None = None, base: str = "dcgan",
         dataset: str | None = None, seeds: Sequence[int] = (0,), budget: str | Budget | None = None,
-        metrics: Sequence[str] | None = None, out: str | Path | None = None, store: str | Path | Store | None = None,
-        device: str | None = None, data_root: str | None = None, executor: str = "local",
-        progress: bool = True, protocol: EvalProtocol | None = None, backend: Backend | None = None,
-        jobs: int = 1, address: str | None = None, retries: int = DEFAULT_RETRIES,
-        study: str | None = None, lease_s: float = LEASE_S) -> RunResult:
+        metrics: Sequence[str] | None = None, protocol: EvalProtocol | None = None, study: str | None = None,
+        options: RunOptions = RunOptions(), backend: Backend | None = None) -> RunResult:
     """Train and evaluate ``models`` (or the ``grid`` over ``base``) for every seed; write rows and tables.
 
     ``grid`` items are ``AXIS=V1,V2`` (see ganbench.bench.ablation). Returns the rows of this run's jobs
     (reused ones included) and the Markdown table, also written as table.{md,csv,tex,html} in the run folder.
-    ``executor`` (``local``, ``ray``), ``jobs`` (local worker processes), ``address`` (Ray cluster) and
-    ``retries`` (attempts after the first, before a job is recorded ``failed``) say where jobs run.
     ``study`` names a protocol of studies.STUDIES (e.g. ``lucic2018``): it fixes the budget (training length,
     data view, evaluation) and, unless ``models`` are given, the models; ``dataset`` None means its first one.
-    Several runs may share one store at once: each claims a job before it starts it (``bench.claims``, a lease
-    of ``lease_s`` seconds renewed by a heartbeat) and waits for the jobs another live run holds.
+    ``options`` (``RunOptions``) says where the folder and store are and where jobs run (executor, workers,
+    retries, device). Several runs may share one store at once: each claims a job before it starts it
+    (``bench.claims``, a lease of ``options.lease_s`` seconds renewed by a heartbeat) and waits for the jobs
+    another live run holds.
     """
+    o = options
+    out, store, device, data_root, progress = o.out, o.store, o.device, o.data_root, o.progress
     b = (backend or Backend()).resolve()
     # Every input is checked before anything is written: a bad one leaves no store, run.json or folder.
     st = get_study(study) if study is not None else None
@@ -340,10 +357,10 @@ def run(models: Sequence[str | ModelSpec] = (), grid: Sequence[str] | None = Non
     seeds = check_seeds(seeds)
     if metrics is not None:
         metrics = registry.parse(metrics, ())  # "fid,kid" or ("fid", "kid"); never the letters of "fid"
-    get_executor(executor)  # an unknown executor is a BadInput here, before any work
-    options = ExecOptions(workers=jobs, retries=retries, address=address, progress=progress)
-    check_options(options)
-    if executor == "local" and device is not None:
+    get_executor(o.executor)  # an unknown executor is a BadInput here, before any work
+    execution = ExecOptions(workers=o.jobs, retries=o.retries, address=o.address, progress=progress)
+    check_options(execution)
+    if o.executor == "local" and device is not None:
         resolve_device(device)  # a Ray cluster's workers may have the GPU the driver lacks
     specs, axes = _specs(models, grid, base, b)
     run_dir = Path(out) if out else default_run_dir(dataset, budget, bool(grid))
@@ -365,11 +382,11 @@ def run(models: Sequence[str | ModelSpec] = (), grid: Sequence[str] | None = Non
     skipped = len(jobs) - len(todo)
     if skipped:
         _log(f"{skipped} of {len(jobs)} job(s) already have results in {store.path}; reusing them", progress)
-    execute_jobs(execute_job, todo, store, executor, options, b, lease_s, progress)
+    execute_jobs(execute_job, todo, store, o.executor, execution, b, o.lease_s, progress)
     if floor is not None and not store.done(floor.key):
         _log(f"real-data row: {floor.protocol.num_samples} training images vs the reference", progress)
-        execute_jobs(execute_real_data, [floor], store, "local", ExecOptions(progress=progress), b, lease_s, progress,
-                     announce=False)
+        execute_jobs(execute_real_data, [floor], store, "local", ExecOptions(progress=progress), b, o.lease_s,
+                     progress, announce=False)
     jobs_and_floor = [*jobs, floor] if floor is not None else jobs
     rows = rows_for(jobs_and_floor, store)
     md = write_tables(rows, run_dir, axes=[a for a in axes if a in GROUP_AXES] or axes,

@@ -70,14 +70,14 @@ def add_run(sub) -> None:
 
 def cmd_run(args) -> int:
     from ..bench.jobs import parse_metrics, parse_seeds
-    from ..bench.runner import run
+    from ..bench.runner import RunOptions, run
 
+    options = RunOptions(out=args.out, store=args.store, device=args.device, data_root=args.data_root,
+                         executor=args.executor, progress=not args.quiet, jobs=args.jobs, address=args.address,
+                         **({} if args.retries is None else {"retries": args.retries}))
     res = run(models=_csv_list(args.models), grid=args.grid, base=args.base, dataset=args.dataset,
-              protocol=_protocol(args),
               seeds=parse_seeds(args.seeds), budget=args.budget, metrics=parse_metrics(args.metrics),
-              out=args.out, store=args.store, device=args.device, data_root=args.data_root,
-              executor=args.executor, progress=not args.quiet, jobs=args.jobs, address=args.address,
-              study=args.protocol, **({} if args.retries is None else {"retries": args.retries}))
+              protocol=_protocol(args), study=args.protocol, options=options)
     if args.json:
         print_json({"run_dir": str(res.run_dir), "skipped": res.skipped, "rows": res.rows})
     else:

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from ganbench.bench.compare import compare
-from ganbench.bench.runner import run
+from ganbench.bench.runner import RunOptions, run
 from ganbench.config import Budget
 from ganbench.errors import BadInput
 
@@ -21,8 +21,8 @@ TINY = tiny_budget(real_row=True)
 @pytest.fixture
 def baselines(tmp_path):
     store = tmp_path / "r.sqlite"
-    run(models=["dcgan", "wgan"], budget=TINY, out=tmp_path / "run", store=store, progress=False,
-        metrics=("fid",), backend=fake_backend(Calls()))
+    run(models=["dcgan", "wgan"], budget=TINY, metrics=("fid",), backend=fake_backend(Calls()),
+        options=RunOptions(out=tmp_path / "run", store=store, progress=False))
     return store
 
 

@@ -10,7 +10,7 @@ import os
 import numpy as np
 import pytest
 
-from ganbench.bench.runner import Backend, run
+from ganbench.bench.runner import Backend, RunOptions, run
 from ganbench.bench.store import Store
 from ganbench.cli import main
 
@@ -28,8 +28,8 @@ def env(tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("GANBENCH_CACHE", str(root / "cache"))
         mp.delenv("GANBENCH_DATA", raising=False)
-        res = run(models=["dcgan", "wgan"], budget=TINY, metrics=METRICS, out=root / "run",
-                  store=root / "r.sqlite", device="cpu", progress=False)
+        res = run(models=["dcgan", "wgan"], budget=TINY, metrics=METRICS,
+                  options=RunOptions(out=root / "run", store=root / "r.sqlite", device="cpu", progress=False))
         yield root, res
 
 
@@ -69,8 +69,8 @@ def test_rerun_reuses_results(env, cache):
     def no_training(*a, **k):
         raise AssertionError("a finished job must not train again")
 
-    res = run(models=["dcgan", "wgan"], budget=TINY, metrics=METRICS, out=root / "run", store=root / "r.sqlite",
-              device="cpu", progress=False, backend=Backend(train=no_training))
+    res = run(models=["dcgan", "wgan"], budget=TINY, metrics=METRICS, backend=Backend(train=no_training),
+              options=RunOptions(out=root / "run", store=root / "r.sqlite", device="cpu", progress=False))
     assert res.skipped == 2 and [r["fid"] for r in res.rows] == [r["fid"] for r in first.rows]
     assert [r["model"] for r in res.rows] == ["dcgan", "wgan", "real-data"]  # the floor is reused too
 
@@ -97,8 +97,8 @@ def test_resume_after_an_interrupted_run(env, cache, tmp_path):
 
     from ganbench.train.trainer import train
 
-    args = dict(models=["dcgan", "wgan"], budget=TINY, metrics=METRICS, out=tmp_path / "run",
-                store=tmp_path / "r.sqlite", device="cpu", progress=False)
+    args = dict(models=["dcgan", "wgan"], budget=TINY, metrics=METRICS,
+                options=RunOptions(out=tmp_path / "run", store=tmp_path / "r.sqlite", device="cpu", progress=False))
     with pytest.raises(KeyboardInterrupt):
         run(**args, backend=Backend(evaluate=interrupted, train=train))
     assert [r["model"] for r in Store(tmp_path / "r.sqlite").query()] == ["dcgan"]  # no floor row yet

@@ -12,7 +12,7 @@ import torch
 
 from ganbench.bench import claims
 from ganbench.bench.compare import compare
-from ganbench.bench.runner import Backend, run
+from ganbench.bench.runner import Backend, RunOptions, run
 from ganbench.bench.store import Store
 from ganbench.config import ModelSpec
 from ganbench.data import TensorImageSet
@@ -48,8 +48,8 @@ def real_training(calls: Calls) -> Backend:
 
 
 def _run(tmp_path, calls, **kw):
-    return run(models=["dcgan"], budget=TINY, out=tmp_path / "run", store=tmp_path / "r.sqlite", progress=False,
-               metrics=("fid",), device="cpu", backend=real_training(calls), **kw)
+    return run(models=["dcgan"], budget=TINY, metrics=("fid",), backend=real_training(calls), **kw,
+               options=RunOptions(out=tmp_path / "run", store=tmp_path / "r.sqlite", progress=False, device="cpu"))
 
 
 def test_a_corrupted_checkpoint_is_never_evaluated(tmp_path, one_thread):
@@ -90,8 +90,9 @@ def test_two_runs_on_one_store_share_the_work(tmp_path):
     results = {}
 
     def one(i):
-        results[i] = run(models=["dcgan", "wgan", "lsgan"], seeds=(0, 1), budget=TINY, out=tmp_path / "run",
-                         store=tmp_path / "r.sqlite", progress=False, metrics=("fid",), backend=backend)
+        results[i] = run(models=["dcgan", "wgan", "lsgan"], seeds=(0, 1), budget=TINY, metrics=("fid",),
+                         backend=backend, options=RunOptions(out=tmp_path / "run", store=tmp_path / "r.sqlite",
+                                                             progress=False))
     threads = [threading.Thread(target=one, args=(i,)) for i in range(2)]
     for t in threads:
         t.start()
@@ -122,14 +123,14 @@ def test_a_dead_or_silent_claimants_job_is_taken_over(tmp_path):
     # a run finds a job held by a dead claimant: it takes it over at once, without waiting for the lease
     calls = Calls()
     backend = fake_backend(calls)
-    first = run(models=["dcgan"], budget=TINY, out=tmp_path / "run", store=tmp_path / "r2.sqlite", progress=False,
-                metrics=("fid",), backend=backend)
+    first = run(models=["dcgan"], budget=TINY, metrics=("fid",), backend=backend,
+                options=RunOptions(out=tmp_path / "run", store=tmp_path / "r2.sqlite", progress=False))
     key = first.rows[0]["job_key"]
     Store(tmp_path / "r2.sqlite").delete([key])
     claims.claim(Store(tmp_path / "r2.sqlite"), key, dead)
     calls.train.clear()
-    again = run(models=["dcgan"], budget=TINY, out=tmp_path / "run", store=tmp_path / "r2.sqlite", progress=False,
-                metrics=("fid",), backend=backend)
+    again = run(models=["dcgan"], budget=TINY, metrics=("fid",), backend=backend,
+                options=RunOptions(out=tmp_path / "run", store=tmp_path / "r2.sqlite", progress=False))
     assert len(calls.train) == 1 and again.rows[0]["status"] == "ok"
 
 
@@ -142,15 +143,16 @@ def test_a_dead_or_silent_claimants_job_is_taken_over(tmp_path):
 ])
 def test_bad_input_leaves_no_store_and_no_run_folder(tmp_path, kw, message):
     kw = {"models": ["dcgan"], "metrics": ("fid",), **kw}
+    where = {k: kw.pop(k) for k in ("jobs", "retries") if k in kw}  # where jobs run: RunOptions
     with pytest.raises(BadInput, match=message):
-        run(budget=TINY, out=tmp_path / "run", store=tmp_path / "r.sqlite", progress=False,
-            backend=fake_backend(Calls()), **kw)
+        run(budget=TINY, backend=fake_backend(Calls()), **kw,
+            options=RunOptions(out=tmp_path / "run", store=tmp_path / "r.sqlite", progress=False, **where))
     assert list(tmp_path.iterdir()) == []
 
 
 def test_run_takes_metrics_as_a_comma_string(tmp_path):
-    res = run(models=["dcgan"], budget=TINY, out=tmp_path / "run", store=tmp_path / "r.sqlite", progress=False,
-              metrics="fid,kid", backend=fake_backend(Calls()))
+    res = run(models=["dcgan"], budget=TINY, metrics="fid,kid", backend=fake_backend(Calls()),
+              options=RunOptions(out=tmp_path / "run", store=tmp_path / "r.sqlite", progress=False))
     assert res.jobs[0].protocol.metrics == ("fid", "kid")
 
 

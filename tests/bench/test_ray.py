@@ -4,12 +4,13 @@ One Ray instance per module. Its workers get their own cache folder (the "node's
 job can only find the reference features there if the driver shipped them.
 """
 
+import dataclasses
 import os
 
 import pytest
 
 from ganbench.bench.executors import ExecOptions, JobFailure, get_executor
-from ganbench.bench.runner import run
+from ganbench.bench.runner import RunOptions, run
 from ganbench.bench.store import Store
 
 
@@ -36,10 +37,11 @@ def ray_cluster(tmp_path_factory):
 
 
 def test_sweep_on_ray_gives_the_local_rows(ray_cluster, tmp_path, one_thread):
-    args = dict(models=["gan", "dcgan"], seeds=(0, 1), budget=TINY, metrics=("fid", "kid"), device="cpu",
-                progress=False)
-    local = run(**args, out=tmp_path / "local", store=tmp_path / "local.sqlite")
-    remote = run(**args, out=tmp_path / "ray", store=tmp_path / "ray.sqlite", executor="ray")
+    args = dict(models=["gan", "dcgan"], seeds=(0, 1), budget=TINY, metrics=("fid", "kid"))
+    where = RunOptions(device="cpu", progress=False)
+    local = run(**args, options=dataclasses.replace(where, out=tmp_path / "local", store=tmp_path / "local.sqlite"))
+    on_ray = dataclasses.replace(where, out=tmp_path / "ray", store=tmp_path / "ray.sqlite", executor="ray")
+    remote = run(**args, options=on_ray)
     key = lambda r: (r["model"], r["seed"])  # noqa: E731
     a, b = sorted(local.rows, key=key), sorted(remote.rows, key=key)
     assert [key(r) for r in b] == [("dcgan", 0), ("dcgan", 1), ("gan", 0), ("gan", 1)]
@@ -57,7 +59,7 @@ def test_sweep_on_ray_gives_the_local_rows(ray_cluster, tmp_path, one_thread):
     assert {f.stem for f in (ray_cluster / "reference").glob("*.pt")} == {
         r["provenance"]["evaluation"]["reference"]["cache_key"] for r in b}
     # a re-run (a driver that died and came back) skips what is done
-    again = run(**args, out=tmp_path / "ray", store=tmp_path / "ray.sqlite", executor="ray")
+    again = run(**args, options=on_ray)
     assert again.skipped == 4
 
 

@@ -6,7 +6,7 @@ import re
 import pytest
 
 from ganbench.bench.report import make_report
-from ganbench.bench.runner import run
+from ganbench.bench.runner import RunOptions, run
 from ganbench.config import Budget
 from ganbench.errors import BadInput
 
@@ -19,8 +19,8 @@ INTERVALS = Budget("tiny-intervals", kimg=0.256, num_samples=16, ref_samples=16,
 
 def test_report_has_tables_and_images(tmp_path):
     calls = Calls()
-    run(models=["dcgan", "wgan"], budget=INTERVALS, out=tmp_path / "run", store=tmp_path / "r.sqlite",
-        progress=False, metrics=("fid",), backend=fake_backend(calls))
+    run(models=["dcgan", "wgan"], budget=INTERVALS, metrics=("fid",), backend=fake_backend(calls),
+        options=RunOptions(out=tmp_path / "run", store=tmp_path / "r.sqlite", progress=False))
     assert [c for c in calls.train if c[0] == "dcgan"] == [("dcgan", 0, 0.128), ("dcgan", 0, 0.256)]
     # per model: the curve's first point, then the final evaluation, which at the curve's N (curve_samples ==
     # num_samples) is also the curve's last point (runner.Curve); then the floor row

@@ -5,7 +5,7 @@ It skips only where no Chromium and chromedriver are installed (``make test`` in
 import pytest
 
 from ganbench.bench.report import make_report
-from ganbench.bench.runner import run
+from ganbench.bench.runner import RunOptions, run
 from ganbench.config import Budget
 from ganbench.errors import MissingAsset
 from ganbench.human.browser import headless_chrome
@@ -16,8 +16,8 @@ CURVE = Budget("tiny-curve", kimg=0.256, num_samples=16, ref_samples=16, eval_ev
 
 
 def test_the_report_shows_its_plots_in_a_browser(tmp_path):
-    run(models=["dcgan", "wgan", "lsgan"], seeds=(0, 1), budget=CURVE, out=tmp_path / "run",
-        store=tmp_path / "r.sqlite", progress=False, metrics=("fid", "kid", "pr", "dc"), backend=fake_backend(Calls()))
+    run(models=["dcgan", "wgan", "lsgan"], seeds=(0, 1), budget=CURVE, metrics=("fid", "kid", "pr", "dc"),
+        backend=fake_backend(Calls()), options=RunOptions(out=tmp_path / "run", store=tmp_path / "r.sqlite", progress=False))
     page = make_report(tmp_path / "run")
     html = page.read_text()
     assert "<th>model</th>" in html and "<tr>\n      <th>model</th>\n      <th></th>" not in html  # no stray row

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from ganbench.bench.runner import run
+from ganbench.bench.runner import RunOptions, run
 from ganbench.bench.store import Store
 from ganbench.config import Budget, ModelSpec
 from ganbench.errors import BadInput
@@ -19,9 +19,9 @@ TINY = tiny_budget()
 
 def _run(tmp_path, calls, **kw):
     kw.setdefault("models", ["dcgan", "wgan"])
-    return run(budget=TINY, out=tmp_path / "run", store=tmp_path / "r.sqlite", progress=False,
-               metrics=("fid", "kid"), backend=fake_backend(calls, **{k: kw.pop(k) for k in ("diverge", "crash")
-                                                                       if k in kw}), **kw)
+    backend = fake_backend(calls, **{k: kw.pop(k) for k in ("diverge", "crash") if k in kw})
+    return run(budget=TINY, metrics=("fid", "kid"), backend=backend, **kw,
+               options=RunOptions(out=tmp_path / "run", store=tmp_path / "r.sqlite", progress=False))
 
 
 def test_two_models_two_seeds_then_everything_reused(tmp_path):
@@ -92,16 +92,16 @@ def test_unknown_budget(tmp_path):
     known = ", ".join(BUDGETS)
     assert known.startswith("quick, ") and "standard" in known and "paper" in known
     with pytest.raises(BadInput, match=f"unknown budget 'huge'; known budgets: {known}$"):
-        run(models=["dcgan"], budget="huge", out=tmp_path, store=tmp_path / "r.sqlite",
-            backend=fake_backend(Calls()))
+        run(models=["dcgan"], budget="huge", backend=fake_backend(Calls()),
+            options=RunOptions(out=tmp_path, store=tmp_path / "r.sqlite"))
 
 
 def test_budgets_and_datasets_train_in_separate_folders(tmp_path):
     calls = Calls()
     short = _run(tmp_path, calls, models=["dcgan"])
     longer = run(models=["dcgan"], budget=Budget("tiny2", kimg=0.256, num_samples=16, ref_samples=16),
-                 out=tmp_path / "run", store=tmp_path / "r.sqlite", progress=False, metrics=("fid",),
-                 backend=fake_backend(calls))
+                 metrics=("fid",), backend=fake_backend(calls),
+                 options=RunOptions(out=tmp_path / "run", store=tmp_path / "r.sqlite", progress=False))
     assert short.rows[0]["out_dir"] != longer.rows[0]["out_dir"]
     assert short.rows[0]["out_dir"].endswith("fashion-mnist-0.128kimg-seed0")
 
@@ -113,8 +113,8 @@ def test_checkpoint_scores_at_the_full_protocol_give_fid_best(tmp_path):
     calls = Calls()
     budget = Budget("scored", kimg=0.256, num_samples=16, ref_samples=16, eval_every_kimg=0.064, curve_samples=16,
                     real_row=False)
-    res = run(models=["dcgan"], budget=budget, out=tmp_path / "run", store=tmp_path / "r.sqlite", progress=False,
-              metrics=("fid",), backend=fake_backend(calls))
+    res = run(models=["dcgan"], budget=budget, metrics=("fid",), backend=fake_backend(calls),
+              options=RunOptions(out=tmp_path / "run", store=tmp_path / "r.sqlite", progress=False))
     row = res.rows[0]
     points = row["provenance"]["curve"]["points"]
     assert [p["kimg"] for p in points] == [0.064, 0.128, 0.192, 0.256]
@@ -124,6 +124,7 @@ def test_checkpoint_scores_at_the_full_protocol_give_fid_best(tmp_path):
     assert (row["fid_best"], row["fid_best_kimg"]) == (best["fid"], best["kimg"])
     assert row["provenance"]["curve"]["checkpoint_scores"] is True
     # a cheaper curve (fewer samples than the protocol) is only a curve: no fid_best
-    cheap = run(models=["wgan"], budget=dataclasses.replace(budget, curve_samples=8), out=tmp_path / "run2",
-                store=tmp_path / "r.sqlite", progress=False, metrics=("fid",), backend=fake_backend(Calls()))
+    cheap = run(models=["wgan"], budget=dataclasses.replace(budget, curve_samples=8), metrics=("fid",),
+                backend=fake_backend(Calls()),
+                options=RunOptions(out=tmp_path / "run2", store=tmp_path / "r.sqlite", progress=False))
     assert cheap.rows[0].get("fid_best") is None and len(cheap.rows[0]["provenance"]["curve"]["points"]) == 4

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ganbench.bench.runner import run
+from ganbench.bench.runner import RunOptions, run
 from ganbench.config import HumanProtocol
 from ganbench.human.pool import open_study, prepare
 from ganbench.human.server import make_server
@@ -31,8 +31,8 @@ SMALL_TOTAL = SMALL.tutorial + SMALL.qualification + SMALL.images
 
 def make_run(folder: Path) -> tuple[Path, Path]:
     """A finished run of dcgan and wgan in ``folder`` (fake training and evaluation): its folder and its store."""
-    run(models=["dcgan", "wgan"], budget=TINY, out=folder / "run", store=folder / "r.sqlite", progress=False,
-        metrics=("fid",), backend=fake_backend(Calls()))
+    run(models=["dcgan", "wgan"], budget=TINY, metrics=("fid",), backend=fake_backend(Calls()),
+        options=RunOptions(out=folder / "run", store=folder / "r.sqlite", progress=False))
     return folder / "run", folder / "r.sqlite"
 
 

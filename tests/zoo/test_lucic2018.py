@@ -156,13 +156,13 @@ def test_leaderboard_seed_plan():
 
 def test_protocol_run_prints_the_papers_figures_beside_ours(tmp_path):
     """`ganbench run --protocol lucic2018` ends its table with ours beside the paper's (fake training and metrics)."""
-    from ganbench.bench.runner import run
+    from ganbench.bench.runner import RunOptions, run
     from ganbench.config import ModelSpec
     from tests.fakes import Calls, fake_backend
 
     calls = Calls()
-    res = run(models=[ModelSpec(name="lucic-ns"), ModelSpec(name="mine", batch_size=32)], study="lucic2018", out=tmp_path / "run",
-              store=tmp_path / "r.sqlite", progress=False, metrics=("fid",), backend=fake_backend(calls))
+    res = run(models=[ModelSpec(name="lucic-ns"), ModelSpec(name="mine", batch_size=32)], study="lucic2018",
+              metrics=("fid",), backend=fake_backend(calls), options=RunOptions(out=tmp_path / "run", store=tmp_path / "r.sqlite", progress=False))
     assert {kimg for _, _, kimg in calls.train} == {250.0 * k for k in range(1, 5)}  # the protocol's budget
     ours = next(r["fid"] for r in res.rows if r["model"] == "lucic-ns")
     part = res.markdown.split("Beside the paper")[1]

@@ -30,11 +30,10 @@ from ...io import cache_dir, check_writable, clean_orphans
 from ...metrics import registry
 from ...zoo.view import view_for
 from ..backend import Backend, log as _log
-from ..claims import LEASE_S
-from ..executors import DEFAULT_RETRIES, ExecOptions, get_executor
+from ..executors import ExecOptions, get_executor
 from ..executors.base import check_options
 from ..jobs import Job, check_seeds, plan, protocol_for
-from ..runner import execute_job, execute_jobs, real_data_job, execute_real_data, resolve_models
+from ..runner import RunOptions, execute_job, execute_jobs, real_data_job, execute_real_data, resolve_models
 from ..store import Store
 from .manifest import SearchResult, write_manifest
 from .report import write_search_report
@@ -45,19 +44,10 @@ JOURNAL = "optuna.journal"
 
 
 @dataclass(frozen=True)
-class SearchOptions:
-    """Where and how a search runs (not what it searches): its folder and store, executor, workers, device."""
+class SearchOptions(RunOptions):
+    """Where and how a search runs (not what it searches): a run's options (folder, store, executor, workers,
+    device) and whether only to rewrite the report."""
 
-    out: str | Path | None = None
-    store: str | Path | None = None
-    executor: str = "local"
-    jobs: int = 1
-    address: str | None = None
-    retries: int = DEFAULT_RETRIES
-    device: str | None = None
-    data_root: str | None = None
-    progress: bool = True
-    lease_s: float = LEASE_S
     report_only: bool = False  # write the tables and plots of what the store holds; train nothing
 
 
