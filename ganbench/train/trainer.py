@@ -277,6 +277,22 @@ def _set_up(spec: ModelSpec, nets_view: View, view: ImageSet, device: torch.devi
     return _Setup(nets_view, view, shape, model, step_gen, batches, num_classes, class_probs, state)
 
 
+def _schedule(spec: ModelSpec, opts: TrainOptions, state: dict | None, run_kimg: float, su: _Setup):
+    """The spec's schedule as a hook that enters each phase, its plan, and the kimg it spans (the options', else the
+    checkpoint's, else this run's length)."""
+    schedule_kimg = opts.schedule_kimg
+    if schedule_kimg is None:
+        schedule_kimg = (state or {}).get("schedule_kimg") or run_kimg
+    plan = SCHEDULES.get(spec.schedule)(resolution=su.shape[-1], total_kimg=schedule_kimg)
+
+    def enter(phase) -> None:
+        su.model.set_phase(phase)
+        if phase.batch_size:
+            su.batches.set_batch_size(phase.batch_size)
+
+    return ScheduleHook(plan, enter), plan, schedule_kimg
+
+
 def _run(spec: ModelSpec, dataset: ImageSet, out_dir: Path, target: int, seed: int, device: torch.device, dd,
          opts: TrainOptions, su: _Setup, progress: bool) -> TrainResult:
     """The loop with its hooks (schedule, divergence, log, grids, checkpoints) from where ``su`` stands, then the
@@ -286,17 +302,7 @@ def _run(spec: ModelSpec, dataset: ImageSet, out_dir: Path, target: int, seed: i
     step, wall_before = 0, 0.0
     images_per_step = spec.batch_size * spec.tricks.n_critic
     div = DivergenceHook(opts.divergence, (opts.log_every, opts.sample_every, opts.ckpt_every))
-    schedule_kimg = opts.schedule_kimg
-    if schedule_kimg is None:
-        schedule_kimg = (state or {}).get("schedule_kimg") or target * images_per_step / 1000
-    plan = SCHEDULES.get(spec.schedule)(resolution=su.shape[-1], total_kimg=schedule_kimg)
-
-    def enter(phase) -> None:
-        model.set_phase(phase)
-        if phase.batch_size:
-            su.batches.set_batch_size(phase.batch_size)
-
-    schedule = ScheduleHook(plan, enter)
+    schedule, plan, schedule_kimg = _schedule(spec, opts, state, target * images_per_step / 1000, su)
     if state is not None:
         log.rows, step, wall_before = state["log"], state["step"], state["wall_time_s"]
         div.load_state_dict(state["exploded"])
