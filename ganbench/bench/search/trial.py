@@ -90,6 +90,16 @@ def rung_score(job: Job, b: Backend, tr, view, reference, progress: bool) -> flo
     return float(ev["metrics"][metric])
 
 
+def _train_to(b: Backend, job: Job, train_data, view, kimg: float, progress: bool):
+    """Train the trial on to ``kimg`` (resuming): ``(result, None)``, or ``(result or None, why)`` if it diverged."""
+    try:
+        tr = b.train(job.spec, train_data, job.out_dir, kimg=kimg, seed=job.seed, device=job.device, resume=True,
+                     progress=progress, options=TrainOptions(view=view, schedule_kimg=job.budget.kimg))
+    except Diverged as e:
+        return None, str(e)
+    return tr, (None if tr.status == "ok" else tr.reason or "training diverged")
+
+
 def execute_trial(job: Job, ref: OptunaRef, rungs: tuple[float, ...], backend: Backend | None = None,
                   progress: bool = True) -> dict[str, Any]:
     """Train ``job`` rung by rung until the pruner stops it or it reaches its length; its store record.
@@ -115,15 +125,10 @@ def execute_trial(job: Job, ref: OptunaRef, rungs: tuple[float, ...], backend: B
                 status = "pruned"
                 break
             continue
-        try:
-            tr = b.train(job.spec, train_data, job.out_dir, kimg=kimg, seed=job.seed, device=job.device,
-                         resume=True, progress=progress,
-                         options=TrainOptions(view=view, schedule_kimg=job.budget.kimg))
-        except Diverged as e:
-            status, reason = "diverged", str(e)
-            break
-        if tr.status != "ok":
-            status, reason = "diverged", tr.reason or "training diverged"
+        now, diverged = _train_to(b, job, train_data, view, kimg, progress)
+        tr = now or tr
+        if diverged:
+            status, reason = "diverged", diverged
             break
         if done is None:
             t1 = time.perf_counter()

@@ -128,3 +128,30 @@ def test_trials_that_fail_are_counted_and_run_again(tmp_path):
     assert len(res.trials["dcgan"]) == 5 and "1 trial(s) failed" in res.markdown
     again = search(["dcgan"], protocol=p, budget=BUDGET, options=options(tmp_path), backend=fake(Calls()))
     assert len(again.trials["dcgan"]) == 6 and "failed" not in again.markdown.split("Trials (")[0]
+
+
+def test_a_diverging_trial_is_recorded_and_the_search_goes_on(tmp_path):
+    """A trial whose training raises Diverged, and one whose training reports it, end as ``diverged`` with the
+    reason, without a score; the other trials are searched as usual."""
+    import dataclasses
+
+    from ganbench.errors import Diverged
+
+    calls = Calls()
+    b = backend(calls)
+    train = b.train
+
+    def train_or_diverge(spec, dataset, out_dir, **kw):
+        if spec.name == "dcgan.t02":
+            raise Diverged("loss is inf at step 2")
+        res = train(spec, dataset, out_dir, **kw)
+        return dataclasses.replace(res, status="diverged", reason="D loss exploded") if spec.name == "dcgan.t03" else res
+
+    p = protocol(tmp_path)
+    res = search(["dcgan"], protocol=p, budget=BUDGET, options=options(tmp_path),
+                 backend=dataclasses.replace(b, train=train_or_diverge))
+    rows = {r["provenance"]["trial"]["number"]: r for r in res.trials["dcgan"]}
+    assert (rows[2]["status"], rows[2]["reason"]) == ("diverged", "loss is inf at step 2")
+    assert (rows[3]["status"], rows[3]["reason"]) == ("diverged", "D loss exploded")
+    assert rows[2].get("fid") is None and rows[3].get("fid") is None and not rows[2]["provenance"]["trial"]["rungs"]
+    assert {rows[k]["status"] for k in (0, 1, 4, 5)} <= {"ok", "pruned"} and res.chosen["dcgan"] not in (2, 3)
