@@ -169,27 +169,32 @@ def display_frame(frame: pd.DataFrame, fmt: str = "md", fid_samples: int | None 
             cells.append(_MARK[fmt](text) if best_here else text)
         out[label + {"lower": " ↓", "higher": " ↑"}.get(col.better, "")] = cells
     if primary and len(frame) > 1:
-        best = best_index(frame, primary)
-        verdicts = []
-        for name, r in frame.iterrows():
-            if name == REAL_DATA:
-                verdicts.append("floor")
-            elif best is None or r[f"{primary}_n"] == 0:
-                verdicts.append("–")
-            elif name == best:
-                verdicts.append("best")
-            else:
-                c = welch(r[f"{primary}_values"], frame.loc[best, f"{primary}_values"])
-                if c.significant is not None:
-                    verdicts.append(f"p={c.p:.2g}" + (" (significant)" if c.significant else " (n.s.)"))
-                else:  # say whose seeds are missing: this model's, or the best's
-                    verdicts.append("n/a (<2 seeds)" if r[f"{primary}_n"] < 2 else "n/a (best has <2 seeds)")
-        out[f"{shown[primary].label_in(space)} vs best (Welch)"] = verdicts
+        out[f"{shown[primary].label_in(space)} vs best (Welch)"] = _welch_verdicts(frame, primary)
     if fmt == "latex":
         out.columns = [c.replace("%", "\\%").replace("∞", "$_\\infty$").replace("↓", "$\\downarrow$")
                        .replace("↑", "$\\uparrow$").replace("×10³", "$\\times 10^3$") for c in out.columns]
         out = out.map(lambda s: s.replace("±", "$\\pm$"))
     return out
+
+
+def _welch_verdicts(frame: pd.DataFrame, primary: str) -> list[str]:
+    """Per row, the headline metric against the best model's: Welch's p over seeds, or why there is none."""
+    best = best_index(frame, primary)
+    verdicts = []
+    for name, r in frame.iterrows():
+        if name == REAL_DATA:
+            verdicts.append("floor")
+        elif best is None or r[f"{primary}_n"] == 0:
+            verdicts.append("–")
+        elif name == best:
+            verdicts.append("best")
+        else:
+            c = welch(r[f"{primary}_values"], frame.loc[best, f"{primary}_values"])
+            if c.significant is not None:
+                verdicts.append(f"p={c.p:.2g}" + (" (significant)" if c.significant else " (n.s.)"))
+            else:  # say whose seeds are missing: this model's, or the best's
+                verdicts.append("n/a (<2 seeds)" if r[f"{primary}_n"] < 2 else "n/a (best has <2 seeds)")
+    return verdicts
 
 
 def _row_label(name: str, by: str | None) -> str:
