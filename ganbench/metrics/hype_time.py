@@ -2,12 +2,14 @@
 
 Zhou, Gordon, Krishna, Narcomey, Fei-Fei & Bernstein, "HYPE: A Benchmark for Human eYe Perceptual Evaluation of
 Generative Models", NeurIPS 2019 (arXiv:1904.01121). HYPE_time, the paper's primary measure, shows each image for a
-limited time, followed by a mask, and moves the exposure with an adaptive staircase between 100 and 1,000 ms; an
-evaluator's perceptual threshold is the exposure they were shown most often (the modal exposure time), and a model's
-HYPE_time is the mean of its evaluators' thresholds in milliseconds, with a 95% bootstrap interval over evaluators.
-Longer is better: people need more time to see that the images are generated.
+limited time, followed by a mask, and moves the exposure with an adaptive staircase (from a 100 ms floor; the 1,000
+ms ceiling as the paper's method is remembered, see the README); an evaluator's perceptual threshold is the exposure
+they were shown most often (the modal exposure time), and a model's HYPE_time is the mean of its evaluators'
+thresholds in milliseconds, with a 95% bootstrap interval over evaluators. Longer is better: people need more time
+to see that the images are generated.
 
-The staircase here is the transformed up-down rule of Levitt 1971 that the paper names: after ``down_after``
+The staircase here is the transformed up-down rule of Levitt 1971 (3-up/1-down, as the paper's method is
+remembered; the paper's text was not available offline): after ``down_after``
 right answers in a row the exposure drops by ``step_ms``, after one wrong answer it rises by ``step_ms``, both
 clipped to [``min_ms``, ``max_ms``]; with 3 in a row it settles where an evaluator is right 79.4% of the time. An
 answer whose exposure was not shown as asked (``valid`` False: the browser missed its target by more than one
