@@ -106,10 +106,7 @@ def bootstrap_ci(table: AnswerTable, replicates: int = 10_000, seed: int = 0, co
     of that part. The interval is the (1 - confidence)/2 and (1 + confidence)/2 percentiles (numpy's linear
     interpolation).
     """
-    if replicates < 1:
-        raise ValueError(f"replicates must be >= 1, got {replicates}")
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
+    check_bootstrap(replicates, confidence)
     if method not in BOOTSTRAPS:
         raise ValueError(f"method must be one of {BOOTSTRAPS}, got {method!r}")
     n_e, n_i = table.num_evaluators, table.num_images
@@ -138,9 +135,24 @@ def bootstrap_ci(table: AnswerTable, replicates: int = 10_000, seed: int = 0, co
                 total = weight[idx].sum()
                 if total > 0:
                     draws[key].append(float(weight[idx] @ wrong[idx] / total))
+    return {key: percentile_interval(v, confidence) for key, v in draws.items()}
+
+
+def check_bootstrap(replicates: int, confidence: float) -> None:
+    """A bootstrap's settings: at least one replicate, a confidence in (0, 1)."""
+    if replicates < 1:
+        raise ValueError(f"replicates must be >= 1, got {replicates}")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
+
+
+def percentile_interval(draws: Sequence[float], confidence: float) -> tuple[float, float]:
+    """The (1 - confidence)/2 and (1 + confidence)/2 percentiles of the replicates (numpy's linear interpolation);
+    NaN for no replicate."""
+    if not len(draws):
+        return math.nan, math.nan
     q = (100 * (1 - confidence) / 2, 100 * (1 + confidence) / 2)
-    return {key: ((float(np.percentile(v, q[0])), float(np.percentile(v, q[1]))) if v else (math.nan, math.nan))
-            for key, v in draws.items()}
+    return float(np.percentile(draws, q[0])), float(np.percentile(draws, q[1]))
 
 
 def hype(table: AnswerTable, replicates: int = 10_000, seed: int = 0, confidence: float = 0.95,

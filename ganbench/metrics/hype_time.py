@@ -28,7 +28,8 @@ from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
-from ..config import HYPE_TIME_RANGE_MS, HumanProtocol
+from ..config import HYPE_TIME_RANGE_MS
+from .hype import check_bootstrap, percentile_interval
 from .registry import Column, Context, Unavailable, metric
 
 
@@ -64,11 +65,6 @@ class Staircase:
         return float(min(self.max_ms, max(self.min_ms, ms)))
 
 
-def staircase_of(protocol: HumanProtocol) -> Staircase:
-    """The staircase a study's protocol asks for."""
-    return Staircase(start_ms=protocol.start_ms, step_ms=protocol.step_ms)
-
-
 def threshold(targets: Iterable[float]) -> float:
     """An evaluator's perceptual threshold: the exposure of most of their counted trials (the mode; a tie goes to
     the shortest of the tied exposures). NaN without trials."""
@@ -96,17 +92,12 @@ def bootstrap_ci(values: Sequence[float], replicates: int = 10_000, seed: int = 
     with replacement (``integers(0, E, E)`` of one ``numpy.random.default_rng(seed)`` stream, replicate after
     replicate), the interval is the (1 - confidence)/2 and (1 + confidence)/2 percentiles (numpy's linear
     interpolation)."""
-    if replicates < 1:
-        raise ValueError(f"replicates must be >= 1, got {replicates}")
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
+    check_bootstrap(replicates, confidence)
     v = np.asarray(values, dtype=np.float64)
     if not v.size:
         return math.nan, math.nan
     rng = np.random.default_rng(seed)
-    means = np.array([v[rng.integers(0, v.size, v.size)].mean() for _ in range(replicates)])
-    q = (100 * (1 - confidence) / 2, 100 * (1 + confidence) / 2)
-    return float(np.percentile(means, q[0])), float(np.percentile(means, q[1]))
+    return percentile_interval([v[rng.integers(0, v.size, v.size)].mean() for _ in range(replicates)], confidence)
 
 
 def hype_time(by_evaluator: Mapping[str, float], dropped: int = 0, replicates: int = 10_000, seed: int = 0,

@@ -101,7 +101,8 @@ def test_score_takes_the_mean_of_modal_exposures_and_keeps_the_variants_apart(ti
     assert sum(r["evaluators"] for r in inf_rows.values()) == 1
     # the values reach the run's table beside FID
     table = (tiny_run[0] / "table.md").read_text()
-    assert "HYPE_time (ms)" in table and "200" in table
+    assert "HYPE_time (ms)" in table
+    assert [ln.count("200 [200, 200] (n=2)") for ln in table.splitlines() if ln.startswith(("| dcgan", "| wgan"))] == [1, 1]
 
 
 @pytest.mark.parametrize("shown, message", [
