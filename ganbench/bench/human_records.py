@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any, Sequence
 
+from ..config import HYPE_TIME_RANGE_MS
 from ..metrics.hype import BOOTSTRAP_LABELS, ImageResult, image_results
 from . import human_store
 from .store import Store
@@ -88,12 +89,13 @@ def human_notes(store: Store, study: str) -> list[str]:
 def _time_notes(sessions: list[dict[str, Any]]) -> list[str]:
     """How HYPE_time was measured: each distinct staircase and timing its finished sessions used."""
     timings = sorted({tuple(sorted(s["draw"].get("timing", {}).items())) for s in sessions})
+    lo, hi = HYPE_TIME_RANGE_MS
     lines = []
     for timing in timings:
         t = dict(timing)
         lines.append(f"HYPE_time protocol: each study image after a {t.get('fixation_ms', 0):g} ms fixation cross, "
                      f"shown for an exposure on a 3-up/1-down staircase from {t.get('start_ms', 0):g} ms in steps of "
-                     f"{t.get('step_ms', 0):g} ms within [100, 1000] ms, then a {t.get('mask_ms', 0):g} ms noise "
+                     f"{t.get('step_ms', 0):g} ms within [{lo:g}, {hi:g}] ms, then a {t.get('mask_ms', 0):g} ms noise "
                      "mask; an evaluator's threshold is their modal exposure, the value the mean over evaluators "
                      "with a 95% percentile bootstrap over evaluators; answers shown more than one frame off target "
                      "are dropped and counted.")
