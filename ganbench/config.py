@@ -236,7 +236,7 @@ class TrickSpec:
     ema: float = 0.0  # generator EMA decay; 0 disables (Karras et al. 2018, Yazici et al. 2019)
     ema_start: int = 0  # generator step at which EMA averaging starts
     diffaugment: str = ""  # comma list of translation,cutout,color (Zhao et al. 2020)
-    amp: bool = False  # mixed precision (bfloat16 autocast, CUDA only; ignored on CPU and recorded)
+    amp: bool = False  # bfloat16 autocast of G and D's forwards where native (devices.native_bfloat16); recorded
     drift: float = added(0.0)  # epsilon-drift weight: + drift * E[D(real)^2] (Karras et al. 2018)
     ac_weight: float = added(1.0)  # weight of the auxiliary classifier's cross-entropy (d_conditioning: ac)
     #: Which D output gradient penalties differentiate: "logit" (raw output) or "sigmoid" (the probability,

@@ -25,3 +25,15 @@ def resolve_device(device: str | torch.device | None = None) -> torch.device:
     elif dev.type not in ("cpu", "mps"):
         raise BadInput(f"--device {device}: ganbench runs on cpu or cuda")
     return dev
+
+
+def native_bfloat16(device: torch.device) -> bool:
+    """Whether bfloat16 autocast computes natively on ``device``: a CUDA GPU that supports it, or a CPU with
+    AVX512-BF16 or AMX instructions. Elsewhere bfloat16 is emulated and slower than float32, so ``tricks.amp`` is off
+    there (the trainer records ``amp_active``)."""
+    if device.type == "cuda":
+        return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    if device.type == "cpu":
+        cpu = torch.cpu  # the checks are private in torch 2.x; a torch without them is treated as having neither
+        return any(getattr(cpu, name, lambda: False)() for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported"))
+    return False

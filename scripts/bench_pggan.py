@@ -11,7 +11,9 @@ The last line is the whole schedule's time for equal kimg per phase, against the
 
 ``--before`` times, per phase and alternating with today's step (``--reps`` rounds, medians), the step as it was
 before its speed-ups: real and fake through D in two forwards, the drift term's own D forward on the reals, and
-the contiguous memory format. ``--width 16`` is the quarter-width net the README's runs use.
+the contiguous memory format. ``--width 16`` is the quarter-width net the README's runs use. ``--amp`` times, per phase and alternating, the
+float32 step against the same step under bfloat16 autocast (``tricks.amp``; native bfloat16 only: AVX512-BF16 or AMX
+on a CPU). bfloat16 changes the numbers: it is an opt-in, not one of the speed-ups above.
 """
 
 from __future__ import annotations
@@ -59,10 +61,13 @@ def as_before(model: GANModel) -> GANModel:
     return model
 
 
-def model_and_data(name: str, device: torch.device, width: int | None = None, **kw) -> tuple[GANModel, BatchStream]:
+def model_and_data(name: str, device: torch.device, width: int | None = None, amp: bool = False,
+                   **kw) -> tuple[GANModel, BatchStream]:
     spec = load_baseline(name)
     if width:
         spec = dataclasses.replace(spec, arch=dataclasses.replace(spec.arch, width=width))
+    if amp:
+        spec = dataclasses.replace(spec, tricks=dataclasses.replace(spec.tricks, amp=True))
     data = torch.randint(0, 256, (8 * spec.batch_size * spec.tricks.n_critic, 1, RESOLUTION, RESOLUTION),
                          dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
     return (GANModel(spec, (1, RESOLUTION, RESOLUTION), device, seed=0, **kw),
@@ -88,6 +93,26 @@ def before_and_after(args, device: torch.device, plan) -> None:
               f"ratio {med['after'] / med['before']:5.2f}")
 
 
+def fp32_and_bf16(args, device: torch.device, plan) -> None:
+    """Per phase: median images/s of the float32 step and of the same step under bfloat16 autocast, alternating."""
+    print(f"# float32 vs bfloat16 autocast (tricks.amp), {args.reps} alternating rounds of {args.steps} steps, medians")
+    for start, name in plan.boundaries():
+        phase = plan.phase_at(start + 0.5 * plan.phase_kimg)
+        pair = {k: model_and_data("pggan", device, args.width, amp=k == "bf16") for k in ("fp32", "bf16")}
+        if not pair["bf16"][0].amp:
+            print("bfloat16 is not native on this device (devices.native_bfloat16): tricks.amp stays off")
+            return
+        rates: dict[str, list[float]] = {k: [] for k in pair}
+        for m, _ in pair.values():
+            m.set_phase(phase)
+        for _ in range(args.reps):
+            for k, (m, data) in pair.items():
+                rates[k].append(timed(m, data, args.steps, 1, device))
+        med = {k: statistics.median(v) for k, v in rates.items()}
+        print(f"pggan {name:<18} float32 {med['fp32']:8.1f}  bfloat16 {med['bf16']:8.1f} images/s  "
+              f"ratio {med['bf16'] / med['fp32']:5.2f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--steps", type=int, default=10)
@@ -96,7 +121,8 @@ def main() -> None:
     ap.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
     ap.add_argument("--width", type=int, help="pggan's arch.width (default: the baseline's, 64)")
     ap.add_argument("--before", action="store_true", help="also time the step as it was before its speed-ups")
-    ap.add_argument("--reps", type=int, default=5, help="alternating rounds per phase for --before")
+    ap.add_argument("--amp", action="store_true", help="also time each phase under bfloat16 autocast")
+    ap.add_argument("--reps", type=int, default=5, help="alternating rounds per phase for --before and --amp")
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -110,6 +136,8 @@ def main() -> None:
     plan = SCHEDULES.get("progressive")(resolution=RESOLUTION, total_kimg=1.0)
     if args.before:
         before_and_after(args, device, plan)
+    if args.amp:
+        fp32_and_bf16(args, device, plan)
     rates = []
     for start, name in plan.boundaries():
         phase = plan.phase_at(start + 0.5 * plan.phase_kimg)  # mid-phase: a fade-in at alpha 0.5

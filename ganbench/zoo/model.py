@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..config import ModelSpec, OptimSpec
+from ..devices import native_bfloat16
 from ..errors import BadInput
 from .ema import GeneratorEMA
 from .augment import AdaptiveAugment, diff_augment, parse_policy
@@ -92,7 +93,7 @@ class GANModel:
         self.policy = parse_policy(t.diffaugment)
         self.ada = AdaptiveAugment(t.ada_target) if t.ada_target else None
         self.ema = GeneratorEMA(self.G, t.ema) if t.ema else None
-        self.amp = bool(t.amp and self.device.type == "cuda")  # bfloat16 autocast; off on CPU
+        self.amp = bool(t.amp and native_bfloat16(self.device))  # bfloat16 autocast where it runs natively
         self.d_terms = d_terms(self)  # what D's objective adds to its loss (zoo.objective)
         self.g_fwd = torch.compile(self.G) if compile else self.G
         self.d_fwd = torch.compile(self.D) if compile else self.D
@@ -108,7 +109,7 @@ class GANModel:
     def autocast(self):
         if not self.amp:
             return contextlib.nullcontext()
-        return torch.autocast(device_type="cuda", dtype=torch.bfloat16)
+        return torch.autocast(device_type=self.device.type, dtype=torch.bfloat16)
 
     def latents(self, n: int, generator: torch.Generator) -> Tensor:
         return draw_latents(n, self.z_dim, generator, self.device, self.spec.arch.z_dist)

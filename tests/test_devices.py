@@ -1,0 +1,52 @@
+"""The device choice: a bad --device is refused in one line, and bfloat16 autocast (``tricks.amp``) runs only where the
+device computes bfloat16 natively, on the CPU as on CUDA."""
+
+import dataclasses
+
+import pytest
+import torch
+
+from ganbench.devices import native_bfloat16, resolve_device
+from ganbench.errors import BadInput
+from ganbench.zoo.baselines import load_baseline
+from ganbench.zoo.model import GANModel
+
+
+def test_a_bad_device_is_refused_in_one_line():
+    for bad in ("gpu", "tpu:0"):
+        with pytest.raises(BadInput) as e:
+            resolve_device(bad)
+        assert "\n" not in str(e.value)
+    assert resolve_device("cpu") == torch.device("cpu")
+
+
+@pytest.mark.parametrize("avx512_bf16,amx,native", [(False, False, False), (True, False, True), (False, True, True)])
+def test_cpu_bfloat16_is_native_with_avx512_bf16_or_amx(monkeypatch, avx512_bf16, amx, native):
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: avx512_bf16)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: amx)
+    assert native_bfloat16(torch.device("cpu")) is native
+    assert native_bfloat16(torch.device("meta")) is False
+
+
+def _first_losses(amp: bool) -> tuple[bool, list[float]]:
+    spec = load_baseline("wgan-gp")
+    spec = dataclasses.replace(spec, batch_size=8, arch=dataclasses.replace(spec.arch, width=8),
+                               tricks=dataclasses.replace(spec.tricks, amp=amp))
+    torch.manual_seed(0)
+    model = GANModel(spec, (1, 32, 32), "cpu", seed=0)
+    real = torch.randint(0, 256, (8, 1, 32, 32), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    real = real.float() / 127.5 - 1.0
+    logs = model.d_step(real, torch.Generator().manual_seed(1))
+    return model.amp, [float(logs["d_loss"]), float(logs["d_total"])]
+
+
+def test_amp_autocasts_on_a_native_cpu_and_is_off_elsewhere(monkeypatch):
+    fp32_active, fp32 = _first_losses(amp=False)
+    monkeypatch.setattr("ganbench.zoo.model.native_bfloat16", lambda device: True)
+    active, bf16 = _first_losses(amp=True)
+    assert active and not fp32_active
+    assert bf16 != fp32  # the forwards really ran in bfloat16 ...
+    assert bf16 == pytest.approx(fp32, rel=0.05, abs=0.05)  # ... within bfloat16's 8 bits of mantissa
+    monkeypatch.setattr("ganbench.zoo.model.native_bfloat16", lambda device: False)
+    inactive, off = _first_losses(amp=True)
+    assert not inactive and off == fp32  # emulated bfloat16 would be slower: amp stays off, the numbers are float32's
