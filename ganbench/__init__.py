@@ -1,15 +1,15 @@
 """ganbench: GAN evaluation and benchmarking.
 
-Public API: ``evaluate()`` (metrics), ``train()`` (one model, with ``TrainOptions``), ``run()`` (a benchmark, with
-``RunOptions``), ``compare()`` (a new model against the baselines), ``search()`` (a budgeted hyperparameter search,
-with ``SearchOptions``). Submodules load lazily so that
-``ganbench --version`` stays instant.
+Public API: ``evaluate()`` (metrics, with ``EvaluateOptions``), ``train()`` (one model, with ``TrainOptions``),
+``run()`` (a benchmark, with ``RunOptions``), ``compare()`` (a new model against the baselines, with
+``CompareOptions``), ``search()`` (a budgeted hyperparameter search, with ``SearchOptions``). Submodules load lazily
+so that ``ganbench --version`` stays instant.
 """
 
 from .version import __version__
 
-__all__ = ["__version__", "evaluate", "train", "TrainOptions", "run", "RunOptions", "compare", "search", "SearchOptions",
-           "get_dataset"]
+__all__ = ["__version__", "evaluate", "EvaluateOptions", "train", "TrainOptions", "run", "RunOptions", "compare",
+           "CompareOptions", "search", "SearchOptions", "get_dataset"]
 
 
 def __getattr__(name):  # PEP 562: import the heavy parts on first use
@@ -19,6 +19,9 @@ def __getattr__(name):  # PEP 562: import the heavy parts on first use
     if name == "evaluate":
         from .metrics.evaluate import evaluate
         return evaluate
+    if name == "EvaluateOptions":
+        from .metrics.evaluate import EvaluateOptions
+        return EvaluateOptions
     if name == "train":
         from .train.trainer import train
         return train
@@ -40,4 +43,7 @@ def __getattr__(name):  # PEP 562: import the heavy parts on first use
     if name == "compare":
         from .bench.compare import compare
         return compare
+    if name == "CompareOptions":
+        from .bench.compare import CompareOptions
+        return CompareOptions
     raise AttributeError(f"module 'ganbench' has no attribute {name!r}")

@@ -16,7 +16,7 @@ import torch
 
 from ganbench.config import DEFAULT_PROTOCOL
 from ganbench.data import get_dataset
-from ganbench.metrics.evaluate import evaluate
+from ganbench.metrics.evaluate import EvaluateOptions, evaluate
 from ganbench.metrics.features import inception_features
 from ganbench.metrics.fid import fid_from_features, frechet_distance
 from ganbench.metrics.inception import build_inception
@@ -101,7 +101,8 @@ def main() -> None:
         s, r = ds.uint8(slice(0, n)), ds.uint8(slice(n, 2 * n))
         p = dataclasses.replace(DEFAULT_PROTOCOL, seed=2020)
         t = time.perf_counter()
-        res = evaluate(s, r, metrics=("fid", "kid", "pr"), protocol=p, progress=False, cache=False, device="cpu")
+        res = evaluate(s, r, metrics=("fid", "kid", "pr"), protocol=p, progress=False, device="cpu",
+                       options=EvaluateOptions(cache=False))
         t_ours = time.perf_counter() - t
         t = time.perf_counter()
         ref = calculate_metrics(input1=Tiled(s), input2=Tiled(r), fid=True, kid=True, prc=True, cuda=False, cache=False,

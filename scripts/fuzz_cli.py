@@ -159,7 +159,8 @@ def _api_cases() -> list[Case]:
     def compare(**kw):
         def call(inputs: Path):
             import ganbench
-            ganbench.compare("mine", **{"samples": str(inputs / "u8.npz"), "progress": False, **kw})
+            ganbench.compare("mine", samples=str(inputs / "u8.npz"), **kw,
+                             options=ganbench.CompareOptions(progress=False))
         return call
 
     def float255(inputs: Path):

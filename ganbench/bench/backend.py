@@ -73,16 +73,18 @@ class SharedEvaluate:
     def __init__(self):
         self._nets: dict = {}
 
-    def __call__(self, samples, reference, protocol: EvalProtocol | None = None, device=None, **kw):
-        from ..metrics.evaluate import evaluate
+    def __call__(self, samples, reference, protocol: EvalProtocol | None = None, device=None, options=None, **kw):
+        from ..metrics.evaluate import EvaluateOptions, evaluate
         from ..metrics.features import Networks
 
+        options = options or EvaluateOptions()
         mode = (protocol or EvalProtocol()).resize_mode
         dev = resolve_device(device)
-        key = (mode, str(dev), tuple(sorted((kw.get("weights") or {}).items())))
+        key = (mode, str(dev), tuple(sorted((options.weights or {}).items())))
         if key not in self._nets:
-            self._nets[key] = Networks(None, mode, dev, files=kw.get("weights"))
-        return evaluate(samples, reference, protocol=protocol, device=device, networks=self._nets[key], **kw)
+            self._nets[key] = Networks(None, mode, dev, files=options.weights)
+        return evaluate(samples, reference, protocol=protocol, device=device,
+                        options=dataclasses.replace(options, networks=self._nets[key]), **kw)
 
 
 def log(msg: str, progress: bool) -> None:

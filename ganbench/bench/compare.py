@@ -178,14 +178,28 @@ def rank_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------------- compare
+@dataclass(frozen=True)
+class CompareOptions:
+    """Where and how a comparison runs, not what it compares: the store, the device, where datasets live, progress
+    output, and how the samples are read or the generator sampled (value range, latent size, seed)."""
+
+    store: str | Path | Store | None = None  # the results database (default runs/results.sqlite)
+    device: str | None = None  # cuda, cuda:1 or cpu (default: cuda when present)
+    data_root: str | None = None  # folder holding datasets
+    progress: bool = True
+    value_range: tuple[float, float] | None = None  # float sample arrays: their value range (e.g. (-1, 1))
+    z_dim: int | None = None  # a generator's latent size (default: its z_dim attribute)
+    seed: int = 0  # a generator's latents are seeded with it
+
+
 def compare(name: str, samples: str | None = None, generator: str | None = None, checkpoint: str | None = None,
-            z_dim: int | None = None, against: str | Path | None = None, dataset: str = DEFAULT_DATASET,
-            budget: str | Budget = DEFAULT_BUDGET, metrics: Sequence[str] | None = None,
-            store: str | Path | Store | None = None, device: str | None = None,
-            value_range: tuple[float, float] | None = None, data_root: str | None = None, seed: int = 0,
-            progress: bool = True, backend: Backend | None = None, protocol: EvalProtocol | None = None
-            ) -> CompareResult:
-    """Evaluate ``samples`` (folder / .npy / .npz) or ``generator`` under ``budget``'s protocol and rank it."""
+            against: str | Path | None = None, dataset: str = DEFAULT_DATASET, budget: str | Budget = DEFAULT_BUDGET,
+            metrics: Sequence[str] | None = None, protocol: EvalProtocol | None = None,
+            options: CompareOptions = CompareOptions(), backend: Backend | None = None) -> CompareResult:
+    """Evaluate ``samples`` (folder / .npy / .npz) or ``generator`` (``MODULE:FACTORY``, loading ``checkpoint``)
+    under ``budget``'s protocol and rank it among the store's baselines, or those of the leaderboard CSV ``against``.
+    ``options`` (``CompareOptions``): the store, the device, how samples are read or the generator sampled."""
+    o = options
     # Every input is checked before any work: a bad one costs nothing and leaves no store behind.
     if bool(samples) == bool(generator):
         raise BadInput("give exactly one of --samples PATH or --generator MODULE:FACTORY")
@@ -193,8 +207,8 @@ def compare(name: str, samples: str | None = None, generator: str | None = None,
     budget = get_budget(budget) if isinstance(budget, str) else budget
     if metrics is not None:
         metrics = registry.parse(metrics, ())  # "fid,kid" or ("fid", "kid"); never the letters of "fid"
-    dev = resolve_device(device)
-    store_path = None if isinstance(store, Store) else check_writable(store or DEFAULT_STORE, "--store")
+    dev = resolve_device(o.device)
+    store_path = None if isinstance(o.store, Store) else check_writable(o.store or DEFAULT_STORE, "--store")
     base = leaderboard_from_csv(against, dataset, protocol_for(budget, base=protocol)) if against else None
     if samples and not Path(samples).exists():
         raise BadInput(f"--samples {samples}: no such file or folder")
@@ -202,26 +216,25 @@ def compare(name: str, samples: str | None = None, generator: str | None = None,
     if metrics is None and int(getattr(G, "num_classes", 0) or 0):  # a conditional generator: class-aware metrics
         metrics = tuple(EvalProtocol().metrics) + CLASS_METRICS
     proto = check_protocol(protocol_for(budget, tuple(metrics) if metrics else None, base=protocol))
-    reference = b.get_dataset(dataset, proto.ref_split, root=data_root)
+    reference = b.get_dataset(dataset, proto.ref_split, root=o.data_root)
     ref_view = conv_view(reference, budget.view)  # the view of a conv net under this budget: samples may come at it
 
-    images, source, source_hash = _entry(b, name, samples, generator, checkpoint, z_dim, G, seed, value_range,
-                                         reference, ref_view, proto, budget)
+    images, source, source_hash = _entry(b, samples, generator, checkpoint, G, o, reference, ref_view, proto, budget)
     # The store is opened (made) only once there is something to read or write in it.
-    st = store if isinstance(store, Store) else Store(store_path) if store_path.exists() else None
+    st = o.store if isinstance(o.store, Store) else Store(store_path) if store_path.exists() else None
     phash = protocol_hash(proto, dataset)
-    key = digest({"external": name, "source": source_hash, "seed": seed, "dataset": dataset, "protocol": phash,
+    key = digest({"external": name, "source": source_hash, "seed": o.seed, "dataset": dataset, "protocol": phash,
                   "budget": hash_dict(budget)})
     # A generator without a checkpoint has no fingerprint of its weights: evaluate it every time.
     record = st.get(key) if st is not None and (samples or checkpoint) else None
     if record is None or record["status"] != "ok":
         if images is None:
-            images = _generated(G, name, source, proto.num_samples, dev, reference, ref_view, progress)
+            images = _generated(G, name, source, proto.num_samples, dev, reference, ref_view, o.progress)
         t0 = time.perf_counter()
         ev = b.evaluate(images if images.num_classes else images.uint8(slice(0, proto.num_samples)), reference,
                         metrics=proto.metrics,
-                        num_samples=proto.num_samples, device=device, protocol=proto, progress=progress)
-        known = record_base(key, name, source_hash[:16], seed, dataset, budget, proto, run="compare",
+                        num_samples=proto.num_samples, device=o.device, protocol=proto, progress=o.progress)
+        known = record_base(key, name, source_hash[:16], o.seed, dataset, budget, proto, run="compare",
                             groups={"external": True})
         record = evaluated_record(known, ev, t0, {"versions": versions(), "source": source,
                                                  "budget": dataclasses.asdict(budget),
@@ -233,18 +246,18 @@ def compare(name: str, samples: str | None = None, generator: str | None = None,
         st.put(record)
         record = st.get(key)
     else:
-        _log(f"{name}: reusing its result under this protocol from {st.path}", progress)
+        _log(f"{name}: reusing its result under this protocol from {st.path}", o.progress)
     return _ranked(record, base, st, name, dataset, phash, budget, proto)
 
 
-def _entry(b: Backend, name: str, samples, generator, checkpoint, z_dim, G, seed: int, value_range, reference,
-           ref_view, proto: EvalProtocol, budget: Budget):
+def _entry(b: Backend, samples, generator, checkpoint, G, o: CompareOptions, reference, ref_view,
+           proto: EvalProtocol, budget: Budget):
     """What is compared: ``(images or None for a generator, sampled later), its provenance, its fingerprint)``,
     checked (enough samples, a latent size) before any work."""
     if samples:
         path = Path(samples)
         kind = "folder" if path.is_dir() else "arrays"
-        images = b.get_dataset(f"{kind}:{path}", value_range=value_range)
+        images = b.get_dataset(f"{kind}:{path}", value_range=o.value_range)
         images = _fit_to_reference(images, reference, ref_view, f"--samples {samples}")
         if len(images) < proto.num_samples:
             raise BadInput(f"--samples {samples}: holds {len(images)} images; budget {budget.name} evaluates "
@@ -252,11 +265,11 @@ def _entry(b: Backend, name: str, samples, generator, checkpoint, z_dim, G, seed
         source_hash = sha256_file(path) if path.is_file() else digest(sorted(
             (p.name, p.stat().st_size) for p in path.rglob("*") if p.is_file()))
         return images, {"samples": str(path), "samples_hash": source_hash}, source_hash
-    zd = z_dim or getattr(G, "z_dim", None)
+    zd = o.z_dim or getattr(G, "z_dim", None)
     if not zd:
         raise BadInput("--generator: give --z-dim, or give the generator a z_dim attribute")
     source_hash = sha256_file(checkpoint) if checkpoint else digest(generator)
-    return None, {"generator": generator, "checkpoint": checkpoint, "z_dim": zd, "seed": seed,
+    return None, {"generator": generator, "checkpoint": checkpoint, "z_dim": zd, "seed": o.seed,
                   "checkpoint_sha256": source_hash if checkpoint else None}, source_hash
 
 

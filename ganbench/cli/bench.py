@@ -114,14 +114,14 @@ def add_compare(sub) -> None:
 
 
 def cmd_compare(args) -> int:
-    from ..bench.compare import compare
+    from ..bench.compare import CompareOptions, compare
     from ..bench.jobs import parse_metrics
 
+    options = CompareOptions(store=args.store, device=args.device, data_root=args.data_root, progress=not args.quiet,
+                             value_range=parse_range(args.value_range), z_dim=args.z_dim, seed=args.seed)
     res = compare(args.name, samples=args.samples, generator=args.generator, checkpoint=args.checkpoint,
-                  z_dim=args.z_dim, against=args.against, dataset=args.dataset, budget=args.budget,
-                  metrics=parse_metrics(args.metrics), store=args.store, device=args.device,
-                  value_range=parse_range(args.value_range), data_root=args.data_root, seed=args.seed,
-                  progress=not args.quiet, protocol=_protocol(args))
+                  against=args.against, dataset=args.dataset, budget=args.budget,
+                  metrics=parse_metrics(args.metrics), protocol=_protocol(args), options=options)
     if args.json:
         print_json({"rank": res.rank, "of": len(res.leaderboard), "record": res.record})
     else:

@@ -55,6 +55,7 @@ def cmd_metrics(args) -> int:
     import dataclasses
 
     from ..config import DEFAULT_PROTOCOL
+    from ..metrics.evaluate import EvaluateOptions
     from ..metrics.networks import parse_weight_files
     from ..metrics.parallel import evaluate_on_processes
 
@@ -62,11 +63,11 @@ def cmd_metrics(args) -> int:
                                    resize_mode=args.resize_mode, pr_features=args.pr_features,
                                    kid_subset_size=args.kid_subset_size, kid_subsets=args.kid_subsets,
                                    feature_batch_size=args.batch_size, seed=args.seed, features=args.features)
+    options = EvaluateOptions(cache=not args.no_cache, value_range=parse_range(args.value_range), resize=args.resize,
+                              weights=parse_weight_files(args.weights), inception_weights=args.inception_weights)
     result = evaluate_on_processes(args.nproc, args.input1, args.input2, metrics=args.metrics,
                                    num_samples=args.num_samples, device=args.device, protocol=protocol, progress=True,
-                                   cache=not args.no_cache, inception_weights=args.inception_weights,
-                                   value_range=parse_range(args.value_range), resize=args.resize,
-                                   weights=parse_weight_files(args.weights), train=args.train)
+                                   train=args.train, options=options)
     if args.json:
         print_json(result)
         return 0

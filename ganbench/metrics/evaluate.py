@@ -39,22 +39,33 @@ def requested_metrics(metrics: Sequence[str] | str | None, p: EvalProtocol) -> t
     return registry.parse(metrics, p.metrics)
 
 
+@dataclasses.dataclass(frozen=True)
+class EvaluateOptions:
+    """How ``evaluate`` reads its inputs and where its feature networks come from, not what it measures: the
+    reference cache, how files, folders and a generator are read, local weight files, and networks to reuse."""
+
+    cache: bool = True  # read and write the reference features' cache
+    z_dim: int | None = None  # a generator callable's latent size (default: its .z_dim)
+    value_range: tuple[float, float] | None = None  # float arrays given as files: their value range
+    resize: int | None = None  # folders of images: every image brought to NxN first
+    weights: dict[str, str] | None = None  # local weight files by feature network ({"dinov2": PATH})
+    inception_weights: str | None = None  # Inception's weights file (else $GANBENCH_INCEPTION_WEIGHTS, the download)
+    model: Inception | None = None  # a prebuilt Inception to reuse across calls (its resize mode must match)
+    networks: Networks | None = None  # feature networks to reuse across calls (``features.Networks``)
+
+
 def evaluate(samples, reference=None, metrics=None, num_samples: int | None = None,
              device: str | torch.device | None = None, protocol: EvalProtocol | None = None,
-             progress: bool = True, cache: bool = True, z_dim: int | None = None, *,
-             inception_weights: str | None = None, model: Inception | None = None,
-             value_range: tuple[float, float] | None = None, resize: int | None = None,
-             weights: dict[str, str] | None = None, train=None, networks: Networks | None = None) -> dict:
+             progress: bool = True, *, train=None, options: EvaluateOptions = EvaluateOptions()) -> dict:
     """Compute ``metrics`` of ``samples`` against ``reference``; returns {"metrics", "unavailable", "provenance"}.
 
-    ``model``: a prebuilt :class:`Inception` to reuse across calls (its resize mode must match).
-    ``value_range``: the range of float arrays given as files; ``resize``: folders of images brought to NxN.
-    ``weights``: local weight files by feature network (``{"dinov2": PATH}``); ``inception_weights`` is Inception's.
     ``train``: the training images (any input a reference takes), for memorization tests (``ct``).
-    ``networks``: feature networks to reuse across calls (``features.Networks``; built on first use).
+    ``options`` (``EvaluateOptions``): the reference cache, how inputs are read (value range, resize, latent size),
+    local weight files, and networks to reuse across calls.
     Asking only for metrics that cannot be computed is an error; asked together with others,
     they are listed under "unavailable" with the reason.
     """
+    o = options
     t0 = time.perf_counter()
     # Every input is checked before any work (weights, features, cache): bad input costs nothing and leaves nothing.
     p = check_protocol(protocol or DEFAULT_PROTOCOL)
@@ -68,12 +79,12 @@ def evaluate(samples, reference=None, metrics=None, num_samples: int | None = No
         raise BadInput(f"{', '.join(need_ref)} need a reference set (INPUT2); give one")
     d = dist.current()
     dev = dist.rank_device(device, d)
-    if cache:
+    if o.cache:
         cache_dir("reference")  # a cache location that cannot be written fails now, not after the features
 
-    src, rsrc, tsrc = _sources(samples, reference, train, chosen, p, num_samples, z_dim, value_range, resize)
-    files = {**(weights or {}), **({"inception": str(inception_weights)} if inception_weights else {})}
-    nets = networks if networks is not None else Networks(None, p.resize_mode, dev, inception=model, files=files)
+    src, rsrc, tsrc = _sources(samples, reference, train, chosen, p, num_samples, o.z_dim, o.value_range, o.resize)
+    files = {**(o.weights or {}), **({"inception": str(o.inception_weights)} if o.inception_weights else {})}
+    nets = o.networks if o.networks is not None else Networks(None, p.resize_mode, dev, inception=o.model, files=files)
     wanted = needed_features(chosen, p)
     uses_inception = "inception" in networks_of(wanted)
     has_head = nets.weights.has_head if uses_inception else True  # resolving the weights may fail: before any work
@@ -88,10 +99,10 @@ def evaluate(samples, reference=None, metrics=None, num_samples: int | None = No
     names, ref_names = feature_names(chosen, p, nets)
     s_side = side_of(src, names, nets, p, progress, use_cache=False, desc="samples features",
                      moments=moments_only(chosen, p, names, src.n))
-    r_side = side_of(rsrc, ref_names, nets, p, progress, use_cache=cache,
+    r_side = side_of(rsrc, ref_names, nets, p, progress, use_cache=o.cache,
                      desc="reference features") if rsrc is not None else None
     t_side = side_of(tsrc, needed_features([m for m in chosen if METRICS.get(m).needs_train], p), nets, p, progress,
-                     use_cache=cache, desc="training features") if tsrc is not None else None
+                     use_cache=o.cache, desc="training features") if tsrc is not None else None
 
     values, unavailable = compute_metrics(chosen, Context(s_side, r_side, p, has_head, ctx_name, train=t_side))
     if not values:

@@ -65,7 +65,8 @@ class GeneratorSource:
                  batch_size: int = SAMPLE_BATCH_SIZE):
         self.z_dim = int(z_dim or getattr(G, "z_dim", 0) or 0)
         if not self.z_dim:
-            raise BadInput("a generator callable needs its latent size: pass z_dim= or set .z_dim on it")
+            raise BadInput("a generator callable needs its latent size: set .z_dim on it, or pass z_dim= "
+                           "(to evaluate: options=EvaluateOptions(z_dim=N))")
         self.G, self.n, self.seed, self.transform, self.batch_size = G, int(n), seed, transform, batch_size
 
     def batches(self, batch_size: int, rows: tuple[int, int] | None = None) -> Iterator[torch.Tensor]:

@@ -8,7 +8,7 @@ from ..helpers import tiny_budget
 import pytest
 import torch
 
-from ganbench.bench.compare import compare
+from ganbench.bench.compare import CompareOptions, compare
 from ganbench.bench.runner import RunOptions, run
 from ganbench.config import Budget
 from ganbench.errors import BadInput
@@ -26,8 +26,9 @@ def baselines(tmp_path):
     return store
 
 
-def _compare(tmp_path, store, **kw):
-    return compare(kw.pop("name", "mygan"), budget=TINY, metrics=("fid",), store=store, progress=False,
+def _compare(tmp_path, store, z_dim=None, value_range=None, **kw):
+    return compare(kw.pop("name", "mygan"), budget=TINY, metrics=("fid",),
+                   options=CompareOptions(store=store, progress=False, z_dim=z_dim, value_range=value_range),
                    backend=fake_backend(kw.pop("calls", Calls())), **kw)
 
 
@@ -59,7 +60,7 @@ def test_against_a_leaderboard_csv(tmp_path, baselines):
     np.save(tmp_path / "s32.npy", np.zeros((32, 1, 32, 32), dtype=np.uint8))
     with pytest.raises(BadInput, match="made with num_samples=16"):
         compare("x", samples=str(tmp_path / "s32.npy"), budget=other, metrics=("fid",), against=str(board),
-                store=tmp_path / "o.sqlite", progress=False, backend=fake_backend(Calls()))
+                options=CompareOptions(store=tmp_path / "o.sqlite", progress=False), backend=fake_backend(Calls()))
 
 
 class TinyG(torch.nn.Module):
@@ -158,8 +159,9 @@ def test_conditional_generator_gets_class_metrics_with_its_labels(tmp_path, base
         return real_evaluate(samples, reference, **kw)
 
     import dataclasses
-    res = compare("cond", generator="tests.bench.test_compare:make_cond_g", budget=TINY, store=baselines,
-                  progress=False, backend=dataclasses.replace(backend, evaluate=evaluate))
+    res = compare("cond", generator="tests.bench.test_compare:make_cond_g", budget=TINY,
+                  options=CompareOptions(store=baselines, progress=False),
+                  backend=dataclasses.replace(backend, evaluate=evaluate))
     (samples, metrics), = seen
     assert {"intra_fid", "cas"} <= set(metrics)  # a conditional generator: the class-aware metrics join in
     assert samples.num_classes == 10 and len(samples.labels(slice(None))) == 16

@@ -122,14 +122,14 @@ def test_cli_run_results_report(env, cache, capsys):
 
 
 def test_compare_real_samples(env, cache):
-    from ganbench.bench.compare import compare
+    from ganbench.bench.compare import CompareOptions, compare
 
     root, _ = env
     from ganbench.data import get_dataset
     real = get_dataset("fashion-mnist", "train").uint8(slice(0, 16)).numpy()  # training images as "samples"
     np.save(root / "real.npy", real)
     res = compare("train-images", samples=str(root / "real.npy"), budget=TINY, metrics=METRICS,
-                  store=root / "r.sqlite", device="cpu", progress=False)
+                  options=CompareOptions(store=root / "r.sqlite", device="cpu", progress=False))
     # dcgan, wgan, train-images and the run's floor (the first 16 training images: the same images)
     assert len(res.leaderboard) == 4 and res.rank == 1  # real images beat 2-step GANs
     assert res.leaderboard.loc["train-images", "fid_mean"] == pytest.approx(

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from ganbench.bench import claims
-from ganbench.bench.compare import compare
+from ganbench.bench.compare import CompareOptions, compare
 from ganbench.bench.runner import Backend, RunOptions, run
 from ganbench.bench.store import Store
 from ganbench.config import ModelSpec
@@ -164,7 +164,7 @@ def test_compare_reads_against_before_any_work(tmp_path):
     calls = Calls()
     with pytest.raises(BadInput, match="--against .*bad.csv: not a ganbench leaderboard"):
         compare("x", samples=str(tmp_path / "s.npy"), against=tmp_path / "bad.csv", budget=TINY,
-                store=tmp_path / "r.sqlite", progress=False, backend=fake_backend(calls))
+                options=CompareOptions(store=tmp_path / "r.sqlite", progress=False), backend=fake_backend(calls))
     assert calls.evaluate == [] and not (tmp_path / "r.sqlite").exists()
 
 

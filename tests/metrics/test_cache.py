@@ -15,7 +15,7 @@ from PIL import Image
 from ganbench.config import DEFAULT_PROTOCOL
 from ganbench.io import cache_dir
 from ganbench.metrics import cache
-from ganbench.metrics.evaluate import evaluate
+from ganbench.metrics.evaluate import EvaluateOptions, evaluate
 
 P = dataclasses.replace(DEFAULT_PROTOCOL, feature_batch_size=6)
 
@@ -28,8 +28,8 @@ def model(real_weights):
 
 
 def fid(samples, reference, model, use_cache=True):
-    r = evaluate(samples, reference, metrics=("fid",), device="cpu", protocol=P, progress=False, cache=use_cache,
-                 model=model)
+    r = evaluate(samples, reference, metrics=("fid",), device="cpu", protocol=P, progress=False,
+                 options=EvaluateOptions(cache=use_cache, model=model))
     return r["metrics"]["fid"], (r["provenance"]["reference"] or {}).get("cache_hit")
 
 

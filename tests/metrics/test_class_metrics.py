@@ -7,7 +7,7 @@ import torch
 from ganbench.cli import main
 from ganbench.data import TensorImageSet, get_dataset
 from ganbench.metrics.cas import Recipe, cas, image_shape
-from ganbench.metrics.evaluate import evaluate
+from ganbench.metrics.evaluate import EvaluateOptions, evaluate
 from ganbench.metrics.fid import fid_from_features
 from ganbench.metrics.intra_fid import intra_fid
 
@@ -26,7 +26,7 @@ def test_intra_fid_and_cas_through_evaluate(real_weights_file, fmnist):
     train = get_dataset("fashion-mnist", "train")  # real training images with their labels, as samples
     labelled = TensorImageSet(train.uint8(slice(0, 40)), "s", "all", "memory", labels=train.labels(slice(0, 40)))
     r = evaluate(labelled, fmnist, metrics=("intra_fid", "cas"), num_samples=40, device="cpu", progress=False,
-                 inception_weights=str(real_weights_file))
+                 options=EvaluateOptions(inception_weights=str(real_weights_file)))
     m = r["metrics"]
     assert m["intra_fid"] > 0 and 0 <= m["cas"] <= 1 and {f"intra_fid/{k}" for k in range(10)} <= set(m)
     assert sum(m[f"cas/{k}"] for k in range(10)) / 10 == pytest.approx(m["cas"], abs=0.1)

@@ -10,7 +10,7 @@ from ganbench.cli import main
 from ganbench.config import DEFAULT_PROTOCOL
 from ganbench.errors import BadInput, MissingAsset
 from ganbench.metrics import cache
-from ganbench.metrics.evaluate import evaluate
+from ganbench.metrics.evaluate import EvaluateOptions, evaluate
 
 P = dataclasses.replace(DEFAULT_PROTOCOL, kid_subsets=5, kid_subset_size=10, seed=2020, feature_batch_size=64)
 
@@ -26,7 +26,7 @@ def model(real_weights):
 @pytest.fixture(scope="module")
 def ours(samples, reference, real_weights_file):
     return evaluate(samples[:12], reference[:12], metrics=("fid", "kid", "pr", "dc", "is"), device="cpu", protocol=P,
-                    progress=False, cache=False, inception_weights=str(real_weights_file))
+                    progress=False, options=EvaluateOptions(cache=False, inception_weights=str(real_weights_file)))
 
 
 def test_fid_kid_pr_equal_torch_fidelity(ours, samples, reference, real_weights_file, tf):
@@ -60,14 +60,14 @@ def test_is_equals_torch_fidelity_with_random_head(samples, random_head_file, tf
     ref = calculate_metrics(input1=tf.Dataset(samples[:12]), isc=True, isc_splits=2, rng_seed=2020,
                             feature_extractor_weights_path=str(random_head_file), **tf.kwargs())
     got = evaluate(samples[:12], None, metrics=("is",), device="cpu", protocol=dataclasses.replace(P, is_splits=2),
-                   progress=False, inception_weights=str(random_head_file))["metrics"]
+                   progress=False, options=EvaluateOptions(inception_weights=str(random_head_file)))["metrics"]
     assert got["is_mean"] == pytest.approx(ref["inception_score_mean"], rel=1e-3)
     assert got["is_std"] == pytest.approx(ref["inception_score_std"], rel=1e-3, abs=1e-6)
 
 
 def test_reference_cache_and_npz_statistics(samples, fmnist, real_weights_file, tmp_path, model):
-    kw = dict(model=model, metrics=("fid",), device="cpu", protocol=dataclasses.replace(P, ref_samples=6), progress=False,
-              inception_weights=str(real_weights_file))
+    kw = dict(metrics=("fid",), device="cpu", protocol=dataclasses.replace(P, ref_samples=6), progress=False,
+              options=EvaluateOptions(model=model, inception_weights=str(real_weights_file)))
     first = evaluate(samples[6:12], fmnist, **kw)
     second = evaluate(samples[6:12], fmnist, **kw)
     assert not first["provenance"]["reference"]["cache_hit"] and second["provenance"]["reference"]["cache_hit"]
@@ -96,7 +96,8 @@ def test_cache_key_changes_with_every_input():
 
 
 def test_bad_inputs_nothing_cached(samples, real_weights_file, fmnist, model):
-    kw = dict(model=model, device="cpu", progress=False, inception_weights=str(real_weights_file), protocol=P)
+    kw = dict(device="cpu", progress=False, protocol=P,
+              options=EvaluateOptions(model=model, inception_weights=str(real_weights_file)))
     with pytest.raises(BadInput, match="at least 2"):
         evaluate(samples[:1], fmnist, metrics=("fid",), **kw)
     nan = torch.full((4, 1, 8, 8), float("nan"))
@@ -115,8 +116,9 @@ def test_generator_callable_is_seeded(real_weights_file, model):
     def gen(z):
         return torch.tanh(z[:, :64].reshape(-1, 1, 8, 8))
     gen.z_dim = 64
-    kw = dict(model=model, metrics=("fid",), num_samples=6, device="cpu", progress=False, inception_weights=str(real_weights_file),
-              protocol=dataclasses.replace(P, feature_batch_size=4))
+    kw = dict(metrics=("fid",), num_samples=6, device="cpu", progress=False,
+              protocol=dataclasses.replace(P, feature_batch_size=4),
+              options=EvaluateOptions(model=model, inception_weights=str(real_weights_file)))
     a = evaluate(gen, torch.zeros(6, 1, 8, 8, dtype=torch.uint8) + 100, **kw)
     b = evaluate(gen, torch.zeros(6, 1, 8, 8, dtype=torch.uint8) + 100, **kw)
     assert a["metrics"]["fid"] == b["metrics"]["fid"] and a["metrics"]["fid"] > 0

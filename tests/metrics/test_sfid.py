@@ -13,7 +13,7 @@ import scipy.linalg
 import torch
 
 from ganbench.metrics import METRICS
-from ganbench.metrics.evaluate import evaluate
+from ganbench.metrics.evaluate import EvaluateOptions, evaluate
 from ganbench.metrics.features import Networks, extractor
 
 
@@ -56,8 +56,8 @@ def test_spatial_features_are_mixed_6_conv(real_weights, samples, theirs):
 
 
 def test_sfid_equals_an_independent_computation(real_weights_file, samples, reference, theirs):
-    got = evaluate(samples[:16], reference[:16], metrics=("sfid", "fid"), device="cpu", progress=False, cache=False,
-                   inception_weights=str(real_weights_file))
+    got = evaluate(samples[:16], reference[:16], metrics=("sfid", "fid"), device="cpu", progress=False,
+                   options=EvaluateOptions(cache=False, inception_weights=str(real_weights_file)))
     via_sqrtm, via_eig = frechet_numpy(theirs[0].numpy(), theirs[1].numpy())
     assert got["metrics"]["sfid"] == pytest.approx(via_eig, rel=1e-6)
     assert got["metrics"]["sfid"] == pytest.approx(via_sqrtm, rel=1e-3)  # sqrtm of a rank-15 product: less exact

@@ -15,7 +15,7 @@ import torch.multiprocessing as mp
 
 from ganbench.config import ArchSpec, EvalProtocol
 from ganbench.data import array_image_set, get_dataset
-from ganbench.metrics.evaluate import evaluate
+from ganbench.metrics.evaluate import EvaluateOptions, evaluate
 from ganbench.metrics.sources import GeneratorSource
 from ganbench.zoo.nets import build_nets
 from ganbench.zoo.sampler import sample, sample_images
@@ -56,13 +56,13 @@ def test_sharded_equals_single_process(tmp_path, helper_path):
 
     net = build_inception(resolve_weights(None), PROTOCOL.resize_mode, torch.device("cpu"))
     single = evaluate(sample_images(generator(), N, 0), reference(), metrics=METRICS, protocol=PROTOCOL,
-                      device="cpu", progress=False, cache=False, model=net)
+                      device="cpu", progress=False, options=EvaluateOptions(cache=False, model=net))
     assert set(single["metrics"]) == set(r0["metrics"])
     for k, v in single["metrics"].items():
         assert r0["metrics"][k] == pytest.approx(v, rel=1e-4, abs=1e-7), k
     # the reference features the sharded run cached are the single process's (one cache entry, rank 0's)
     second = evaluate(GeneratorSource(generator(), N, seed=0), reference(), metrics=("fid",), protocol=PROTOCOL,
-                      device="cpu", progress=False, model=net)
+                      device="cpu", progress=False, options=EvaluateOptions(model=net))
     assert second["provenance"]["reference"]["cache_hit"]
     assert second["metrics"]["fid"] == pytest.approx(single["metrics"]["fid"], rel=1e-4)
 

@@ -10,7 +10,7 @@ import torch
 from ganbench.config import EvalProtocol
 from ganbench.errors import BadInput
 from ganbench.metrics import cache
-from ganbench.metrics.evaluate import evaluate
+from ganbench.metrics.evaluate import EvaluateOptions, evaluate
 from ganbench.metrics.fid import fid_from_features
 from ganbench.metrics.networks import NETWORKS, parse_weight_files
 from ganbench.metrics.networks.base import network
@@ -45,12 +45,13 @@ def _images(n, seed):
 def test_a_registered_network_is_the_space_of_every_feature_metric():
     a, b = _images(40, 1), _images(50, 2)
     p = EvalProtocol(features="proj6", kid_subset_size=20, kid_subsets=5)
-    fd = evaluate(a, b, metrics=("fid",), protocol=p, progress=False, cache=False)
+    fd = evaluate(a, b, metrics=("fid",), protocol=p, progress=False, options=EvaluateOptions(cache=False))
     fa, fb = Projection()(a, set())["proj6"], Projection()(b[:40], set())["proj6"]  # ref_samples: as many
     # FD alone, n = 40 > D = 6: the samples' FD came from moments accumulated batch by batch, equal to the rows'
     assert fd["provenance"]["samples"]["moments_only"] == ["proj6"]
     assert fd["metrics"]["fid"] == pytest.approx(fid_from_features(fa, fb), rel=1e-9)
-    r = evaluate(a, b, metrics=("fid", "kid", "pr", "dc", "vendi"), protocol=p, progress=False, cache=False)
+    r = evaluate(a, b, metrics=("fid", "kid", "pr", "dc", "vendi"), protocol=p, progress=False,
+                 options=EvaluateOptions(cache=False))
     assert r["metrics"]["fid"] == pytest.approx(fd["metrics"]["fid"], rel=1e-9)
     assert set(r["metrics"]) >= {"fid", "kid_mean", "precision", "recall", "density", "coverage", "vendi"}
     assert r["provenance"]["feature_space"] == "Proj6" and "inception" not in r["provenance"]["networks"]
@@ -61,9 +62,10 @@ def test_moments_only_when_every_reader_needs_them_and_n_exceeds_the_dimension()
     a, b = _images(40, 1), _images(50, 2)
     p = EvalProtocol(features="proj6")
     with_kid = evaluate(a, b, metrics=("fid", "kid"), protocol=EvalProtocol(features="proj6", kid_subset_size=20,
-                                                                           kid_subsets=5), progress=False, cache=False)
+                                                                           kid_subsets=5), progress=False,
+                        options=EvaluateOptions(cache=False))
     assert "moments_only" not in with_kid["provenance"]["samples"]  # KID reads the rows: they are kept
-    few = evaluate(a[:5], b, metrics=("fid",), protocol=p, progress=False, cache=False)
+    few = evaluate(a[:5], b, metrics=("fid",), protocol=p, progress=False, options=EvaluateOptions(cache=False))
     assert "moments_only" not in few["provenance"]["samples"]  # N <= D: the exact low-rank path on the rows
     fa, fb = Projection()(a[:5], set())["proj6"], Projection()(b[:5], set())["proj6"]
     assert few["metrics"]["fid"] == pytest.approx(fid_from_features(fa, fb), rel=1e-12)
