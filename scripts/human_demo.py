@@ -77,7 +77,7 @@ def main() -> int:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    from ganbench.config import DEFAULT_HUMAN, HUMAN_TUTORIAL_POOL
+    from ganbench.human.protocol import DEFAULT_HUMAN, HUMAN_TUTORIAL_POOL
     from ganbench.human.pool import open_study, prepare
     from ganbench.human.score import score
     from ganbench.human.server import make_server

@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 from typing import Any, Sequence
 
-from ..config import HYPE_TIME_RANGE_MS
 from ..metrics.hype import BOOTSTRAP_LABELS, ImageResult, image_results
+from ..metrics.hype_time import HYPE_TIME_RANGE_MS
 from . import human_store
 from .store import Store
 

@@ -109,7 +109,7 @@ def insert_session(con: sqlite3.Connection, evaluator: str, study: str, model: s
                    qualification: int, state: str, created_at: str, ordinal: int, seed: int, draw: str,
                    variant: str = "infinity") -> None:
     """Store a new session (``sequence``: JSON list of image ids; ``draw``: JSON of the draw's other inputs;
-    ``variant``: HYPE∞ or HYPE_time, ``config.HUMAN_VARIANTS``)."""
+    ``variant``: HYPE∞ or HYPE_time, ``human.protocol.HUMAN_VARIANTS``)."""
     con.execute("INSERT INTO human_sessions (evaluator, study, model, sequence, tutorial, qualification, state, "
                 "created_at, ordinal, seed, draw, variant) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (evaluator, study, model, sequence, tutorial, qualification, state, created_at, ordinal, seed, draw,

@@ -19,7 +19,7 @@ _NUMBERS = ("images", "qualification", "tutorial", "pool", "qualification_pool",
 
 def _protocol(args):
     """The protocol: the paper's defaults changed by the options given, every value checked before any work."""
-    from ..config import DEFAULT_HUMAN, HUMAN_TUTORIAL_POOL, check_human
+    from ..human.protocol import DEFAULT_HUMAN, HUMAN_TUTORIAL_POOL, check_human
     changes = {k: getattr(args, k) for k in (*_NUMBERS, "reals", "bootstrap", "variant", "start_ms", "step_ms",
                                              "fixation_ms", "mask_ms") if getattr(args, k, None) is not None}
     for k in _NUMBERS:
@@ -50,7 +50,7 @@ def add_human(sub) -> None:
 
 
 def _add_serve(actions) -> None:
-    from ..config import DEFAULT_HUMAN as H, HUMAN_REALS, HUMAN_VARIANTS
+    from ..human.protocol import DEFAULT_HUMAN as H, HUMAN_REALS, HUMAN_VARIANTS
     from ..human.server import DEFAULT_HOST, DEFAULT_PORT
     from ..metrics.hype import guesser_pass_probability
 
@@ -97,13 +97,14 @@ def _add_serve(actions) -> None:
 
 
 def _add_score(actions) -> None:
-    from ..config import DEFAULT_HUMAN as H, HUMAN_BOOTSTRAPS
+    from ..human.protocol import DEFAULT_HUMAN as H
+    from ..metrics.hype import BOOTSTRAPS
 
     c = actions.add_parser("score", help="HYPE∞ (and HYPE_time where its sessions are) per model with its bootstrap "
                                           "CI, written into the tables and report")
     c.add_argument("run_dir", metavar="RUN_DIR", help="the --out folder of `ganbench run`")
     c.add_argument("--models", help="comma list of models (default: all of the run)")
-    c.add_argument("--bootstrap", choices=HUMAN_BOOTSTRAPS,
+    c.add_argument("--bootstrap", choices=BOOTSTRAPS,
                    help="resample evaluators (the paper's) or evaluators and images together (two-way, Owen 2007: a "
                         f"defensible extra for evaluators sharing images, wider) (default {H.bootstrap})")
     c.add_argument("--replicates", type=int, help=f"bootstrap replicates (default {H.replicates})")

@@ -32,10 +32,10 @@ from ..bench import human_store
 from ..bench.backend import Backend
 from ..bench.runner import read_manifest
 from ..bench.store import Store
-from ..config import DEFAULT_HUMAN, HumanProtocol
 from ..zoo.view import stored_view
 from ..errors import BadInput, MissingAsset
 from .encoding import encode_png
+from .protocol import DEFAULT_HUMAN, HumanProtocol
 
 #: Roles of a study's images: tutorial images come with feedback, qualification images admit evaluators, study
 #: images are scored. A side's draw is cut in this order.

@@ -23,10 +23,10 @@ from ..bench import human_store
 from ..bench.human_records import finished_answers as _finished, image_table
 from ..bench.report import make_report
 from ..bench.store import Store
-from ..config import DEFAULT_HUMAN, HumanProtocol
 from ..metrics.hype import SCORES, answer_table, bootstrap_ci, hype_scores
 from ..metrics.hype_time import hype_time, thresholds
 from .pool import StudyRef, ok_rows
+from .protocol import DEFAULT_HUMAN, HumanProtocol
 
 EXPORT_COLUMNS = ("study", "evaluator", "session_state", "variant", "model", "position", "role", "image_id", "truth",
                   "answer", "correct", "time_ms", "answered_at", "image_source", "target_ms", "exposure_ms", "frame_ms",

@@ -28,12 +28,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..bench import human_store
-from ..config import DEFAULT_HUMAN, HumanProtocol, check_human
 from ..errors import BadInput
 from ..metrics.hype import evaluator_summary, right_needed
 from ..metrics.hype_time import Staircase
 from .draws import RNG, draw_session
 from .pool import StudyRef, pool_counts
+from .protocol import DEFAULT_HUMAN, HumanProtocol, check_human
 from .writer import GroupWriter
 
 #: An image id: 16 hex digits (``pool``); an evaluator token: ``secrets.token_urlsafe(18)``.

@@ -84,7 +84,9 @@ def _masks(table: AnswerTable) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return np.ones_like(table.fake), table.fake, ~table.fake
 
 
-#: How an interval resamples (``config.HUMAN_BOOTSTRAPS``): the paper's, over evaluators; or two-way.
+#: How a HYPE∞ interval resamples (a study's ``--bootstrap``): "evaluators" (the paper's: evaluators with replacement,
+#: each replicate the share of wrong answers among the drawn evaluators' answers) or "two-way" (evaluators and images
+#: together, Owen 2007: a defensible extra for a design where evaluators share images, wider than the paper's).
 BOOTSTRAPS = ("evaluators", "two-way")
 #: How each names itself in tables, reports and the CLI.
 BOOTSTRAP_LABELS = {"evaluators": "percentile bootstrap over evaluators (the paper's)",

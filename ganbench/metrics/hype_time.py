@@ -28,9 +28,12 @@ from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
-from ..config import HYPE_TIME_RANGE_MS
 from .hype import check_bootstrap, percentile_interval
 from .registry import Column, Context, Unavailable, metric
+
+#: HYPE_time's exposures in milliseconds: the paper's range, the staircase's bounds (a study's ``--start-ms`` and
+#: ``--step-ms`` are checked against it).
+HYPE_TIME_RANGE_MS = (100.0, 1000.0)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from ganbench.bench.runner import RunOptions, run
-from ganbench.config import HumanProtocol
+from ganbench.human.protocol import HumanProtocol
 from ganbench.human.pool import open_study, prepare
 from ganbench.human.server import make_server
 from ganbench.human.study import Study
