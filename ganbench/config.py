@@ -1,4 +1,6 @@
-"""Every default of ganbench, once: evaluation protocol, budgets and the model-spec schema.
+"""The dataclasses every layer passes around, with their defaults: the evaluation protocol, the budgets, the
+model-spec schema, and the trainer's and the toy benchmark's constants. Studies and their published figures are
+``studies.py``; a human study's protocol is ``human/protocol.py``.
 
 Specs are dataclasses loaded strictly from YAML: an unknown key, a wrong type or an
 impossible combination is a ``BadInput`` at load time, never a surprise mid-training.

@@ -27,9 +27,10 @@ HUMAN_TUTORIAL_POOL = 50
 
 @dataclass(frozen=True)
 class HumanProtocol:
-    """A HYPE∞ study (Zhou et al. 2019, "HYPE: A Benchmark for Human eYe Perceptual Evaluation of Generative
-    Models", NeurIPS): real-vs-fake judgements, one image at a time, no time limit. The defaults are the paper's;
-    recorded with every score."""
+    """A HYPE study (Zhou et al. 2019, "HYPE: A Benchmark for Human eYe Perceptual Evaluation of Generative
+    Models", NeurIPS): real-vs-fake judgements, one image at a time; HYPE∞ with no time limit (``variant``
+    "infinity"), HYPE_time with timed exposures on a staircase ("time"). The defaults are the paper's; recorded with
+    every score."""
 
     images: int = 100  # per evaluator, half real and half generated, shuffled: HYPE∞'s 50 real + 50 fake
     # The paper's qualification: a separate test before the study, half real and half fake (the fakes drawn from
