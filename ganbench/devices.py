@@ -34,6 +34,6 @@ def native_bfloat16(device: torch.device) -> bool:
     if device.type == "cuda":
         return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
     if device.type == "cpu":
-        cpu = torch.cpu  # the checks are private in torch 2.x; a torch without them is treated as having neither
-        return any(getattr(cpu, name, lambda: False)() for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported"))
+        checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")  # private in torch 2.x; absent: neither
+        return any(getattr(torch.cpu, name, lambda: False)() for name in checks)
     return False

@@ -11,9 +11,9 @@ The last line is the whole schedule's time for equal kimg per phase, against the
 
 ``--before`` times, per phase and alternating with today's step (``--reps`` rounds, medians), the step as it was
 before its speed-ups: real and fake through D in two forwards, the drift term's own D forward on the reals, and
-the contiguous memory format. ``--width 16`` is the quarter-width net the README's runs use. ``--amp`` times, per phase and alternating, the
-float32 step against the same step under bfloat16 autocast (``tricks.amp``; native bfloat16 only: AVX512-BF16 or AMX
-on a CPU). bfloat16 changes the numbers: it is an opt-in, not one of the speed-ups above.
+the contiguous memory format. ``--width 16`` is the quarter-width net the README's runs use. ``--amp`` times,
+per phase and alternating, the float32 step against the same step under bfloat16 autocast (``tricks.amp``; native
+bfloat16 only: AVX512-BF16 or AMX on a CPU). bfloat16 changes the numbers: an opt-in, not one of the speed-ups.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Where a baseline's training step spends its time: torch-profiler self time by op, grouped, and the ceiling it implies.
+"""Where a training step spends its time: profiler self time by op, grouped, and the ceiling it implies.
 
     .venv/bin/python scripts/profile_step.py --model pggan --width 16 --phase "stabilise 32x32" --threads 1
     .venv/bin/python scripts/profile_step.py --model lucic-ns --threads 1
