@@ -12,38 +12,16 @@ __all__ = ["__version__", "evaluate", "EvaluateOptions", "train", "TrainOptions"
            "CompareOptions", "search", "SearchOptions", "get_dataset"]
 
 
-def __getattr__(name):  # PEP 562: import the heavy parts on first use
-    if name == "get_dataset":
-        from .data import get_dataset
-        return get_dataset
-    if name == "evaluate":
-        from .metrics.evaluate import evaluate
-        return evaluate
-    if name == "EvaluateOptions":
-        from .metrics.evaluate import EvaluateOptions
-        return EvaluateOptions
-    if name == "train":
-        from .train.trainer import train
-        return train
-    if name == "TrainOptions":
-        from .train.trainer import TrainOptions
-        return TrainOptions
-    if name == "search":
-        from .bench.search.driver import search
-        return search
-    if name == "run":
-        from .bench.runner import run
-        return run
-    if name == "RunOptions":
-        from .bench.runner import RunOptions
-        return RunOptions
-    if name == "SearchOptions":
-        from .bench.search.driver import SearchOptions
-        return SearchOptions
-    if name == "compare":
-        from .bench.compare import compare
-        return compare
-    if name == "CompareOptions":
-        from .bench.compare import CompareOptions
-        return CompareOptions
-    raise AttributeError(f"module 'ganbench' has no attribute {name!r}")
+#: Each public name and the module that defines it, imported on first use (PEP 562), so that importing ganbench and
+#: ``ganbench --version`` stay instant.
+_PUBLIC = {"get_dataset": ".data", "evaluate": ".metrics.evaluate", "EvaluateOptions": ".metrics.evaluate",
+           "train": ".train.trainer", "TrainOptions": ".train.trainer", "run": ".bench.runner",
+           "RunOptions": ".bench.runner", "compare": ".bench.compare", "CompareOptions": ".bench.compare",
+           "search": ".bench.search.driver", "SearchOptions": ".bench.search.driver"}
+
+
+def __getattr__(name):
+    if name not in _PUBLIC:
+        raise AttributeError(f"module 'ganbench' has no attribute {name!r}")
+    import importlib
+    return getattr(importlib.import_module(_PUBLIC[name], __name__), name)

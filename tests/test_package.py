@@ -68,3 +68,19 @@ def test_wheel_installs_with_its_baselines_and_leaderboards(tmp_path):
     models = subprocess.run([str(venv / "bin" / "ganbench"), "models"], **run)
     assert models.returncode == 0, models.stderr
     assert sorted(line.split()[0] for line in models.stdout.splitlines()) == sorted(p[:-5] for p in baselines)
+
+
+def test_every_public_name_resolves_lazily_to_its_module():
+    code = ("import sys, ganbench; assert 'torch' not in sys.modules, 'importing ganbench loaded torch'; "
+            "names = [n for n in ganbench.__all__ if n != '__version__']; "
+            "assert sorted(names) == sorted(ganbench._PUBLIC), names; "
+            "print(' '.join(f'{n}={getattr(ganbench, n).__module__}' for n in names))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    modules = dict(pair.split("=") for pair in out)
+    assert modules["evaluate"] == modules["EvaluateOptions"] == "ganbench.metrics.evaluate"
+    assert modules["compare"] == modules["CompareOptions"] == "ganbench.bench.compare"
+    assert modules["run"] == modules["RunOptions"] == "ganbench.bench.runner"
+    assert modules["search"] == modules["SearchOptions"] == "ganbench.bench.search.driver"
+    assert modules["train"] == modules["TrainOptions"] == "ganbench.train.trainer"
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        __import__("ganbench").nope
