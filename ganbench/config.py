@@ -187,6 +187,15 @@ BUDGETS: dict[str, Budget] = {
                         "FID on 10k samples vs the 10k test images at every 250 kimg (3,906 D steps), the last "
                         "and the best",
         ),
+        # The lucic2018 budget and evaluation for nets that need powers of 2 (pggan, issue 22): trained on the
+        # zero-padded 32x32 view, samples cropped back to 28x28, then scored exactly as the lucic2018 rows.
+        Budget(
+            "lucic2018-pad32", kimg=1000, num_samples=10_000, ref_samples=10_000, eval_every_kimg=250,
+            curve_samples=10_000,
+            description="the lucic2018 budget and evaluation (1000 kimg; FID on 10k samples vs the 10k test images "
+                        "every 250 kimg, the last and the best) with the nets on the zero-padded 32x32 view, "
+                        "samples cropped back to 28x28",
+        ),
     )
 }
 DEFAULT_BUDGET = "quick"
