@@ -35,12 +35,10 @@ from ..executors.base import check_options
 from ..jobs import Job, check_seeds, plan, protocol_for
 from ..runner import RunOptions, execute_job, execute_jobs, real_data_job, execute_real_data, resolve_models
 from ..store import Store
-from .manifest import SearchResult, write_manifest
+from .manifest import JOURNAL, SearchResult, write_manifest
 from .report import write_search_report
 from .space import SearchSpace, load_space
 from .trial import OptunaRef, execute_trial, step_of
-
-JOURNAL = "optuna.journal"
 
 
 @dataclass(frozen=True)

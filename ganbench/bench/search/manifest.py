@@ -17,6 +17,8 @@ from ..store import Store
 from .space import SearchSpace
 
 MANIFEST = "search.json"
+#: The Optuna journal beside the manifest: every model's study (its trials' drawn values and rung scores).
+JOURNAL = "optuna.journal"
 
 
 @dataclass

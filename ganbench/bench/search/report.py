@@ -26,7 +26,7 @@ from ...studies import get_study
 from ...io import atomic_path, write_text_atomic
 from ..store import Store
 from ..tables import summary_frame, write_tables
-from .manifest import SearchResult, read_manifest
+from .manifest import JOURNAL, SearchResult, read_manifest
 
 #: Bootstrap replicates of the expected-best curve.
 BOOTSTRAP = 2000
@@ -140,12 +140,45 @@ def plot_expected_best(trials: dict[str, list[dict]], labels: dict, metric: str)
     return out
 
 
+def running_trials(run_dir: Path, trials: dict[str, list[dict]]) -> dict[str, list[dict]]:
+    """Trials under way, as rows for the tables only: scored at one rung or more, no result yet (their values and
+    rung scores from the Optuna journal; a trial not yet at its first rung has nothing to show). A long search
+    publishes its rungs as they land; the statistics (expected best, rank agreement) read finished trials only."""
+    path = run_dir / JOURNAL
+    if not path.is_file():
+        return {}
+    import optuna
+    from optuna.storages import JournalStorage
+    from optuna.storages.journal import JournalFileBackend
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    storage = JournalStorage(JournalFileBackend(str(path)))
+    names = {s.study_name for s in storage.get_all_studies()}
+    out: dict[str, list[dict]] = {}
+    for model in (m for m in trials if m in names):
+        done = {_trial(r)["number"] for r in trials[model]}
+        for t in optuna.load_study(study_name=model, storage=storage).get_trials(deepcopy=False):
+            if t.state != optuna.trial.TrialState.RUNNING or t.number in done or not t.intermediate_values:
+                continue
+            rungs = [{"kimg": step / 1000, "score": v, "decision": "reported"}
+                     for step, v in sorted(t.intermediate_values.items())]
+            out.setdefault(model, []).append({"status": "running", "kimg": rungs[-1]["kimg"], "job_key": "",
+                                              "provenance": {"trial": {"number": t.number, "rungs": rungs,
+                                                                       "params": t.user_attrs.get("params", {})}}})
+    return out
+
+
+def _with_running(trials: dict[str, list[dict]], running: dict[str, list[dict]]) -> dict[str, list[dict]]:
+    """Each model's finished and running trials, in trial order (for the tables)."""
+    return {m: sorted(rows + running.get(m, []), key=lambda r: _trial(r)["number"]) for m, rows in trials.items()}
+
+
 def _fmt(v: Any, digits: int = 2) -> str:
     return "–" if v is None or (isinstance(v, float) and not math.isfinite(v)) else f"{v:.{digits}f}"
 
 
 def _param_text(params: dict) -> str:
-    return ", ".join(f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}" for k, v in params.items())
+    return ", ".join(f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}" for k, v in sorted(params.items()))
 
 
 def trials_csv(trials: dict[str, list[dict]], rungs: Sequence[float]) -> str:
@@ -167,8 +200,10 @@ def _hours(rows: Sequence[dict]) -> float:
     return sum((r.get("train_time_s") or 0) + (r.get("eval_time_s") or 0) for r in rows) / 3600
 
 
-def search_markdown(m: dict, trials: dict[str, list[dict]], reruns: dict[str, list[dict]]) -> str:
-    """Each model's best-of-K beside the paper, its trials and compute, and the halving's rank agreement."""
+def search_markdown(m: dict, trials: dict[str, list[dict]], reruns: dict[str, list[dict]],
+                    running: dict[str, list[dict]] | None = None) -> str:
+    """Each model's best-of-K beside the paper, its trials and compute, and the halving's rank agreement; the
+    trials table also lists ``running`` trials (``running_trials``) with the rungs they have reached."""
     study = get_study(m["study"]) if m.get("study") else None
     labels = study.labels if study else {}
     lines = [_search_line(m), ""]
@@ -188,10 +223,11 @@ def search_markdown(m: dict, trials: dict[str, list[dict]], reruns: dict[str, li
                   f"{_fmt(rho)} (n={n}); per model: {'; '.join(per)}. (Pooled over models, ρ also counts the "
                   "differences between losses.)", "",
               "![score by trial](search-fid-by-trial.png)", "", "![expected best](search-expected-best.png)", ""]
-    lines += ["Trials (values drawn, score at each rung reached; `search-trials.csv` has them all):", "",
+    lines += ["Trials (values drawn, score at each rung reached, a running trial's so far; `search-trials.csv` has "
+              "them all):", "",
               "| model | trial | status | values | " + " | ".join(f"{k:g} kimg" for k in m["rungs"]) + " |",
               "|---|---|---|---|" + "---|" * len(m["rungs"])]
-    for model, rows in trials.items():
+    for model, rows in _with_running(trials, running or {}).items():
         for r in rows:
             t = _trial(r)
             by = {round(x["kimg"], 6): x["score"] for x in t["rungs"]}
@@ -257,13 +293,15 @@ def write_search_report(run_dir: str | Path, store: Store | None = None):
     stored = {model: store.rows(keys) for model, keys in m["trials"].items()}
     # a trial that failed on every attempt (its worker died, an error) has no rungs yet: counted, not drawn
     trials = {model: [r for r in rows if "trial" in (r.get("provenance") or {})] for model, rows in stored.items()}
-    failed = sum(r["status"] == "failed" for rows in stored.values() for r in rows)
+    running = running_trials(run_dir, trials)
+    under_way = {m["trials"][model][_trial(r)["number"]] for model, rows in running.items() for r in rows}
+    failed = sum(r["status"] == "failed" and r["job_key"] not in under_way for rows in stored.values() for r in rows)
     reruns = {model: store.rows(keys) for model, keys in m["reruns"].items()}
     floor = store.get(m["floor"]) if m.get("floor") else None
     study = get_study(m["study"]) if m.get("study") else None
     labels = study.labels if study else {}
     metric = m["protocol"]["rung_metric"]
-    extra = search_markdown(m, trials, reruns) + (
+    extra = search_markdown(m, trials, reruns, running) + (
         f"\n{failed} trial(s) failed on every attempt; re-run the search to try them again "
         "(`ganbench results --status failed` has their reasons).\n" if failed else "")
     rows = [r for rs in reruns.values() for r in rs] + ([floor] if floor else [])
@@ -272,7 +310,7 @@ def write_search_report(run_dir: str | Path, store: Store | None = None):
     else:  # no re-run yet: the trials so far
         md = extra
         write_text_atomic(run_dir / "search.md", md)
-    write_text_atomic(run_dir / "search-trials.csv", trials_csv(trials, m["rungs"]))
+    write_text_atomic(run_dir / "search-trials.csv", trials_csv(_with_running(trials, running), m["rungs"]))
     images = {}
     if any(trials.values()):
         images["search-fid-by-trial.png"] = plot_distribution(trials, labels, metric, m["rungs"][0])

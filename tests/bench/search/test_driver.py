@@ -155,3 +155,27 @@ def test_a_diverging_trial_is_recorded_and_the_search_goes_on(tmp_path):
     assert (rows[3]["status"], rows[3]["reason"]) == ("diverged", "D loss exploded")
     assert rows[2].get("fid") is None and rows[3].get("fid") is None and not rows[2]["provenance"]["trial"]["rungs"]
     assert {rows[k]["status"] for k in (0, 1, 4, 5)} <= {"ok", "pruned"} and res.chosen["dcgan"] not in (2, 3)
+
+
+def test_a_killed_searchs_running_trials_show_their_rungs_and_the_resumed_trials_match(tmp_path):
+    """The report of a search killed mid-way (``--report-only``) lists the trials under way with the rungs they
+    reached (from the Optuna journal), outside the statistics; resumed, each finishes with those same rung scores."""
+    ctx = multiprocessing.get_context("fork")
+    proc = ctx.Process(target=_killed_search, args=(tmp_path, 19))  # wgan's trial 3 is killed past two rungs
+    proc.start()
+    proc.join(120)
+    assert proc.exitcode == -9
+    mid, calls = _run(tmp_path, report_only=True)
+    assert calls.train == []
+    lines = (tmp_path / "run" / "search-trials.csv").read_text().splitlines()
+    head = lines[0].split(",")
+    running = [dict(zip(head, line.split(","))) for line in lines[1:] if line.split(",")[2] == "running"]
+    assert running, "the kill left no trial under way past a rung"
+    assert all(r["status"] != "running" for rows in mid.trials.values() for r in rows)  # not in the statistics
+    assert "| running |" in mid.markdown
+    res, _ = _run(tmp_path)
+    for r in running:
+        finished = next(x for x in res.trials[r["model"]] if x["provenance"]["trial"]["number"] == int(r["trial"]))
+        scores = {f"score_{p['kimg']:g}kimg": p["score"] for p in finished["provenance"]["trial"]["rungs"]}
+        reached = {k: float(v) for k, v in r.items() if k.startswith("score_") and v}
+        assert reached and all(scores[k] == pytest.approx(v, abs=1e-4) for k, v in reached.items())
