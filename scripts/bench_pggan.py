@@ -74,43 +74,39 @@ def model_and_data(name: str, device: torch.device, width: int | None = None, am
             BatchStream(data.to(device), spec.batch_size, seed=0))
 
 
-def before_and_after(args, device: torch.device, plan) -> None:
-    """Per phase: median images/s of the step before the speed-ups and today's, alternating, and their ratio."""
-    print(f"# before vs after the speed-ups, {args.reps} alternating rounds of {args.steps} steps, medians")
+def alternating(args, device: torch.device, plan, title: str, make_pair) -> None:
+    """Per phase: median images/s of two models of the same step, timed in alternating rounds on the same data, and
+    their ratio. ``make_pair()`` returns {label: model} (two labels: the peer first, the one compared second)."""
+    print(f"# {title}, {args.reps} alternating rounds of {args.steps} steps, medians")
+    data = model_and_data("pggan", device, args.width)[1]
     for start, name in plan.boundaries():
         phase = plan.phase_at(start + 0.5 * plan.phase_kimg)
-        pair = {"before": as_before(model_and_data("pggan", device, args.width, channels_last=False)[0]),
-                "after": model_and_data("pggan", device, args.width)[0]}
-        data = model_and_data("pggan", device, args.width)[1]
+        pair = make_pair()
         rates: dict[str, list[float]] = {k: [] for k in pair}
         for m in pair.values():
             m.set_phase(phase)
         for _ in range(args.reps):
             for k, m in pair.items():
                 rates[k].append(timed(m, data, args.steps, 1, device))
-        med = {k: statistics.median(v) for k, v in rates.items()}
-        print(f"pggan {name:<18} before {med['before']:8.1f}  after {med['after']:8.1f} images/s  "
-              f"ratio {med['after'] / med['before']:5.2f}")
+        (a, ra), (b, rb) = ((k, statistics.median(v)) for k, v in rates.items())
+        print(f"pggan {name:<18} {a} {ra:8.1f}  {b} {rb:8.1f} images/s  ratio {rb / ra:5.2f}")
+
+
+def before_and_after(args, device: torch.device, plan) -> None:
+    """The step before the speed-ups against today's."""
+    alternating(args, device, plan, "before vs after the speed-ups",
+                lambda: {"before": as_before(model_and_data("pggan", device, args.width, channels_last=False)[0]),
+                         "after": model_and_data("pggan", device, args.width)[0]})
 
 
 def fp32_and_bf16(args, device: torch.device, plan) -> None:
-    """Per phase: median images/s of the float32 step and of the same step under bfloat16 autocast, alternating."""
-    print(f"# float32 vs bfloat16 autocast (tricks.amp), {args.reps} alternating rounds of {args.steps} steps, medians")
-    for start, name in plan.boundaries():
-        phase = plan.phase_at(start + 0.5 * plan.phase_kimg)
-        pair = {k: model_and_data("pggan", device, args.width, amp=k == "bf16") for k in ("fp32", "bf16")}
-        if not pair["bf16"][0].amp:
-            print("bfloat16 is not native on this device (devices.native_bfloat16): tricks.amp stays off")
-            return
-        rates: dict[str, list[float]] = {k: [] for k in pair}
-        for m, _ in pair.values():
-            m.set_phase(phase)
-        for _ in range(args.reps):
-            for k, (m, data) in pair.items():
-                rates[k].append(timed(m, data, args.steps, 1, device))
-        med = {k: statistics.median(v) for k, v in rates.items()}
-        print(f"pggan {name:<18} float32 {med['fp32']:8.1f}  bfloat16 {med['bf16']:8.1f} images/s  "
-              f"ratio {med['bf16'] / med['fp32']:5.2f}")
+    """The float32 step against the same step under bfloat16 autocast (where bfloat16 is native)."""
+    if not model_and_data("pggan", device, args.width, amp=True)[0].amp:
+        print("bfloat16 is not native on this device (devices.native_bfloat16): tricks.amp stays off")
+        return
+    alternating(args, device, plan, "float32 vs bfloat16 autocast (tricks.amp)",
+                lambda: {"float32": model_and_data("pggan", device, args.width)[0],
+                         "bfloat16": model_and_data("pggan", device, args.width, amp=True)[0]})
 
 
 def main() -> None:

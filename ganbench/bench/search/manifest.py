@@ -1,4 +1,5 @@
-"""A search folder's manifest (``search.json``: its trials, re-runs and settings, by job key) and its result."""
+"""A search folder's manifest (``search.json``: its trials, re-runs and settings, by job key), its Optuna journal
+(``optuna.journal``, shared by every worker) and its result."""
 
 from __future__ import annotations
 
@@ -19,6 +20,14 @@ from .space import SearchSpace
 MANIFEST = "search.json"
 #: The Optuna journal beside the manifest: every model's study (its trials' drawn values and rung scores).
 JOURNAL = "optuna.journal"
+
+
+def journal_storage(path: str | Path):
+    """The Optuna storage of the journal file at ``path`` (every process and machine of a search shares it)."""
+    from optuna.storages import JournalStorage
+    from optuna.storages.journal import JournalFileBackend
+
+    return JournalStorage(JournalFileBackend(str(path)))
 
 
 @dataclass

@@ -26,7 +26,7 @@ from ...studies import get_study
 from ...io import atomic_path, write_text_atomic
 from ..store import Store
 from ..tables import summary_frame, write_tables
-from .manifest import JOURNAL, SearchResult, read_manifest
+from .manifest import JOURNAL, SearchResult, journal_storage, read_manifest
 
 #: Bootstrap replicates of the expected-best curve.
 BOOTSTRAP = 2000
@@ -148,11 +148,9 @@ def running_trials(run_dir: Path, trials: dict[str, list[dict]]) -> dict[str, li
     if not path.is_file():
         return {}
     import optuna
-    from optuna.storages import JournalStorage
-    from optuna.storages.journal import JournalFileBackend
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    storage = JournalStorage(JournalFileBackend(str(path)))
+    storage = journal_storage(path)
     names = {s.study_name for s in storage.get_all_studies()}
     out: dict[str, list[dict]] = {}
     for model in (m for m in trials if m in names):

@@ -21,6 +21,7 @@ from ...train.trainer import TrainOptions
 from ..backend import Backend
 from ..jobs import Job
 from ..runner import base_record, provenance_of
+from .manifest import journal_storage
 
 RUNG_LOG = "rungs.csv"
 
@@ -35,10 +36,7 @@ class OptunaRef:
     reduction: int
 
     def storage(self):
-        from optuna.storages import JournalStorage
-        from optuna.storages.journal import JournalFileBackend
-
-        return JournalStorage(JournalFileBackend(self.journal))
+        return journal_storage(self.journal)
 
     def pruner(self):
         import optuna
