@@ -1,10 +1,16 @@
-"""Ablation grids: ``loss=ns,hinge arch=dcgan,resnet trick=none,sn`` -> the cross product of specs.
+"""Ablation grids: ``loss=ns,hinge arch=dcgan,resnet trick=none,sn`` -> the cross product of specs; and
+leave-one-out ablations: ``sn ema loss=ns`` -> the base spec, then the base with each one change.
 
 Each axis is a registered way of changing a base spec (``AXES``): ``loss`` sets the loss
 (a preset such as ``wgan-gp`` also sets its regulariser), ``arch`` the net, ``trick`` a
 named training trick (``sn+ema`` combines several). Any dotted field of ModelSpec works
 too (``tricks.n_critic=1,5``, ``arch.width=32,64``). Impossible combinations fail before
 anything trains.
+
+An ablation (``expand_ablation``) takes items of one change each, ``[LABEL:]CHANGE[+CHANGE...]``: a named
+trick alone removes it from the base (its fields back to the spec's defaults: ``ema``, ``sn``, ``diffaug``),
+``AXIS=VALUE`` is one cell of a grid axis (``loss=ns``, ``trick=lecam`` adds LeCam, ``tricks.ema=0``). Its
+rows are grouped under the ``ablation`` axis, the base's as ``base``, and its table tests each against the base.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from ..config import MAX_JOBS, ModelSpec, _coerce
 from ..zoo.specs import validate_spec
 from ..errors import BadInput
 from ..registry import Registry
+from .tables import ABLATION_AXIS, ABLATION_BASE
 
 #: Loss presets: a name that is not itself a loss of the zoo -> spec changes.
 LOSS_PRESETS: dict[str, dict[str, Any]] = {
@@ -192,6 +199,37 @@ def parse_grid(items: list[str]) -> list[tuple[str, list[str]]]:
     return axes
 
 
+def _changes(name: str, value: str) -> Changes:
+    """The spec changes of one axis value: a registered axis's, or a dotted spec field set to ``value``."""
+    if name in AXES:
+        return AXES.get(name)(value)
+    if "." in name or name in {f.name for f in dataclasses.fields(ModelSpec)}:
+        return {name: _parse_scalar(value)}
+    raise BadInput(f"grid: unknown axis {name!r}; use one of {', '.join(AXES)} "
+                   "or a dotted spec field such as tricks.n_critic")
+
+
+def _variant(base: ModelSpec, label: str, groups: dict[str, str], changes: Changes, what: str) -> ModelSpec:
+    """``base`` with ``changes``, named ``label``, its net and D norm fitted, checked as a spec is."""
+    spec = apply_changes(dataclasses.replace(base, name=label, description=f"{base.name} with {groups}"), changes)
+    spec = _norm_for_penalties(_fit_arch(spec))
+    try:
+        validate_spec(spec)
+    except BadInput as e:
+        raise BadInput(f"{what} {label} is impossible: {e}") from None
+    return spec
+
+
+def _distinct(variants: list[tuple[ModelSpec, dict[str, str]]], what: str) -> list[tuple[ModelSpec, dict[str, str]]]:
+    """Refuse two variants that train the same thing: they would waste a job."""
+    hashes: dict[str, str] = {}
+    for spec, _ in variants:
+        if spec.hash() in hashes:
+            raise BadInput(f"{what}: {spec.name} and {hashes[spec.hash()]} are the same configuration")
+        hashes[spec.hash()] = spec.name
+    return variants
+
+
 def expand_grid(base: ModelSpec, axes: list[tuple[str, list[str]]]) -> list[tuple[ModelSpec, dict[str, str]]]:
     """The cross product of the axes applied to ``base``: [(spec named by its values, {axis: value})]."""
     variants = []
@@ -199,25 +237,71 @@ def expand_grid(base: ModelSpec, axes: list[tuple[str, list[str]]]) -> list[tupl
         groups = {name: value for (name, _), value in zip(axes, combo)}
         changes: Changes = {}
         for name, value in groups.items():
-            if name in AXES:
-                changes.update(AXES.get(name)(value))
-            elif "." in name or name in {f.name for f in dataclasses.fields(ModelSpec)}:
-                changes[name] = _parse_scalar(value)
-            else:
-                raise BadInput(f"grid: unknown axis {name!r}; use one of {', '.join(AXES)} "
-                               "or a dotted spec field such as tricks.n_critic")
+            changes.update(_changes(name, value))
         label = "/".join(groups.values())
-        spec = apply_changes(dataclasses.replace(base, name=label, description=f"{base.name} with {groups}"),
-                             changes)
-        spec = _norm_for_penalties(_fit_arch(spec))
-        try:
-            validate_spec(spec)
-        except BadInput as e:
-            raise BadInput(f"grid combination {label} is impossible: {e}") from None
-        variants.append((spec, groups))
-    hashes = {}
-    for spec, _ in variants:  # two labels that train the same thing would waste a job
-        if spec.hash() in hashes:
-            raise BadInput(f"grid: {spec.name} and {hashes[spec.hash()]} are the same configuration")
-        hashes[spec.hash()] = spec.name
-    return variants
+        variants.append((_variant(base, label, groups, changes, "grid combination"), groups))
+    return _distinct(variants, "grid")
+
+
+def _default(path: str) -> Any:
+    """The spec schema's default of a dotted field (``tricks.ema`` -> 0.0)."""
+    value: Any = ModelSpec(name="default")
+    for part in path.split("."):
+        value = getattr(value, part)
+    return value
+
+
+def _current(spec: ModelSpec, path: str) -> Any:
+    value: Any = spec
+    for part in path.split("."):
+        value = getattr(value, part)
+    return value
+
+
+def _removal(base: ModelSpec, trick: str) -> Changes:
+    """The changes that take the named trick out of ``base``: its fields back to the schema's defaults."""
+    if trick not in TRICKS or trick == "none":
+        known = ", ".join(t for t in TRICKS if t != "none")
+        raise BadInput(f"--ablate: {trick!r} is not a trick to remove; known: {known} "
+                       "(or give AXIS=VALUE such as loss=ns or tricks.ema=0)")
+    changes = {path: _default(path) for path in TRICKS[trick]}
+    if all(_current(base, path) == value for path, value in changes.items()):
+        raise BadInput(f"--ablate: the base {base.name} has no {trick} to remove "
+                       f"({', '.join(f'{p}={_current(base, p)!r}' for p in changes)})")
+    return changes
+
+
+def parse_ablation(items: list[str]) -> list[tuple[str, list[str]]]:
+    """``["sn+arch.d_norm=batch", "NS:loss=ns"]`` -> ``[("without sn + arch.d_norm=batch", [...]), ("NS", [...])]``."""
+    parsed: list[tuple[str, list[str]]] = []
+    for item in items:
+        head, colon, rest = item.partition(":")
+        label, text = (head.strip(), rest) if colon and "=" not in head else ("", item)
+        parts = [p.strip() for p in text.split("+")]
+        if not text.strip() or not all(parts):
+            raise BadInput(f"--ablate takes [LABEL:]CHANGE[+CHANGE] with one value per change, such as ema, "
+                           f"loss=ns or sn+arch.d_norm=batch; got {item!r}")
+        label = label or " + ".join(p if "=" in p else f"without {p}" for p in parts)
+        if label == ABLATION_BASE or label in [l for l, _ in parsed]:
+            why = "reserved for the base's row" if label == ABLATION_BASE else "given twice"
+            raise BadInput(f"--ablate: the label {label!r} is {why}")
+        parsed.append((label, parts))
+    if not parsed:
+        raise BadInput("--ablate needs at least one change, such as: --ablate ema diffaug loss=ns")
+    if len(parsed) + 1 > MAX_JOBS:
+        raise BadInput(f"--ablate has {len(parsed)} changes; at most {MAX_JOBS - 1:,} per command")
+    return parsed
+
+
+def expand_ablation(base: ModelSpec, items: list[tuple[str, list[str]]]) -> list[tuple[ModelSpec, dict[str, str]]]:
+    """The base, then the base with each item's changes: [(spec, {"ablation": label})], the base first."""
+    variants = [(dataclasses.replace(base, description=base.description or base.name),
+                 {ABLATION_AXIS: ABLATION_BASE})]
+    for label, parts in items:
+        changes: Changes = {}
+        for part in parts:
+            name, eq, value = part.partition("=")
+            changes.update(_changes(name, value) if eq else _removal(base, part))
+        groups = {ABLATION_AXIS: label}
+        variants.append((_variant(base, label, groups, changes, "ablation"), groups))
+    return _distinct(variants, "--ablate")

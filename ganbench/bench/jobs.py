@@ -12,7 +12,7 @@ import hashlib
 import json
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -133,6 +133,18 @@ class Job:
 
     def __hash__(self) -> int:  # groups is a dict: hash by key
         return hash(self.key)
+
+
+def named_rows(rows: Sequence[dict], names: Mapping[str, tuple[str, dict]]) -> list[dict]:
+    """Rows named as a run names its jobs (``names``: job key -> (model, groups)). A result is keyed by what was
+    trained (config, seed, data, budget, protocol), not by a name, so a run may reuse one stored under another
+    name or grid cell; its numbers stay, and this run's tables show it under this run's name and groups."""
+    out = []
+    for r in rows:
+        model, groups = names.get(r["job_key"], (r["model"], r.get("groups")))
+        out.append({**r, "model": model, "groups": groups} if (model, groups) != (r["model"], r.get("groups"))
+                   else r)
+    return out
 
 
 def record_base(job_key: str, model: str, config_hash: str, seed: int, dataset: str, budget: Budget,

@@ -20,11 +20,12 @@ from typing import Sequence
 
 from ..io import write_text_atomic
 from .human_records import human_notes
+from .jobs import named_rows
 from .report_human import human_section
 from .runner import EVAL_LOG, read_manifest
 from .store import Store
 from .report_plots import comparison_plots
-from .tables import GROUP_AXES, feature_space, protocol_header, render, summary_frame, write_tables
+from .tables import GROUP_AXES, axis_tables, feature_space, protocol_header, render, summary_frame, write_tables
 
 REPORT = "report.html"
 TRAIN_LOG = "train_log.csv"
@@ -172,10 +173,8 @@ def _results_sections(rows: list[dict], axes: list[str], n: int | None) -> list[
     if plots:
         parts.append("<h2>Compared</h2><div class='row'>"
                      + "".join(_img(png, f"plot: {title}") for title, png in plots) + "</div>")
-    for a in axes:
-        frame = summary_frame(rows, by=a)
-        if len(frame) > 1:
-            parts.append(f"<h3>By {html.escape(a)}</h3>" + render(frame, "html", n, feature_space(rows)))
+    for title, frame, against in axis_tables(rows, axes):
+        parts.append(f"<h3>{html.escape(title)}</h3>" + render(frame, "html", n, space, against))
     return parts
 
 
@@ -221,7 +220,8 @@ def make_report(run_dir: str | Path, store: str | Path | None = None) -> Path:
     manifest = read_manifest(run_dir)
     st = Store(store or manifest["store"])
     jobs = manifest["jobs"]
-    rows = st.rows([j["key"] for j in jobs] + ([manifest["floor"]] if manifest.get("floor") else []))
+    rows = named_rows(st.rows([j["key"] for j in jobs] + ([manifest["floor"]] if manifest.get("floor") else [])),
+                      {j["key"]: (j["model"], j.get("groups") or {}) for j in jobs})
     by_key = {r["job_key"]: r for r in rows}
     axes = [a for a in manifest.get("axes", []) if a in GROUP_AXES] or manifest.get("axes", [])
     study = str(manifest.get("run_key", ""))

@@ -39,7 +39,7 @@ from .backend import Backend, log as _log
 from .claims import LEASE_S, Leases
 from .executors import DEFAULT_RETRIES, ExecOptions, JobFailure, get_executor
 from .executors.base import check_options
-from .jobs import Job, check_seeds, digest, evaluated_record, plan, protocol_for, record_base
+from .jobs import Job, check_seeds, digest, evaluated_record, named_rows, plan, protocol_for, record_base
 from .provenance import git_revision, versions
 from .human_records import human_notes
 from .store import Store
@@ -328,18 +328,21 @@ def resolve_models(models: Sequence[str | ModelSpec], backend: Backend) -> list[
     return specs
 
 
-def default_run_dir(dataset: str, budget: Budget, grid: bool) -> Path:
+def default_run_dir(dataset: str, budget: Budget, kind: str = "") -> Path:
+    """runs/DATASET-BUDGET, with ``-grid`` or ``-ablation`` for those designs."""
     safe = dataset.replace(":", "_").replace("/", "_")
-    return DEFAULT_RUNS_DIR / f"{safe}-{budget.name}{'-grid' if grid else ''}"
+    return DEFAULT_RUNS_DIR / f"{safe}-{budget.name}{'-' + kind if kind else ''}"
 
 
 def run(models: Sequence[str | ModelSpec] = (), grid: Sequence[str] | None = None, base: str = "dcgan",
-        dataset: str | None = None, seeds: Sequence[int] = (0,), budget: str | Budget | None = None,
+        ablate: Sequence[str] | None = None, dataset: str | None = None, seeds: Sequence[int] = (0,),
+        budget: str | Budget | None = None,
         metrics: Sequence[str] | None = None, protocol: EvalProtocol | None = None, study: str | None = None,
         options: RunOptions = RunOptions(), backend: Backend | None = None) -> RunResult:
     """Train and evaluate ``models`` (or the ``grid`` over ``base``) for every seed; write rows and tables.
 
-    ``grid`` items are ``AXIS=V1,V2`` (see ganbench.bench.ablation). Returns the rows of this run's jobs
+    ``grid`` items are ``AXIS=V1,V2``; ``ablate`` items are one change each (``ema``: remove the EMA, ``loss=ns``),
+    each a row beside ``base``'s (see ganbench.bench.ablation). Returns the rows of this run's jobs
     (reused ones included) and the Markdown table, also written as table.{md,csv,tex,html} in the run folder.
     ``study`` names a protocol of studies.STUDIES (e.g. ``lucic2018``): it fixes the budget (training length,
     data view, evaluation) and, unless ``models`` are given, the models; ``dataset`` None means its first one.
@@ -353,7 +356,7 @@ def run(models: Sequence[str | ModelSpec] = (), grid: Sequence[str] | None = Non
     b = (backend or Backend()).resolve()
     # Every input is checked before anything is written: a bad one leaves no store, run.json or folder.
     st = get_study(study) if study is not None else None
-    models, dataset, budget = _study_defaults(st, models, grid, dataset, budget)
+    models, dataset, budget = _study_defaults(st, models, grid or ablate, dataset, budget)
     seeds = check_seeds(seeds)
     if metrics is not None:
         metrics = registry.parse(metrics, ())  # "fid,kid" or ("fid", "kid"); never the letters of "fid"
@@ -362,8 +365,9 @@ def run(models: Sequence[str | ModelSpec] = (), grid: Sequence[str] | None = Non
     check_options(execution)
     if o.executor == "local" and device is not None:
         resolve_device(device)  # a Ray cluster's workers may have the GPU the driver lacks
-    specs, axes = _specs(models, grid, base, b)
-    run_dir = Path(out) if out else default_run_dir(dataset, budget, bool(grid))
+    specs, axes = _specs(models, grid, ablate, base, b)
+    run_dir = Path(out) if out else default_run_dir(dataset, budget,
+                                                                  "grid" if grid else "ablation" if ablate else "")
     check_writable(run_dir, "--out", folder=True)
     if not isinstance(store, Store):
         store = check_writable(store or DEFAULT_STORE, "--store")
@@ -401,7 +405,7 @@ def _study_defaults(st, models, grid, dataset, budget) -> tuple[list, str, Budge
     if st is not None:
         if grid:
             raise BadInput(f"--protocol {st.name} fixes the models; give --models (a subset of its models) or "
-                           "--grid, not both")
+                           "--grid / --ablate, not both")
         if budget not in (None, st.budget):
             raise BadInput(f"--protocol {st.name} fixes the budget ({st.budget}); leave out --budget {budget}")
         budget = st.budget
@@ -424,14 +428,21 @@ def _metrics_for_conditional(specs, train_set, dataset: str, metrics, protocol: 
     return metrics
 
 
-def _specs(models, grid, base: str, b: Backend) -> tuple[list[tuple[ModelSpec, dict]], list[str]]:
-    """``[(spec, grid groups)]`` and the grid's axes: the named models, or the grid's cells over ``base``."""
-    if not grid:
+def _specs(models, grid, ablate, base: str, b: Backend) -> tuple[list[tuple[ModelSpec, dict]], list[str]]:
+    """``[(spec, groups)]`` and the axes the tables group by: the named models, the grid's cells over ``base``, or
+    ``base`` and its ablation's variants."""
+    if grid and ablate:
+        raise BadInput("give either --grid (every combination) or --ablate (one change at a time), not both")
+    if not grid and not ablate:
         return [(s, {}) for s in resolve_models(models, b)], []
     if models:
-        raise BadInput("give either --models or --grid, not both (--base picks the grid's starting model)")
+        raise BadInput(f"give either --models or {'--grid' if grid else '--ablate'}, not both "
+                       "(--base picks the starting model)")
+    base_spec = resolve_models([base], b)[0]
+    if ablate:
+        return ablation.expand_ablation(base_spec, ablation.parse_ablation(list(ablate))), [ablation.ABLATION_AXIS]
     parsed = ablation.parse_grid(list(grid))
-    return ablation.expand_grid(resolve_models([base], b)[0], parsed), [a for a, _ in parsed]
+    return ablation.expand_grid(base_spec, parsed), [a for a, _ in parsed]
 
 
 def execute_jobs(job_fn: Callable[..., dict], todo: Sequence[Job], store: Store, executor: str, options: ExecOptions,
@@ -478,8 +489,8 @@ def _announce(jobs: Iterable[Job], total: int, progress: bool):
 
 
 def rows_for(jobs: Sequence[Job], store: Store) -> list[dict]:
-    """The store rows of these jobs, in job order (missing ones left out)."""
-    return store.rows(j.key for j in jobs)
+    """The store rows of these jobs, in job order (missing ones left out), named as this run names them."""
+    return named_rows(store.rows(j.key for j in jobs), {j.key: (j.spec.name, j.groups) for j in jobs})
 
 
 def write_manifest(run_dir: Path, jobs: Sequence[Job], store: Store, axes: Sequence[str],

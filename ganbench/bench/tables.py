@@ -35,8 +35,11 @@ def primary_of(metrics: Sequence[str]) -> str | None:
                 None)
 
 
+#: The axis an ablation's rows are grouped under (``run --ablate``), and the label of its base row.
+ABLATION_AXIS = "ablation"
+ABLATION_BASE = "base"
 #: Grid axes tables can be grouped by (values live in each row's ``groups``).
-GROUP_AXES = ("loss", "arch", "trick", "conditioning")
+GROUP_AXES = ("loss", "arch", "trick", "conditioning", ABLATION_AXIS)
 #: The model name of the real-data row: training images scored against the reference, the floor a
 #: table reads against. It is shown last, labelled, and never marked best or tested against the best.
 REAL_DATA = "real-data"
@@ -130,9 +133,11 @@ def feature_space(rows: Sequence[dict]) -> str | None:
 
 
 def display_frame(frame: pd.DataFrame, fmt: str = "md", fid_samples: int | None = None,
-                  space: str | None = None) -> pd.DataFrame:
+                  space: str | None = None, against: str | None = None) -> pd.DataFrame:
     """Strings for each cell in format ``fmt`` (md | latex | html): best per column marked. ``space``: the feature
-    space's label when it is not Inception's (columns then read FD_DINOv2, KID×10³ (DINOv2), ...)."""
+    space's label when it is not Inception's (columns then read FD_DINOv2, KID×10³ (DINOv2), ...). ``against``: a
+    row the headline metric of every other is tested against (an ablation's base), with the difference; by
+    default the best row."""
     shown = display_columns()
     metrics = [m for m in shown if f"{m}_mean" in frame.columns]
     primary = primary_of(metrics)
@@ -168,7 +173,9 @@ def display_frame(frame: pd.DataFrame, fmt: str = "md", fid_samples: int | None 
                                                                                                errors="ignore")) > 1
             cells.append(_MARK[fmt](text) if best_here else text)
         out[label + {"lower": " ↓", "higher": " ↑"}.get(col.better, "")] = cells
-    if primary and len(frame) > 1:
+    if primary and len(frame) > 1 and against is not None and against in frame.index:
+        out[f"{shown[primary].label_in(space)} − {esc(against)} (Welch)"] = _against_verdicts(frame, primary, against)
+    elif primary and len(frame) > 1:
         out[f"{shown[primary].label_in(space)} vs best (Welch)"] = _welch_verdicts(frame, primary)
     if fmt == "latex":
         out.columns = [c.replace("%", "\\%").replace("∞", "$_\\infty$").replace("↓", "$\\downarrow$")
@@ -197,13 +204,36 @@ def _welch_verdicts(frame: pd.DataFrame, primary: str) -> list[str]:
     return verdicts
 
 
+def _against_verdicts(frame: pd.DataFrame, primary: str, against: str) -> list[str]:
+    """Per row, the headline metric's difference from row ``against`` (mean over seeds) and Welch's p."""
+    ref = frame.loc[against]
+    digits = display_columns()[primary].digits
+    verdicts = []
+    for name, r in frame.iterrows():
+        if name == against:
+            verdicts.append("–")
+            continue
+        if r[f"{primary}_n"] == 0 or ref[f"{primary}_n"] == 0:
+            verdicts.append("n/a (no value)")
+            continue
+        c = welch(r[f"{primary}_values"], ref[f"{primary}_values"])
+        diff = f"{c.diff:+.{digits}f}"
+        if c.significant is not None:
+            verdicts.append(f"{diff} (p={c.p:.2g}{', significant' if c.significant else ', n.s.'})")
+        else:
+            verdicts.append(f"{diff} (no test: <2 seeds)")
+    return verdicts
+
+
 def _row_label(name: str, by: str | None) -> str:
     return "real data (floor)" if name == REAL_DATA and (by or "model") == "model" else str(name)
 
 
-def render(frame: pd.DataFrame, fmt: str = "md", fid_samples: int | None = None, space: str | None = None) -> str:
-    """The table as Markdown (``md``), LaTeX (``latex``, booktabs) or an HTML fragment (``html``)."""
-    shown = display_frame(frame, fmt, fid_samples, space)
+def render(frame: pd.DataFrame, fmt: str = "md", fid_samples: int | None = None, space: str | None = None,
+           against: str | None = None) -> str:
+    """The table as Markdown (``md``), LaTeX (``latex``, booktabs) or an HTML fragment (``html``); ``against``:
+    see ``display_frame``."""
+    shown = display_frame(frame, fmt, fid_samples, space, against)
     if fmt == "md":
         return shown.to_markdown(tablefmt="github", disable_numparse=True)  # "37.00" stays 37.00
     if fmt == "latex":
@@ -276,15 +306,30 @@ def without_local_paths(text: str) -> str:
     return _LOCAL_PATH.sub(lambda m: m.group(0).rsplit("/", 1)[-1], text)
 
 
+def axis_tables(rows: Sequence[dict], axes: Iterable[str]) -> list[tuple[str, pd.DataFrame, str | None]]:
+    """The tables after the main one, as (title, frame, against): one per grid axis with more than one value,
+    pooled over the other axes and seeds; an ablation's, each change tested against its base."""
+    tables = []
+    for axis in axes:
+        frame = summary_frame(rows, by=axis)
+        if len(frame) <= 1:
+            continue
+        if axis == ABLATION_AXIS:
+            tables.append(("Ablation: the base, then the base with one change each (the last column: the change in "
+                           "the headline metric, mean over seeds, and Welch's test against the base)",
+                           frame, ABLATION_BASE))
+        else:
+            tables.append((f"By {axis} (pooled over the other axes and seeds)", frame, None))
+    return tables
+
+
 def comparative_markdown(rows: Sequence[dict], axes: Iterable[str] = (), notes: Sequence[str] = ()) -> str:
-    """The whole comparative text: header, main table, then one table per grid axis with >1 value."""
+    """The whole comparative text: header, main table, then the tables of ``axis_tables``."""
     n = max((r.get("num_samples") or 0 for r in rows), default=0) or None
     space = feature_space(rows)
     parts = ["\n".join(f"> {line}" for line in protocol_header(rows, notes)), render(summary_frame(rows), "md", n, space)]
-    for axis in axes:
-        frame = summary_frame(rows, by=axis)
-        if len(frame) > 1:
-            parts.append(f"By {axis} (pooled over the other axes and seeds):\n\n" + render(frame, "md", n, space))
+    for title, frame, against in axis_tables(rows, axes):
+        parts.append(f"{title}:\n\n" + render(frame, "md", n, space, against))
     return "\n\n".join(p for p in parts if p) + "\n"
 
 
@@ -334,12 +379,12 @@ def write_tables(rows: Sequence[dict], out_dir: str | Path, axes: Iterable[str] 
     n = max((r.get("num_samples") or 0 for r in rows), default=0) or None
     header = protocol_header(rows, notes)
     space = feature_space(rows)
-    frames = [("", summary_frame(rows))] + [(a, summary_frame(rows, by=a)) for a in axes]
-    frames = [(a, f) for a, f in frames if not a or len(f) > 1]
+    frames = [("", summary_frame(rows), None), *axis_tables(rows, axes)]
     tex = "\n".join(f"% {line}" for line in header) + "\n" + "\n".join(
-        (f"% by {a}\n" if a else "") + render(f, "latex", n, space) for a, f in frames)
+        (f"% {t}\n" if t else "") + render(f, "latex", n, space, against) for t, f, against in frames)
     body = "".join(f"<p>{html.escape(line)}</p>\n" for line in header) + "".join(
-        (f"<h3>By {html.escape(a)}</h3>\n" if a else "") + render(f, "html", n, space) for a, f in frames)
+        (f"<h3>{html.escape(t)}</h3>\n" if t else "") + render(f, "html", n, space, against)
+        for t, f, against in frames)
     write_text_atomic(out / f"{stem}.md", md)
     write_text_atomic(out / f"{stem}.csv", numbers_csv(rows))
     write_text_atomic(out / f"{stem}.tex", tex)

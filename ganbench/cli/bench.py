@@ -46,7 +46,13 @@ def add_run(sub) -> None:
                                     "(see `ganbench models`)")
     p.add_argument("--grid", nargs="+", metavar="AXIS=V1,V2",
                    help="ablation grid, e.g. loss=ns,hinge,wgan-gp arch=dcgan,resnet trick=none,sn")
-    p.add_argument("--base", default="dcgan", help="--grid: the baseline the grid changes (default dcgan)")
+    p.add_argument("--ablate", nargs="+", metavar="CHANGE",
+                   help="leave-one-out ablation of --base: one row per change, each tested against the base; a trick "
+                        "name removes it (ema, sn, diffaug, ...), AXIS=VALUE sets one value (loss=ns, trick=lecam, "
+                        "tricks.ema=0), + joins changes, LABEL: names the row, e.g. --ablate ema diffaug "
+                        "'no SN:sn+arch.d_norm=batch' loss=ns")
+    p.add_argument("--base", default="dcgan", help="--grid / --ablate: the baseline (or spec .yaml) they change "
+                                                   "(default dcgan)")
     p.add_argument("--seeds", default="0", help="comma list or range of seeds, e.g. 0,1,2 or 0-4 (default 0)")
     p.add_argument("--out", help="run folder (default runs/DATASET-BUDGET)")
     p.add_argument("--executor", default="local", choices=["local", "ray"],
@@ -75,7 +81,7 @@ def cmd_run(args) -> int:
     options = RunOptions(out=args.out, store=args.store, device=args.device, data_root=args.data_root,
                          executor=args.executor, progress=not args.quiet, jobs=args.jobs, address=args.address,
                          **({} if args.retries is None else {"retries": args.retries}))
-    res = run(models=_csv_list(args.models), grid=args.grid, base=args.base, dataset=args.dataset,
+    res = run(models=_csv_list(args.models), grid=args.grid, base=args.base, ablate=args.ablate, dataset=args.dataset,
               seeds=parse_seeds(args.seeds), budget=args.budget, metrics=parse_metrics(args.metrics),
               protocol=_protocol(args), study=args.protocol, options=options)
     if args.json:
