@@ -120,7 +120,7 @@ def _sources(samples, reference, train, chosen: Sequence[str], p: EvalProtocol, 
     if isinstance(src, StatsSource):
         raise BadInput("samples: a statistics file (mu/sigma) can only be the reference")
     rsrc = _reference(reference, p, src.n, z_dim, value_range, resize) if reference is not None else None
-    tsrc = _training(train, p, rsrc, resize) if train is not None and any(
+    tsrc = _training(train, p, rsrc, value_range, resize) if train is not None and any(
         METRICS.get(m).needs_train for m in chosen) else None
     if isinstance(rsrc, StatsSource) and p.features != "inception":
         raise BadInput(f"the reference is Inception pool3 statistics (mu/sigma); --features {p.features} needs "
@@ -185,10 +185,10 @@ def _reference(reference, p: EvalProtocol, n_samples: int, z_dim, value_range, r
     return as_source(whole.G, p, "reference", p.ref_samples or n_samples, whole.z_dim, seed=p.seed + 1)
 
 
-def _training(train, p: EvalProtocol, rsrc, resize=None):
+def _training(train, p: EvalProtocol, rsrc, value_range=None, resize=None):
     """The training images a memorization test reads: ``train_samples`` of them (default: as many as the
-    reference)."""
-    whole = as_source(train, p, "train", None, None, None, resize=resize)
+    reference); float arrays in ``value_range``, as the samples and the reference."""
+    whole = as_source(train, p, "train", None, None, value_range, resize=resize)
     if not isinstance(whole, ImageSource):
         raise BadInput("train: give the training images (a dataset such as fashion-mnist:train, a folder, arrays)")
     n = p.train_samples or (rsrc.n if rsrc is not None and not isinstance(rsrc, StatsSource) else whole.n)

@@ -60,3 +60,23 @@ def test_a_copying_generator_is_flagged_and_fresh_draws_are_not():
 def test_nearest_distance():
     q, t = torch.tensor([[0.0, 0.0], [3.0, 4.0]]), torch.tensor([[0.0, 1.0], [3.0, 0.0]])
     assert nearest_distance(q, t).tolist() == [1.0, 4.0]
+
+
+def test_training_images_given_as_float_arrays_are_read_in_their_value_range(tmp_path):
+    """``evaluate(train=...)`` (``ganbench metrics --train --range``) reads float arrays in the range given, as the
+    samples and the reference are read: the same images as uint8 or as floats in [0, 1] give the same C_T."""
+    from ganbench.config import EvalProtocol
+    from ganbench.metrics.evaluate import EvaluateOptions, evaluate
+
+    g = torch.Generator().manual_seed(0)
+    train = torch.randint(0, 256, (400, 1, 28, 28), generator=g, dtype=torch.uint8)
+    test = torch.randint(0, 256, (200, 1, 28, 28), generator=g, dtype=torch.uint8)
+    samples = train[:200]  # copies
+    np.save(tmp_path / "train.npy", train.numpy().astype(np.float32) / 255.0)
+    np.save(tmp_path / "train_u8.npy", train.numpy())
+    kw = dict(metrics=("ct",), protocol=EvalProtocol(features="pixels"), progress=False)
+    as_u8 = evaluate(samples, test, train=str(tmp_path / "train_u8.npy"), options=EvaluateOptions(cache=False), **kw)
+    as_float = evaluate(samples, test, train=str(tmp_path / "train.npy"),
+                        options=EvaluateOptions(cache=False, value_range=(0.0, 1.0)), **kw)
+    assert as_u8["metrics"]["ct"] < THRESHOLD  # copies of the training images are flagged
+    assert as_float["metrics"]["ct"] == pytest.approx(as_u8["metrics"]["ct"], rel=1e-9)
