@@ -243,19 +243,11 @@ def expand_grid(base: ModelSpec, axes: list[tuple[str, list[str]]]) -> list[tupl
     return _distinct(variants, "grid")
 
 
-def _default(path: str) -> Any:
-    """The spec schema's default of a dotted field (``tricks.ema`` -> 0.0)."""
-    value: Any = ModelSpec(name="default")
+def _field(obj: Any, path: str) -> Any:
+    """The value of a dotted field (``tricks.ema``) of a spec."""
     for part in path.split("."):
-        value = getattr(value, part)
-    return value
-
-
-def _current(spec: ModelSpec, path: str) -> Any:
-    value: Any = spec
-    for part in path.split("."):
-        value = getattr(value, part)
-    return value
+        obj = getattr(obj, part)
+    return obj
 
 
 def _removal(base: ModelSpec, trick: str) -> Changes:
@@ -264,10 +256,11 @@ def _removal(base: ModelSpec, trick: str) -> Changes:
         known = ", ".join(t for t in TRICKS if t != "none")
         raise BadInput(f"--ablate: {trick!r} is not a trick to remove; known: {known} "
                        "(or give AXIS=VALUE such as loss=ns or tricks.ema=0)")
-    changes = {path: _default(path) for path in TRICKS[trick]}
-    if all(_current(base, path) == value for path, value in changes.items()):
+    default = ModelSpec(name="default")
+    changes = {path: _field(default, path) for path in TRICKS[trick]}
+    if all(_field(base, path) == value for path, value in changes.items()):
         raise BadInput(f"--ablate: the base {base.name} has no {trick} to remove "
-                       f"({', '.join(f'{p}={_current(base, p)!r}' for p in changes)})")
+                       f"({', '.join(f'{p}={_field(base, p)!r}' for p in changes)})")
     return changes
 
 

@@ -142,8 +142,7 @@ def named_rows(rows: Sequence[dict], names: Mapping[str, tuple[str, dict]]) -> l
     out = []
     for r in rows:
         model, groups = names.get(r["job_key"], (r["model"], r.get("groups")))
-        out.append({**r, "model": model, "groups": groups} if (model, groups) != (r["model"], r.get("groups"))
-                   else r)
+        out.append({**r, "model": model, "groups": groups})
     return out
 
 

@@ -366,8 +366,8 @@ def run(models: Sequence[str | ModelSpec] = (), grid: Sequence[str] | None = Non
     if o.executor == "local" and device is not None:
         resolve_device(device)  # a Ray cluster's workers may have the GPU the driver lacks
     specs, axes = _specs(models, grid, ablate, base, b)
-    run_dir = Path(out) if out else default_run_dir(dataset, budget,
-                                                                  "grid" if grid else "ablation" if ablate else "")
+    kind = "grid" if grid else "ablation" if ablate else ""
+    run_dir = Path(out) if out else default_run_dir(dataset, budget, kind)
     check_writable(run_dir, "--out", folder=True)
     if not isinstance(store, Store):
         store = check_writable(store or DEFAULT_STORE, "--store")

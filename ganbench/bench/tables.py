@@ -173,10 +173,12 @@ def display_frame(frame: pd.DataFrame, fmt: str = "md", fid_samples: int | None 
                                                                                                errors="ignore")) > 1
             cells.append(_MARK[fmt](text) if best_here else text)
         out[label + {"lower": " ↓", "higher": " ↑"}.get(col.better, "")] = cells
-    if primary and len(frame) > 1 and against is not None and against in frame.index:
-        out[f"{shown[primary].label_in(space)} − {esc(against)} (Welch)"] = _against_verdicts(frame, primary, against)
-    elif primary and len(frame) > 1:
-        out[f"{shown[primary].label_in(space)} vs best (Welch)"] = _welch_verdicts(frame, primary)
+    if primary and len(frame) > 1:
+        if against in frame.index:
+            out[f"{shown[primary].label_in(space)} − {esc(against)} (Welch)"] = _against_verdicts(frame, primary,
+                                                                                                   against)
+        else:
+            out[f"{shown[primary].label_in(space)} vs best (Welch)"] = _welch_verdicts(frame, primary)
     if fmt == "latex":
         out.columns = [c.replace("%", "\\%").replace("∞", "$_\\infty$").replace("↓", "$\\downarrow$")
                        .replace("↑", "$\\uparrow$").replace("×10³", "$\\times 10^3$") for c in out.columns]
