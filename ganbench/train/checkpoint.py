@@ -97,7 +97,9 @@ def load_checkpoint(path_or_out_dir: str | os.PathLike, map_location="cpu") -> d
 
 
 def load_generator(path_or_out_dir: str | os.PathLike, use_ema: bool = True, device=None) -> nn.Module:
-    """The trained generator of a run, in eval mode: maps z ``(N, G.z_dim)`` to images ``(N, C, H, W)`` in [-1, 1].
+    """The trained generator of a run, in eval mode: maps z ``(N, G.z_dim)`` to images ``(N, C, H, W)`` in
+    ``G.value_range``, in the schedule's phase the checkpoint was saved in (a growing G mid-run makes images at
+    that phase's resolution and fade-in, as it trained, not through its untrained full-size layers).
 
     ``use_ema`` picks the EMA weights when the spec kept them (else the raw G).
     """
@@ -107,6 +109,11 @@ def load_generator(path_or_out_dir: str | os.PathLike, use_ema: bool = True, dev
     G, _ = build_nets(spec.arch, tuple(state["shape"]), spec.tricks.spectral_norm_g, False, num_classes=num_classes)
     model = state["model"]
     G.load_state_dict(model["ema"]["module"] if use_ema and model.get("ema") else model["G"])
+    phase = state.get("phase") or {}
+    if phase.get("resolution") is not None:
+        for m in G.modules():
+            if hasattr(m, "set_phase"):
+                m.set_phase(phase["resolution"], phase.get("alpha", 1.0))
     if num_classes:
         G.class_probs = state.get("class_probs")  # samples follow the training class distribution
     G.checkpoint_sha256 = state[FILE_SHA_KEY]  # the file these weights came from, for the results

@@ -114,6 +114,28 @@ def test_resume_in_the_middle_of_a_fade_in_is_exact(tmp_path, one_thread):
     assert len(grids) == 7 and grids[0].endswith("stabilise-4x4.png")  # a grid at the end of every phase
 
 
+def test_a_checkpoint_mid_growth_samples_in_its_phase(tmp_path, one_thread):
+    """The curve's FID at 250 kimg is taken from a checkpoint in the 16x16 phase: load_generator must make 16x16
+    images (upsampled), not pass z through the 32x32 layers that have not trained yet."""
+    from ganbench.train.checkpoint import load_generator
+    data = array_image_set(torch.randint(0, 256, (64, 1, 28, 28), generator=torch.Generator().manual_seed(0),
+                                         dtype=torch.uint8).numpy(), "tiny")
+    kw = dict(progress=False, options=TrainOptions(tensorboard=False, view="native", log_every=1, sample_every=100,
+                                                   schedule_kimg=14 * 8 / 1000))
+    train(tiny_pggan(), data, tmp_path, steps=9, **kw)  # step 9: stabilise 16x16
+    phase = load_checkpoint(tmp_path)["phase"]
+    assert (phase["resolution"], phase["alpha"]) == (16, 1.0)
+    G = load_generator(tmp_path)
+    x = G(torch.randn(6, G.z_dim, generator=torch.Generator().manual_seed(1)))
+    assert x.shape == (6, 1, 32, 32)
+    assert torch.equal(x, upsample(x[:, :, ::2, ::2]))  # 16x16 detail, nearest-upsampled to the full size
+    for m in G.modules():
+        if hasattr(m, "set_phase"):
+            m.set_phase(None)  # the full-size net the loader used to return
+    full = G(torch.randn(6, G.z_dim, generator=torch.Generator().manual_seed(1)))
+    assert not torch.equal(full, upsample(full[:, :, ::2, ::2]))
+
+
 @pytest.mark.parametrize("name", sorted(n for n in list_baselines() if n != "pggan"))
 def test_constant_schedule_changes_nothing(name, one_thread):
     spec = load_baseline(name)
