@@ -33,7 +33,7 @@ from ..zoo.conditioning import conditional
 from ..zoo.sampler import draw_inputs, value_range_of
 from ..zoo.view import View, view_for
 from ..io import cache_dir, check_writable, clean_orphans, write_text_atomic
-from ..train.trainer import TrainOptions
+from ..train.trainer import TrainOptions, steps_for
 from . import ablation
 from .backend import Backend, log as _log
 from .claims import LEASE_S, Leases
@@ -126,10 +126,15 @@ class Curve:
         _write_eval_log(self.path, self.points)
 
     def after_training(self, kimg: float, steps: int, checkpoint: str | None) -> None:
-        """The curve's point at ``kimg`` (left to the final evaluation at the end of a full curve)."""
+        """The curve's point at ``kimg`` (left to the final evaluation at the end of a full curve). None when the
+        checkpoint has already trained past ``kimg`` (a point lost before a resume): a later G is not this point."""
         if len(self.schedule) < 2 or self._has(kimg) or (self.full and kimg >= self.schedule[-1]):
             return
         job = self.job
+        if steps > steps_for(job.spec, None, kimg):
+            _log(f"{job.spec.name}: no curve point at {kimg:g} kimg: the checkpoint is already at step {steps}",
+                 self.progress)
+            return
         G = self.b.load_generator(checkpoint or job.out_dir, device=job.device)
         images = self.view.to_native(self.b.sample(G, self.protocol.num_samples, seed=job.seed,
                                                    device=job.device).images)

@@ -106,6 +106,23 @@ def test_budgets_and_datasets_train_in_separate_folders(tmp_path):
     assert short.rows[0]["out_dir"].endswith("fashion-mnist-0.128kimg-seed0")
 
 
+def test_a_curve_point_past_the_checkpoint_is_skipped_not_mislabelled(tmp_path):
+    """A run whose checkpoint already lies past a curve point (a point lost before a resume) must not score the
+    later G as that point: only the points the checkpoint can still reach are taken."""
+    calls = Calls()
+    b = fake_backend(calls)
+    budget = Budget("scored", kimg=0.256, num_samples=16, ref_samples=16, eval_every_kimg=0.064, curve_samples=16,
+                    real_row=False)
+
+    def already_at_0_192(spec, dataset, out_dir, kimg=None, **kw):  # resumed from a checkpoint at 0.192 kimg
+        return b.train(spec, dataset, out_dir, kimg=max(kimg, 0.192), **kw)
+
+    res = run(models=["dcgan"], budget=budget, metrics=("fid",), backend=dataclasses.replace(b, train=already_at_0_192),
+              options=RunOptions(out=tmp_path / "run", store=tmp_path / "r.sqlite", progress=False))
+    assert [p["kimg"] for p in res.rows[0]["provenance"]["curve"]["points"]] == [0.192, 0.256]
+    assert len(calls.evaluate) == 2
+
+
 def test_checkpoint_scores_at_the_full_protocol_give_fid_best(tmp_path):
     """A curve at the protocol's own N (lucic2018: every 250 kimg on the full 10k, as compare_gan scores every
     checkpoint) gives fid_best, the lowest of its points, the last of which is the final evaluation's FID rather
