@@ -6,6 +6,8 @@
     python scripts/make_leaderboard.py --protocol lucic2018 --seeds 0 --seeds-for lucic-ns=0-4
     python scripts/make_leaderboard.py --budget quick --seeds 0                # every baseline, quick budget
     python scripts/make_leaderboard.py --models dcgan,wgan --kimg 0.128 --num-samples 16 --out /tmp/lb   # smoke
+    python scripts/make_leaderboard.py --protocol lucic2018 --budget lucic2018-pad32 --models pggan-w16.yaml \
+        --seeds 0 --name fashion-mnist-lucic2018-pggan    # a model outside the paper's table, in a sibling file
 
 Finished jobs are reused from the store, so an interrupted run continues where it stopped, and the
 tables can be rebuilt at any time from what has finished (``--only-finished``: no training at all).
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import re
 import shlex
 import shutil
 import sys
@@ -32,7 +35,7 @@ from ganbench.bench.tables import (REAL_DATA, comparative_markdown, display_fram
                                    summary_frame)
 from ganbench.config import DEFAULT_DATASET, get_budget
 from ganbench.studies import get_study
-from ganbench.errors import GanbenchError
+from ganbench.errors import BadInput, GanbenchError
 from ganbench.io import write_text_atomic
 
 
@@ -51,6 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--kimg", type=float, help="override the budget's training length (a smoke check)")
     p.add_argument("--num-samples", type=int, help="override the budget's sample counts (a smoke check)")
     p.add_argument("--out", default="leaderboards", help="folder for the .md, .csv and images")
+    p.add_argument("--name", help="file stem (default DATASET[-PROTOCOL]); name a sibling leaderboard that must not "
+                                  "replace the default one, e.g. fashion-mnist-lucic2018-pggan")
     p.add_argument("--store", default="runs/leaderboard.sqlite")
     p.add_argument("--run-dir", help="training folder (default runs/leaderboard-DATASET-BUDGET)")
     p.add_argument("--device")
@@ -60,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--note", default="", help="a sentence for the header (e.g. which baselines were left out and why)")
     args = p.parse_args(argv)
     try:
+        if args.name is not None and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", args.name):
+            raise BadInput(f"--name {args.name!r}: give a file stem of letters, digits, '.', '_' and '-'")
         study = get_study(args.protocol) if args.protocol else None
         dataset = args.dataset or (study.datasets[0] if study else DEFAULT_DATASET)
         budget = get_budget(args.budget or (study.budget if study else "quick"))
@@ -89,10 +96,13 @@ def main(argv: list[str] | None = None) -> int:
                                              progress=not args.quiet)).rows
                 lost = []
             rows, missing = merge_rows(rows, got), missing + lost
+        if not any(r["model"] != REAL_DATA for r in rows):
+            raise BadInput(f"no finished results for these jobs in {args.store} (still to run: {', '.join(missing)}); "
+                           "nothing written")
     except GanbenchError as e:
         print(f"make_leaderboard: error: {e}", file=sys.stderr)
         return 2
-    stem = f"{safe}-{study.name}" if study else safe
+    stem = args.name or (f"{safe}-{study.name}" if study else safe)
     out = Path(args.out)
     command = f"python scripts/make_leaderboard.py {shlex.join(argv if argv is not None else sys.argv[1:])}"
     if args.note:  # the note is printed just above the command: name it, do not repeat it
