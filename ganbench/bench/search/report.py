@@ -79,6 +79,25 @@ def rank_agreement(rows: Sequence[dict]) -> tuple[float, int]:
     return float(rho), len(pairs)
 
 
+def rung_agreement(rows: Sequence[dict], rungs: Sequence[float]) -> list[tuple[float, float, float, int]]:
+    """``(kimg, next kimg, rho, n)`` per pair of consecutive rungs: Spearman's rho between the two scores over every
+    finished trial scored at both, pruned ones included. It asks what the halving decides at each rung (does this
+    rung's order predict the next one's?) on more trials than ``rank_agreement``, which sees only the trials that
+    reached the end."""
+    from scipy.stats import spearmanr
+
+    out = []
+    for a, b in zip(rungs, rungs[1:]):
+        pairs = []
+        for r in rows:
+            by = {round(x["kimg"], 6): x["score"] for x in _rungs_reached(r)}
+            if r["status"] in ("ok", "pruned") and round(a, 6) in by and round(b, 6) in by:
+                pairs.append((by[round(a, 6)], by[round(b, 6)]))
+        rho = float(spearmanr(*zip(*pairs)).statistic) if len(pairs) >= 3 else math.nan
+        out.append((float(a), float(b), rho, len(pairs)))
+    return out
+
+
 def _png(fig) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
@@ -219,7 +238,12 @@ def search_markdown(m: dict, trials: dict[str, list[dict]], reruns: dict[str, li
     lines += ["", f"**Did the halving choose well?** Spearman's ρ between the first-rung ({m['rungs'][0]:g} kimg) and "
                   f"the final ({m['rungs'][-1]:g} kimg) score of the trials that reached the end: pooled "
                   f"{_fmt(rho)} (n={n}); per model: {'; '.join(per)}. (Pooled over models, ρ also counts the "
-                  "differences between losses.)", "",
+                  "differences between losses.)"]
+    steps = rung_agreement(pooled, m["rungs"])
+    if len(steps) > 1:
+        lines[-1] += (" Rung by rung, over every trial scored at both rungs (pruned ones included), pooled: "
+                      + "; ".join(f"{a:g} → {b:g} kimg {_fmt(rho)} (n={k})" for a, b, rho, k in steps) + ".")
+    lines += ["",
               "![score by trial](search-fid-by-trial.png)", "", "![expected best](search-expected-best.png)", ""]
     lines += ["Trials (values drawn, score at each rung reached, a running trial's so far; `search-trials.csv` has "
               "them all):", "",
