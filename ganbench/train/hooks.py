@@ -159,8 +159,11 @@ class ScheduleHook(Hook):
             self.phase = phase
 
     def end(self, loop: TrainLoop) -> None:
-        if self.phase is not None and self.on_phase_end is not None and not loop.stop_reason \
-                and loop.step >= loop.target_step:
+        """The phase ends here if the next step would be in another one, or the schedule is complete; a run that
+        stops inside a phase (at a curve point, or killed) leaves it to the session that finishes it."""
+        if self.phase is None or self.on_phase_end is None or loop.stop_reason or loop.step < loop.target_step:
+            return
+        if self.schedule.phase(loop.progress).name != self.phase.name or self.schedule.complete(loop.progress):
             self.on_phase_end(self.phase, loop.step)
 
     def state_dict(self) -> Any:

@@ -49,6 +49,10 @@ class Schedule:
     def boundaries(self) -> list[tuple[float, str]]:
         return []
 
+    def complete(self, progress) -> bool:
+        """Whether ``progress`` has reached the schedule's end (its last phase is over)."""
+        return progress.fraction >= 1.0
+
     def describe(self) -> dict:
         return {"name": type(self).__name__.lower()}
 
@@ -89,6 +93,9 @@ class Progressive(Schedule):
 
     def phase(self, progress) -> Phase:
         return self.phase_at(progress.kimg)
+
+    def complete(self, progress) -> bool:
+        return progress.kimg >= self.total_kimg * (1 - 1e-9)
 
     def boundaries(self) -> list[tuple[float, str]]:
         return [(i * self.phase_kimg, self.phase_at(i * self.phase_kimg).name) for i in range(2 * self.stages + 1)]

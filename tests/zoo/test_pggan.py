@@ -112,6 +112,8 @@ def test_resume_in_the_middle_of_a_fade_in_is_exact(tmp_path, one_thread):
             assert torch.equal(a[net][k], b[net][k]), (net, k)
     grids = sorted(p.name for p in (tmp_path / "a" / "samples").glob("phase_*.png"))
     assert len(grids) == 7 and grids[0].endswith("stabilise-4x4.png")  # a grid at the end of every phase
+    # stopping mid-phase (as a curve point does) is not the end of a phase: the resumed run has the same grids
+    assert sorted(p.name for p in (tmp_path / "b" / "samples").glob("phase_*.png")) == grids
 
 
 def test_a_checkpoint_mid_growth_samples_in_its_phase(tmp_path, one_thread):
