@@ -140,13 +140,24 @@ def finished_rows(models, seeds, dataset, budget, metrics, run_dir, store_path, 
     return rows, missing
 
 
+def outside_the_paper(study, rows) -> bool:
+    """Whether none of the rows is one of the study's own models (a sibling leaderboard under its evaluation)."""
+    known = set(study.leaderboard_models())
+    return not any(r["model"] in known for r in rows if r["model"] != REAL_DATA)
+
+
 def header_lines(dataset, budget, study, rows, missing, note, command, seconds) -> list[str]:
     hw, v = machine(), versions()
     models = [r for r in rows if r["model"] != REAL_DATA]
-    title = f"# {dataset}: {study.name} protocol" if study else f"# {dataset} leaderboard ({budget.name} budget)"
+    sibling = bool(study) and outside_the_paper(study, rows)
+    title = f"# {dataset} leaderboard ({budget.name} budget)"
+    if study:
+        title = f"# {dataset}: {study.name} protocol" + (", models outside the paper's table" if sibling else "")
     lines = [title, ""]
     if study:
-        lines += [f"**{study.description}.** {study.paper}.", ""]
+        lines += [f"**{study.description}.** {study.paper}."
+                  + (" The paper's evaluation, applied to models it did not study: no published figure to hold "
+                     "them against." if sibling else ""), ""]
     lines += [
         f"**Protocol.** Budget `{budget.name}`: {budget.kimg:g} kimg of training per model (thousands of real images "
         f"shown to D), nets see the data `{budget.view}`; {', '.join(protocol_metrics(rows))} on "
@@ -164,7 +175,7 @@ def header_lines(dataset, budget, study, rows, missing, note, command, seconds) 
         lines.append(f"**Curves:** FID every {budget.eval_every_kimg:g} kimg on {budget.curve_samples} samples vs "
                      f"the first {budget.curve_samples} {budget.ref_split} images (biased upward at that N; compare a "
                      "curve only with the other curves).")
-    if study and study.note:
+    if study and study.note and not sibling:  # the study's note is about its own models
         lines.append(f"**Note:** {study.note}")
     if missing:
         lines.append(f"**Still running or to run:** {', '.join(missing)}.")
@@ -185,8 +196,9 @@ def study_markdown(rows, study, dataset, budget, out: Path, stem: str) -> str:
     published = {m: study.published_for(dataset, m) for m in frame.index}
     fid_col = next(c for c in shown.columns if c.startswith("FID (N="))
     pos = list(shown.columns).index(fid_col) + 1
-    shown.insert(pos, "published FID ↓", [
-        f"{p.value:.1f} ± {p.spread:.1f}" if p else "–" for p in published.values()])
+    if any(published.values()):
+        shown.insert(pos, "published FID ↓", [
+            f"{p.value:.1f} ± {p.spread:.1f}" if p else "–" for p in published.values()])
     shown.index = [study.labels.get(m, m) + (f" (`{m}`)" if m in study.labels else "") if m != REAL_DATA
                    else "real data (floor)" for m in frame.index]
     shown.index.name = "model"
@@ -212,7 +224,29 @@ def study_markdown(rows, study, dataset, budget, out: Path, stem: str) -> str:
     if grids:
         parts.append("Samples (64 per model, its first seed, at the end of training):\n\n| model | samples |\n|---|---|\n"
                      + "\n".join(grids))
+    parts += phase_grids(rows, order, study, images, stem)
     return "\n\n".join(parts) + "\n"
+
+
+def phase_grids(rows, order, study, images: Path, stem: str) -> list[str]:
+    """For a model with a schedule (progressive growing): its first seed's grid at the end of every phase, copied
+    beside the leaderboard, one table per model."""
+    parts = []
+    for model in order:
+        out_dir = next((Path(r["out_dir"]) for r in rows if r["model"] == model and r["model"] != REAL_DATA
+                        and r.get("out_dir")), None)
+        found = sorted((out_dir / "samples").glob("phase_*.png")) if out_dir else []
+        if not found:
+            continue
+        images.mkdir(parents=True, exist_ok=True)
+        lines = []
+        for src in found:  # phase_STEP_NAME.png (train.trainer.phase_grid_name)
+            step, name = src.stem.split("_", 2)[1:]
+            shutil.copyfile(src, images / f"{model}-{src.name}")
+            lines.append(f"| {name.replace('-', ' ')} | {int(step)} | ![{name}]({stem}/{model}-{src.name}) |")
+        parts.append(f"{study.labels.get(model, model)} at the end of each phase of its schedule:\n\n"
+                     "| phase | step | samples |\n|---|---|---|\n" + "\n".join(lines))
+    return parts
 
 
 def write_curves(jobs, path: Path, title: str, curve_samples: int) -> bool:

@@ -84,3 +84,32 @@ def test_welch_column_says_whose_seeds_are_missing():
              if line.startswith("| ")}
     assert "n/a (best has <2 seeds)" in lines["three"] and lines["one"].rstrip(" |").endswith("n/a (<2 seeds)")
     assert lines["best"].rstrip(" |").endswith("best")
+
+
+def test_one_model_beside_the_floor_gets_no_welch_column():
+    """A sibling leaderboard of one model: the real-data floor is not a model to test against, so there is no
+    'vs best' column (it used to call the lone model 'best')."""
+    from ganbench.bench.tables import REAL_DATA
+    rows = [{"model": m, "seed": 0, "status": "ok", "fid": f, "num_samples": 1000}
+            for m, f in (("modern", 35.0), (REAL_DATA, 2.5))]
+    md = render(summary_frame(rows), "md")
+    assert "Welch" not in md and "best" not in md
+    rows.append({"model": "other", "seed": 0, "status": "ok", "fid": 40.0, "num_samples": 1000})
+    assert "FID vs best (Welch)" in render(summary_frame(rows), "md")
+
+
+def test_a_sibling_leaderboard_is_told_apart_from_the_papers_table():
+    """make_leaderboard: rows none of which is one of the study's models are a sibling leaderboard (no paper note,
+    no all-dash published column); one of the study's models among them keeps the paper's table."""
+    import importlib.util
+    from pathlib import Path
+
+    from ganbench.bench.tables import REAL_DATA
+    from ganbench.studies import get_study
+    path = Path(__file__).resolve().parents[2] / "scripts" / "make_leaderboard.py"
+    spec = importlib.util.spec_from_file_location("make_leaderboard", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    study = get_study("lucic2018")
+    assert mod.outside_the_paper(study, [{"model": "sn-dcgan-ema-diffaug"}, {"model": REAL_DATA}])
+    assert not mod.outside_the_paper(study, [{"model": "sn-dcgan-ema-diffaug"}, {"model": "lucic-ns"}])
