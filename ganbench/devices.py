@@ -37,3 +37,33 @@ def native_bfloat16(device: torch.device) -> bool:
         checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")  # private in torch 2.x; absent: neither
         return any(getattr(torch.cpu, name, lambda: False)() for name in checks)
     return False
+
+
+def cpu_name(cpuinfo: str = "/proc/cpuinfo") -> str:
+    """The CPU in words, precise enough to tell two hosts of one cloud name apart: its model name, family and model
+    numbers (/proc/cpuinfo on Linux), and the widest vector instructions torch's kernels use here, e.g. "AMD EPYC
+    (family 25, model 17; torch AVX512)". Speeds measured on different CPUs are not comparable."""
+    import platform
+    from pathlib import Path
+
+    name, family, model = platform.processor() or platform.machine(), "", ""
+    try:
+        for line in Path(cpuinfo).read_text().splitlines():
+            key, _, value = (part.strip() for part in line.partition(":"))
+            if key == "model name" and value:
+                name = value
+            elif key == "cpu family":
+                family = value
+            elif key == "model":
+                model = value
+            elif not line.strip() and name and family:
+                break  # the first CPU's block is enough
+    except OSError:
+        pass
+    try:
+        simd = torch.backends.cpu.get_cpu_capability()
+    except (AttributeError, RuntimeError):
+        simd = ""
+    details = "; ".join(x for x in ((f"family {family}, model {model}" if family else ""),
+                                    (f"torch {simd}" if simd else "")) if x)
+    return f"{name} ({details})" if details else name

@@ -3,8 +3,10 @@ fail on purpose. Test modules import from here, never from each other."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import signal
+import sys
 from pathlib import Path
 
 import pytest
@@ -58,3 +60,14 @@ def flaky_job(job):
     if kind == "user":
         raise BadInput("no such dataset")
     return {"model": kind, "attempt": n, "pid": os.getpid()}
+
+
+def load_script(name: str):
+    """scripts/NAME.py as a module (the scripts are not a package), registered in sys.modules, where dataclasses
+    look their module up."""
+    path = Path(__file__).resolve().parents[1] / "scripts" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module

@@ -50,3 +50,15 @@ def test_amp_autocasts_on_a_native_cpu_and_is_off_elsewhere(monkeypatch):
     monkeypatch.setattr("ganbench.zoo.model.native_bfloat16", lambda device: False)
     inactive, off = _first_losses(amp=True)
     assert not inactive and off == fp32  # emulated bfloat16 would be slower: amp stays off, the numbers are float32's
+
+
+def test_cpu_name_tells_hosts_of_one_model_name_apart(tmp_path):
+    """Two CPUs sold as "AMD EPYC" differ in family/model (Zen 4 is family 25, Zen 5 family 26), and with them the
+    speed of AVX-512 kernels: the name in the provenance carries both numbers, from the first CPU's block."""
+    from ganbench.devices import cpu_name
+    info = tmp_path / "cpuinfo"
+    info.write_text("processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 25\nmodel\t\t: 17\n"
+                    "model name\t: AMD EPYC\nflags\t\t: fpu avx2\n\nprocessor\t: 1\ncpu family\t: 26\nmodel\t\t: 2\n"
+                    "model name\t: Other\n")
+    assert cpu_name(str(info)).startswith("AMD EPYC (family 25, model 17")
+    assert cpu_name(str(tmp_path / "absent"))  # no /proc/cpuinfo (macOS, Windows): the platform's word for it

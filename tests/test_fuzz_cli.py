@@ -1,19 +1,11 @@
 """scripts/fuzz_cli.py in the suite (so in CI): every bad invocation of every command and of the API ends with
 exit 2 (or ``BadInput``), one line, no traceback, and nothing left behind. In this process, so it takes seconds."""
 
-import importlib.util
-import sys
-from pathlib import Path
-
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "fuzz_cli.py"
+from tests.helpers import load_script
 
 
 def _fuzz():
-    spec = importlib.util.spec_from_file_location("fuzz_cli", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+    return load_script("fuzz_cli")
 
 
 def test_every_bad_invocation_is_one_line_exit_2_and_leaves_nothing(capsys):

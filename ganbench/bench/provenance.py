@@ -45,15 +45,9 @@ def machine() -> dict[str, str]:
     """Hardware in words, for leaderboard headers."""
     import torch
 
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    info = {"platform": platform.platform(), "processor": f"{cpu}, {os.cpu_count()} cores",
+    from ..devices import cpu_name
+
+    info = {"platform": platform.platform(), "processor": f"{cpu_name()}, {os.cpu_count()} cores",
             "cpu_threads": str(torch.get_num_threads()), "python_executable": sys.executable}
     if torch.cuda.is_available():
         info["gpu"] = torch.cuda.get_device_name(0)

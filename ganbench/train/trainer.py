@@ -28,6 +28,7 @@ from .. import dist
 from ..config import (OUTPUT_RANGES, TRAIN_CKPT_EVERY, TRAIN_GRID_SAMPLES, TRAIN_LOG_EVERY, TRAIN_SAMPLE_EVERY,
                       ModelSpec)
 from ..data.base import ImageSet
+from ..devices import cpu_name
 from ..errors import BadInput
 from ..images import save_grid
 from ..io import check_writable, clean_orphans, sha256_file, write_text_atomic
@@ -133,7 +134,7 @@ def _provenance(spec: ModelSpec, dataset: ImageSet, view: ImageSet, seed: int, d
         "spec": spec.to_dict(), "spec_hash": spec.hash(), "seed": seed,
         "dataset": dataset.describe(), "training_view": view.describe(), "view": nets_view.describe(),
         "device": str(device), "device_name": torch.cuda.get_device_name(device) if device.type == "cuda"
-        else platform.processor() or platform.machine(),
+        else cpu_name(),
         "amp_active": model.amp, "torch_threads": torch.get_num_threads(), **options,
     }
 

@@ -101,15 +101,10 @@ def test_one_model_beside_the_floor_gets_no_welch_column():
 def test_a_sibling_leaderboard_is_told_apart_from_the_papers_table():
     """make_leaderboard: rows none of which is one of the study's models are a sibling leaderboard (no paper note,
     no all-dash published column); one of the study's models among them keeps the paper's table."""
-    import importlib.util
-    from pathlib import Path
-
     from ganbench.bench.tables import REAL_DATA
     from ganbench.studies import get_study
-    path = Path(__file__).resolve().parents[2] / "scripts" / "make_leaderboard.py"
-    spec = importlib.util.spec_from_file_location("make_leaderboard", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+    from tests.helpers import load_script
+    mod = load_script("make_leaderboard")
     study = get_study("lucic2018")
     assert mod.outside_the_paper(study, [{"model": "sn-dcgan-ema-diffaug"}, {"model": REAL_DATA}])
     assert not mod.outside_the_paper(study, [{"model": "sn-dcgan-ema-diffaug"}, {"model": "lucic-ns"}])

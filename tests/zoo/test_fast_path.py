@@ -11,6 +11,7 @@ from ganbench.train.data import BatchStream
 from ganbench.zoo.baselines import load_baseline
 from ganbench.zoo.model import GANModel
 from ganbench.zoo.nets import build_nets, split_batches
+from tests.helpers import load_script
 
 
 def test_split_batch_norm_equals_two_forwards():
@@ -56,3 +57,23 @@ def test_fast_path_gives_the_same_training(name):
                 getattr(m.G, mode)(), getattr(m.D, mode)()
             assert torch.allclose(slow.G(z), fast.G(z), atol=1e-4), mode
             assert torch.allclose(slow.D(x), fast.D(x), atol=1e-4, rtol=1e-4), mode
+
+
+@pytest.mark.parametrize("fast", [False, True])
+def test_bench_train_counts_dcgans_step_flops_as_by_hand(fast):
+    """scripts/bench_train.py's GFLOP per step (torch.utils.flop_counter) is the count by hand, exactly: the
+    'share of the peak' it reports can only be wrong through its timing or its peak. dcgan at 32x32, batch 64.
+    A layer of MACs per image: transposed conv in*cin*cout*k^2 (in: input pixels), conv out*cin*cout*k^2."""
+    bench = load_script("bench_train")
+    g_layers = [1 * 100 * 256 * 16, 16 * 256 * 128 * 16, 64 * 128 * 64 * 16, 256 * 64 * 1 * 16]  # 1->4->8->16->32
+    d_layers = [256 * 1 * 64 * 16, 64 * 64 * 128 * 16, 16 * 128 * 256 * 16, 1 * 256 * 1 * 16]  # 32->16->8->4->1
+    fg, fd = 2 * sum(g_layers), 2 * sum(d_layers)  # forward FLOPs per image (multiply + add)
+    forward = 2 * fg + 3 * fd  # D step: G, D(real), D(fake); G step: G, D(fake)
+    # backward, weight grads and input grads (2 forwards' worth), less the input grads no one needs: the D step
+    # on real and fake (D's first layer takes images); the G step through D (input grads only: D is frozen) and G
+    # (its first layer takes z)
+    backward = 2 * (2 * fd - 2 * d_layers[0]) + (fd) + (2 * fg - 2 * g_layers[0])
+    by_hand = 64 * (forward + backward) / 1e9
+    assert by_hand == pytest.approx(26.2668288, abs=1e-9)
+    counted = bench.count_gflop(load_baseline("dcgan"), 32, torch.device("cpu"), fast, False)
+    assert counted == pytest.approx(by_hand, rel=1e-12)
