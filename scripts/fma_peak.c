@@ -19,21 +19,17 @@ static double now(void) {
 #define KEEP(R) __asm__ volatile("" : "+" R(a0), "+" R(a1), "+" R(a2), "+" R(a3), "+" R(a4), "+" R(a5),       \
                                  "+" R(a6), "+" R(a7), "+" R(a8), "+" R(a9), "+" R(a10), "+" R(a11))
 
-__attribute__((target("avx2,fma"))) static double fma256(long iters) {
-    __m256 b = _mm256_set1_ps(1.0000001f), c = _mm256_set1_ps(1e-7f);
-    __m256 a0 = b, a1 = c, a2 = b, a3 = c, a4 = b, a5 = c, a6 = b, a7 = c, a8 = b, a9 = c, a10 = b, a11 = c;
-    double t0 = now();
-    for (long k = 0; k < iters; k++) { CHAINS(_mm256_fmadd_ps) KEEP("x"); }
-    return 12.0 * 8 * 2 * iters / (now() - t0) / 1e9;
-}
-
-__attribute__((target("avx512f"))) static double fma512(long iters) {
-    __m512 b = _mm512_set1_ps(1.0000001f), c = _mm512_set1_ps(1e-7f);
-    __m512 a0 = b, a1 = c, a2 = b, a3 = c, a4 = b, a5 = c, a6 = b, a7 = c, a8 = b, a9 = c, a10 = b, a11 = c;
-    double t0 = now();
-    for (long k = 0; k < iters; k++) { CHAINS(_mm512_fmadd_ps) KEEP("v"); }
-    return 12.0 * 16 * 2 * iters / (now() - t0) / 1e9;
-}
+/* One function per vector width: 12 chains of TYPE fused multiply-adds for ITERS rounds, in GFLOPS. */
+#define FMA_LOOP(NAME, TARGET, TYPE, SET1, FMADD, LANES, REG)                                                 \
+    __attribute__((target(TARGET))) static double NAME(long iters) {                                         \
+        TYPE b = SET1(1.0000001f), c = SET1(1e-7f);                                                           \
+        TYPE a0 = b, a1 = c, a2 = b, a3 = c, a4 = b, a5 = c, a6 = b, a7 = c, a8 = b, a9 = c, a10 = b, a11 = c; \
+        double t0 = now();                                                                                    \
+        for (long k = 0; k < iters; k++) { CHAINS(FMADD) KEEP(REG); }                                         \
+        return 12.0 * LANES * 2 * iters / (now() - t0) / 1e9;                                                \
+    }
+FMA_LOOP(fma256, "avx2,fma", __m256, _mm256_set1_ps, _mm256_fmadd_ps, 8, "x")
+FMA_LOOP(fma512, "avx512f", __m512, _mm512_set1_ps, _mm512_fmadd_ps, 16, "v")
 
 static int wide;
 static void *run(void *out) {
