@@ -13,8 +13,6 @@
 
 from __future__ import annotations
 
-import base64
-import html
 import io
 import math
 from pathlib import Path
@@ -25,6 +23,7 @@ import numpy as np
 from ...studies import get_study
 from ...io import atomic_path, write_text_atomic
 from ..store import Store
+from ..markdown_html import STYLE, to_html
 from ..tables import summary_frame, write_tables
 from .manifest import JOURNAL, SearchResult, journal_storage, read_manifest
 
@@ -345,12 +344,7 @@ def write_search_report(run_dir: str | Path, store: Store | None = None):
 
 
 def _html(md: str, images: dict[str, bytes]) -> str:
-    """The Markdown as preformatted text with its images inlined: one self-contained page."""
-    body = html.escape(md)
-    for name, data in images.items():
-        tag = f"<img alt='{name}' src='data:image/png;base64,{base64.b64encode(data).decode()}'>"
-        body = body.replace(html.escape(f"![score by trial]({name})") if "by-trial" in name else
-                            html.escape(f"![expected best]({name})"), tag)
-    return ("<!doctype html><meta charset='utf-8'><title>ganbench search</title>"
-            "<style>body{font-family:sans-serif;margin:2em}pre{white-space:pre-wrap;font-size:13px}"
-            "img{max-width:48%;margin:4px}</style><h1>ganbench search</h1><pre>" + body + "</pre>")
+    """The Markdown as a web page (tables as tables) with its images inlined: one self-contained file."""
+    return ("<!doctype html><html><head><meta charset='utf-8'><title>ganbench search</title>"
+            f"<style>{STYLE}</style></head><body><h1>ganbench search</h1>\n" + to_html(md, images)
+            + "\n</body></html>\n")

@@ -53,6 +53,8 @@ def test_a_search_draws_halves_selects_and_reruns(tmp_path):
         assert (tmp_path / "run" / name).is_file(), name
     assert "Did the halving choose well?" in res.markdown and "| dcgan-searched" in res.markdown
     assert len((tmp_path / "run" / "search-trials.csv").read_text().splitlines()) == 1 + 12
+    page = (tmp_path / "run" / "search-report.html").read_text()  # a web page: tables as tables, plots inlined
+    assert page.count("<table>") >= 3 and "|---" not in page and page.count("data:image/png;base64,") == 2
 
 
 def test_the_same_seed_draws_the_same_trials_and_a_rerun_reuses_everything(tmp_path):
