@@ -28,6 +28,7 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from ganbench.devices import cpu_name, resolve_device
+from ganbench.io import cache_dir
 from ganbench.train.data import BatchStream
 from ganbench.zoo.baselines import load_baseline
 from ganbench.zoo.model import GANModel
@@ -57,10 +58,9 @@ def fma_peak(threads: int) -> tuple[float, float] | None:
     cc = shutil.which(os.environ.get("CC", "cc")) or shutil.which("gcc")
     if cc is None or not src.is_file():
         return None
-    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "ganbench"
+    cache = cache_dir("tools")  # ganbench's cache folder ($GANBENCH_CACHE)
     exe = cache / f"fma_peak-{hashlib.sha256(src.read_bytes()).hexdigest()[:16]}"
     if not exe.is_file():
-        cache.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=cache) as tmp:
             built = Path(tmp) / "fma_peak"
             if subprocess.run([cc, "-O2", "-o", str(built), str(src), "-lpthread"], capture_output=True).returncode:

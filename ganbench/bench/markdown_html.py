@@ -34,11 +34,15 @@ def _table(lines: list[str]) -> str:
     return "<table>\n" + "\n".join(rows) + "\n</table>"
 
 
+def img(b64: str, alt: str) -> str:
+    """An <img> of a base64 PNG, inline, so the page stays one file (the run report's images too)."""
+    return f"<img alt='{html.escape(alt)}' src='data:image/png;base64,{b64}'>"
+
+
 def _image(alt: str, name: str, images: dict[str, bytes]) -> str:
     if name not in images:
         return f"<p>[{html.escape(alt)}: {html.escape(name)} not written]</p>"
-    b64 = base64.b64encode(images[name]).decode()
-    return f"<img alt='{html.escape(alt)}' src='data:image/png;base64,{b64}'>"
+    return img(base64.b64encode(images[name]).decode(), alt)
 
 
 def to_html(md: str, images: dict[str, bytes] | None = None) -> str:

@@ -21,6 +21,7 @@ from typing import Sequence
 from ..io import write_text_atomic
 from .human_records import human_notes
 from .jobs import named_rows
+from .markdown_html import img
 from .report_human import human_section
 from .runner import EVAL_LOG, read_manifest
 from .store import Store
@@ -37,10 +38,6 @@ def _png(fig) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
     return base64.b64encode(buf.getvalue()).decode()
-
-
-def _img(b64: str, alt: str) -> str:
-    return f"<img alt='{html.escape(alt)}' src='data:image/png;base64,{b64}'>"
 
 
 def read_csv_columns(path: Path) -> dict[str, list[float]]:
@@ -172,7 +169,7 @@ def _results_sections(rows: list[dict], axes: list[str], n: int | None) -> list[
     plots = comparison_plots(frame, space)
     if plots:
         parts.append("<h2>Compared</h2><div class='row'>"
-                     + "".join(_img(png, f"plot: {title}") for title, png in plots) + "</div>")
+                     + "".join(img(png, f"plot: {title}") for title, png in plots) + "</div>")
     for title, frame, against in axis_tables(rows, axes):
         parts.append(f"<h3>{html.escape(title)}</h3>" + render(frame, "html", n, space, against))
     return parts
@@ -186,24 +183,24 @@ def _job_section(j: dict, row: dict | None, seen: set, galleries: set) -> str:
     if j["model"] not in seen:
         grid = Path(j["out_dir"]) / "samples.png"
         if grid.is_file():
-            pieces.append(_img(base64.b64encode(grid.read_bytes()).decode(), f"{j['model']} samples"))
+            pieces.append(img(base64.b64encode(grid.read_bytes()).decode(), f"{j['model']} samples"))
             seen.add(j["model"])
         by_class = Path(j["out_dir"]) / "samples_by_class.png"  # conditional models: one row per class
         if by_class.is_file():
-            pieces.append(_img(base64.b64encode(by_class.read_bytes()).decode(),
+            pieces.append(img(base64.b64encode(by_class.read_bytes()).decode(),
                                f"{j['model']} samples, one row per class"))
         for grid in sorted((Path(j["out_dir"]) / "samples").glob("phase_*.png")):  # a schedule's phases
             name = grid.stem.split("_", 2)[-1].replace("-", " ")
-            pieces.append(f"<figure>{_img(base64.b64encode(grid.read_bytes()).decode(), name)}"
+            pieces.append(f"<figure>{img(base64.b64encode(grid.read_bytes()).decode(), name)}"
                           f"<figcaption>end of {html.escape(name)}</figcaption></figure>")
     loss = loss_plot(j)
     if loss:
-        pieces.append(_img(loss, f"{j['model']} losses"))
+        pieces.append(img(loss, f"{j['model']} losses"))
     if row and row["status"] == "ok" and j["model"] not in galleries:
         gallery = neighbour_gallery(row)
         if gallery:
             galleries.add(j["model"])
-            pieces.append(f"<figure>{_img(gallery, j['model'] + ' nearest training images')}<figcaption>samples "
+            pieces.append(f"<figure>{img(gallery, j['model'] + ' nearest training images')}<figcaption>samples "
                           "(top) and their nearest training images (bottom, pixel L2)</figcaption></figure>")
     status = row["status"] if row else "not run yet"
     reason = f": {html.escape(row['reason'])}" if row and row.get("reason") else ""
@@ -240,7 +237,7 @@ def make_report(run_dir: str | Path, store: str | Path | None = None) -> Path:
     parts.append(human_section(st, study, list(dict.fromkeys(j["model"] for j in jobs))))
     curve = fid_curve_plot(jobs, (manifest.get("budget") or {}).get("curve_samples"))
     if curve:
-        parts.append("<h2>FID over training</h2>" + _img(curve, "FID over training"))
+        parts.append("<h2>FID over training</h2>" + img(curve, "FID over training"))
     parts.append("<h2>Models</h2>")
     seen, galleries = set(), set()
     for j in jobs:
