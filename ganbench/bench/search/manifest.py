@@ -43,7 +43,9 @@ class SearchResult:
 def write_manifest(run_dir: Path, store: Store, trial_jobs: dict[str, list[Job]], rerun_jobs: dict[str, list[Job]],
                    floor: Job | None, p: SearchProtocol, space: SearchSpace, final: Budget, tb: Budget,
                    rungs: Sequence[float], dataset: str, study: str | None) -> None:
-    """search.json: what the search folder holds, so its report can be rebuilt from the store alone."""
+    """search.json: what the search folder holds, so its report can be rebuilt from the store alone. Models of an
+    earlier search in this folder under the same settings and store are kept: several ``ganbench search`` processes,
+    one model each, share one folder, and each one's report shows them all."""
     manifest = {
         "kind": "search", "store": str(store.path.resolve()), "dataset": dataset, "study": study,
         "protocol": dataclasses.asdict(p), "space": {"name": space.name, "path": space.path, "source": space.source,
@@ -53,7 +55,32 @@ def write_manifest(run_dir: Path, store: Store, trial_jobs: dict[str, list[Job]]
         "reruns": {m: [j.key for j in jobs] for m, jobs in rerun_jobs.items()},
         "floor": floor.key if floor is not None else None,
     }
+    manifest = _merged(run_dir / MANIFEST, manifest)
     write_text_atomic(run_dir / MANIFEST, json.dumps(manifest, indent=2) + "\n")
+
+
+#: What two searches in one folder must share for one report to hold both.
+SAME_SEARCH = ("kind", "store", "dataset", "study", "protocol", "budget", "trial_budget", "rungs")
+
+
+def _merged(path: Path, manifest: dict) -> dict:
+    """``manifest`` plus the models of the manifest at ``path`` that it does not search, when both are the same
+    search (``SAME_SEARCH`` and the space's name); otherwise ``manifest`` alone, as a new search replaces the old."""
+    try:
+        old = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return manifest
+    manifest = json.loads(json.dumps(manifest))  # tuples as the file has them, lists
+    same = all(old.get(k) == manifest[k] for k in SAME_SEARCH)
+    if not same or old.get("space", {}).get("name") != manifest["space"]["name"]:
+        return manifest
+    merged = {**manifest, "trials": {}, "reruns": {}, "space": {**manifest["space"], "params": {}}}
+    for src in (old, manifest):  # the folder's models first, in their order; this search's own entries win
+        merged["trials"].update(src["trials"])
+        merged["reruns"].update(src["reruns"])
+        merged["space"]["params"].update(src["space"].get("params", {}))
+    merged["floor"] = manifest["floor"] or old.get("floor")
+    return merged
 
 
 def read_manifest(run_dir: str | Path) -> dict:

@@ -181,3 +181,26 @@ def test_a_killed_searchs_running_trials_show_their_rungs_and_the_resumed_trials
         scores = {f"score_{p['kimg']:g}kimg": p["score"] for p in finished["provenance"]["trial"]["rungs"]}
         reached = {k: float(v) for k, v in r.items() if k.startswith("score_") and v}
         assert reached and all(scores[k] == pytest.approx(v, abs=1e-4) for k, v in reached.items())
+
+
+def test_one_process_per_model_on_one_folder_makes_one_report(tmp_path):
+    """Two searches, one model each, on one folder and store (how a study's losses run side by side, 1 core each):
+    the folder's manifest and report hold both, with the same trials and re-runs as one search of both models."""
+    import json
+
+    p = protocol(tmp_path)
+    solo = lambda models, name="run": search(models, protocol=p, budget=BUDGET,  # noqa: E731
+                                             options=options(tmp_path, name), backend=backend(Calls()))
+    solo(["dcgan"])
+    res = solo(["wgan"])
+    assert list(res.trials) == ["dcgan", "wgan"] and list(res.reruns) == ["dcgan", "wgan"]
+    assert "| dcgan-searched" in res.markdown and "| wgan-searched" in res.markdown
+    joint, calls = _run(tmp_path, name="joint")
+    assert calls.train == []  # every trial and re-run was in the store already
+    for key in ("trials", "reruns"):
+        one = json.loads((tmp_path / "run" / "search.json").read_text())[key]
+        assert one == json.loads((tmp_path / "joint" / "search.json").read_text())[key]
+    # a search of other settings in the folder starts it anew: the earlier models leave its report
+    other = search(["wgan"], protocol=protocol(tmp_path, trials=4), budget=BUDGET, options=options(tmp_path),
+                   backend=backend(Calls()))
+    assert list(other.trials) == ["wgan"] and len(other.trials["wgan"]) == 4
