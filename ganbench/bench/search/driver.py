@@ -36,7 +36,7 @@ from ..jobs import Job, check_seeds, plan, protocol_for
 from ..runner import RunOptions, execute_job, execute_jobs, real_data_job, execute_real_data, resolve_models
 from ..store import Store
 from .manifest import JOURNAL, SearchResult, write_manifest
-from .report import write_search_report
+from .report import chosen_trial, write_search_report
 from .space import SearchSpace, load_space
 from .trial import OptunaRef, execute_trial, step_of
 
@@ -170,7 +170,7 @@ def search(models: Sequence[str | ModelSpec] = (), study: str | None = None, pro
         execute_jobs(_trial_fn(ref, rungs), todo, store, options.executor, exec_options, b, options.lease_s,
                      options.progress, on_record=lambda job, record: _tell(ref, job, record), announce=True)
 
-    chosen = {m: _choose(store.rows(j.key for j in jobs)) for m, jobs in trial_jobs.items()}
+    chosen = {m: chosen_trial(store.rows(j.key for j in jobs)) for m, jobs in trial_jobs.items()}
     rerun_jobs = _rerun_jobs(specs, chosen, trial_jobs, protocol, dataset, final, run_dir, options, train_set)
     all_reruns = [j for jobs in rerun_jobs.values() for j in jobs]
     floor = real_data_job(all_reruns[0]) if final.real_row and all_reruns else None
@@ -267,12 +267,3 @@ def _reconcile(ref: OptunaRef, trial_jobs: dict[str, list[Job]], store: Store) -
             if states.get(int(job.groups["trial"])) == optuna.trial.TrialState.RUNNING and store.done(job.key):
                 row = store.get(job.key)
                 _tell(ref, job, {**row, "metrics": {m: row[m] for m in job.protocol.metrics if row.get(m) is not None}})
-
-
-def _choose(rows: list[dict]) -> int | None:
-    """The trial to re-run: the lowest score among the trials that reached the end (None until one has)."""
-    done = [r for r in rows if r["status"] == "ok" and r.get(r["provenance"]["trial"]["metric"]) is not None]
-    if not done:
-        return None
-    best = min(done, key=lambda r: (r[r["provenance"]["trial"]["metric"]], r["provenance"]["trial"]["number"]))
-    return int(best["provenance"]["trial"]["number"])

@@ -66,6 +66,14 @@ def expected_best(rows: Sequence[dict], seed: int = 0, replicates: int = BOOTSTR
     return means, bands
 
 
+def chosen_trial(rows: Sequence[dict]) -> int | None:
+    """The trial a search re-runs: the lowest score among the trials that reached the end (None until one has)."""
+    done = [r for r in rows if r["status"] == "ok" and r.get(_trial(r)["metric"]) is not None]
+    if not done:
+        return None
+    return int(_trial(min(done, key=lambda r: (r[_trial(r)["metric"]], _trial(r)["number"])))["number"])
+
+
 def rank_agreement(rows: Sequence[dict]) -> tuple[float, int]:
     """Spearman's rho between the first-rung score and the final score over the trials that reached the end."""
     from scipy.stats import spearmanr
@@ -275,22 +283,23 @@ def _model_row(m: dict, model: str, rows: list[dict], reruns: list[dict], study,
     """One model's line of the summary table: its chosen trial, the re-runs' FIDs, the paper's, the compute."""
     p = m["protocol"]
     t_ok = [r for r in rows if r["status"] in ("ok", "pruned", "diverged")]
-    chosen = next(iter(reruns), None)
-    k = chosen["groups"]["trial"] if chosen else None
+    planned = bool(m["reruns"].get(model))  # the search has chosen: its re-runs are planned, done or not
+    k = reruns[0]["groups"]["trial"] if reruns else chosen_trial(rows) if planned else None
     params = next((_trial(r)["params"] for r in rows if _trial(r)["number"] == k), {}) if k is not None else {}
     frame = summary_frame([r for r in reruns if r["status"] == "ok"]) if reruns else None
     pub = study.published_for(m["dataset"], model) if study else None
     kimg = sum(r.get("kimg") or 0 for r in t_ok)
     return (f"| {labels.get(model, model)} | {k if k is not None else '–'} | {_param_text(params) or '–'} | "
-            f"{_rerun_cell(reruns, frame, 'fid_best')} | {_rerun_cell(reruns, frame, 'fid')} | "
+            f"{_rerun_cell(planned, frame, 'fid_best')} | {_rerun_cell(planned, frame, 'fid')} | "
             f"{f'{pub.value:.1f} ± {pub.spread:.1f}' if pub else '–'} | {len(t_ok)} / {p['trials']} | "
             f"{kimg:,.0f} ({kimg / (p['trials'] * m['trial_budget']['kimg']):.2f}) | "
             f"{_hours(t_ok):.1f} + {_hours(reruns):.1f} |")
 
 
-def _rerun_cell(reruns: list[dict], frame, col: str) -> str:
-    """The re-runs' ``col``: mean ± std [95% CI] (n) over seeds; "running" before any finished, "–" without any."""
-    if not reruns:
+def _rerun_cell(planned: bool, frame, col: str) -> str:
+    """The re-runs' ``col``: mean ± std [95% CI] (n) over seeds; "running" before any finished, "–" without any
+    planned."""
+    if not planned:
         return "–"
     if frame is None or frame.empty:
         return "running"

@@ -204,3 +204,25 @@ def test_one_process_per_model_on_one_folder_makes_one_report(tmp_path):
     other = search(["wgan"], protocol=protocol(tmp_path, trials=4), budget=BUDGET, options=options(tmp_path),
                    backend=backend(Calls()))
     assert list(other.trials) == ["wgan"] and len(other.trials["wgan"]) == 4
+
+
+def test_before_its_reruns_finish_the_report_names_the_chosen_trial(tmp_path):
+    """Once every trial has ended, the summary names the chosen trial and its values, its re-runs as running."""
+    import json
+    import sqlite3
+
+    from ganbench.bench.search.report import write_search_report
+
+    done, _ = _run(tmp_path)
+    keys = json.loads((tmp_path / "run" / "search.json").read_text())["reruns"]["wgan"]
+    with sqlite3.connect(tmp_path / "r.sqlite") as con:  # wgan's re-runs not finished yet
+        con.execute(f"DELETE FROM results WHERE job_key IN ({','.join('?' * len(keys))})", keys)
+    mid = write_search_report(tmp_path / "run")
+    row = next(line for line in mid.markdown.splitlines() if line.startswith("| wgan |"))
+    k = done.chosen["wgan"]
+    values = done.trials["wgan"][k]["provenance"]["trial"]["params"]
+    cells = [c.strip() for c in row.split("|")[1:-1]]
+    assert cells[1] == str(k) and f"{values['learning_rate']:.3g}" in cells[2]
+    assert cells[3] == cells[4] == "running"
+    assert next(line for line in mid.markdown.splitlines() if line.startswith("| dcgan |")).split("|")[2].strip() \
+        == str(done.chosen["dcgan"])
