@@ -348,7 +348,8 @@ def write_search_report(run_dir: str | Path, store: Store | None = None):
         for name, data in images.items():
             _write_png(run_dir / name, data)
     write_text_atomic(run_dir / "search-report.html", _html(md, images))
-    chosen = {model: rs[0]["groups"]["trial"] for model, rs in reruns.items() if rs}
+    chosen = {model: rs[0]["groups"]["trial"] if rs else chosen_trial(trials.get(model, []))
+              for model, rs in reruns.items() if m["reruns"].get(model)}
     return SearchResult(run_dir, trials, reruns, floor, md, chosen)
 
 

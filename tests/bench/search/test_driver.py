@@ -223,6 +223,6 @@ def test_before_its_reruns_finish_the_report_names_the_chosen_trial(tmp_path):
     values = done.trials["wgan"][k]["provenance"]["trial"]["params"]
     cells = [c.strip() for c in row.split("|")[1:-1]]
     assert cells[1] == str(k) and f"{values['learning_rate']:.3g}" in cells[2]
-    assert cells[3] == cells[4] == "running"
+    assert cells[3] == cells[4] == "running" and mid.chosen == done.chosen
     assert next(line for line in mid.markdown.splitlines() if line.startswith("| dcgan |")).split("|")[2].strip() \
         == str(done.chosen["dcgan"])
