@@ -74,6 +74,14 @@ def chosen_trial(rows: Sequence[dict]) -> int | None:
     return int(_trial(min(done, key=lambda r: (r[_trial(r)["metric"]], _trial(r)["number"])))["number"])
 
 
+def _chosen(m: dict, model: str, trials: Sequence[dict], reruns: Sequence[dict]) -> int | None:
+    """The trial a search folder's ``model`` re-runs: the one its re-run rows name, or, before any has landed, the
+    choice itself (None while the search has not chosen)."""
+    if reruns:
+        return int(reruns[0]["groups"]["trial"])
+    return chosen_trial(trials) if m["reruns"].get(model) else None
+
+
 def rank_agreement(rows: Sequence[dict]) -> tuple[float, int]:
     """Spearman's rho between the first-rung score and the final score over the trials that reached the end."""
     from scipy.stats import spearmanr
@@ -284,7 +292,7 @@ def _model_row(m: dict, model: str, rows: list[dict], reruns: list[dict], study,
     p = m["protocol"]
     t_ok = [r for r in rows if r["status"] in ("ok", "pruned", "diverged")]
     planned = bool(m["reruns"].get(model))  # the search has chosen: its re-runs are planned, done or not
-    k = reruns[0]["groups"]["trial"] if reruns else chosen_trial(rows) if planned else None
+    k = _chosen(m, model, rows, reruns)
     params = next((_trial(r)["params"] for r in rows if _trial(r)["number"] == k), {}) if k is not None else {}
     frame = summary_frame([r for r in reruns if r["status"] == "ok"]) if reruns else None
     pub = study.published_for(m["dataset"], model) if study else None
@@ -348,8 +356,8 @@ def write_search_report(run_dir: str | Path, store: Store | None = None):
         for name, data in images.items():
             _write_png(run_dir / name, data)
     write_text_atomic(run_dir / "search-report.html", _html(md, images))
-    chosen = {model: rs[0]["groups"]["trial"] if rs else chosen_trial(trials.get(model, []))
-              for model, rs in reruns.items() if m["reruns"].get(model)}
+    chosen = {model: _chosen(m, model, trials.get(model, []), rs) for model, rs in reruns.items()
+              if m["reruns"].get(model)}
     return SearchResult(run_dir, trials, reruns, floor, md, chosen)
 
 
