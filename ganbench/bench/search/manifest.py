@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -53,6 +54,9 @@ def write_manifest(run_dir: Path, store: Store, trial_jobs: dict[str, list[Job]]
         "budget": dataclasses.asdict(final), "trial_budget": dataclasses.asdict(tb), "rungs": list(rungs),
         "trials": {m: [j.key for j in jobs] for m, jobs in trial_jobs.items()},
         "reruns": {m: [j.key for j in jobs] for m, jobs in rerun_jobs.items()},
+        # where each re-run trains, relative to the folder: its curve so far (eval_log.csv) before it has a row
+        "rerun_dirs": {m: {j.key: {"seed": j.seed, "dir": os.path.relpath(j.out_dir, run_dir)} for j in jobs}
+                       for m, jobs in rerun_jobs.items()},
         "floor": floor.key if floor is not None else None,
     }
     manifest = _merged(run_dir / MANIFEST, manifest)
@@ -74,10 +78,10 @@ def _merged(path: Path, manifest: dict) -> dict:
     same = all(old.get(k) == manifest[k] for k in SAME_SEARCH)
     if not same or old.get("space", {}).get("name") != manifest["space"]["name"]:
         return manifest
-    merged = {**manifest, "trials": {}, "reruns": {}, "space": {**manifest["space"], "params": {}}}
+    merged = {**manifest, "trials": {}, "reruns": {}, "rerun_dirs": {}, "space": {**manifest["space"], "params": {}}}
     for src in (old, manifest):  # the folder's models first, in their order; this search's own entries win
-        merged["trials"].update(src["trials"])
-        merged["reruns"].update(src["reruns"])
+        for key in ("trials", "reruns", "rerun_dirs"):
+            merged[key].update(src.get(key, {}))
         merged["space"]["params"].update(src["space"].get("params", {}))
     merged["floor"] = manifest["floor"] or old.get("floor")
     return merged

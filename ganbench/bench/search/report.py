@@ -24,6 +24,8 @@ from ...studies import get_study
 from ...io import atomic_path, write_text_atomic
 from ..store import Store
 from ..markdown_html import STYLE, to_html
+from ..report import read_csv_columns
+from ..runner import EVAL_LOG
 from ..tables import summary_frame, write_tables
 from .manifest import JOURNAL, SearchResult, journal_storage, read_manifest
 
@@ -80,6 +82,20 @@ def _chosen(m: dict, model: str, trials: Sequence[dict], reruns: Sequence[dict])
     if reruns:
         return int(reruns[0]["groups"]["trial"])
     return chosen_trial(trials) if m["reruns"].get(model) else None
+
+
+def rerun_progress(run_dir: Path, m: dict, reruns: dict[str, list[dict]]) -> dict[str, list[tuple[int, float, float]]]:
+    """Each model's re-runs still under way, as ``(seed, kimg, score)`` of the last point of their curve so far
+    (``eval_log.csv`` in the folder the manifest names; a re-run with no point yet, or a manifest that names no
+    folders, gives nothing). A long study's report shows where its re-runs stand before their rows land."""
+    out: dict[str, list[tuple[int, float, float]]] = {}
+    for model, where in m.get("rerun_dirs", {}).items():
+        ended = {r["job_key"] for r in reruns.get(model, []) if r["status"] == "ok"}
+        for key, job in where.items():
+            log = read_csv_columns(run_dir / job["dir"] / EVAL_LOG) if key not in ended else {}
+            if log.get("kimg"):
+                out.setdefault(model, []).append((int(job["seed"]), log["kimg"][-1], log["fid"][-1]))
+    return out
 
 
 def rank_agreement(rows: Sequence[dict]) -> tuple[float, int]:
@@ -233,16 +249,19 @@ def _hours(rows: Sequence[dict]) -> float:
 
 
 def search_markdown(m: dict, trials: dict[str, list[dict]], reruns: dict[str, list[dict]],
-                    running: dict[str, list[dict]] | None = None) -> str:
+                    running: dict[str, list[dict]] | None = None,
+                    progress: dict[str, list[tuple[int, float, float]]] | None = None) -> str:
     """Each model's best-of-K beside the paper, its trials and compute, and the halving's rank agreement; the
-    trials table also lists ``running`` trials (``running_trials``) with the rungs they have reached."""
+    trials table also lists ``running`` trials (``running_trials``) with the rungs they have reached, and the
+    summary the last curve point of re-runs under way (``rerun_progress``)."""
     study = get_study(m["study"]) if m.get("study") else None
     labels = study.labels if study else {}
     lines = [_search_line(m), ""]
     lines += ["| model | chosen trial | its values | best-of-K FID best ckpt (re-runs) | FID last | published | "
               "trials done / K | search kimg (÷ K × full) | CPU h search + re-runs |",
               "|---|---|---|---|---|---|---|---|---|"]
-    lines += [_model_row(m, model, rows, reruns.get(model, []), study, labels) for model, rows in trials.items()]
+    lines += [_model_row(m, model, rows, reruns.get(model, []), study, labels, (progress or {}).get(model, []))
+              for model, rows in trials.items()]
     if study and any(study.published_for(m["dataset"], x) for x in trials):
         sources = sorted({pub.source for x in trials if (pub := study.published_for(m["dataset"], x))})
         lines += ["", f"Published: {'; '.join(sources)}."]
@@ -287,8 +306,10 @@ def _search_line(m: dict) -> str:
               f"`{m['budget']['name']}` on the test split.")
 
 
-def _model_row(m: dict, model: str, rows: list[dict], reruns: list[dict], study, labels: dict) -> str:
-    """One model's line of the summary table: its chosen trial, the re-runs' FIDs, the paper's, the compute."""
+def _model_row(m: dict, model: str, rows: list[dict], reruns: list[dict], study, labels: dict,
+               progress: Sequence[tuple[int, float, float]] = ()) -> str:
+    """One model's line of the summary table: its chosen trial, the re-runs' FIDs (and where the ones under way
+    stand), the paper's, the compute."""
     p = m["protocol"]
     t_ok = [r for r in rows if r["status"] in ("ok", "pruned", "diverged")]
     planned = bool(m["reruns"].get(model))  # the search has chosen: its re-runs are planned, done or not
@@ -298,19 +319,21 @@ def _model_row(m: dict, model: str, rows: list[dict], reruns: list[dict], study,
     pub = study.published_for(m["dataset"], model) if study else None
     kimg = sum(r.get("kimg") or 0 for r in t_ok)
     return (f"| {labels.get(model, model)} | {k if k is not None else '–'} | {_param_text(params) or '–'} | "
-            f"{_rerun_cell(planned, frame, 'fid_best')} | {_rerun_cell(planned, frame, 'fid')} | "
+            f"{_rerun_cell(planned, frame, 'fid_best', progress)} | {_rerun_cell(planned, frame, 'fid')} | "
             f"{f'{pub.value:.1f} ± {pub.spread:.1f}' if pub else '–'} | {len(t_ok)} / {p['trials']} | "
             f"{kimg:,.0f} ({kimg / (p['trials'] * m['trial_budget']['kimg']):.2f}) | "
             f"{_hours(t_ok):.1f} + {_hours(reruns):.1f} |")
 
 
-def _rerun_cell(planned: bool, frame, col: str) -> str:
+def _rerun_cell(planned: bool, frame, col: str, progress: Sequence[tuple[int, float, float]] = ()) -> str:
     """The re-runs' ``col``: mean ± std [95% CI] (n) over seeds; "running" before any finished, "–" without any
-    planned."""
+    planned; then the last curve point of each re-run under way in ``progress`` (not part of the statistic)."""
     if not planned:
         return "–"
+    so_far = "; ".join(f"seed {s} at {k:g} kimg: {v:.2f}" for s, k, v in progress)
+    so_far = f" (under way: {so_far})" if so_far else ""
     if frame is None or frame.empty:
-        return "running"
+        return "running" + so_far
     if f"{col}_mean" not in frame:
         return "–"
     f = frame.iloc[0]
@@ -318,9 +341,9 @@ def _rerun_cell(planned: bool, frame, col: str) -> str:
     if not n:
         return "–"
     if n == 1:
-        return f"{f[f'{col}_mean']:.2f} (n=1)"
+        return f"{f[f'{col}_mean']:.2f} (n=1)" + so_far
     mean, std, ci = f[f"{col}_mean"], f[f"{col}_std"], f[f"{col}_ci"]
-    return f"{mean:.2f} ± {std:.2f} [{mean - ci:.2f}, {mean + ci:.2f}] (n={n})"
+    return f"{mean:.2f} ± {std:.2f} [{mean - ci:.2f}, {mean + ci:.2f}] (n={n})" + so_far
 
 
 def write_search_report(run_dir: str | Path, store: Store | None = None):
@@ -339,7 +362,7 @@ def write_search_report(run_dir: str | Path, store: Store | None = None):
     study = get_study(m["study"]) if m.get("study") else None
     labels = study.labels if study else {}
     metric = m["protocol"]["rung_metric"]
-    extra = search_markdown(m, trials, reruns, running) + (
+    extra = search_markdown(m, trials, reruns, running, rerun_progress(run_dir, m, reruns)) + (
         f"\n{failed} trial(s) failed on every attempt; re-run the search to try them again "
         "(`ganbench results --status failed` has their reasons).\n" if failed else "")
     rows = [r for rs in reruns.values() for r in rs] + ([floor] if floor else [])

@@ -226,3 +226,33 @@ def test_before_its_reruns_finish_the_report_names_the_chosen_trial(tmp_path):
     assert cells[3] == cells[4] == "running" and mid.chosen == done.chosen
     assert next(line for line in mid.markdown.splitlines() if line.startswith("| dcgan |")).split("|")[2].strip() \
         == str(done.chosen["dcgan"])
+
+
+
+def test_the_report_shows_where_reruns_under_way_stand(tmp_path):
+    """A re-run without a row yet shows the last point of its curve (eval_log.csv in the folder the manifest
+    names), beside the finished seeds' statistic and outside it; a finished re-run shows only its row."""
+    import json
+    import sqlite3
+
+    from ganbench.bench.search.report import write_search_report
+
+    done, _ = _run(tmp_path)
+    m = json.loads((tmp_path / "run" / "search.json").read_text())
+    wgan, dcgan = m["reruns"]["wgan"], m["reruns"]["dcgan"]
+    with sqlite3.connect(tmp_path / "r.sqlite") as con:  # neither of wgan's re-runs has ended, dcgan's seed 2 not
+        con.execute("DELETE FROM results WHERE job_key IN (?, ?, ?)", (*wgan, dcgan[1]))
+        con.execute("INSERT OR REPLACE INTO metric_values VALUES (?, 'fid_best', 12.5)", (dcgan[0],))
+    where = {**m["rerun_dirs"]["wgan"], **m["rerun_dirs"]["dcgan"]}
+    assert [where[k]["seed"] for k in (*wgan, *dcgan)] == [1, 2, 1, 2]
+    for key, text in ((wgan[0], "kimg,steps,fid\n0.128,2,80.5\n0.256,4,61.25\n"),
+                      (dcgan[1], "kimg,steps,fid\n0.128,2,70.0\n"),
+                      (dcgan[0], "kimg,steps,fid\n0.128,2,1.0\n")):  # dcgan seed 1 has its row: not shown
+        (tmp_path / "run" / where[key]["dir"] / "eval_log.csv").write_text(text)
+    md = write_search_report(tmp_path / "run").markdown
+    summary = lambda model: next(line for line in md.splitlines() if line.startswith(f"| {model} |"))  # noqa: E731
+    cells = {model: [c.strip() for c in summary(model).split("|")[1:-1]] for model in ("wgan", "dcgan")}
+    assert cells["wgan"][3] == "running (under way: seed 1 at 0.256 kimg: 61.25)" and cells["wgan"][4] == "running"
+    seed1 = next(r for r in done.reruns["dcgan"] if r["seed"] == 1)
+    assert cells["dcgan"][3] == "12.50 (n=1) (under way: seed 2 at 0.128 kimg: 70.00)"
+    assert cells["dcgan"][4] == f"{seed1['fid']:.2f} (n=1)"
