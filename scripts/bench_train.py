@@ -2,7 +2,6 @@
 
     .venv/bin/python scripts/bench_train.py                      # Lucic nets vs today's dcgan (the peer)
     .venv/bin/python scripts/bench_train.py --levers             # each speed lever on and off
-    .venv/bin/python scripts/bench_train.py --parallel           # two 1-thread jobs at once vs one 2-thread job
     .venv/bin/python scripts/bench_train.py --models dcgan sngan --threads 1
 
 Each figure times ``--steps`` training steps after ``--warmup`` on random uint8 data (images shown to D
@@ -20,7 +19,6 @@ import argparse
 import dataclasses
 import json
 import subprocess
-import sys
 import time
 
 import torch
@@ -190,23 +188,6 @@ def deconv_lever(device: torch.device, reps: int = 20) -> list[str]:
     return out
 
 
-def parallel(args) -> None:
-    """Two 1-thread jobs at once against one 2-thread job, in images/s summed over the jobs."""
-    def cmd(threads: int) -> list[str]:
-        return [sys.executable, __file__, "--models", args.models[0] if args.models else "lucic-ns", "--threads",
-                str(threads), "--steps", str(args.steps), "--warmup", str(args.warmup), "--json", "--no-peer"]
-
-    one = json.loads(subprocess.run(cmd(2), capture_output=True, text=True, check=True).stdout)
-    procs = [subprocess.Popen(cmd(1), stdout=subprocess.PIPE, text=True) for _ in range(2)]
-    two = [json.loads(p.communicate()[0]) for p in procs]
-    single = one[0]["images_per_s"]
-    both = sum(t[0]["images_per_s"] for t in two)
-    print(f"one job, 2 threads:          {single:7.1f} images/s")
-    each = " + ".join(f"{t[0]['images_per_s']:.1f}" for t in two)
-    print(f"two jobs, 1 thread each:     {both:7.1f} images/s in all ({each})")
-    print(f"ratio two 1-thread jobs / one 2-thread job: {both / single:.2f}")
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--models", nargs="+", default=None, help=f"baselines (default: {' '.join(DEFAULT_MODELS)})")
@@ -215,14 +196,11 @@ def main() -> None:
     ap.add_argument("--device", help="default: CUDA when present, else CPU")
     ap.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
     ap.add_argument("--levers", action="store_true", help="time each speed lever on and off")
-    ap.add_argument("--parallel", action="store_true", help="two 1-thread jobs vs one 2-thread job")
     ap.add_argument("--no-peer", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    if args.parallel:
-        return parallel(args)
     device = resolve_device(args.device)
     names = args.models or list(DEFAULT_MODELS)
     if args.json:
