@@ -7,7 +7,8 @@
 - ``search-fid-by-trial.png``: the distribution of the rung score over the trials of each model (every trial has
   a first-rung score; the ones that went on are drawn at their later rungs);
 - ``search-expected-best.png``: the paper's central plot, the expected best score as a function of the number of
-  trials, by bootstrap over the trials (with successive halving: the trial that the halving would keep);
+  trials drawn with replacement from those run (with successive halving: the trial that the halving would keep),
+  computed exactly where a bootstrap over the trials would estimate it;
 - ``search-report.html``: all of it on one self-contained page.
 """
 
@@ -29,10 +30,6 @@ from ..runner import EVAL_LOG
 from ..tables import summary_frame, write_tables
 from .manifest import JOURNAL, SearchResult, journal_storage, read_manifest
 
-#: Bootstrap replicates of the expected-best curve.
-BOOTSTRAP = 2000
-
-
 def _trial(row: dict) -> dict:
     return row["provenance"]["trial"]
 
@@ -41,30 +38,51 @@ def _rungs_reached(row: dict) -> list[dict]:
     return [r for r in _trial(row)["rungs"] if r.get("decision") != "pending"]
 
 
+def _kept_key(row: dict) -> tuple[float, float] | None:
+    """The order in which successive halving keeps trials: the latest rung reached first, then the best score
+    there (None for a trial that reached no rung)."""
+    reached = _rungs_reached(row)
+    return (-reached[-1]["kimg"], reached[-1]["score"]) if reached else None
+
+
 def kept_score(rows: Sequence[dict]) -> float:
     """The score of the trial successive halving keeps among ``rows``: the one that reached the latest rung, best
     there (a pruned trial's is its score at the rung it stopped at: higher than it would have reached)."""
-    best = None
-    for r in rows:
-        reached = _rungs_reached(r)
-        if not reached:
-            continue
-        key = (-reached[-1]["kimg"], reached[-1]["score"])
-        best = key if best is None or key < best else best
-    return math.nan if best is None else best[1]
+    keys = [k for k in map(_kept_key, rows) if k is not None]
+    return min(keys)[1] if keys else math.nan
 
 
-def expected_best(rows: Sequence[dict], seed: int = 0, replicates: int = BOOTSTRAP) -> tuple[np.ndarray, np.ndarray]:
+def kept_distribution(rows: Sequence[dict], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(scores, probabilities)``: the exact distribution of ``kept_score`` over ``n`` trials drawn with
+    replacement from ``rows``, given that one of them reached a rung (what a bootstrap over the trials estimates,
+    without its Monte Carlo noise). With the K trials in the halving's order (``_kept_key``; trials without a
+    rung last), the i-th (1-based) is kept when the draws include it and none before it:
+    ((K - i + 1) / K)^n - ((K - i) / K)^n."""
+    keys = sorted(k for k in map(_kept_key, rows) if k is not None)
+    k = len(rows)
+    i = np.arange(1, len(keys) + 1)
+    p = ((k - i + 1) / k) ** n - ((k - i) / k) ** n
+    return np.array([key[1] for key in keys], dtype=float), p / p.sum() if len(keys) else p
+
+
+def _quantile(scores: np.ndarray, p: np.ndarray, q: float) -> float:
+    """The ``q`` quantile of the discrete distribution (``scores``, ``p``): the least score whose cumulative
+    probability reaches ``q``."""
+    order = np.argsort(scores, kind="stable")
+    cdf = np.cumsum(p[order])
+    return float(scores[order][min(np.searchsorted(cdf, q - 1e-12), len(cdf) - 1)])
+
+
+def expected_best(rows: Sequence[dict]) -> tuple[np.ndarray, np.ndarray]:
     """E[kept score] and its 5-95% band for 1..K trials drawn with replacement from ``rows`` (Lucic et al. 2018,
-    section 5: the best FID as a function of the computational budget)."""
-    rng = np.random.default_rng(seed)
+    section 5: the best FID as a function of the computational budget), exactly (``kept_distribution``)."""
     k = len(rows)
     means, bands = np.full(k, np.nan), np.full((k, 2), np.nan)
     for n in range(1, k + 1):
-        draws = np.array([kept_score([rows[i] for i in rng.integers(0, k, n)]) for _ in range(replicates)])
-        draws = draws[np.isfinite(draws)]
-        if len(draws):
-            means[n - 1], bands[n - 1] = draws.mean(), np.percentile(draws, [5, 95])
+        scores, p = kept_distribution(rows, n)
+        if len(scores):
+            means[n - 1] = float(scores @ p)
+            bands[n - 1] = [_quantile(scores, p, 0.05), _quantile(scores, p, 0.95)]
     return means, bands
 
 
@@ -183,7 +201,7 @@ def plot_expected_best(trials: dict[str, list[dict]], labels: dict, metric: str)
     ax.set_xlabel("trials (hyperparameter settings) drawn")
     ax.set_ylabel(f"expected best {metric.upper()} (selection split)")
     ax.set_yscale("log")
-    ax.set_title("Expected best score vs trials, bootstrap over trials (5-95% band)", fontsize=9)
+    ax.set_title("Expected best score vs trials drawn from those run (exact; 5-95% band)", fontsize=9)
     ax.legend(fontsize=8)
     out = _png(fig)
     plt.close(fig)

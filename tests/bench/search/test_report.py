@@ -1,9 +1,13 @@
-"""The search report's rank statistics against Spearman's rho computed by hand (1 - 6 sum d^2 / (n (n^2 - 1)),
-no ties): first rung vs final over the trials that reached the end, and rung by rung over every finished trial."""
+"""The search report's statistics by hand: Spearman's rho (1 - 6 sum d^2 / (n (n^2 - 1)), no ties), first rung vs
+final over the trials that reached the end and rung by rung over every finished trial; the expected best score
+over n trials (the paper's central plot) by enumerating every draw, and against a bootstrap over the trials."""
 
+import itertools
+
+import numpy as np
 import pytest
 
-from ganbench.bench.search.report import rank_agreement, rung_agreement
+from ganbench.bench.search.report import expected_best, kept_score, rank_agreement, rung_agreement
 
 
 def _row(status, *scores):
@@ -31,3 +35,49 @@ def test_rung_by_rung_counts_pruned_trials_and_leaves_failed_ones_out():
 def test_fewer_than_three_pairs_give_no_rho():
     (_, _, rho, n), = rung_agreement(ROWS[:2], [40.0, 200.0])
     assert n == 2 and rho != rho  # NaN
+
+
+def _trial(*scores):
+    """A trial scored at the first len(scores) rungs (a pruned one stops early)."""
+    return _row("ok" if len(scores) == 3 else "pruned", *scores)
+
+
+def _enumerated(rows, n):
+    """E[kept score] and every draw's kept score, over all K^n ordered draws of n trials with replacement (the
+    draws where no trial reached a rung left out, as the curve conditions on one having reached it)."""
+    kept = [kept_score(d) for d in itertools.product(rows, repeat=n)]
+    kept = [v for v in kept if v == v]
+    return sum(kept) / len(kept), kept
+
+
+def test_expected_best_over_n_trials_by_hand():
+    # three finishers 30, 10, 20: two draws keep 10 unless both miss it (5/9), 30 only when both are it (1/9):
+    # (5 * 10 + 3 * 20 + 1 * 30) / 9 = 140 / 9, the mean of the nine ordered pairs' minima
+    rows = [_trial(1, 1, 30), _trial(1, 1, 10), _trial(1, 1, 20)]
+    mean, band = expected_best(rows)
+    assert mean == pytest.approx([20.0, 140 / 9, _enumerated(rows, 3)[0]])
+    assert mean[1] == pytest.approx(_enumerated(rows, 2)[0]) and band[0].tolist() == [10.0, 30.0]
+
+
+def test_the_halving_keeps_the_trial_that_went_furthest_not_the_lowest_score():
+    # a trial pruned at the first rung with 5 loses to a finisher's 50: with two draws, 50 whenever the finisher
+    # is drawn (3/4), else 5; a trial with no rung (it failed) is never kept and a draw of only it does not count:
+    # of the 8 other ordered pairs, 5 hold the finisher
+    pruned, finisher, failed = _trial(5), _trial(80, 60, 50), {"status": "failed",
+                                                               "provenance": {"trial": {"rungs": []}}}
+    mean, _ = expected_best([pruned, finisher])
+    assert mean == pytest.approx([27.5, 0.75 * 50 + 0.25 * 5])
+    mean, _ = expected_best([pruned, finisher, failed])
+    assert mean[1] == pytest.approx((5 * 50 + 3 * 5) / 8) == _enumerated([pruned, finisher, failed], 2)[0]
+
+
+def test_expected_best_and_its_band_agree_with_a_bootstrap_over_the_trials():
+    rng = np.random.default_rng(0)
+    rows = [_trial(*rng.uniform(20, 400, size=int(rng.integers(1, 4)))) for _ in range(7)]
+    mean, band = expected_best(rows)
+    for n in (1, 3, 7):
+        draws = np.array([kept_score([rows[i] for i in rng.integers(0, len(rows), n)]) for _ in range(20_000)])
+        se = draws.std() / np.sqrt(len(draws))
+        assert abs(mean[n - 1] - draws.mean()) < 4 * se + 1e-9  # Monte Carlo tolerance: 4 standard errors
+        assert band[n - 1].tolist() == np.percentile(draws, [5, 95], method="inverted_cdf").tolist()
+    assert np.all(np.diff(mean) <= 1e-12)  # more trials never make the expected best worse
