@@ -23,7 +23,7 @@ from ganbench.bench.search.manifest import read_manifest
 from ganbench.bench.search.report import write_search_report
 from ganbench.io import write_text_atomic
 
-PLOTS = ("search-fid-by-trial.png", "search-expected-best.png")
+PLOTS = ("search-fid-by-trial.png", "search-expected-best.png", "search-curves.png")
 
 
 def main(argv: list[str] | None = None) -> int:

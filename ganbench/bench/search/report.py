@@ -9,6 +9,7 @@
 - ``search-expected-best.png``: the paper's central plot, the expected best score as a function of the number of
   trials drawn with replacement from those run (with successive halving: the trial that the halving would keep),
   computed exactly where a bootstrap over the trials would estimate it;
+- ``search-curves.png``: FID over training of every re-run, finished or under way (once one has two points);
 - ``search-report.html``: all of it on one self-contained page.
 """
 
@@ -25,7 +26,7 @@ from ...studies import get_study
 from ...io import atomic_path, write_text_atomic
 from ..store import Store
 from ..markdown_html import STYLE, to_html
-from ..report import read_csv_columns
+from ..report import curve_figure, read_csv_columns
 from ..runner import EVAL_LOG
 from ..tables import summary_frame, write_tables
 from .manifest import JOURNAL, SearchResult, journal_storage, read_manifest
@@ -208,6 +209,24 @@ def plot_expected_best(trials: dict[str, list[dict]], labels: dict, metric: str)
     return out
 
 
+def plot_rerun_curves(run_dir: Path, m: dict, labels: dict) -> bytes | None:
+    """FID against kimg of every re-run, finished or under way (each folder's ``eval_log.csv``, as the manifest
+    names them); None until one has two points."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    jobs = [{"out_dir": str(run_dir / job["dir"]), "model": labels.get(model, model), "seed": job["seed"]}
+            for model, where in m.get("rerun_dirs", {}).items() for job in where.values()]
+    fig = curve_figure(jobs, title="Re-runs of the chosen settings (test split)",
+                       curve_samples=m["budget"].get("curve_samples"))
+    if fig is None:
+        return None
+    out = _png(fig)
+    plt.close(fig)
+    return out
+
+
 def running_trials(run_dir: Path, trials: dict[str, list[dict]]) -> dict[str, list[dict]]:
     """Trials under way, as rows for the tables only: scored at one rung or more, no result yet (their values and
     rung scores from the Optuna journal; a trial not yet at its first rung has nothing to show). A long search
@@ -268,10 +287,11 @@ def _hours(rows: Sequence[dict]) -> float:
 
 def search_markdown(m: dict, trials: dict[str, list[dict]], reruns: dict[str, list[dict]],
                     running: dict[str, list[dict]] | None = None,
-                    progress: dict[str, list[tuple[int, float, float]]] | None = None) -> str:
+                    progress: dict[str, list[tuple[int, float, float]]] | None = None, curves: bool = False) -> str:
     """Each model's best-of-K beside the paper, its trials and compute, and the halving's rank agreement; the
     trials table also lists ``running`` trials (``running_trials``) with the rungs they have reached, and the
-    summary the last curve point of re-runs under way (``rerun_progress``)."""
+    summary the last curve point of re-runs under way (``rerun_progress``); ``curves``: link the re-runs' curves
+    (``search-curves.png``)."""
     study = get_study(m["study"]) if m.get("study") else None
     labels = study.labels if study else {}
     lines = [_search_line(m), ""]
@@ -297,6 +317,9 @@ def search_markdown(m: dict, trials: dict[str, list[dict]], reruns: dict[str, li
                       + "; ".join(f"{a:g} → {b:g} kimg {_fmt(rho)} (n={k})" for a, b, rho, k in steps) + ".")
     lines += ["",
               "![score by trial](search-fid-by-trial.png)", "", "![expected best](search-expected-best.png)", ""]
+    if curves:
+        lines += ["The re-runs' FID over training (every curve point, a re-run under way up to where it stands):",
+                  "", "![re-runs over training](search-curves.png)", ""]
     lines += ["Trials (values drawn, score at each rung reached, a running trial's so far; `search-trials.csv` has "
               "them all):", "",
               "| model | trial | status | values | " + " | ".join(f"{k:g} kimg" for k in m["rungs"]) + " |",
@@ -380,7 +403,8 @@ def write_search_report(run_dir: str | Path, store: Store | None = None):
     study = get_study(m["study"]) if m.get("study") else None
     labels = study.labels if study else {}
     metric = m["protocol"]["rung_metric"]
-    extra = search_markdown(m, trials, reruns, running, rerun_progress(run_dir, m, reruns)) + (
+    curves = plot_rerun_curves(run_dir, m, labels)
+    extra = search_markdown(m, trials, reruns, running, rerun_progress(run_dir, m, reruns), curves is not None) + (
         f"\n{failed} trial(s) failed on every attempt; re-run the search to try them again "
         "(`ganbench results --status failed` has their reasons).\n" if failed else "")
     rows = [r for rs in reruns.values() for r in rs] + ([floor] if floor else [])
@@ -394,8 +418,10 @@ def write_search_report(run_dir: str | Path, store: Store | None = None):
     if any(trials.values()):
         images["search-fid-by-trial.png"] = plot_distribution(trials, labels, metric, m["rungs"][0])
         images["search-expected-best.png"] = plot_expected_best(trials, labels, metric)
-        for name, data in images.items():
-            _write_png(run_dir / name, data)
+    if curves is not None:
+        images["search-curves.png"] = curves
+    for name, data in images.items():
+        _write_png(run_dir / name, data)
     write_text_atomic(run_dir / "search-report.html", _html(md, images))
     chosen = {model: _chosen(m, model, trials.get(model, []), rs) for model, rs in reruns.items()
               if m["reruns"].get(model)}

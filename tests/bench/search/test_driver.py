@@ -231,7 +231,8 @@ def test_before_its_reruns_finish_the_report_names_the_chosen_trial(tmp_path):
 
 def test_the_report_shows_where_reruns_under_way_stand(tmp_path):
     """A re-run without a row yet shows the last point of its curve (eval_log.csv in the folder the manifest
-    names), beside the finished seeds' statistic and outside it; a finished re-run shows only its row."""
+    names), beside the finished seeds' statistic and outside it; a finished re-run shows only its row. The
+    curves are drawn."""
     import json
     import sqlite3
 
@@ -256,3 +257,6 @@ def test_the_report_shows_where_reruns_under_way_stand(tmp_path):
     seed1 = next(r for r in done.reruns["dcgan"] if r["seed"] == 1)
     assert cells["dcgan"][3] == "12.50 (n=1) (under way: seed 2 at 0.128 kimg: 70.00)"
     assert cells["dcgan"][4] == f"{seed1['fid']:.2f} (n=1)"
+    # the re-runs' curves: drawn once one has two points, linked from the tables and inlined in the page
+    assert (tmp_path / "run" / "search-curves.png").is_file() and "](search-curves.png)" in md
+    assert (tmp_path / "run" / "search-report.html").read_text().count("data:image/png;base64,") == 3
