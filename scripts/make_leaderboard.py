@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 from ganbench.bench.jobs import parse_metrics, parse_seeds, plan, protocol_for, seed_plan
-from ganbench.bench.provenance import git_revision, machine, versions
+from ganbench.bench.provenance import git_revision, machine, torch_threads, versions
 from ganbench.bench.runner import Backend, RunOptions, real_data_job, resolve_models, rows_for, run
 from ganbench.bench.store import Store
 from ganbench.bench.tables import (REAL_DATA, comparative_markdown, display_frame, numbers_csv, protocol_header,
@@ -165,7 +165,7 @@ def header_lines(dataset, budget, study, rows, missing, note, command, seconds) 
         f"images. {budget.description}.",
         f"**Inception weights** {weights(rows)}; features resized with `{first(rows, 'resize_mode')}`; "
         f"precision/recall and density/coverage in {pr_space(rows)} space.",
-        f"**Hardware:** {hw.get('gpu') or hw['processor']}; torch threads per job: {threads(rows)}. **Software:** ganbench {v['ganbench']} (git {git_revision() or 'n/a'}), torch {v['torch']}, "
+        f"**Hardware:** {hw.get('gpu') or hw['processor']}; torch threads per job: {torch_threads(rows)}. **Software:** ganbench {v['ganbench']} (git {git_revision() or 'n/a'}), torch {v['torch']}, "
         f"torchvision {v['torchvision']}, torch-fidelity {v['torch-fidelity']}, python {v['python']}.",
         "**Wall time per model** (training + evaluation, mean over its seeds): " + wall_times(models) + ".",
     ]
@@ -288,12 +288,6 @@ def weights(rows: list[dict]) -> str:
     origins = sorted({str(((r.get("provenance") or {}).get("evaluation") or {}).get("weights_origin", ""))
                       for r in rows} - {""})
     return f"SHA-256 {', '.join(shas) or 'n/a'}" + (f" ({', '.join(origins)})" if origins else "")
-
-
-def threads(rows: list[dict]) -> str:
-    seen = sorted({str(((r.get("provenance") or {}).get("train") or {}).get("provenance", {}).get("torch_threads"))
-                   for r in rows if r["model"] != REAL_DATA} - {"None"})
-    return "/".join(seen) or "not recorded"
 
 
 def wall_times(rows: list[dict]) -> str:

@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from ganbench.bench.provenance import git_revision, machine, versions
+from ganbench.bench.provenance import git_revision, machine, torch_threads, versions
 from ganbench.bench.search.manifest import read_manifest
 from ganbench.bench.search.report import write_search_report
 from ganbench.io import write_text_atomic
@@ -36,10 +36,12 @@ def main(argv: list[str] | None = None) -> int:
     manifest = read_manifest(args.folder)
     res = write_search_report(args.folder)
     hw, v = machine(), versions()
+    threads = torch_threads([r for rows in (*res.trials.values(), *res.reruns.values()) for r in rows])
     command = "python scripts/make_search_leaderboard.py " + " ".join(
         shlex.quote(a) if not a.startswith("--note=") and a != args.note else "'…'" for a in (argv or sys.argv[1:]))
     header = [f"# {manifest['dataset']}: {manifest.get('study') or 'search'} search", "",
-              f"**Hardware:** {hw.get('processor', '?')}; each job on 1 torch thread, two at a time. **Software:** ganbench {v['ganbench']} (git {git_revision()}), "
+              f"**Hardware:** {hw.get('processor', '?')}; torch threads per job: {threads}. **Software:** ganbench "
+              f"{v['ganbench']} (git {git_revision()}), "
               f"torch {v['torch']}, optuna {_version('optuna')}, python {v['python']}.",
               *([f"**Still to run:** {args.note}"] if args.note else []),
               f"Made by `{command}` on {time.strftime('%Y-%m-%d')} from `ganbench search` in {args.folder.name}/.", ""]

@@ -41,6 +41,14 @@ def git_revision() -> str | None:
     return rev + ("+dirty" if dirty else "")
 
 
+def torch_threads(rows) -> str:
+    """The torch threads each trained row ran on, as its training provenance records them ("1", "1/2" for a mix,
+    "not recorded" when no row says: rows without training, or stored before trials recorded it)."""
+    seen = sorted({str(((r.get("provenance") or {}).get("train") or {}).get("provenance", {}).get("torch_threads"))
+                   for r in rows} - {"None"})
+    return "/".join(seen) or "not recorded"
+
+
 def machine() -> dict[str, str]:
     """Hardware in words, for leaderboard headers."""
     import torch

@@ -94,6 +94,12 @@ def _fields(obj: Any) -> dict[str, Any]:
     return dataclasses.asdict(obj) if dataclasses.is_dataclass(obj) else dict(vars(obj))
 
 
+def train_fields(tr) -> dict[str, Any]:
+    """A training result as a row's provenance records it (its own provenance: threads, device, weights hash;
+    steps, kimg, wall time), the loss curves left out."""
+    return {k: v for k, v in _fields(tr).items() if k != "losses"}
+
+
 def curve_protocol(job: Job) -> EvalProtocol:
     """The protocol of the FID-vs-kimg curve: ``curve_samples`` generated vs as many reference images (cheaper than
     the final evaluation unless the budget asks for its full size, as lucic2018 does for ``fid_best``)."""
@@ -188,7 +194,7 @@ def execute_job(job: Job, backend: Backend | None = None, progress: bool = True)
     record.update(steps=tr.steps, kimg=tr.kimg, checkpoint_sha256=ckpt_sha,
                   train_time_s=getattr(tr, "wall_time_s", None) or time.perf_counter() - t0,
                   images_per_s=tr.images_per_s, peak_memory_mb=tr.peak_memory_mb, device=str(tr.device))
-    train_info = {"train": {k: v for k, v in _fields(tr).items() if k != "losses"},
+    train_info = {"train": train_fields(tr),
                   "dataset": reference.describe(), "train_dataset": train_data.describe(),
                   "train_view": view.apply(reference).transform, "view": view.describe(), **curve.provenance()}
     if tr.status != "ok":

@@ -20,7 +20,7 @@ from ...zoo.view import view_for
 from ...train.trainer import TrainOptions
 from ..backend import Backend
 from ..jobs import Job
-from ..runner import base_record, provenance_of
+from ..runner import base_record, provenance_of, train_fields
 from .manifest import journal_storage
 
 RUNG_LOG = "rungs.csv"
@@ -155,5 +155,6 @@ def execute_trial(job: Job, ref: OptunaRef, rungs: tuple[float, ...], backend: B
         "trial": {"model": model, "number": number, "params": job.groups.get("params", {}), "rungs": log,
                   "rung_kimg": list(rungs), "metric": metric, "optuna_study": model, "journal": ref.journal,
                   "wall_s": time.perf_counter() - t0},
+        "train": train_fields(tr) if tr is not None else {},  # None: every rung was done before a resume
         "dataset": reference.describe(), "train_dataset": train_data.describe(), "view": view.describe()})
     return record

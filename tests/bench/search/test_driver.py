@@ -35,6 +35,8 @@ def test_a_search_draws_halves_selects_and_reruns(tmp_path):
         assert all(r[0] == 0.064 for r in rungs) and rungs[0] == [0.064, 0.128, 0.256]
         assert {r["status"] for r in rows} <= {"ok", "pruned"} and any(r["status"] == "pruned" for r in rows)
         assert all((r["status"] == "ok") == (len(k) == 3) for r, k in zip(rows, rungs))
+        # a trial's provenance holds its training's, as a run's row does (threads, device, steps)
+        assert all(r["provenance"]["train"]["steps"] == r["steps"] for r in rows)
         # the chosen trial: the best final score among the trials that reached the end
         done = {r["provenance"]["trial"]["number"]: r["fid"] for r in rows if r["status"] == "ok"}
         assert res.chosen[model] == min(done, key=done.get)
