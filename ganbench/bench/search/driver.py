@@ -35,7 +35,7 @@ from ..executors.base import check_options
 from ..jobs import Job, check_seeds, plan, protocol_for
 from ..runner import RunOptions, execute_job, execute_jobs, real_data_job, execute_real_data, resolve_models
 from ..store import Store
-from .manifest import JOURNAL, SearchResult, write_manifest
+from .manifest import JOURNAL, MANIFEST, SearchResult, write_manifest
 from .report import chosen_trial, write_search_report
 from .space import SearchSpace, load_space
 from .trial import OptunaRef, execute_trial, step_of
@@ -141,6 +141,10 @@ def search(models: Sequence[str | ModelSpec] = (), study: str | None = None, pro
     space = load_space(protocol.space)
     specs = resolve_models(models, b)
     run_dir = Path(options.out) if options.out else DEFAULT_RUNS_DIR / f"{dataset}-{final.name}-search"
+    if options.report_only and not any((run_dir / f).is_file() for f in (MANIFEST, JOURNAL)):
+        # a report of nothing would draw every trial into a new journal and create the folder and the store
+        raise BadInput(f"--report-only: {run_dir} holds no search (no {MANIFEST} or {JOURNAL}); give the --out of a "
+                       "search, or leave out --report-only to start one")
     check_writable(run_dir, "--out", folder=True)
     store_path = check_writable(options.store or DEFAULT_STORE, "--store")
     exec_options = ExecOptions(workers=options.jobs, retries=options.retries, address=options.address,
