@@ -81,3 +81,18 @@ def test_expected_best_and_its_band_agree_with_a_bootstrap_over_the_trials():
         assert abs(mean[n - 1] - draws.mean()) < 4 * se + 1e-9  # Monte Carlo tolerance: 4 standard errors
         assert band[n - 1].tolist() == np.percentile(draws, [5, 95], method="inverted_cdf").tolist()
     assert np.all(np.diff(mean) <= 1e-12)  # more trials never make the expected best worse
+
+
+def test_the_target_reads_the_published_mean_plus_its_std():
+    import pandas as pd
+
+    from ganbench.bench.search.report import _against_paper
+    from ganbench.studies import Published
+
+    ns = Published(26.5, 1.6, "Lucic et al. 2018, table 2")  # the target: mean best-ckpt FID <= 28.1
+    frame = lambda mean, n: pd.DataFrame([{"fid_best_mean": mean, "fid_best_n": n}])  # noqa: E731
+    assert _against_paper(frame(28.1, 3), ns, 3) == "yes" and _against_paper(frame(20.0, 3), ns, 3) == "yes"
+    assert _against_paper(frame(29.0, 3), ns, 3) == "no, +0.90 above"
+    assert _against_paper(frame(27.0, 1), ns, 3) == "yes (n=1 of 3)"
+    assert _against_paper(frame(27.0, 3), None, 3) == _against_paper(None, ns, 3) == "–"
+    assert _against_paper(frame(27.0, 0), ns, 3) == "–"
