@@ -1,0 +1,31 @@
+"""scripts/make_search_leaderboard.py on a search of fakes: the leaderboard's Markdown is the search's own tables
+under a header, its plots are copied beside it with the links rewritten, its CSVs are the search's."""
+
+import json
+
+from ganbench.bench.search import search
+
+from tests.fakes import Calls
+from tests.helpers import load_script
+from .fakes import BUDGET, backend, options, protocol
+
+
+def test_a_search_is_published_with_its_plots_and_tables(tmp_path):
+    res = search(["dcgan", "wgan"], protocol=protocol(tmp_path), budget=BUDGET, options=options(tmp_path),
+                 backend=backend(Calls()))
+    where = json.loads((tmp_path / "run" / "search.json").read_text())["rerun_dirs"]["wgan"]
+    for job in where.values():  # curves for the re-runs, as a budget with curve points writes them
+        (tmp_path / "run" / job["dir"] / "eval_log.csv").write_text("kimg,steps,fid\n0.128,2,80\n0.256,4,60\n")
+    out = tmp_path / "lb"
+    assert load_script("make_search_leaderboard").main(
+        [str(tmp_path / "run"), "--name", "toy-search", "--out", str(out), "--note", "all done"]) == 0
+    md = (out / "toy-search.md").read_text()
+    assert md.startswith("# ") and "**Still to run:** all done" in md and "torch threads per job:" in md
+    assert "'…'" in md and "all done`" not in md  # the command line names the note, not its text
+    for name in ("search-fid-by-trial.png", "search-expected-best.png", "search-curves.png"):
+        assert (out / "toy-search" / name).is_file() and f"](toy-search/{name})" in md, name
+    # the body is the search's own report, the summary row of each model included
+    assert "| dcgan-searched" in md and "| wgan |" in md and "Did the halving choose well?" in md
+    assert (out / "toy-search.csv").read_text() == (tmp_path / "run" / "search.csv").read_text()
+    trials = (out / "toy-search-trials.csv").read_text().splitlines()
+    assert len(trials) == 1 + sum(len(r) for r in res.trials.values())
