@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import fcntl
 import hashlib
+import json
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -145,6 +146,8 @@ def search(models: Sequence[str | ModelSpec] = (), study: str | None = None, pro
         # a report of nothing would draw every trial into a new journal and create the folder and the store
         raise BadInput(f"--report-only: {run_dir} holds no search (no {MANIFEST} or {JOURNAL}); give the --out of a "
                        "search, or leave out --report-only to start one")
+    if options.report_only:
+        _check_report_store(run_dir, Path(options.store or DEFAULT_STORE))
     check_writable(run_dir, "--out", folder=True)
     store_path = check_writable(options.store or DEFAULT_STORE, "--store")
     exec_options = ExecOptions(workers=options.jobs, retries=options.retries, address=options.address,
@@ -188,6 +191,19 @@ def search(models: Sequence[str | ModelSpec] = (), study: str | None = None, pro
                          options.lease_s, options.progress, announce=False)
     write_manifest(run_dir, store, trial_jobs, rerun_jobs, floor, protocol, space, final, tb, rungs, dataset, study)
     return write_search_report(run_dir, store)
+
+
+def _check_report_store(run_dir: Path, store: Path) -> None:
+    """A report reads the store the search wrote: a missing store, or another one than the folder's manifest
+    names, would rewrite the folder's tables (and its manifest) as if nothing had run."""
+    if not store.is_file():
+        raise BadInput(f"--report-only: the store {store} does not exist; pass the --store the search wrote to")
+    try:
+        named = json.loads((run_dir / MANIFEST).read_text()).get("store")
+    except (OSError, ValueError):
+        return  # a search under way has no manifest yet; its journal is enough
+    if named and Path(named).resolve() != store.resolve():
+        raise BadInput(f"--report-only: {run_dir}'s search wrote to {named}, not {store}; pass --store {named}")
 
 
 def _study_defaults(study: str | None, models, protocol: SearchProtocol | None, budget, dataset):

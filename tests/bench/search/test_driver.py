@@ -6,7 +6,7 @@ import multiprocessing
 import pytest
 
 from ganbench.bench.search import search
-from ganbench.bench.search.driver import sampler_seed
+from ganbench.bench.search.driver import SearchOptions, sampler_seed
 from ganbench.bench.store import Store
 from ganbench.errors import BadInput
 
@@ -262,3 +262,23 @@ def test_the_report_shows_where_reruns_under_way_stand(tmp_path):
     # the re-runs' curves: drawn once one has two points, linked from the tables and inlined in the page
     assert (tmp_path / "run" / "search-curves.png").is_file() and "](search-curves.png)" in md
     assert (tmp_path / "run" / "search-report.html").read_text().count("data:image/png;base64,") == 3
+
+
+def test_a_report_reads_the_store_its_search_wrote(tmp_path):
+    """--report-only with a store that does not exist, or another than the folder's search wrote to, is refused
+    before anything is rewritten: the tables and the manifest stay as they were."""
+    import shutil
+
+    _run(tmp_path)
+    before = {f: (tmp_path / "run" / f).read_text() for f in ("search.md", "search.json")}
+    shutil.copy(tmp_path / "r.sqlite", tmp_path / "other.sqlite")
+    for store, match in (("missing.sqlite", "does not exist"), ("other.sqlite", "wrote to")):
+        with pytest.raises(BadInput, match=match):
+            search(["dcgan", "wgan"], protocol=protocol(tmp_path), budget=BUDGET, backend=backend(Calls()),
+                   options=SearchOptions(out=str(tmp_path / "run"), store=str(tmp_path / store), progress=False,
+                                         report_only=True))
+    assert not (tmp_path / "missing.sqlite").exists()
+    assert {f: (tmp_path / "run" / f).read_text() for f in before} == before
+    ok = search(["dcgan", "wgan"], protocol=protocol(tmp_path), budget=BUDGET, backend=backend(Calls()),
+                options=options(tmp_path, report_only=True))
+    assert ok.chosen and (tmp_path / "run" / "search.md").read_text() == before["search.md"]
