@@ -142,12 +142,8 @@ def search(models: Sequence[str | ModelSpec] = (), study: str | None = None, pro
     space = load_space(protocol.space)
     specs = resolve_models(models, b)
     run_dir = Path(options.out) if options.out else DEFAULT_RUNS_DIR / f"{dataset}-{final.name}-search"
-    if options.report_only and not any((run_dir / f).is_file() for f in (MANIFEST, JOURNAL)):
-        # a report of nothing would draw every trial into a new journal and create the folder and the store
-        raise BadInput(f"--report-only: {run_dir} holds no search (no {MANIFEST} or {JOURNAL}); give the --out of a "
-                       "search, or leave out --report-only to start one")
     if options.report_only:
-        _check_report_store(run_dir, Path(options.store or DEFAULT_STORE))
+        _check_report_inputs(run_dir, Path(options.store or DEFAULT_STORE))
     check_writable(run_dir, "--out", folder=True)
     store_path = check_writable(options.store or DEFAULT_STORE, "--store")
     exec_options = ExecOptions(workers=options.jobs, retries=options.retries, address=options.address,
@@ -193,9 +189,13 @@ def search(models: Sequence[str | ModelSpec] = (), study: str | None = None, pro
     return write_search_report(run_dir, store)
 
 
-def _check_report_store(run_dir: Path, store: Path) -> None:
-    """A report reads the store the search wrote: a missing store, or another one than the folder's manifest
-    names, would rewrite the folder's tables (and its manifest) as if nothing had run."""
+def _check_report_inputs(run_dir: Path, store: Path) -> None:
+    """A report reads a search folder and the store its search wrote. A folder with no search would get every
+    trial drawn into a new journal (and the folder and store created); a missing store, or another one than the
+    folder's manifest names, would rewrite the folder's tables (and its manifest) as if nothing had run."""
+    if not any((run_dir / f).is_file() for f in (MANIFEST, JOURNAL)):
+        raise BadInput(f"--report-only: {run_dir} holds no search (no {MANIFEST} or {JOURNAL}); give the --out of a "
+                       "search, or leave out --report-only to start one")
     if not store.is_file():
         raise BadInput(f"--report-only: the store {store} does not exist; pass the --store the search wrote to")
     try:

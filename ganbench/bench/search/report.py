@@ -31,6 +31,7 @@ from ..runner import EVAL_LOG
 from ..tables import summary_frame, write_tables
 from .manifest import JOURNAL, SearchResult, journal_storage, read_manifest
 
+
 def _trial(row: dict) -> dict:
     return row["provenance"]["trial"]
 
@@ -109,7 +110,7 @@ def rerun_progress(run_dir: Path, m: dict, reruns: dict[str, list[dict]]) -> dic
     folders, gives nothing). A long study's report shows where its re-runs stand before their rows land."""
     out: dict[str, list[tuple[int, float, float]]] = {}
     for model, where in m.get("rerun_dirs", {}).items():
-        ended = {r["job_key"] for r in reruns.get(model, []) if r["status"] == "ok"}
+        ended = {r["job_key"] for r in reruns.get(model, [])}  # a row, ok or not: the re-run is over
         for key, job in where.items():
             log = read_csv_columns(run_dir / job["dir"] / EVAL_LOG) if key not in ended else {}
             if log.get("kimg"):
