@@ -363,15 +363,15 @@ def _model_row(m: dict, model: str, rows: list[dict], reruns: list[dict], study,
     kimg = sum(r.get("kimg") or 0 for r in t_ok)
     return (f"| {labels.get(model, model)} | {k if k is not None else '–'} | {_param_text(params) or '–'} | "
             f"{_rerun_cell(planned, frame, 'fid_best', progress)} | {_rerun_cell(planned, frame, 'fid')} | "
-            f"{f'{pub.value:.1f} ± {pub.spread:.1f}' if pub else '–'} | {_against_paper(frame, pub, len(m['reruns'].get(model, [])))} | "
-            f"{len(t_ok)} / {p['trials']} | "
+            f"{f'{pub.value:.1f} ± {pub.spread:.1f}' if pub else '–'} | "
+            f"{_against_paper(frame, pub, len(m['reruns'].get(model, [])))} | {len(t_ok)} / {p['trials']} | "
             f"{kimg:,.0f} ({kimg / (p['trials'] * m['trial_budget']['kimg']):.2f}) | "
             f"{_hours(t_ok):.1f} + {_hours(reruns):.1f} |")
 
 
 def _against_paper(frame, pub, planned: int) -> str:
     """Whether the re-runs' mean best-checkpoint FID is within the published mean + std or below it (the study's
-    target): "yes" / "no, +d above", with "(n of N seeds)" while re-runs are still to land; "–" without both."""
+    target): "yes" / "no, +d above", with "(n=k of N)" while re-runs are still to land; "–" without both."""
     if pub is None or frame is None or frame.empty or "fid_best_mean" not in frame or not frame.iloc[0]["fid_best_n"]:
         return "–"
     f = frame.iloc[0]
