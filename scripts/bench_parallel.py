@@ -52,11 +52,10 @@ def command(kind: str, threads: int, args) -> list[str]:
 
 def measure(kinds: list[tuple[str, int]], args) -> list[float]:
     """images/s of each ``(kind, threads)`` process, all started at once."""
-    env = {**os.environ}
     procs = []
     for kind, threads in kinds:
-        env_k = {**env, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
-        procs.append(subprocess.Popen(command(kind, threads, args), stdout=subprocess.PIPE, text=True, env=env_k))
+        env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
+        procs.append(subprocess.Popen(command(kind, threads, args), stdout=subprocess.PIPE, text=True, env=env))
     out = []
     for (kind, _), p in zip(kinds, procs):
         text, _ = p.communicate()

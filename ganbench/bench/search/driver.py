@@ -17,7 +17,6 @@ from __future__ import annotations
 import dataclasses
 import fcntl
 import hashlib
-import json
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -36,7 +35,7 @@ from ..executors.base import check_options
 from ..jobs import Job, check_seeds, plan, protocol_for
 from ..runner import RunOptions, execute_job, execute_jobs, real_data_job, execute_real_data, resolve_models
 from ..store import Store
-from .manifest import JOURNAL, MANIFEST, SearchResult, write_manifest
+from .manifest import JOURNAL, MANIFEST, SearchResult, read_manifest, write_manifest
 from .report import chosen_trial, write_search_report
 from .space import SearchSpace, load_space
 from .trial import OptunaRef, execute_trial, step_of
@@ -198,10 +197,9 @@ def _check_report_inputs(run_dir: Path, store: Path) -> None:
                        "search, or leave out --report-only to start one")
     if not store.is_file():
         raise BadInput(f"--report-only: the store {store} does not exist; pass the --store the search wrote to")
-    try:
-        named = json.loads((run_dir / MANIFEST).read_text()).get("store")
-    except (OSError, ValueError):
+    if not (run_dir / MANIFEST).is_file():
         return  # a search under way has no manifest yet; its journal is enough
+    named = read_manifest(run_dir).get("store")
     if named and Path(named).resolve() != store.resolve():
         raise BadInput(f"--report-only: {run_dir}'s search wrote to {named}, not {store}; pass --store {named}")
 
