@@ -7,6 +7,9 @@ in leaderboards/NAME/, from the search folder's manifest and the store alone (no
 
 The header gives the hardware, the versions, what still runs, and the command; the body is the search's own
 tables (the re-runs compared as any run is, each loss beside the published figure, the trials, the compute).
+Beside them, leaderboards/NAME/rows.jsonl holds the store rows the tables are built from (every trial and re-run,
+with its provenance): ``ganbench results --import`` puts them into a store, where the search resumes from them on
+another machine, and this script rebuilds the same tables.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import time
 from pathlib import Path
 
 from ganbench.bench.provenance import git_revision, machine, torch_threads, versions
+from ganbench.bench.rows_file import dump_rows
 from ganbench.bench.search.manifest import read_manifest
 from ganbench.bench.search.report import write_search_report
 from ganbench.io import write_text_atomic
@@ -53,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
             shutil.copyfile(args.folder / name, images / name)
             body = body.replace(f"({name})", f"({args.name}/{name})")
     write_text_atomic(args.out / f"{args.name}.md", "\n".join(header) + "\n" + body)
+    rows = [r for rs in (*res.trials.values(), *res.reruns.values()) for r in rs] + ([res.floor] if res.floor else [])
+    write_text_atomic(images / "rows.jsonl", dump_rows(rows))
     for src, dst in (("search.csv", f"{args.name}.csv"), ("search-trials.csv", f"{args.name}-trials.csv")):
         if (args.folder / src).is_file():
             write_text_atomic(args.out / dst, (args.folder / src).read_text())

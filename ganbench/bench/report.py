@@ -57,14 +57,19 @@ def read_csv_columns(path: Path) -> dict[str, list[float]]:
 
 
 def curve_figure(jobs: Sequence[dict], title: str = "FID over training", curve_samples: int | None = None):
-    """A matplotlib figure of FID against kimg from each job's eval_log.csv (one line per model and seed;
-    all points at the curve's own N, the end of training included), or None when no job has two points."""
+    """A matplotlib figure of FID against kimg from each job's eval_log.csv, or from its stored curve (``points``,
+    the row's ``provenance["curve"]["points"]``) where the job has one: a finished job's curve outlives its folder
+    (one line per model and seed; all points at the curve's own N, the end of training included), or None when no
+    job has two points."""
     import matplotlib.pyplot as plt
 
     lines = []
     for j in jobs:
-        log = read_csv_columns(Path(j["out_dir"]) / EVAL_LOG)
-        xs, ys = list(log.get("kimg", [])), list(log.get("fid", []))
+        if j.get("points"):
+            xs, ys = [float(p["kimg"]) for p in j["points"]], [float(p["fid"]) for p in j["points"]]
+        else:
+            log = read_csv_columns(Path(j["out_dir"]) / EVAL_LOG)
+            xs, ys = list(log.get("kimg", [])), list(log.get("fid", []))
         if len(xs) >= 2:
             lines.append((f"{j['model']} s{j['seed']}", xs, ys))
     if not lines:

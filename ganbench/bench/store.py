@@ -135,6 +135,26 @@ def is_metric_value(key: str) -> bool:
     return registry.column(key.split("/")[0]) is not None
 
 
+def _prepare(record: dict[str, Any]) -> tuple[dict[str, Any], dict[str, float]]:
+    """A record checked and split into its ``results`` row (JSON columns as text) and its metric values."""
+    row = {k: v for k, v in record.items() if k != "metrics"}
+    values = {k: row.pop(k) for k in [k for k in row if k not in COLUMNS and is_metric_value(k)]}
+    values.update(record.get("metrics") or {})  # an explicit metrics dict wins over top-level keys
+    unknown = set(row) - set(COLUMNS)
+    if unknown:
+        raise ValueError(f"unknown result fields: {sorted(unknown)}")
+    if row.get("status") not in STATUSES:
+        raise ValueError(f"status must be one of {STATUSES}, got {row.get('status')!r}")
+    values = {k: float(v) for k, v in values.items() if v is not None}
+    if any(not math.isfinite(v) for v in values.values()):
+        raise ValueError(f"non-finite metric value in {values}")
+    row.setdefault("created_at", time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+    for c in _JSON_COLUMNS:
+        if c in row and not isinstance(row[c], str):
+            row[c] = json.dumps(row[c], sort_keys=True, default=str)
+    return row, values
+
+
 class Store:
     """The results in one SQLite file. Cheap to create; every call opens its own connection."""
 
@@ -199,29 +219,20 @@ class Store:
         Metric values come as ``record["metrics"]`` or as top-level keys named like a registered metric
         column; ``None`` values are not stored.
         """
-        row = {k: v for k, v in record.items() if k != "metrics"}
-        values = {k: row.pop(k) for k in [k for k in row if k not in COLUMNS and is_metric_value(k)]}
-        values.update(record.get("metrics") or {})  # an explicit metrics dict wins over top-level keys
-        unknown = set(row) - set(COLUMNS)
-        if unknown:
-            raise ValueError(f"unknown result fields: {sorted(unknown)}")
-        if row.get("status") not in STATUSES:
-            raise ValueError(f"status must be one of {STATUSES}, got {row.get('status')!r}")
-        values = {k: float(v) for k, v in values.items() if v is not None}
-        if any(not math.isfinite(v) for v in values.values()):
-            raise ValueError(f"non-finite metric value in {values}")
-        row.setdefault("created_at", time.strftime("%Y-%m-%dT%H:%M:%S%z"))
-        for c in _JSON_COLUMNS:
-            if c in row and not isinstance(row[c], str):
-                row[c] = json.dumps(row[c], sort_keys=True, default=str)
-        names = list(row)
-        quoted = ", ".join('"' + n + '"' for n in names)
-        sql = f"INSERT OR REPLACE INTO results ({quoted}) VALUES ({', '.join('?' for _ in names)})"
+        self.put_many([record])
+
+    def put_many(self, records: Iterable[dict[str, Any]]) -> None:
+        """``put`` of several records in one transaction: all of them land, or (any one invalid) none."""
+        prepared = [_prepare(r) for r in records]
         with self.write() as con:
-            con.execute(sql, [row[n] for n in names])
-            con.execute("DELETE FROM metric_values WHERE job_key = ?", (row["job_key"],))
-            con.executemany("INSERT INTO metric_values (job_key, name, value) VALUES (?, ?, ?)",
-                            [(row["job_key"], k, v) for k, v in values.items()])
+            for row, values in prepared:
+                names = list(row)
+                quoted = ", ".join('"' + n + '"' for n in names)
+                con.execute(f"INSERT OR REPLACE INTO results ({quoted}) VALUES ({', '.join('?' for _ in names)})",
+                            [row[n] for n in names])
+                con.execute("DELETE FROM metric_values WHERE job_key = ?", (row["job_key"],))
+                con.executemany("INSERT INTO metric_values (job_key, name, value) VALUES (?, ?, ?)",
+                                [(row["job_key"], k, v) for k, v in values.items()])
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..errors import GanbenchError
+from ..errors import BadInput, GanbenchError
 from .common import command, parse_range, print_json
 
 
@@ -163,7 +163,28 @@ def add_results(sub) -> None:
         p.add_argument(f"--{col}", help=f"only rows with this {col} (comma list for several)")
     p.add_argument("--seed", type=int)
     p.add_argument("--json", action="store_true", help="full rows with provenance as JSON")
+    io = p.add_mutually_exclusive_group()
+    io.add_argument("--export", metavar="FILE", help="write the (filtered) rows to FILE, a checked JSON-lines file "
+                    "that git can keep beside a leaderboard")
+    io.add_argument("--import", dest="import_", metavar="FILE", help="add the rows of FILE (from --export) to the "
+                    "store, in one transaction; a job the store holds with other results is refused")
+    p.add_argument("--replace", action="store_true", help="with --import: take the file's row where the store "
+                   "holds another")
     p.set_defaults(func=cmd_results)
+
+
+def _import_rows(args, path: Path, filters: dict) -> int:
+    from ..bench.rows_file import import_rows, read_rows
+    from ..bench.store import Store
+    from ..io import check_writable
+
+    if args.export or args.json or args.seed is not None or any(filters.values()):
+        raise BadInput("--import FILE takes every row of FILE: leave out the filters, --json and --export")
+    read_rows(args.import_)  # a bad file is refused before the store is created or opened
+    store = Store(check_writable(path, "--store"))
+    added, same = import_rows(store, args.import_, replace=args.replace)
+    print(f"imported {added} row(s) of {args.import_} into {path}" + (f"; {same} were there already" if same else ""))
+    return 0
 
 
 def cmd_results(args) -> int:
@@ -172,9 +193,21 @@ def cmd_results(args) -> int:
     from ..bench.tables import listing
 
     path = Path(args.store or DEFAULT_STORE)
+    filters = {c: (_csv_list(getattr(args, c)) or None) for c in ("model", "dataset", "budget", "status", "run")}
+    if args.replace and not args.import_:
+        raise BadInput("--replace goes with --import FILE")
+    if args.import_:
+        return _import_rows(args, path, filters)
     if not path.is_file():
         raise GanbenchError(f"no results store at {path}; run `ganbench run` first or pass --store PATH")
-    filters = {c: (_csv_list(getattr(args, c)) or None) for c in ("model", "dataset", "budget", "status", "run")}
+    if args.export:
+        from ..bench.rows_file import export_rows
+        from ..io import check_writable
+
+        out = check_writable(args.export, "--export")
+        n = export_rows(Store(path), out, seed=args.seed, **filters)
+        print(f"exported {n} row(s) of {path} to {out}")
+        return 0
     rows = Store(path).query(seed=args.seed, **filters)
     if args.json:
         print_json(rows)

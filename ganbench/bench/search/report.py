@@ -210,15 +210,18 @@ def plot_expected_best(trials: dict[str, list[dict]], labels: dict, metric: str)
     return out
 
 
-def plot_rerun_curves(run_dir: Path, m: dict, labels: dict) -> bytes | None:
-    """FID against kimg of every re-run, finished or under way (each folder's ``eval_log.csv``, as the manifest
-    names them); None until one has two points."""
+def plot_rerun_curves(run_dir: Path, m: dict, labels: dict, reruns: dict[str, list[dict]]) -> bytes | None:
+    """FID against kimg of every re-run, finished (its row's stored curve) or under way (its folder's
+    ``eval_log.csv``, as the manifest names them); None until one has two points."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    jobs = [{"out_dir": str(run_dir / job["dir"]), "model": labels.get(model, model), "seed": job["seed"]}
-            for model, where in m.get("rerun_dirs", {}).items() for job in where.values()]
+    stored = {r["job_key"]: ((r.get("provenance") or {}).get("curve") or {}).get("points")
+              for rows in reruns.values() for r in rows}
+    jobs = [{"out_dir": str(run_dir / job["dir"]), "model": labels.get(model, model), "seed": job["seed"],
+             "points": stored.get(key)}
+            for model, where in m.get("rerun_dirs", {}).items() for key, job in where.items()]
     fig = curve_figure(jobs, title="Re-runs of the chosen settings (test split)",
                        curve_samples=m["budget"].get("curve_samples"))
     if fig is None:
@@ -282,8 +285,13 @@ def trials_csv(trials: dict[str, list[dict]], rungs: Sequence[float]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _hours(rows: Sequence[dict]) -> float:
-    return sum((r.get("train_time_s") or 0) + (r.get("eval_time_s") or 0) for r in rows) / 3600
+def _hours(rows: Sequence[dict]) -> str:
+    """The CPU hours of ``rows``; rows restored from a published table (``scripts/restore_search_trials.py``)
+    carry no times, so their sum is not given: it would read as compute that was never spent."""
+    restored = sum("restored" in (r.get("provenance") or {}) for r in rows)
+    if restored:
+        return f"? ({restored} restored)"
+    return f"{sum((r.get('train_time_s') or 0) + (r.get('eval_time_s') or 0) for r in rows) / 3600:.1f}"
 
 
 def search_markdown(m: dict, trials: dict[str, list[dict]], reruns: dict[str, list[dict]],
@@ -366,7 +374,7 @@ def _model_row(m: dict, model: str, rows: list[dict], reruns: list[dict], study,
             f"{f'{pub.value:.1f} ± {pub.spread:.1f}' if pub else '–'} | "
             f"{_against_paper(frame, pub, len(m['reruns'].get(model, [])))} | {len(t_ok)} / {p['trials']} | "
             f"{kimg:,.0f} ({kimg / (p['trials'] * m['trial_budget']['kimg']):.2f}) | "
-            f"{_hours(t_ok):.1f} + {_hours(reruns):.1f} |")
+            f"{_hours(t_ok)} + {_hours(reruns)} |")
 
 
 def _against_paper(frame, pub, planned: int) -> str:
@@ -417,7 +425,7 @@ def write_search_report(run_dir: str | Path, store: Store | None = None):
     study = get_study(m["study"]) if m.get("study") else None
     labels = study.labels if study else {}
     metric = m["protocol"]["rung_metric"]
-    curves = plot_rerun_curves(run_dir, m, labels)
+    curves = plot_rerun_curves(run_dir, m, labels, reruns)
     extra = search_markdown(m, trials, reruns, running, rerun_progress(run_dir, m, reruns), curves is not None) + (
         f"\n{failed} trial(s) failed on every attempt; re-run the search to try them again "
         "(`ganbench results --status failed` has their reasons).\n" if failed else "")

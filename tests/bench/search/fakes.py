@@ -34,7 +34,7 @@ def protocol(tmp_path: Path, **kw) -> SearchProtocol:
 
 
 def options(tmp_path: Path, name: str = "run", **kw) -> SearchOptions:
-    return SearchOptions(out=str(tmp_path / name), store=str(tmp_path / "r.sqlite"), progress=False, **kw)
+    return SearchOptions(**{"out": str(tmp_path / name), "store": str(tmp_path / "r.sqlite"), "progress": False, **kw})
 
 
 def backend(calls: Calls, kill_at_train: int | None = None):

@@ -29,3 +29,21 @@ def test_a_search_is_published_with_its_plots_and_tables(tmp_path):
     assert (out / "toy-search.csv").read_text() == (tmp_path / "run" / "search.csv").read_text()
     trials = (out / "toy-search-trials.csv").read_text().splitlines()
     assert len(trials) == 1 + sum(len(r) for r in res.trials.values())
+
+
+def test_the_rows_published_beside_it_rebuild_the_same_tables(tmp_path):
+    """rows.jsonl holds every row the tables are made of: imported into a new store (another machine), the
+    search's report from that store is the published one."""
+    from ganbench.bench.rows_file import import_rows
+    from ganbench.bench.search.report import write_search_report
+    from ganbench.bench.store import Store
+
+    res = search(["dcgan", "wgan"], protocol=protocol(tmp_path), budget=BUDGET, options=options(tmp_path),
+                 backend=backend(Calls()))
+    out = tmp_path / "lb"
+    assert load_script("make_search_leaderboard").main([str(tmp_path / "run"), "--name", "toy", "--out", str(out)]) == 0
+    fresh = Store(tmp_path / "elsewhere.sqlite")
+    n = sum(len(r) for r in (*res.trials.values(), *res.reruns.values())) + (res.floor is not None)
+    assert import_rows(fresh, out / "toy" / "rows.jsonl") == (n, 0)
+    again = write_search_report(tmp_path / "run", fresh)
+    assert again.markdown == res.markdown and again.chosen == res.chosen

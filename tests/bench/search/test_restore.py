@@ -1,0 +1,72 @@
+"""Restoring a search's trials from its published trials table (``scripts/restore_search_trials.py``), when the
+store that held them is lost: the resumed search trains no trial again, chooses the same ones, and reports the same
+trials; a table made under other settings, or with edited values, is refused before anything is written."""
+
+import csv
+
+import pytest
+
+from ganbench.bench.search import search
+from ganbench.bench.search.restore import restore
+from ganbench.bench.store import Store
+from ganbench.errors import BadInput
+
+from tests.fakes import Calls
+from tests.helpers import load_script
+from .fakes import BUDGET, backend, options, protocol
+
+
+def _published(tmp_path):
+    res = search(["dcgan", "wgan"], protocol=protocol(tmp_path), budget=BUDGET, options=options(tmp_path),
+                 backend=backend(Calls()))
+    return res, tmp_path / "run" / "search-trials.csv"
+
+
+def test_a_lost_store_is_restored_from_the_table_and_the_search_resumes(tmp_path):
+    res, table = _published(tmp_path)
+    lost = dict(store=str(tmp_path / "new.sqlite"))
+    p = protocol(tmp_path)
+    assert restore(table, tmp_path / "again", tmp_path / "new.sqlite", protocol=p, budget=BUDGET,
+                   backend=backend(Calls())) == (12, 0)
+    rows = Store(tmp_path / "new.sqlite").query()
+    assert all(r["provenance"]["restored"]["from"] == str(table) and r["train_time_s"] is None for r in rows)
+    calls = Calls()
+    again = search(["dcgan", "wgan"], protocol=p, budget=BUDGET, options=options(tmp_path, "again", **lost),
+                   backend=backend(calls))
+    assert again.chosen == res.chosen
+    trained = {name for name, _, _ in calls.train}
+    assert trained == {"dcgan-searched", "wgan-searched"}  # only the re-runs, which the table does not hold
+    assert (tmp_path / "again" / "search-trials.csv").read_text() == table.read_text()
+    assert "? (6 restored)" in again.markdown  # no CPU hours invented for rows that carry none
+    # and again: nothing is restored twice
+    assert restore(table, tmp_path / "again", tmp_path / "new.sqlite", protocol=p, budget=BUDGET,
+                   backend=backend(Calls())) == (0, 12)
+
+
+@pytest.mark.parametrize("edit, match", [
+    ({"job_key": "0123456789abcdef"}, "has job key 0123456789abcdef, this code makes"),
+    ({"disc_iters": "7"}, "has disc_iters=7, the seeded draw is"),
+    ({"trial": "9"}, "beyond the protocol's 6 trials"),
+])
+def test_a_table_from_other_settings_is_refused(tmp_path, edit, match):
+    _, table = _published(tmp_path)
+    with open(table, newline="") as f:
+        rows = list(csv.DictReader(f))
+    rows[3].update(edit)
+    bad = tmp_path / "bad.csv"
+    with open(bad, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    with pytest.raises(BadInput, match=match):
+        restore(bad, tmp_path / "again", tmp_path / "new.sqlite", protocol=protocol(tmp_path), budget=BUDGET,
+                backend=backend(Calls()))
+    assert Store(tmp_path / "new.sqlite").query() == []
+
+
+def test_the_script_says_what_was_wrong_in_one_line(tmp_path, capsys):
+    script = load_script("restore_search_trials")
+    assert script.main([str(tmp_path / "none.csv"), "--protocol", "lucic2018", "--out", str(tmp_path / "o"),
+                        "--store", str(tmp_path / "s.sqlite")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "does not exist" in err and not (tmp_path / "s.sqlite").exists()
