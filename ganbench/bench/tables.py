@@ -93,6 +93,10 @@ def summary_frame(rows: Sequence[dict], by: str = "model") -> pd.DataFrame:
     return frame.set_index(by) if len(frame) else frame
 
 
+#: The seeds a row needs before it can be marked best: one seed is a pilot, not a result to rank.
+MIN_SEEDS_TO_RANK = 2
+
+
 def best_index(frame: pd.DataFrame, metric: str) -> str | None:
     """The model with the best mean of ``metric`` (None when no model has a value; the floor row never counts)."""
     col = frame.get(f"{metric}_mean")
@@ -169,8 +173,8 @@ def display_frame(frame: pd.DataFrame, fmt: str = "md", fid_samples: int | None 
                 text = _interval_cell(r[f"{m}_mean"], lo, hi, count, col.scale, col.digits)
             else:
                 text = _cell(r[f"{m}_mean"], r[f"{m}_std"], r[f"{m}_ci"], col.scale, col.digits)
-            best_here = r[f"{m}_mean"] == best_mean and name != REAL_DATA and len(frame.drop(index=REAL_DATA,
-                                                                                               errors="ignore")) > 1
+            best_here = (r[f"{m}_mean"] == best_mean and name != REAL_DATA and r[f"{m}_n"] >= MIN_SEEDS_TO_RANK
+                         and len(frame.drop(index=REAL_DATA, errors="ignore")) > 1)
             cells.append(_MARK[fmt](text) if best_here else text)
         out[label + {"lower": " ↓", "higher": " ↑"}.get(col.better, "")] = cells
     if primary and len(frame.drop(index=REAL_DATA, errors="ignore")) > 1:  # a test needs two models
@@ -195,8 +199,8 @@ def _welch_verdicts(frame: pd.DataFrame, primary: str) -> list[str]:
             verdicts.append("floor")
         elif best is None or r[f"{primary}_n"] == 0:
             verdicts.append("–")
-        elif name == best:
-            verdicts.append("best")
+        elif name == best:  # the best mean; on one seed it is a pilot, not a row to rank first
+            verdicts.append("best" if r[f"{primary}_n"] >= MIN_SEEDS_TO_RANK else "pilot (1 seed)")
         else:
             c = welch(r[f"{primary}_values"], frame.loc[best, f"{primary}_values"])
             if c.significant is not None:
@@ -265,7 +269,8 @@ def protocol_header(rows: Sequence[dict], notes: Sequence[str] = ()) -> list[str
         + (f"Inception-v3 pool3 (weights sha256 {distinct('weights_sha256')[:12]}), resize {distinct('resize_mode')}"
            if not feature_space(rows) else _space_line(rows))
         + f"; device {distinct('device')}.",
-        f"Cells: mean ± std [{CONFIDENCE:.0%} CI] over seeds; best per column in bold; "
+        f"Cells: mean ± std [{CONFIDENCE:.0%} CI] over seeds; best per column in bold where it rests on "
+        f"{MIN_SEEDS_TO_RANK} or more seeds (one seed is a pilot); "
         "diverged runs are counted, never averaged.",
     ]
     floor = next((r for r in rows if r["model"] == REAL_DATA), None)

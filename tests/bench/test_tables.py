@@ -83,7 +83,22 @@ def test_welch_column_says_whose_seeds_are_missing():
     lines = {line.split("|")[1].strip(): line for line in comparative_markdown(rows).splitlines()
              if line.startswith("| ")}
     assert "n/a (best has <2 seeds)" in lines["three"] and lines["one"].rstrip(" |").endswith("n/a (<2 seeds)")
-    assert lines["best"].rstrip(" |").endswith("best")
+    assert lines["best"].rstrip(" |").endswith("pilot (1 seed)")  # the lowest FID, on one seed: not "best"
+
+
+def test_a_row_on_one_seed_is_never_bold():
+    """One seed is a pilot, not a row to bold: the lowest mean on one seed is not marked, in any format, and
+    marks no other row in its place; with a second seed it is."""
+    rows = [{"model": m, "seed": s, "status": "ok", "fid": f, "kid_mean": f / 1000, "num_samples": 1000}
+            for m, s, f in (("pilot", 0, 20.0), ("three", 0, 30.0), ("three", 1, 31.0), ("three", 2, 32.0))]
+    for fmt, mark in (("md", "**"), ("latex", "\\textbf"), ("html", "<b>")):
+        assert mark not in render(summary_frame(rows), fmt), fmt
+    assert "bold where it rests on 2 or more seeds" in comparative_markdown(rows)
+    rows.append({"model": "pilot", "seed": 1, "status": "ok", "fid": 22.0, "kid_mean": 0.022, "num_samples": 1000})
+    lines = {line.split("|")[1].strip(): line for line in render(summary_frame(rows), "md").splitlines()
+             if line.startswith("| ")}
+    assert lines["pilot"].count("**") == 4 and "**" not in lines["three"]  # FID and KID bold
+    assert lines["pilot"].rstrip(" |").endswith("best")
 
 
 def test_one_model_beside_the_floor_gets_no_welch_column():
