@@ -273,15 +273,37 @@ def _tell(ref: OptunaRef, job: Job, record: dict) -> None:
             study.tell(number, state=optuna.trial.TrialState.PRUNED, skip_if_finished=True)
 
 
+def _replay_rungs(ref: OptunaRef, model: str, number: int, rungs: list[dict], reported: dict[int, float]) -> None:
+    """Tell trial ``number``'s journal what it did at each rung: the score it reported, and, where the pruner
+    judged it (promoted or pruned; not the last rung), the mark the ``SuccessiveHalvingPruner`` leaves on a judged
+    trial (system attribute ``completed_rung_<i>`` = its score), against which the pruner judges later trials.
+    Replayed as recorded, not re-judged: the decisions are the row's."""
+    trial = ref.trial(model, number)
+    storage = ref.storage()
+    for i, r in enumerate(rungs):  # a trial's rungs run from the first: its i-th is the pruner's rung i
+        if step_of(r["kimg"]) not in reported:  # a driver killed after reporting: those are in the journal
+            trial.report(r["score"], step_of(r["kimg"]))
+        if r["decision"] in ("promoted", "pruned"):
+            storage.set_trial_system_attr(trial._trial_id, f"completed_rung_{i}", r["score"])
+
+
 def _reconcile(ref: OptunaRef, trial_jobs: dict[str, list[Job]], store: Store) -> None:
     """Trials whose row is stored but whose Optuna trial is still running (a driver killed between the two
-    writes, or rows another run made) are told now."""
+    writes, or rows another run made, or a journal started afresh from imported rows) are told now: first the
+    score of every rung the trial decided, as it reported them (the pruner judges later trials against these), then
+    its end."""
     import optuna
 
     for model, jobs in trial_jobs.items():
         study = ref.study(model)
         states = {t.number: t.state for t in study.trials}
+        reported = {t.number: t.intermediate_values for t in study.trials}
         for job in jobs:
-            if states.get(int(job.groups["trial"])) == optuna.trial.TrialState.RUNNING and store.done(job.key):
+            number = int(job.groups["trial"])
+            if states.get(number) == optuna.trial.TrialState.RUNNING and store.done(job.key):
                 row = store.get(job.key)
+                rungs = [r for r in ((row.get("provenance") or {}).get("trial") or {}).get("rungs", [])
+                         if r.get("decision") != "pending"]
+                if rungs:
+                    _replay_rungs(ref, model, number, rungs, reported.get(number, {}))
                 _tell(ref, job, {**row, "metrics": {m: row[m] for m in job.protocol.metrics if row.get(m) is not None}})

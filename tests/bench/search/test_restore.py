@@ -70,3 +70,38 @@ def test_the_script_says_what_was_wrong_in_one_line(tmp_path, capsys):
                         "--store", str(tmp_path / "s.sqlite")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "does not exist" in err and not (tmp_path / "s.sqlite").exists()
+
+
+def test_restored_rungs_judge_later_trials_as_the_lost_journal_did(tmp_path):
+    """The pruner decides a trial against the rung scores of those before it. A journal started afresh from
+    restored rows is told those scores, so the trials run after a restore are stopped where they were first."""
+    import optuna
+
+    from ganbench.bench.search.manifest import JOURNAL
+    from ganbench.bench.search.trial import OptunaRef
+
+    res, table = _published(tmp_path)
+    with open(table, newline="") as f:
+        rows = list(csv.DictReader(f))
+    first = tmp_path / "first.csv"  # the table as it stood after three trials of each model
+    with open(first, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows([r for r in rows if int(r["trial"]) < 3])
+    p = protocol(tmp_path)
+    assert restore(first, tmp_path / "again", tmp_path / "new.sqlite", protocol=p, budget=BUDGET,
+                   backend=backend(Calls())) == (6, 0)
+    study = OptunaRef(str(tmp_path / "again" / JOURNAL), 64, 2).study("wgan")
+    told = {t.number: sorted(t.intermediate_values.values()) for t in study.trials if t.number < 3}
+    lost = {t["provenance"]["trial"]["number"]: sorted(r["score"] for r in t["provenance"]["trial"]["rungs"])
+            for t in res.trials["wgan"][:3]}
+    assert told.keys() == lost.keys()
+    assert all(told[k] == pytest.approx(lost[k], abs=5e-5) for k in lost)  # the table's 4 decimals
+    assert all(t.state != optuna.trial.TrialState.RUNNING for t in study.trials[:3])
+    calls = Calls()
+    again = search(["dcgan", "wgan"], protocol=p, budget=BUDGET,
+                   options=options(tmp_path, "again", store=str(tmp_path / "new.sqlite")), backend=backend(calls))
+    for model in ("dcgan", "wgan"):
+        assert [(r["status"], len(r["provenance"]["trial"]["rungs"])) for r in again.trials[model][3:]] == \
+            [(r["status"], len(r["provenance"]["trial"]["rungs"])) for r in res.trials[model][3:]]
+    assert again.chosen == res.chosen
