@@ -105,3 +105,37 @@ def test_restored_rungs_judge_later_trials_as_the_lost_journal_did(tmp_path):
         assert [(r["status"], len(r["provenance"]["trial"]["rungs"])) for r in again.trials[model][3:]] == \
             [(r["status"], len(r["provenance"]["trial"]["rungs"])) for r in res.trials[model][3:]]
     assert again.chosen == res.chosen
+
+
+def test_a_one_seed_rerun_is_restored_from_the_search_table_with_the_seed_named(tmp_path):
+    from ganbench.bench.search.restore import restore_reruns
+
+    p = protocol(tmp_path, rerun_seeds=(1,))
+    res = search(["dcgan", "wgan"], protocol=p, budget=BUDGET, options=options(tmp_path), backend=backend(Calls()))
+    new = tmp_path / "new.sqlite"
+    kw = dict(protocol=p, budget=BUDGET, backend=backend(Calls()))
+    restore(tmp_path / "run" / "search-trials.csv", tmp_path / "again", new, **kw)
+    assert restore_reruns(tmp_path / "run" / "search.csv", {"dcgan": 1, "wgan": 1}, tmp_path / "again", new,
+                          **kw) == (2, 0)
+    calls = Calls()
+    again = search(["dcgan", "wgan"], protocol=p, budget=BUDGET, options=options(tmp_path, "again", store=str(new)),
+                   backend=backend(calls))
+    assert calls.train == [] and calls.evaluate == []  # trials and re-runs all restored
+    for model in ("dcgan", "wgan"):
+        (old,), (back,) = res.reruns[model], again.reruns[model]
+        assert back["job_key"] == old["job_key"] and back["seed"] == 1 and "restored" in back["provenance"]
+        for m in ("fid", "kid_mean", "precision", "recall"):
+            assert back[m] == pytest.approx(old[m], rel=1e-12), m
+    with pytest.raises(BadInput, match="not one of the protocol's re-run seeds"):
+        restore_reruns(tmp_path / "run" / "search.csv", {"dcgan": 2}, tmp_path / "again", new, **kw)
+
+
+def test_a_rerun_row_over_several_seeds_is_not_restored(tmp_path):
+    from ganbench.bench.search.restore import restore_reruns
+
+    res, table = _published(tmp_path)  # re-run seeds 1 and 2: the table holds their mean, not a row
+    kw = dict(protocol=protocol(tmp_path), budget=BUDGET, backend=backend(Calls()))
+    restore(table, tmp_path / "again", tmp_path / "new.sqlite", **kw)
+    with pytest.raises(BadInput, match="must have one run"):
+        restore_reruns(tmp_path / "run" / "search.csv", {"dcgan": 1}, tmp_path / "again", tmp_path / "new.sqlite",
+                       **kw)
