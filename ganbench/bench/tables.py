@@ -281,6 +281,12 @@ def protocol_header(rows: Sequence[dict], notes: Sequence[str] = ()) -> list[str
         count = registry.column(col.count).label if col.count else "count"
         lines.append(f"{registry.metric_of(col.key).description}; cells: value [CI] (n = {count}), one value per "
                      "model, not a spread over seeds.")
+    restored = sorted({f"{r['model']} seed {r.get('seed')}" for r in rows
+                       if "restored" in (r.get("provenance") or {})})
+    if restored:
+        lines.append(f"Restored from a published table after the store that held them was lost: "
+                     f"{', '.join(restored)}; their metrics are the published ones; their curves, times, device and "
+                     "weights hash were not published, so they are missing.")
     lines += list(notes)
     unavailable = {k: v for r in rows for k, v in ((r.get("provenance") or {}).get("unavailable") or {}).items()}
     for name, why in sorted(unavailable.items()):

@@ -123,3 +123,11 @@ def test_a_sibling_leaderboard_is_told_apart_from_the_papers_table():
     study = get_study("lucic2018")
     assert mod.outside_the_paper(study, [{"model": "sn-dcgan-ema-diffaug"}, {"model": REAL_DATA}])
     assert not mod.outside_the_paper(study, [{"model": "sn-dcgan-ema-diffaug"}, {"model": "lucic-ns"}])
+
+
+def test_the_header_names_rows_restored_from_a_published_table():
+    rows = [{"model": m, "seed": s, "status": "ok", "fid": f, "num_samples": 1000, "provenance": p}
+            for m, s, f, p in (("ns", 1, 30.0, {"restored": {"from": "lb.csv"}}), ("ns", 2, 31.0, {}))]
+    line = next(x for x in protocol_header(rows) if x.startswith("Restored"))
+    assert "ns seed 1" in line and "ns seed 2" not in line and "were not published" in line
+    assert not any(x.startswith("Restored") for x in protocol_header(rows[1:]))
