@@ -14,6 +14,7 @@ tables can be rebuilt at any time from what has finished (``--only-finished``: n
 The header states the protocol, sample counts, Inception weights, resize mode, hardware, versions and
 the wall time of each model. Under a ``--protocol`` the table puts the paper's figure beside ours, and
 FID-vs-kimg curves and one sample grid per model are written beside the .md as small PNGs.
+The rows the table is built from go to NAME/rows.jsonl (``ganbench results --import`` puts them into a store).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from pathlib import Path
 
 from ganbench.bench.jobs import parse_metrics, parse_seeds, plan, protocol_for, seed_plan
 from ganbench.bench.provenance import git_revision, machine, torch_threads, versions
+from ganbench.bench.rows_file import dump_rows
 from ganbench.bench.runner import Backend, RunOptions, real_data_job, resolve_models, rows_for, run
 from ganbench.bench.store import Store
 from ganbench.bench.tables import (REAL_DATA, comparative_markdown, display_frame, numbers_csv, protocol_header,
@@ -115,6 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         body = comparative_markdown(rows)
     write_text_atomic(out / f"{stem}.md", "\n".join(header) + "\n" + body)
     write_text_atomic(out / f"{stem}.csv", numbers_csv(rows))
+    write_text_atomic(out / stem / "rows.jsonl", dump_rows(rows))  # the rows behind the table, for another store
     print(f"wrote {out / f'{stem}.md'} and {out / f'{stem}.csv'} ({len(rows)} results"
           + (f", {len(missing)} job(s) still running or to run" if missing else "") + ")")
     return 0
