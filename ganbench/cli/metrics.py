@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 from .common import command, parse_range, print_json
+from ..errors import BadInput
 
 
 @command
@@ -86,8 +87,15 @@ def cmd_metrics(args) -> int:
 
 @command
 def add_cache(sub) -> None:
-    p = sub.add_parser("cache", help="list or clear the reference statistics cache")
-    p.add_argument("action", nargs="?", choices=["list", "clear"], default="list")
+    p = sub.add_parser("cache", help="list, clear or warm the reference statistics cache")
+    p.add_argument("action", nargs="?", choices=["list", "clear", "warm"], default="list",
+                   help="warm: extract now, with every thread, the reference sets a study's (--protocol) or a budget's "
+                        "jobs will evaluate against (before long jobs start: each then finds its reference cached)")
+    p.add_argument("--protocol", help="with warm: the study, e.g. lucic2018 (its final, curve and search references)")
+    p.add_argument("--budget", help="with warm: a budget of `ganbench run` (default quick)")
+    p.add_argument("--dataset", help="with warm: default the study's (or fashion-mnist)")
+    p.add_argument("--device", help="with warm: where Inception runs (default: cuda if available)")
+    p.add_argument("--data-root", help="with warm: where the dataset lives")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_cache)
 
@@ -95,6 +103,21 @@ def add_cache(sub) -> None:
 def cmd_cache(args) -> int:
     from ..metrics import cache
 
+    given = [f"--{k.replace('_', '-')}" for k in ("protocol", "budget", "dataset", "device", "data_root")
+             if getattr(args, k)]
+    if args.action != "warm" and given:
+        raise BadInput(f"{', '.join(given)} go with `ganbench cache warm`")
+    if args.action == "warm":
+        from ..bench.reference import warm
+
+        done = warm(args.protocol, args.budget, args.dataset, args.device, args.data_root)
+        if args.json:
+            print_json(done)
+            return 0
+        for e in done:
+            print(f"{e['key']}  {e['split']:<16} n={e['n']:<6} {','.join(e['features'])}  "
+                  f"{'already cached' if e['was_cached'] else 'extracted now'}")
+        return 0
     if args.action == "clear":
         print(f"removed {cache.clear()} reference cache entr(ies)")
         return 0
