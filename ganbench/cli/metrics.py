@@ -108,7 +108,7 @@ def cmd_cache(args) -> int:
     if args.action != "warm" and given:
         raise BadInput(f"{', '.join(given)} go with `ganbench cache warm`")
     if args.action == "warm":
-        from ..bench.reference import warm
+        from ..bench.warm import warm
 
         done = warm(args.protocol, args.budget, args.dataset, args.device, args.data_root)
         if args.json:

@@ -37,7 +37,9 @@ def test_in_memory_references_are_keyed_by_content(samples, reference, model):
     a, b = samples[:6], reference[:6]
     same, _ = fid(a, a, model)
     other, hit = fid(a, b, model)
-    assert same == pytest.approx(0, abs=1e-6) and not hit
+    # FID of a set against itself: 0 up to the float64 noise of the square root of a rank-6 covariance, which moves
+    # with the BLAS thread count (-1.6e-6 on 1 thread here); a different set is > 50
+    assert same == pytest.approx(0, abs=1e-5) and not hit
     assert other == pytest.approx(fid(a, b, model, use_cache=False)[0], rel=1e-9) and other > 50
 
 
