@@ -56,4 +56,3 @@ def install_reference(shared: Shared) -> int:
             cache.save(key, feats, meta)
             written += 1
     return written
-

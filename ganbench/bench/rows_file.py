@@ -90,10 +90,14 @@ def read_rows(path: str | Path) -> list[dict[str, Any]]:
 
 
 def import_rows(store: Store, path: str | Path, replace: bool = False) -> tuple[int, int]:
-    """Add a rows file's rows to ``store`` in one transaction: ``(added, already there)``. A row the store holds
-    with other content is refused (nothing written) unless the store's is ``failed`` (a job that will be retried)
-    or ``replace``."""
-    records = read_rows(path)
+    """Add a rows file's rows to ``store`` in one transaction: ``(added, already there)``; see ``import_records``."""
+    return import_records(store, read_rows(path), str(path), replace)
+
+
+def import_records(store: Store, records: list[dict[str, Any]], source: str, replace: bool = False) -> tuple[int, int]:
+    """Add rows read by ``read_rows`` (from ``source``) to ``store`` in one transaction: ``(added, already there)``.
+    A row the store holds with other content is refused (nothing written) unless the store's is ``failed`` (a job
+    that will be retried) or ``replace``."""
     held = {r["job_key"]: r for r in store.rows(r["job_key"] for r in records)}
     new, same = [], 0
     for rec in records:
@@ -108,5 +112,5 @@ def import_rows(store: Store, path: str | Path, replace: bool = False) -> tuple[
     try:
         store.put_many(new)
     except ValueError as e:
-        raise BadInput(f"--import: {path} holds a row the store cannot take ({e})") from None
+        raise BadInput(f"--import: {source} holds a row the store cannot take ({e})") from None
     return len(new), same

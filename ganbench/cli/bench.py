@@ -174,15 +174,15 @@ def add_results(sub) -> None:
 
 
 def _import_rows(args, path: Path, filters: dict) -> int:
-    from ..bench.rows_file import import_rows, read_rows
+    from ..bench.rows_file import import_records, read_rows
     from ..bench.store import Store
     from ..io import check_writable
 
     if args.export or args.json or args.seed is not None or any(filters.values()):
         raise BadInput("--import FILE takes every row of FILE: leave out the filters, --json and --export")
-    read_rows(args.import_)  # a bad file is refused before the store is created or opened
+    records = read_rows(args.import_)  # a bad file is refused before the store is created or opened
     store = Store(check_writable(path, "--store"))
-    added, same = import_rows(store, args.import_, replace=args.replace)
+    added, same = import_records(store, records, args.import_, replace=args.replace)
     print(f"imported {added} row(s) of {args.import_} into {path}" + (f"; {same} were there already" if same else ""))
     return 0
 

@@ -88,6 +88,30 @@ def trial_budget(final: Budget, p: SearchProtocol, train_size: int) -> Budget:
                                f"scored on {ref_split}")
 
 
+@dataclass(frozen=True)
+class TrialSetup:
+    """What a search's trials are built from: the study's training set, the trial budget, its rungs and protocol,
+    the trials' training split, and the Optuna journal beside the run."""
+    train_set: Any
+    budget: Budget
+    rungs: tuple[float, ...]
+    protocol: Any  # EvalProtocol: the rung metric at the trial budget's sample counts
+    data: Any
+    ref: OptunaRef
+
+
+def trial_setup(b: Backend, protocol: SearchProtocol, final: Budget, dataset: str, run_dir: Path,
+                data_root: str | None = None) -> TrialSetup:
+    """The trials' setting of a search of ``protocol`` under ``final`` in ``run_dir`` (``search`` and
+    ``restore`` build the same jobs from it)."""
+    train_set = b.get_dataset(dataset, final.train_split, root=data_root, download=True)
+    tb = trial_budget(final, protocol, len(train_set))
+    rungs = tuple(protocol.rungs(tb.kimg))
+    return TrialSetup(train_set, tb, rungs, protocol_for(tb, (protocol.rung_metric,)),
+                      b.get_dataset(dataset, tb.train_split, root=data_root),
+                      OptunaRef(str(run_dir / JOURNAL), step_of(rungs[0]), protocol.reduction))
+
+
 def sampler_seed(seed: int, model: str, k: int) -> int:
     """Trial ``k``'s own sampler seed: the same draws whatever ran before it (a resumed search asks the rest)."""
     return int.from_bytes(hashlib.sha256(f"{seed}/{model}/{k}".encode()).digest()[:4], "big")
@@ -149,15 +173,11 @@ def search(models: Sequence[str | ModelSpec] = (), study: str | None = None, pro
                                progress=options.progress)
     get_executor(options.executor)
     check_options(exec_options)
-    train_set = b.get_dataset(dataset, final.train_split, root=options.data_root, download=True)
-    tb = trial_budget(final, protocol, len(train_set))
-    rungs = tuple(protocol.rungs(tb.kimg))
-    tp = protocol_for(tb, (protocol.rung_metric,))
-    trial_data = b.get_dataset(dataset, tb.train_split, root=options.data_root)
+    t = trial_setup(b, protocol, final, dataset, run_dir, options.data_root)
+    train_set, tb, rungs, tp, trial_data, ref = t.train_set, t.budget, t.rungs, t.protocol, t.data, t.ref
     for spec in specs:
         space.apply(spec, space.defaults(spec), spec.name)  # every searched field exists in this model's spec
     store = Store(store_path)
-    ref = OptunaRef(str(run_dir / JOURNAL), step_of(rungs[0]), protocol.reduction)
     clean_orphans(run_dir)
     clean_orphans(cache_dir("reference"))
 

@@ -27,15 +27,14 @@ from ...errors import BadInput
 from ...io import check_writable, sha256_file
 from ...studies import SearchProtocol
 from ..backend import Backend
-from ..jobs import Job, protocol_for
+from ..jobs import Job
 from ..runner import base_record, provenance_of, resolve_models
 from ..store import Store
 from .driver import (SearchOptions, _reconcile, _rerun_jobs, _study_defaults, _trial_jobs, check_search,
-                     trial_budget)
+                     trial_setup)
 from .report import chosen_trial
-from .manifest import JOURNAL
 from .space import load_space
-from .trial import OptunaRef, step_of
+from .trial import OptunaRef
 
 RERUN_NOTE = ("rebuilt from the published search table (one run: its mean is the run's value) after the store that "
               "held the re-run was lost; its curve, times and trainer's provenance were not published")
@@ -83,15 +82,11 @@ def _rebuild(models: list[str], out: Path, store_path: Path, study, protocol, bu
     final = budget if isinstance(budget, Budget) else get_budget(budget or "quick")
     space = load_space(protocol.space)
     specs = resolve_models(models, b)
-    train_set = b.get_dataset(dataset, final.train_split)
-    tb = trial_budget(final, protocol, len(train_set))
-    rungs = tuple(protocol.rungs(tb.kimg))
-    tp = protocol_for(tb, (protocol.rung_metric,))
-    trial_data = b.get_dataset(dataset, tb.train_split)
-    ref = OptunaRef(str(out / JOURNAL), step_of(rungs[0]), protocol.reduction)
+    t = trial_setup(b, protocol, final, dataset, out)
     options = SearchOptions(out=str(out), store=str(store_path))
-    jobs = {s.name: _trial_jobs(ref, space, s, protocol, dataset, tb, tp, out, options, trial_data) for s in specs}
-    return _Search(specs, protocol, dataset, final, train_set, ref, options, jobs, tp.metrics[0], rungs)
+    jobs = {s.name: _trial_jobs(t.ref, space, s, protocol, dataset, t.budget, t.protocol, out, options, t.data)
+            for s in specs}
+    return _Search(specs, protocol, dataset, final, t.train_set, t.ref, options, jobs, t.protocol.metrics[0], t.rungs)
 
 
 def _source(table: Path, note: str) -> dict:
