@@ -20,6 +20,7 @@ from ..config import MAX_JOBS, MAX_SEEDS, Budget, EvalProtocol, ModelSpec, hash_
 from ..data.base import ImageSet
 from ..errors import BadInput
 from ..metrics import registry
+from ..train.checkpoint import CHECKPOINT_NAME
 from ..zoo.nets import check_buildable
 from ..zoo.view import View, view_for
 
@@ -133,6 +134,17 @@ class Job:
 
     def __hash__(self) -> int:  # groups is a dict: hash by key
         return hash(self.key)
+
+    @property
+    def started(self) -> bool:
+        """Its folder holds a checkpoint: the job was stopped part-way (a kill, a session's end) and resumes there."""
+        return (Path(self.out_dir) / CHECKPOINT_NAME).is_file()
+
+
+def started_first(jobs: Sequence[Job]) -> list[Job]:
+    """``jobs`` with the started ones ahead of the fresh, each group in its own order: what is half done finishes
+    first, so that a run stopped again loses as little training as it can."""
+    return sorted(jobs, key=lambda j: not j.started)  # sorted is stable
 
 
 def named_rows(rows: Sequence[dict], names: Mapping[str, tuple[str, dict]]) -> list[dict]:

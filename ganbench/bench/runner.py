@@ -39,7 +39,8 @@ from .backend import Backend, log as _log
 from .claims import LEASE_S, Leases
 from .executors import DEFAULT_RETRIES, ExecOptions, JobFailure, get_executor
 from .executors.base import check_options
-from .jobs import Job, check_seeds, digest, evaluated_record, named_rows, plan, protocol_for, record_base
+from .jobs import (Job, check_seeds, digest, evaluated_record, named_rows, plan, protocol_for, record_base,
+                   started_first)
 from .provenance import git_revision, versions
 from .human_records import human_notes
 from .store import Store
@@ -462,7 +463,9 @@ def execute_jobs(job_fn: Callable[..., dict], todo: Sequence[Job], store: Store,
     """Run ``todo`` with ``job_fn(job, backend=, progress=) -> record`` on ``executor``; this driver alone writes
     the store. Each job is claimed in the store before it starts (``bench.claims``: other runs on this store leave
     it alone, and it waits for theirs); a job that fails on every attempt gets a ``failed`` row. ``on_record(job,
-    record)`` sees every record once it is stored (the search tells Optuna there)."""
+    record)`` sees every record once it is stored (the search tells Optuna there). Jobs stopped part-way run first
+    (``started_first``)."""
+    todo = started_first(todo)
     parallel = executor != "local" or options.workers > 1
     # the reference features, extracted once here for every worker, not once per worker
     shared = b.prepare_reference(todo, b, progress) if parallel and todo else None
@@ -494,7 +497,8 @@ def execute_jobs(job_fn: Callable[..., dict], todo: Sequence[Job], store: Store,
 
 def _announce(jobs: Iterable[Job], total: int, progress: bool):
     for i, job in enumerate(jobs, 1):
-        _log(f"[{i}/{total}] {job.spec.name} seed {job.seed}: training {job.budget.kimg:g} kimg, "
+        what = "resuming from its checkpoint to" if job.started else "training"
+        _log(f"[{i}/{total}] {job.spec.name} seed {job.seed}: {what} {job.budget.kimg:g} kimg, "
              f"then {job.protocol.num_samples} samples through Inception", progress)
         yield job
 

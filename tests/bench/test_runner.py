@@ -145,3 +145,20 @@ def test_checkpoint_scores_at_the_full_protocol_give_fid_best(tmp_path):
                 backend=fake_backend(Calls()),
                 options=RunOptions(out=tmp_path / "run2", store=tmp_path / "r.sqlite", progress=False))
     assert cheap.rows[0].get("fid_best") is None and len(cheap.rows[0]["provenance"]["curve"]["points"]) == 4
+
+
+def test_jobs_stopped_part_way_run_first(tmp_path):
+    """A job whose folder holds a checkpoint (stopped by a kill or a session's end) runs before fresh ones, the rest
+    in plan order: what is half done finishes first."""
+    _run(tmp_path, Calls(), seeds=(0, 1))
+    jobs = json.loads((tmp_path / "run" / "run.json").read_text())["jobs"]
+    started = [j for j in jobs if (j["model"], j["seed"]) == ("wgan", 1)]
+    for j in jobs:
+        if j not in started:
+            (tmp_path / "run" / j["out_dir"] / "checkpoint.pt").unlink()
+    calls = Calls()
+    run(budget=TINY, metrics=("fid",), backend=fake_backend(calls), models=["dcgan", "wgan"], seeds=(0, 1),
+        options=RunOptions(out=tmp_path / "run", store=tmp_path / "new.sqlite", progress=False))
+    order = [(j["model"], j["seed"]) for j in started + [j for j in jobs if j not in started]]
+    assert (jobs[-1]["model"], jobs[-1]["seed"]) == ("wgan", 1)  # last in plan order, so first means it moved
+    assert [(m, s) for m, s, _ in calls.train] == order
