@@ -486,8 +486,9 @@ def execute_jobs(job_fn: Callable[..., dict], todo: Sequence[Job], store: Store,
             store.put(record)
             leases.release(job.key)
             if announce:
+                fid = record.get("metrics", {}).get("fid", record.get("fid"))
                 _log(f"[{i}/{len(todo)}] {job.spec.name} seed {job.seed}: {record['status']}"
-                     + (f", FID {record['fid']:.2f}" if record.get("fid") is not None else "")
+                     + (f", FID {fid:.2f}" if fid is not None else "")
                      + (f" ({record.get('reason')})" if record.get("reason") else ""), progress)
             if on_record is not None:
                 on_record(job, record)

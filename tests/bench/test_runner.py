@@ -162,3 +162,12 @@ def test_jobs_stopped_part_way_run_first(tmp_path):
     order = [(j["model"], j["seed"]) for j in started + [j for j in jobs if j not in started]]
     assert (jobs[-1]["model"], jobs[-1]["seed"]) == ("wgan", 1)  # last in plan order, so first means it moved
     assert [(m, s) for m, s, _ in calls.train] == order
+
+
+def test_each_result_is_logged_with_its_fid(tmp_path, capsys):
+    """The line logged as each job lands names its FID (a record keeps it under "metrics"; the line used to read a
+    top-level "fid" and so printed none)."""
+    res = run(budget=TINY, metrics=("fid",), backend=fake_backend(Calls()), models=["dcgan"],
+              options=RunOptions(out=tmp_path / "run", store=tmp_path / "r.sqlite", progress=True))
+    line = next(x for x in capsys.readouterr().err.splitlines() if x.startswith("ganbench: [1/1] dcgan seed 0: ok"))
+    assert line.endswith(f", FID {res.rows[0]['fid']:.2f}")
