@@ -43,10 +43,19 @@ def git_revision() -> str | None:
 
 def torch_threads(rows) -> str:
     """The torch threads each trained row ran on, as its training provenance records them ("1", "1/2" for a mix,
-    "not recorded" when no row says: rows without training, or stored before trials recorded it)."""
-    seen = sorted({str(((r.get("provenance") or {}).get("train") or {}).get("provenance", {}).get("torch_threads"))
-                   for r in rows} - {"None"})
-    return "/".join(seen) or "not recorded"
+    "not recorded" when no row says), and how many trained rows do not say (stored before trials recorded it, or
+    restored from a table): a header must not read "2" for a table most of whose rows ran on 1. A row trained if
+    it has a training record or kimg; a real-data row has neither."""
+    def threads(r):
+        t = (((r.get("provenance") or {}).get("train") or {}).get("provenance") or {}).get("torch_threads")
+        return None if t is None else str(t)
+
+    trained = [r for r in rows if (r.get("kimg") or 0) > 0 or "train" in (r.get("provenance") or {})]
+    seen = sorted({threads(r) for r in rows} - {None})
+    missing = sum(threads(r) is None for r in trained)
+    if not seen:
+        return "not recorded"
+    return "/".join(seen) + (f" (not recorded for {missing} of {len(trained)} trained rows)" if missing else "")
 
 
 def machine() -> dict[str, str]:
