@@ -20,7 +20,7 @@ ray = pytest.importorskip("ray")
 
 TINY = tiny_budget(samples=8)
 #: Same (spec, seed, budget) on the same CPU: training and sampling are deterministic. Ray tasks run
-#: torch on one thread (OMP_NUM_THREADS=1), so the local run below does too; FID is compared to 1e-6 relative.
+#: torch on one thread (their one CPU), so the local run below does too; FID is compared to 1e-6 relative.
 FID_RTOL = 1e-6
 
 
@@ -29,6 +29,8 @@ def ray_cluster(tmp_path_factory):
     node_cache = tmp_path_factory.mktemp("ray-node-cache")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("GANBENCH_CACHE", str(node_cache))  # the workers' cache, not the driver's
+        # as a user sets it for long jobs: Ray then leaves it to its workers, and the tasks must still run on 1
+        mp.setenv("OMP_NUM_THREADS", "2")
         ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
         yield node_cache
@@ -61,6 +63,18 @@ def test_sweep_on_ray_gives_the_local_rows(ray_cluster, tmp_path, one_thread):
     # a re-run (a driver that died and came back) skips what is done
     again = run(**args, options=on_ray)
     assert again.skipped == 4
+
+
+def _threads(job):
+    import torch
+
+    return {"threads": torch.get_num_threads()}
+
+
+def test_a_task_runs_torch_on_the_cpus_it_asked_for(ray_cluster, tmp_path):
+    """The cluster's workers inherit OMP_NUM_THREADS=2 (the fixture); each 1-CPU task still runs on 1 thread."""
+    out = [o for _, o in get_executor("ray")(_threads, make_jobs(tmp_path, ["ok", "ok2"]), ExecOptions())]
+    assert out == [{"threads": 1}, {"threads": 1}]
 
 
 def test_failing_and_dying_jobs_on_ray(ray_cluster, tmp_path):

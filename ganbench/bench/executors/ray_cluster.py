@@ -1,7 +1,10 @@
 """The ``ray`` executor: one Ray task per job attempt on a local or existing Ray cluster.
 
 Each task asks for 1 GPU when the cluster has GPUs (and the job is not pinned to the CPU), else
-1 CPU (Ray then runs torch single-threaded in it, and as many jobs as there are cores). The
+1 CPU, and runs torch on as many threads as it asked CPUs for, so a node runs as many jobs as it has
+cores without oversubscribing them. (Ray sets OMP_NUM_THREADS for its workers only where the driver's
+environment does not: with OMP_NUM_THREADS=2 there, every task used to run on 2 threads beside the
+others, and trained with other float rounding than the same job on 1 thread.) The
 driver's reference features go into the object store once (``ray.put``) and every task installs
 them into its node's cache before it evaluates. Tasks are submitted with ``max_retries=0``: the
 driver retries itself, so an exception and a dead worker cost the job one attempt alike.
@@ -25,8 +28,12 @@ def import_ray():
     return ray
 
 
-def _run_task(fn: JobFn, job: Job, shared: Any) -> dict:
-    """Runs on a Ray worker: put the shipped reference features in this node's cache, then the job."""
+def _run_task(fn: JobFn, job: Job, shared: Any, threads: int = 1) -> dict:
+    """Runs on a Ray worker: torch on the task's ``threads`` (its CPUs), the shipped reference features put in this
+    node's cache, then the job."""
+    import torch
+
+    torch.set_num_threads(threads)
     if shared:
         from ..reference import install_reference
         install_reference(shared)
@@ -81,7 +88,8 @@ def ray_jobs(fn: JobFn, jobs: Iterable[Job], options: ExecOptions = ExecOptions(
     running: dict = {}  # ObjectRef -> (job, attempt)
 
     def submit(job: Job, attempt: int) -> None:
-        ref = task.options(max_retries=0, retry_exceptions=False, **resources(ray, job)).remote(fn, job, shared)
+        res = resources(ray, job)
+        ref = task.options(max_retries=0, retry_exceptions=False, **res).remote(fn, job, shared, res["num_cpus"])
         running[ref] = (job, attempt)
 
     try:
