@@ -287,11 +287,14 @@ def trials_csv(trials: dict[str, list[dict]], rungs: Sequence[float]) -> str:
 
 def _hours(rows: Sequence[dict]) -> str:
     """The CPU hours of ``rows``; rows restored from a published table (``scripts/restore_search_trials.py``)
-    carry no times, so their sum is not given: it would read as compute that was never spent."""
+    carry no times, so theirs show as "?" beside the others' sum ("1.3 + ? (1 restored)"): a sum over them would
+    read as compute that was never spent, or as less than was."""
     restored = sum("restored" in (r.get("provenance") or {}) for r in rows)
-    if restored:
-        return f"? ({restored} restored)"
-    return f"{sum((r.get('train_time_s') or 0) + (r.get('eval_time_s') or 0) for r in rows) / 3600:.1f}"
+    timed = [r for r in rows if "restored" not in (r.get("provenance") or {})]
+    hours = f"{sum((r.get('train_time_s') or 0) + (r.get('eval_time_s') or 0) for r in timed) / 3600:.1f}"
+    if not restored:
+        return hours
+    return (f"{hours} + " if timed else "") + f"? ({restored} restored)"
 
 
 def search_markdown(m: dict, trials: dict[str, list[dict]], reruns: dict[str, list[dict]],

@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 import pytest
 
-from ganbench.bench.search.report import expected_best, kept_score, rank_agreement, rung_agreement
+from ganbench.bench.search.report import _hours, expected_best, kept_score, rank_agreement, rung_agreement
 
 
 def _row(status, *scores):
@@ -96,3 +96,12 @@ def test_the_target_reads_the_published_mean_plus_its_std():
     assert _against_paper(frame(27.0, 1), ns, 3) == "yes (n=1 of 3)"
     assert _against_paper(frame(27.0, 3), None, 3) == _against_paper(None, ns, 3) == "–"
     assert _against_paper(frame(27.0, 0), ns, 3) == "–"
+
+
+def test_cpu_hours_leave_restored_rows_out_of_the_sum_and_say_so():
+    timed = [{"train_time_s": 3600.0, "eval_time_s": 900.0, "provenance": {}},
+             {"train_time_s": 1800.0, "eval_time_s": None, "provenance": None}]
+    restored = {"train_time_s": None, "eval_time_s": None, "provenance": {"restored": {"from": "t.csv"}}}
+    assert _hours(timed) == "1.8"  # (3600 + 900 + 1800) / 3600 = 1.75
+    assert _hours([*timed, restored]) == "1.8 + ? (1 restored)"
+    assert _hours([restored, restored]) == "? (2 restored)"
