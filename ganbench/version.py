@@ -1,3 +1,23 @@
-"""The package version, in a module of its own so that any layer can read it."""
+"""The package version and the checkout's commit, in a module of their own so that any layer can read them."""
+
+import functools
+import subprocess
+from pathlib import Path
 
 __version__ = "0.1.0"
+
+
+@functools.lru_cache(maxsize=1)
+def git_revision() -> str | None:
+    """The ganbench checkout's commit (``+dirty`` when modified), or None outside a git checkout."""
+    root = Path(__file__).resolve().parents[1]
+    if not (root / ".git").exists():
+        return None
+    try:
+        rev = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True,
+                             text=True, timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no", "ganbench"],
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return rev + ("+dirty" if dirty else "")

@@ -5,10 +5,10 @@ from __future__ import annotations
 import functools
 import os
 import platform
-import subprocess
 import sys
 from importlib import metadata
-from pathlib import Path
+
+from ..version import git_revision  # noqa: F401  (re-exported: results and headers read it here)
 
 PACKAGES = ("ganbench", "torch", "torchvision", "torch-fidelity", "numpy", "scipy")
 
@@ -25,37 +25,26 @@ def versions() -> dict[str, str]:
     return out
 
 
-@functools.lru_cache(maxsize=1)
-def git_revision() -> str | None:
-    """The ganbench checkout's commit (``+dirty`` when modified), or None outside a git checkout."""
-    root = Path(__file__).resolve().parents[2]
-    if not (root / ".git").exists():
-        return None
-    try:
-        rev = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True,
-                             text=True, timeout=10, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no", "ganbench"],
-                               capture_output=True, text=True, timeout=10).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return rev + ("+dirty" if dirty else "")
-
-
 def torch_threads(rows) -> str:
-    """The torch threads each trained row ran on, as its training provenance records them ("1", "1/2" for a mix,
-    "not recorded" when no row says), and how many trained rows do not say (stored before trials recorded it, or
-    restored from a table): a header must not read "2" for a table most of whose rows ran on 1. A row trained if
-    it has a training record or kimg; a real-data row has neither."""
-    def threads(r):
-        t = (((r.get("provenance") or {}).get("train") or {}).get("provenance") or {}).get("torch_threads")
-        return None if t is None else str(t)
+    """The torch threads the trained rows ran on, as their training provenance records them, every session of a
+    run trained in several sittings included ("1", "1/2" for a mix, "not recorded" when no row says), and how many
+    trained rows do not say, in whole or in part (stored before threads or sessions were recorded, or restored
+    from a table): a header must not read "2" for a table most of whose training ran on 1. A row trained if it has
+    a training record or kimg; a real-data row has neither."""
+    def threads(r) -> tuple[set[str], bool]:
+        train = (((r.get("provenance") or {}).get("train") or {}).get("provenance") or {})
+        sessions = train.get("sessions") or []
+        seen = {str(t) for t in [train.get("torch_threads"), *(s.get("torch_threads") for s in sessions)]
+                if t is not None}
+        return seen, bool(seen) and all(s.get("recorded", True) for s in sessions)
 
     trained = [r for r in rows if (r.get("kimg") or 0) > 0 or "train" in (r.get("provenance") or {})]
-    seen = sorted({threads(r) for r in rows} - {None})
-    missing = sum(threads(r) is None for r in trained)
+    seen = sorted(set().union(*(threads(r)[0] for r in rows)), key=int)
+    missing = sum(not threads(r)[1] for r in trained)
     if not seen:
         return "not recorded"
-    return "/".join(seen) + (f" (not recorded for {missing} of {len(trained)} trained rows)" if missing else "")
+    return "/".join(seen) + (f" (not recorded, in whole or in part, for {missing} of {len(trained)} trained rows)"
+                             if missing else "")
 
 
 def machine() -> dict[str, str]:

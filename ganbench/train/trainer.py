@@ -32,7 +32,7 @@ from ..devices import cpu_name
 from ..errors import BadInput
 from ..images import save_grid
 from ..io import check_writable, clean_orphans, sha256_file, write_text_atomic
-from ..version import __version__
+from ..version import __version__, git_revision
 from ..zoo.conditioning import conditional
 from ..zoo.model import GANModel
 from ..zoo.view import View, view_for
@@ -278,6 +278,15 @@ def _set_up(spec: ModelSpec, nets_view: View, view: ImageSet, device: torch.devi
     return _Setup(nets_view, view, shape, model, step_gen, batches, num_classes, class_probs, state)
 
 
+def _sessions_before(state: dict | None) -> list[dict]:
+    """The training sessions behind a resumed run, as its checkpoint records them: each process that trained it,
+    with its steps, threads, device and code (a run trained in several sittings, on other threads or code, says
+    so). A checkpoint written before sessions were recorded gives one session marked ``recorded: False``."""
+    if state is None:
+        return []
+    return list(state.get("sessions") or [{"from_step": 0, "to_step": state["step"], "recorded": False}])
+
+
 def _schedule(spec: ModelSpec, opts: TrainOptions, state: dict | None, run_kimg: float, su: _Setup):
     """The spec's schedule as a hook that enters each phase, its plan, and the kimg it spans (the options', else the
     checkpoint's, else this run's length)."""
@@ -309,6 +318,10 @@ def _run(spec: ModelSpec, dataset: ImageSet, out_dir: Path, target: int, seed: i
         div.load_state_dict(state["exploded"])
     provenance = _provenance(spec, dataset, su.view, seed, device, model,
                              _run_options(spec, target, opts, model, plan, dd, device), su.nets_view)
+    before = _sessions_before(state)
+    session = {"from_step": step, "started": provenance["started"], "torch_threads": provenance["torch_threads"],
+               "device_name": provenance["device_name"], "git_rev": git_revision(), "ganbench": __version__,
+               "torch": str(torch.__version__)}
     if main:
         write_text_atomic(out_dir / STATUS_NAME, json.dumps({"status": "running", "provenance": provenance}, indent=2))
     if device.type == "cuda":
@@ -332,6 +345,7 @@ def _run(spec: ModelSpec, dataset: ImageSet, out_dir: Path, target: int, seed: i
                 "exploded": div.exploded, "rng_ranks": gathered, "wall_time_s": logger.wall_time(),
                 "phase": schedule.state_dict(), "num_classes": su.num_classes, "class_probs": su.class_probs,
                 "images": loop.images, "schedule_kimg": schedule_kimg,
+                "sessions": [*before, {**session, "to_step": loop.step}],
             })
 
     def grid() -> torch.Tensor:
@@ -345,6 +359,7 @@ def _run(spec: ModelSpec, dataset: ImageSet, out_dir: Path, target: int, seed: i
     loop.run()
     dist.barrier(dd)  # rank 0's checkpoint is on disk before any rank reads it
 
+    provenance["sessions"] = [*before, {**session, "to_step": loop.step}]
     result = _result(loop, div, provenance, ckpt_file, out_dir, device, wall_before,
                      time.perf_counter() - t_start, images_before)
     if main:

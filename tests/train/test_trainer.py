@@ -49,6 +49,32 @@ def test_resume_equals_straight_run(name, n_critic, tiny_data, tmp_path, tiny):
     assert again.steps == 20 and again.wall_time_s == b.wall_time_s
 
 
+def test_a_resumed_run_records_each_session_that_trained_it(tiny_data, tmp_path, tiny, monkeypatch):
+    """Provenance says which process trained which steps, on how many threads, with which code: a run trained in
+    several sittings (a study's re-run across working sessions) is not passed off as one."""
+    from ganbench.train import trainer
+    from ganbench.train.checkpoint import save_checkpoint
+
+    spec, opts = tiny(load_baseline("dcgan")), TrainOptions(**QUIET_OPTIONS)
+    first = train(spec, tiny_data, tmp_path / "a", steps=4, **QUIET, options=opts)
+    assert [(s["from_step"], s["to_step"]) for s in first.provenance["sessions"]] == [(0, 4)]
+    monkeypatch.setattr(trainer, "git_revision", lambda: "f" * 40)  # the second sitting runs other code
+    second = train(spec, tiny_data, tmp_path / "a", steps=6, **QUIET, options=opts)
+    one, two = second.provenance["sessions"]
+    assert (one["from_step"], one["to_step"], two["from_step"], two["to_step"]) == (0, 4, 4, 6)
+    assert one == first.provenance["sessions"][0] and two["git_rev"] == "f" * 40
+    assert two["torch_threads"] == torch.get_num_threads() and two["device_name"] == first.provenance["device_name"]
+    assert load_checkpoint(tmp_path / "a")["sessions"] == second.provenance["sessions"]
+    # a checkpoint written before sessions were recorded: its steps are one session that says so
+    state = load_checkpoint(tmp_path / "a")
+    del state["sessions"], state["payload_sha256"], state["file_sha256"]
+    save_checkpoint(tmp_path / "a" / "checkpoint.pt", state)
+    (tmp_path / "a" / "status.json").unlink()  # not finished: the next call trains
+    third = train(spec, tiny_data, tmp_path / "a", steps=7, **QUIET, options=opts)
+    assert [(s["from_step"], s["to_step"], s.get("recorded", True)) for s in third.provenance["sessions"]] == [
+        (0, 6, False), (6, 7, True)]
+
+
 def test_truncated_checkpoint_is_a_clear_error(tiny_data, tmp_path, tiny):
     spec = tiny(load_baseline("dcgan"))
     r = train(spec, tiny_data, tmp_path, steps=2, **QUIET, options=TrainOptions(**QUIET_OPTIONS))
