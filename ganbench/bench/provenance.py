@@ -38,11 +38,13 @@ def torch_threads(rows) -> str:
                 if t is not None}
         return seen, bool(seen) and all(s.get("recorded", True) for s in sessions)
 
-    trained = [r for r in rows if (r.get("kimg") or 0) > 0 or "train" in (r.get("provenance") or {})]
-    seen = sorted(set().union(*(threads(r)[0] for r in rows)), key=int)
-    missing = sum(not threads(r)[1] for r in trained)
+    read = [threads(r) for r in rows]  # once per row
+    seen = sorted(set().union(*(s for s, _ in read)), key=int)
+    trained = [whole for r, (_, whole) in zip(rows, read)
+               if (r.get("kimg") or 0) > 0 or "train" in (r.get("provenance") or {})]
     if not seen:
         return "not recorded"
+    missing = trained.count(False)
     return "/".join(seen) + (f" (not recorded, in whole or in part, for {missing} of {len(trained)} trained rows)"
                              if missing else "")
 

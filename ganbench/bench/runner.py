@@ -486,7 +486,7 @@ def execute_jobs(job_fn: Callable[..., dict], todo: Sequence[Job], store: Store,
             store.put(record)
             leases.release(job.key)
             if announce:
-                fid = record.get("metrics", {}).get("fid", record.get("fid"))
+                fid = (record.get("metrics") or {}).get("fid", record.get("fid"))  # metrics win, as in the store
                 _log(f"[{i}/{len(todo)}] {job.spec.name} seed {job.seed}: {record['status']}"
                      + (f", FID {fid:.2f}" if fid is not None else "")
                      + (f" ({record.get('reason')})" if record.get("reason") else ""), progress)

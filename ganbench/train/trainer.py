@@ -322,6 +322,10 @@ def _run(spec: ModelSpec, dataset: ImageSet, out_dir: Path, target: int, seed: i
     session = {"from_step": step, "started": provenance["started"], "torch_threads": provenance["torch_threads"],
                "device_name": provenance["device_name"], "git_rev": git_revision(), "ganbench": __version__,
                "torch": str(torch.__version__)}
+
+    def sessions() -> list[dict]:  # the earlier sittings and this one up to where the loop stands
+        return [*before, {**session, "to_step": loop.step}]
+
     if main:
         write_text_atomic(out_dir / STATUS_NAME, json.dumps({"status": "running", "provenance": provenance}, indent=2))
     if device.type == "cuda":
@@ -345,7 +349,7 @@ def _run(spec: ModelSpec, dataset: ImageSet, out_dir: Path, target: int, seed: i
                 "exploded": div.exploded, "rng_ranks": gathered, "wall_time_s": logger.wall_time(),
                 "phase": schedule.state_dict(), "num_classes": su.num_classes, "class_probs": su.class_probs,
                 "images": loop.images, "schedule_kimg": schedule_kimg,
-                "sessions": [*before, {**session, "to_step": loop.step}],
+                "sessions": sessions(),
             })
 
     def grid() -> torch.Tensor:
@@ -359,7 +363,7 @@ def _run(spec: ModelSpec, dataset: ImageSet, out_dir: Path, target: int, seed: i
     loop.run()
     dist.barrier(dd)  # rank 0's checkpoint is on disk before any rank reads it
 
-    provenance["sessions"] = [*before, {**session, "to_step": loop.step}]
+    provenance["sessions"] = sessions()
     result = _result(loop, div, provenance, ckpt_file, out_dir, device, wall_before,
                      time.perf_counter() - t_start, images_before)
     if main:
