@@ -79,16 +79,19 @@ def _kimg_schedule(budget: Budget) -> list[float]:
 
 
 def _read_eval_log(path: Path) -> list[dict]:
+    """The curve's points; ``eval_s`` (the seconds the point's evaluation took) is absent from a log written
+    before it was recorded, and from a full curve's last point, which is the final evaluation."""
     if not path.exists():
         return []
     lines = path.read_text().splitlines()
     head = lines[0].split(",")
-    return [dict(zip(head, (float(v) for v in line.split(",")))) for line in lines[1:] if line]
+    return [{k: float(v) for k, v in zip(head, line.split(",")) if v} for line in lines[1:] if line]
 
 
 def _write_eval_log(path: Path, rows: list[dict]) -> None:
-    head = ["kimg", "steps", "fid"]
-    write_text_atomic(path, "\n".join([",".join(head), *(",".join(str(r[h]) for h in head) for r in rows)]) + "\n")
+    head = ["kimg", "steps", "fid", "eval_s"]
+    write_text_atomic(path, "\n".join([",".join(head), *(",".join(str(r.get(h, "")) for h in head) for r in rows)])
+                      + "\n")
 
 
 def _fields(obj: Any) -> dict[str, Any]:
@@ -128,8 +131,9 @@ class Curve:
     def _has(self, kimg: float) -> bool:
         return any(abs(r["kimg"] - kimg) < 1e-9 for r in self.points)
 
-    def _add(self, kimg: float, steps: int, fid: float) -> None:
-        self.points.append({"kimg": kimg, "steps": steps, "fid": fid})
+    def _add(self, kimg: float, steps: int, fid: float, eval_s: float | None = None) -> None:
+        self.points.append({"kimg": kimg, "steps": steps, "fid": fid,
+                            **({"eval_s": eval_s} if eval_s is not None else {})})
         _write_eval_log(self.path, self.points)
 
     def after_training(self, kimg: float, steps: int, checkpoint: str | None) -> None:
@@ -142,12 +146,19 @@ class Curve:
             _log(f"{job.spec.name}: no curve point at {kimg:g} kimg: the checkpoint is already at step {steps}",
                  self.progress)
             return
+        t0 = time.perf_counter()
         G = self.b.load_generator(checkpoint or job.out_dir, device=job.device)
         images = self.view.to_native(self.b.sample(G, self.protocol.num_samples, seed=job.seed,
                                                    device=job.device).images)
         ev = self.b.evaluate(images, self.reference, metrics=("fid",), num_samples=self.protocol.num_samples,
                              device=job.device, protocol=self.protocol, progress=self.progress)
-        self._add(kimg, steps, ev["metrics"]["fid"])
+        self._add(kimg, steps, ev["metrics"]["fid"], time.perf_counter() - t0)
+
+    def eval_time(self) -> tuple[float, int]:
+        """The seconds the curve's own evaluations took (a job's compute counts them beside training and the final
+        evaluation), and how many of its points do not say (evaluated before the time was recorded)."""
+        own = self.points[:-1] if self.full and self.points else self.points  # a full curve's last is the final
+        return sum(p.get("eval_s", 0.0) for p in own), sum("eval_s" not in p for p in own)
 
     def finish(self, steps: int, fid: float | None) -> dict[str, float]:
         """The final evaluation's FID as the last point of a full curve, and ``fid_best`` (with the kimg it was
@@ -162,8 +173,10 @@ class Curve:
     def provenance(self) -> dict:
         if len(self.schedule) < 2:
             return {}
+        eval_s, untimed = self.eval_time()
         return {"curve": {"points": self.points, "num_samples": self.protocol.num_samples,
-                          "ref_samples": self.protocol.ref_samples, "checkpoint_scores": self.full}}
+                          "ref_samples": self.protocol.ref_samples, "checkpoint_scores": self.full,
+                          "eval_time_s": eval_s, "untimed_points": untimed}}
 
 
 def execute_job(job: Job, backend: Backend | None = None, progress: bool = True) -> dict[str, Any]:
@@ -226,6 +239,7 @@ def evaluate_job(job: Job, b: Backend, record: dict, tr, view: View, reference, 
                     device=job.device, protocol=job.protocol, progress=progress, **training_images(job, b))
     record = evaluated_record(record, ev, t1, {})
     record["metrics"].update(curve.finish(tr.steps, record["metrics"].get("fid")))
+    record["eval_time_s"] += curve.eval_time()[0]  # the checkpoints' evaluations are compute this job spent
     train_info.update(curve.provenance())
     record["provenance"] = provenance_of(job, {**train_info, **record["provenance"], "checkpoint": str(tr.checkpoint),
                                                "sample_seed": job.seed})

@@ -240,7 +240,8 @@ def rows(root: Path) -> list[dict]:
     out = []
     for r in Store(root / "store" / "r.sqlite").query():
         row = {k: r[k] for k in keep}
-        row["curve"] = (r["provenance"].get("curve") or {}).get("points")
+        points = (r["provenance"].get("curve") or {}).get("points")
+        row["curve"] = [{k: v for k, v in p.items() if k != "eval_s"} for p in points] if points else points
         out.append(row)
     return out
 

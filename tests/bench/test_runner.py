@@ -147,6 +147,38 @@ def test_checkpoint_scores_at_the_full_protocol_give_fid_best(tmp_path):
     assert cheap.rows[0].get("fid_best") is None and len(cheap.rows[0]["provenance"]["curve"]["points"]) == 4
 
 
+def test_a_jobs_eval_time_counts_its_checkpoint_evaluations(tmp_path):
+    """The compute a job spent includes its curve's evaluations (lucic2018 scores four checkpoints at 10k, as long as
+    the training itself): each point records its seconds in eval_log.csv, the row's eval_time_s adds them to the
+    final evaluation's, and a log written before the times were recorded still reads, its points counted untimed."""
+    import time
+
+    b = fake_backend(Calls())
+
+    def slow_evaluate(*a, **kw):
+        time.sleep(0.2)
+        return b.evaluate(*a, **kw)
+
+    budget = Budget("scored", kimg=0.256, num_samples=16, ref_samples=16, eval_every_kimg=0.064, curve_samples=16,
+                    real_row=False)
+    res = run(models=["dcgan"], budget=budget, metrics=("fid",), backend=dataclasses.replace(b, evaluate=slow_evaluate),
+              options=RunOptions(out=tmp_path / "run", store=tmp_path / "r.sqlite", progress=False))
+    row = res.rows[0]
+    curve = row["provenance"]["curve"]
+    assert [("eval_s" in p) for p in curve["points"]] == [True, True, True, False]  # the last is the final's
+    assert all(p["eval_s"] >= 0.2 for p in curve["points"][:3])
+    assert curve["untimed_points"] == 0 and curve["eval_time_s"] == pytest.approx(
+        sum(p["eval_s"] for p in curve["points"][:3]))
+    assert row["eval_time_s"] >= 4 * 0.2  # three checkpoints and the final evaluation
+    log = (tmp_path / "run" / row["out_dir"] / "eval_log.csv").read_text().splitlines()
+    assert log[0] == "kimg,steps,fid,eval_s" and log[-1].endswith(",")
+    # a log of the old three columns (a run resumed across the change) reads, its points untimed
+    from ganbench.bench.runner import _read_eval_log
+    old = tmp_path / "old.csv"
+    old.write_text("kimg,steps,fid\n0.064,1,80.5\n")
+    assert _read_eval_log(old) == [{"kimg": 0.064, "steps": 1.0, "fid": 80.5}]
+
+
 def test_jobs_stopped_part_way_run_first(tmp_path):
     """A job whose folder holds a checkpoint (stopped by a kill or a session's end) runs before fresh ones, the rest
     in plan order: what is half done finishes first."""

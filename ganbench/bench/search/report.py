@@ -286,15 +286,36 @@ def trials_csv(trials: dict[str, list[dict]], rungs: Sequence[float]) -> str:
 
 
 def _hours(rows: Sequence[dict]) -> str:
-    """The CPU hours of ``rows``; rows restored from a published table (``scripts/restore_search_trials.py``)
-    carry no times, so theirs show as "?" beside the others' sum ("1.3 + ? (1 restored)"): a sum over them would
-    read as compute that was never spent, or as less than was."""
+    """The hours ``rows`` ran, each job's training and evaluation wall time summed (its checkpoints' evaluations
+    included; on the torch threads the header states, so hours of jobs run side by side add up). Rows restored from
+    a published table (``scripts/restore_search_trials.py``) carry no times, so theirs show as "?" beside the
+    others' sum ("1.3 + ? (1 restored)"): a sum over them would read as compute that was never spent, or as less
+    than was. Rows whose curve points were evaluated before their time was recorded are counted without those
+    evaluations, and the cell says how many rows that is."""
     restored = sum("restored" in (r.get("provenance") or {}) for r in rows)
     timed = [r for r in rows if "restored" not in (r.get("provenance") or {})]
     hours = f"{sum((r.get('train_time_s') or 0) + (r.get('eval_time_s') or 0) for r in timed) / 3600:.1f}"
+    short = sum(_untimed_curve(r) for r in timed)
+    if short:
+        hours += f" (evaluations during training not timed in {short})"
     if not restored:
         return hours
     return (f"{hours} + " if timed else "") + f"? ({restored} restored)"
+
+
+def _untimed_curve(row: dict) -> bool:
+    """Whether some of the row's evaluations during training went untimed: a re-run's curve points or a trial's
+    rungs scored before their seconds were recorded (``eval_s``), in a run stored then or resumed across that."""
+    prov = row.get("provenance") or {}
+    rungs = (prov.get("trial") or {}).get("rungs")
+    if rungs:
+        return any("eval_s" not in r for r in rungs)
+    curve = prov.get("curve") or {}
+    if not curve.get("points"):
+        return False
+    if "untimed_points" in curve:
+        return curve["untimed_points"] > 0
+    return len(curve["points"]) > (1 if curve.get("checkpoint_scores") else 0)
 
 
 def search_markdown(m: dict, trials: dict[str, list[dict]], reruns: dict[str, list[dict]],
@@ -309,7 +330,7 @@ def search_markdown(m: dict, trials: dict[str, list[dict]], reruns: dict[str, li
     lines = [_search_line(m), ""]
     lines += ["| model | chosen trial | its values | best-of-K FID best ckpt (re-runs) | FID last | published | "
               "within the published ± or better | trials done / K | search kimg (÷ K × full) | "
-              "CPU h search + re-runs |",
+              "hours (wall, per job) search + re-runs |",
               "|---|---|---|---|---|---|---|---|---|---|"]
     lines += [_model_row(m, model, rows, reruns.get(model, []), study, labels, (progress or {}).get(model, []))
               for model, rows in trials.items()]

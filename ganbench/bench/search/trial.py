@@ -69,12 +69,15 @@ def _read_rungs(path: Path) -> list[dict]:
     head = lines[0].split(",")
     rows = [dict(zip(head, line.split(","))) for line in lines[1:] if line]
     return [{"kimg": float(r["kimg"]), "steps": int(r["steps"]), "score": float(r["score"]),
-             "decision": r["decision"]} for r in rows]
+             "decision": r["decision"], **({"eval_s": float(r["eval_s"])} if r.get("eval_s") else {})} for r in rows]
 
 
 def _write_rungs(path: Path, rows: list[dict]) -> None:
-    head = ["kimg", "steps", "score", "decision"]
-    write_text_atomic(path, "\n".join([",".join(head), *(",".join(str(r[h]) for h in head) for r in rows)]) + "\n")
+    """The trial's rungs; ``eval_s``, the seconds the rung's scoring took, is blank for a rung scored before it was
+    recorded."""
+    head = ["kimg", "steps", "score", "decision", "eval_s"]
+    write_text_atomic(path, "\n".join([",".join(head), *(",".join(str(r.get(h, "")) for h in head) for r in rows)])
+                      + "\n")
 
 
 def rung_score(job: Job, b: Backend, tr, view, reference, progress: bool) -> float:
@@ -115,7 +118,7 @@ def execute_trial(job: Job, ref: OptunaRef, rungs: tuple[float, ...], backend: B
     path = Path(job.out_dir) / RUNG_LOG
     log = _read_rungs(path)
     trial = None
-    status, reason, tr, eval_s, t0 = "ok", "", None, 0.0, time.perf_counter()
+    status, reason, tr, t0 = "ok", "", None, time.perf_counter()
     for i, kimg in enumerate(rungs):
         done = next((r for r in log if abs(r["kimg"] - kimg) < 1e-9), None)
         if done is not None and done["decision"] != "pending":
@@ -132,7 +135,7 @@ def execute_trial(job: Job, ref: OptunaRef, rungs: tuple[float, ...], backend: B
             t1 = time.perf_counter()
             done = {"kimg": kimg, "steps": tr.steps, "score": rung_score(job, b, tr, view, reference, progress),
                     "decision": "pending"}
-            eval_s += time.perf_counter() - t1
+            done["eval_s"] = time.perf_counter() - t1
             log.append(done)
             _write_rungs(path, log)
         trial = trial or ref.trial(model, number)
@@ -146,7 +149,8 @@ def execute_trial(job: Job, ref: OptunaRef, rungs: tuple[float, ...], backend: B
     kimg_trained = max([r["kimg"] for r in log] + [getattr(tr, "kimg", 0.0) or 0.0])
     record.update(status=status, reason=reason or None, kimg=kimg_trained,
                   steps=getattr(tr, "steps", None) or (log[-1]["steps"] if log else 0),
-                  train_time_s=getattr(tr, "wall_time_s", None), eval_time_s=eval_s,
+                  train_time_s=getattr(tr, "wall_time_s", None),
+                  eval_time_s=sum(r.get("eval_s", 0.0) for r in log),  # every rung's, a resumed trial's included
                   images_per_s=getattr(tr, "images_per_s", None), device=str(getattr(tr, "device", "") or ""),
                   checkpoint_sha256=((getattr(tr, "provenance", None) or {}).get("weights_sha256")))
     if log and status != "diverged":

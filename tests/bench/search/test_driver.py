@@ -183,6 +183,10 @@ def test_a_killed_searchs_running_trials_show_their_rungs_and_the_resumed_trials
         scores = {f"score_{p['kimg']:g}kimg": p["score"] for p in finished["provenance"]["trial"]["rungs"]}
         reached = {k: float(v) for k, v in r.items() if k.startswith("score_") and v}
         assert reached and all(scores[k] == pytest.approx(v, abs=1e-4) for k, v in reached.items())
+        # its compute counts every rung's scoring, those done before the kill included (rungs.csv keeps them)
+        rungs = finished["provenance"]["trial"]["rungs"]
+        assert all(p["eval_s"] > 0 for p in rungs)
+        assert finished["eval_time_s"] == pytest.approx(sum(p["eval_s"] for p in rungs))
 
 
 def test_one_process_per_model_on_one_folder_makes_one_report(tmp_path):

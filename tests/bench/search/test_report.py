@@ -98,10 +98,25 @@ def test_the_target_reads_the_published_mean_plus_its_std():
     assert _against_paper(frame(27.0, 0), ns, 3) == "–"
 
 
-def test_cpu_hours_leave_restored_rows_out_of_the_sum_and_say_so():
+def test_hours_leave_restored_rows_out_of_the_sum_and_say_so():
     timed = [{"train_time_s": 3600.0, "eval_time_s": 900.0, "provenance": {}},
              {"train_time_s": 1800.0, "eval_time_s": None, "provenance": None}]
     restored = {"train_time_s": None, "eval_time_s": None, "provenance": {"restored": {"from": "t.csv"}}}
     assert _hours(timed) == "1.8"  # (3600 + 900 + 1800) / 3600 = 1.75
     assert _hours([*timed, restored]) == "1.8 + ? (1 restored)"
     assert _hours([restored, restored]) == "? (2 restored)"
+    # a re-run stored before its checkpoints' evaluations were timed: counted without them, and the cell says so
+    points = [{"kimg": k, "fid": 50.0} for k in (250, 500, 750, 1000)]
+    old = {"train_time_s": 3600.0, "eval_time_s": 600.0,
+           "provenance": {"curve": {"points": points, "checkpoint_scores": True}}}
+    new = {"train_time_s": 3600.0, "eval_time_s": 2400.0,
+           "provenance": {"curve": {"points": points, "checkpoint_scores": True, "untimed_points": 0}}}
+    assert _hours([old, new]) == "2.8 (evaluations during training not timed in 1)"  # (4200 + 6000) / 3600 = 2.83
+    assert _hours([new, restored]) == "1.7 + ? (1 restored)"
+    one_point = {"train_time_s": 3600.0, "provenance": {"curve": {"points": points[:1], "checkpoint_scores": True}}}
+    assert _hours([one_point]) == "1.0"  # its only point is the final evaluation, timed as eval_time_s
+    rung = {"kimg": 40.0, "steps": 625, "score": 300.0, "decision": "promoted"}
+    trial_then = {"train_time_s": 1800.0, "eval_time_s": 0.0, "provenance": {"trial": {"rungs": [rung]}}}
+    trial_now = {"train_time_s": 1800.0, "eval_time_s": 1800.0,
+                 "provenance": {"trial": {"rungs": [{**rung, "eval_s": 1800.0}]}}}
+    assert _hours([trial_then, trial_now]) == "1.5 (evaluations during training not timed in 1)"
