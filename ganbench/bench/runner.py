@@ -501,7 +501,8 @@ def execute_jobs(job_fn: Callable[..., dict], todo: Sequence[Job], store: Store,
             leases.release(job.key)
             if announce:
                 fid = (record.get("metrics") or {}).get("fid", record.get("fid"))  # metrics win, as in the store
-                _log(f"[{i}/{len(todo)}] {job.spec.name} seed {job.seed}: {record['status']}"
+                # "done": results land in the order jobs end, so their count is not the start line's number
+                _log(f"[{i}/{len(todo)} done] {job.spec.name} seed {job.seed}: {record['status']}"
                      + (f", FID {fid:.2f}" if fid is not None else "")
                      + (f" ({record.get('reason')})" if record.get("reason") else ""), progress)
             if on_record is not None:

@@ -201,5 +201,6 @@ def test_each_result_is_logged_with_its_fid(tmp_path, capsys):
     top-level "fid" and so printed none)."""
     res = run(budget=TINY, metrics=("fid",), backend=fake_backend(Calls()), models=["dcgan"],
               options=RunOptions(out=tmp_path / "run", store=tmp_path / "r.sqlite", progress=True))
-    line = next(x for x in capsys.readouterr().err.splitlines() if x.startswith("ganbench: [1/1] dcgan seed 0: ok"))
+    lines = capsys.readouterr().err.splitlines()
+    line = next(x for x in lines if x.startswith("ganbench: [1/1 done] dcgan seed 0: ok"))
     assert line.endswith(f", FID {res.rows[0]['fid']:.2f}")
