@@ -149,6 +149,13 @@ def write_text_atomic(path: str | os.PathLike, text: str) -> None:
     write_bytes_atomic(path, text.encode("utf-8"))
 
 
+def write_log_csv(path: str | os.PathLike, head: list[str], rows: list[dict]) -> None:
+    """A small log (a run's curve, a trial's rungs) as CSV, written atomically; a field a row lacks is left blank
+    (a value recorded only since some version), which its reader takes as absent."""
+    lines = [",".join(head), *(",".join(str(r.get(h, "")) for h in head) for r in rows)]
+    write_text_atomic(path, "\n".join(lines) + "\n")
+
+
 def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:

@@ -32,7 +32,7 @@ from ..metrics import registry
 from ..zoo.conditioning import conditional
 from ..zoo.sampler import draw_inputs, value_range_of
 from ..zoo.view import View, view_for
-from ..io import cache_dir, check_writable, clean_orphans, write_text_atomic
+from ..io import cache_dir, check_writable, clean_orphans, write_log_csv, write_text_atomic
 from ..train.trainer import TrainOptions, steps_for
 from . import ablation
 from .backend import Backend, log as _log
@@ -89,9 +89,7 @@ def _read_eval_log(path: Path) -> list[dict]:
 
 
 def _write_eval_log(path: Path, rows: list[dict]) -> None:
-    head = ["kimg", "steps", "fid", "eval_s"]
-    write_text_atomic(path, "\n".join([",".join(head), *(",".join(str(r.get(h, "")) for h in head) for r in rows)])
-                      + "\n")
+    write_log_csv(path, ["kimg", "steps", "fid", "eval_s"], rows)
 
 
 def _fields(obj: Any) -> dict[str, Any]:
@@ -157,7 +155,8 @@ class Curve:
     def eval_time(self) -> tuple[float, int]:
         """The seconds the curve's own evaluations took (a job's compute counts them beside training and the final
         evaluation), and how many of its points do not say (evaluated before the time was recorded)."""
-        own = self.points[:-1] if self.full and self.points else self.points  # a full curve's last is the final
+        # a full curve's point at the budget's end is the final evaluation (``finish``), timed as the row's own
+        own = [p for p in self.points if not (self.full and abs(p["kimg"] - self.schedule[-1]) < 1e-9)]
         return sum(p.get("eval_s", 0.0) for p in own), sum("eval_s" not in p for p in own)
 
     def finish(self, steps: int, fid: float | None) -> dict[str, float]:

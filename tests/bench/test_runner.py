@@ -179,6 +179,27 @@ def test_a_jobs_eval_time_counts_its_checkpoint_evaluations(tmp_path):
     assert _read_eval_log(old) == [{"kimg": 0.064, "steps": 1.0, "fid": 80.5}]
 
 
+def test_a_run_that_diverges_mid_curve_counts_every_checkpoint_it_scored(tmp_path):
+    """A full curve's point at the budget's end is the final evaluation's, timed as the row's own; a run that
+    diverges before reaching it has no such point, so each checkpoint it scored is its own compute."""
+    b = fake_backend(Calls())
+
+    def diverges_at_0_192(spec, dataset, out_dir, kimg=None, **kw):
+        tr = b.train(spec, dataset, out_dir, kimg=kimg, **kw)
+        return dataclasses.replace(tr, status="diverged", reason="loss is NaN") if kimg >= 0.192 else tr
+
+    budget = Budget("scored", kimg=0.256, num_samples=16, ref_samples=16, eval_every_kimg=0.064, curve_samples=16,
+                    real_row=False)
+    res = run(models=["dcgan"], budget=budget, metrics=("fid",),
+              backend=dataclasses.replace(b, train=diverges_at_0_192),
+              options=RunOptions(out=tmp_path / "run", store=tmp_path / "r.sqlite", progress=False))
+    row = res.rows[0]
+    curve = row["provenance"]["curve"]
+    assert row["status"] == "diverged" and [p["kimg"] for p in curve["points"]] == [0.064, 0.128]
+    assert curve["untimed_points"] == 0 and curve["eval_time_s"] == pytest.approx(
+        sum(p["eval_s"] for p in curve["points"]))
+
+
 def test_jobs_stopped_part_way_run_first(tmp_path):
     """A job whose folder holds a checkpoint (stopped by a kill or a session's end) runs before fresh ones, the rest
     in plan order: what is half done finishes first."""

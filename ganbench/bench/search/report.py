@@ -295,7 +295,7 @@ def _hours(rows: Sequence[dict]) -> str:
     restored = sum("restored" in (r.get("provenance") or {}) for r in rows)
     timed = [r for r in rows if "restored" not in (r.get("provenance") or {})]
     hours = f"{sum((r.get('train_time_s') or 0) + (r.get('eval_time_s') or 0) for r in timed) / 3600:.1f}"
-    short = sum(_untimed_curve(r) for r in timed)
+    short = sum(_untimed_evals(r) for r in timed)
     if short:
         hours += f" (evaluations during training not timed in {short})"
     if not restored:
@@ -303,7 +303,7 @@ def _hours(rows: Sequence[dict]) -> str:
     return (f"{hours} + " if timed else "") + f"? ({restored} restored)"
 
 
-def _untimed_curve(row: dict) -> bool:
+def _untimed_evals(row: dict) -> bool:
     """Whether some of the row's evaluations during training went untimed: a re-run's curve points or a trial's
     rungs scored before their seconds were recorded (``eval_s``), in a run stored then or resumed across that."""
     prov = row.get("provenance") or {}

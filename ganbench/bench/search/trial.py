@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import Diverged
-from ...io import write_text_atomic
+from ...io import write_log_csv
 from ...zoo.view import view_for
 from ...train.trainer import TrainOptions
 from ..backend import Backend
@@ -75,9 +75,7 @@ def _read_rungs(path: Path) -> list[dict]:
 def _write_rungs(path: Path, rows: list[dict]) -> None:
     """The trial's rungs; ``eval_s``, the seconds the rung's scoring took, is blank for a rung scored before it was
     recorded."""
-    head = ["kimg", "steps", "score", "decision", "eval_s"]
-    write_text_atomic(path, "\n".join([",".join(head), *(",".join(str(r.get(h, "")) for h in head) for r in rows)])
-                      + "\n")
+    write_log_csv(path, ["kimg", "steps", "score", "decision", "eval_s"], rows)
 
 
 def rung_score(job: Job, b: Backend, tr, view, reference, progress: bool) -> float:
