@@ -35,7 +35,7 @@ from ..executors.base import check_options
 from ..jobs import Job, check_seeds, plan, protocol_for
 from ..runner import RunOptions, execute_job, execute_jobs, real_data_job, execute_real_data, resolve_models
 from ..store import Store
-from .manifest import JOURNAL, MANIFEST, SearchResult, read_manifest, write_manifest
+from .manifest import JOURNAL, MANIFEST, SearchResult, read_manifest, trial_dir, write_manifest
 from .report import chosen_trial, write_search_report
 from .space import SearchSpace, load_space
 from .trial import OptunaRef, execute_trial, step_of
@@ -247,7 +247,7 @@ def _trial_jobs(ref: OptunaRef, space, spec: ModelSpec, protocol: SearchProtocol
     for k, params in enumerate(ask_trials(ref, space, spec, protocol)):
         tspec = space.apply(spec, params, f"{spec.name}.t{k:02d}")
         jobs.append(Job(tspec, dataset, protocol.trial_seed, tb, tp,
-                        str(run_dir / "trials" / spec.name / f"t{k:02d}"), run=str(run_dir),
+                        str(trial_dir(run_dir, spec.name, k)), run=str(run_dir),
                         groups={"search": spec.name, "trial": k, "params": params}, device=options.device,
                         data_root=options.data_root, view=view_for(tspec, trial_data, tb.view)))
     return jobs

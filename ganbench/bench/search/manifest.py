@@ -23,6 +23,11 @@ MANIFEST = "search.json"
 JOURNAL = "optuna.journal"
 
 
+def trial_dir(run_dir: str | Path, model: str, number: int) -> Path:
+    """The folder where ``model``'s trial ``number`` trains (its checkpoint, train_log.csv, rungs.csv)."""
+    return Path(run_dir) / "trials" / model / f"t{number:02d}"
+
+
 def journal_storage(path: str | Path):
     """The Optuna storage of the journal file at ``path`` (every process and machine of a search shares it)."""
     from optuna.storages import JournalStorage

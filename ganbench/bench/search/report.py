@@ -28,8 +28,9 @@ from ..store import Store
 from ..markdown_html import STYLE, to_html
 from ..report import curve_figure, read_csv_columns
 from ..runner import EVAL_LOG
+from ...train.log import LOG_NAME as TRAIN_LOG
 from ..tables import summary_frame, write_tables
-from .manifest import JOURNAL, SearchResult, journal_storage, read_manifest
+from .manifest import JOURNAL, SearchResult, journal_storage, read_manifest, trial_dir
 
 
 def _trial(row: dict) -> dict:
@@ -233,8 +234,10 @@ def plot_rerun_curves(run_dir: Path, m: dict, labels: dict, reruns: dict[str, li
 
 def running_trials(run_dir: Path, trials: dict[str, list[dict]]) -> dict[str, list[dict]]:
     """Trials under way, as rows for the tables only: scored at one rung or more, no result yet (their values and
-    rung scores from the Optuna journal; a trial not yet at its first rung has nothing to show). A long search
-    publishes its rungs as they land; the statistics (expected best, rank agreement) read finished trials only."""
+    rung scores from the Optuna journal, their ``kimg`` how far they have trained: the last line of the trial
+    folder's train_log.csv, which a resume winds back to its checkpoint; a trial not yet at its first rung has
+    nothing to show). A long search publishes its rungs as they land; the statistics (expected best, rank
+    agreement) read finished trials only."""
     path = run_dir / JOURNAL
     if not path.is_file():
         return {}
@@ -251,7 +254,9 @@ def running_trials(run_dir: Path, trials: dict[str, list[dict]]) -> dict[str, li
                 continue
             rungs = [{"kimg": step / 1000, "score": v, "decision": "reported"}
                      for step, v in sorted(t.intermediate_values.items())]
-            out.setdefault(model, []).append({"status": "running", "kimg": rungs[-1]["kimg"], "job_key": "",
+            trained = read_csv_columns(trial_dir(run_dir, model, t.number) / TRAIN_LOG).get("kimg") or [0.0]
+            out.setdefault(model, []).append({"status": "running", "kimg": max(rungs[-1]["kimg"], trained[-1]),
+                                              "job_key": "",
                                               "provenance": {"trial": {"number": t.number, "rungs": rungs,
                                                                        "params": t.user_attrs.get("params", {})}}})
     return out
@@ -362,7 +367,8 @@ def search_markdown(m: dict, trials: dict[str, list[dict]], reruns: dict[str, li
         for r in rows:
             t = _trial(r)
             by = {round(x["kimg"], 6): x["score"] for x in t["rungs"]}
-            lines.append(f"| {labels.get(model, model)} | {t['number']} | {r['status']} | {_param_text(t['params'])} | "
+            status = f"running, at {r['kimg']:g} kimg" if r["status"] == "running" else r["status"]
+            lines.append(f"| {labels.get(model, model)} | {t['number']} | {status} | {_param_text(t['params'])} | "
                          + " | ".join(_fmt(by.get(round(k, 6))) for k in m["rungs"]) + " |")
     return "\n".join(lines) + "\n"
 

@@ -5,8 +5,10 @@ import multiprocessing
 
 import pytest
 
+from ganbench.bench.report import read_csv_columns
 from ganbench.bench.search import search
 from ganbench.bench.search.driver import SearchOptions, sampler_seed
+from ganbench.bench.search.manifest import trial_dir
 from ganbench.bench.store import Store
 from ganbench.errors import BadInput
 
@@ -176,7 +178,11 @@ def test_a_killed_searchs_running_trials_show_their_rungs_and_the_resumed_trials
     running = [dict(zip(head, line.split(","))) for line in lines[1:] if line.split(",")[2] == "running"]
     assert running, "the kill left no trial under way past a rung"
     assert all(r["status"] != "running" for rows in mid.trials.values() for r in rows)  # not in the statistics
-    assert "| running |" in mid.markdown
+    for r in running:  # how far it trained, from its folder's train_log.csv: past its last rung
+        trained = read_csv_columns(trial_dir(tmp_path / "run", r["model"], int(r["trial"])) / "train_log.csv")["kimg"]
+        last_rung = max(float(k[len("score_"):-len("kimg")]) for k, v in r.items() if k.startswith("score_") and v)
+        assert float(r["kimg"]) == trained[-1] >= last_rung
+        assert f"| {r['trial']} | running, at {float(r['kimg']):g} kimg |" in mid.markdown
     res, _ = _run(tmp_path)
     for r in running:
         finished = next(x for x in res.trials[r["model"]] if x["provenance"]["trial"]["number"] == int(r["trial"]))
