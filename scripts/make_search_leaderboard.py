@@ -3,7 +3,8 @@
 in leaderboards/NAME/, from the search folder's manifest and the store alone (nothing is trained).
 
     python scripts/make_search_leaderboard.py runs/lucic2018-search --name fashion-mnist-lucic2018-search \\
-        --note 'NS and LSGAN searched; MM, WGAN, WGAN-GP and DRAGAN not yet run'
+        --note 'NS and LSGAN searched; MM, WGAN, WGAN-GP and DRAGAN not yet run' \\
+        --note-file leaderboards/fashion-mnist-lucic2018-search/status.md
 
 The header gives the hardware, the versions, what still runs, and the command; the body is the search's own
 tables (the re-runs compared as any run is, each loss beside the published figure, the trials, the compute).
@@ -36,7 +37,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--name", required=True, help="leaderboard stem, e.g. fashion-mnist-lucic2018-search")
     p.add_argument("--out", type=Path, default=Path("leaderboards"))
     p.add_argument("--note", default="", help="a sentence for the header (what still runs, and why)")
+    p.add_argument("--note-file", type=Path, help="a markdown file (what ran when, what still runs) placed under "
+                   "the header as its own section; keep it in git beside the leaderboard, where it outlives the machine")
     args = p.parse_args(argv)
+    if args.note_file is not None and not args.note_file.is_file():
+        print(f"make_search_leaderboard: --note-file {args.note_file}: no such file; write the notes there first, "
+              "or leave it out", file=sys.stderr)
+        return 2
+    notes = args.note_file.read_text().strip() if args.note_file is not None else ""
     manifest = read_manifest(args.folder)
     res = write_search_report(args.folder)
     hw, v = machine(), versions()
@@ -48,7 +56,8 @@ def main(argv: list[str] | None = None) -> int:
               f"{v['ganbench']} (git {git_revision()}), "
               f"torch {v['torch']}, optuna {_version('optuna')}, python {v['python']}.",
               *([f"**Still to run:** {args.note}"] if args.note else []),
-              f"Made by `{command}` on {time.strftime('%Y-%m-%d')} from `ganbench search` in {args.folder.name}/.", ""]
+              f"Made by `{command}` on {time.strftime('%Y-%m-%d')} from `ganbench search` in {args.folder.name}/.", "",
+              *([notes, ""] if notes else [])]
     body = res.markdown
     images = args.out / args.name
     images.mkdir(parents=True, exist_ok=True)

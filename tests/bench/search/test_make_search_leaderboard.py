@@ -47,3 +47,22 @@ def test_the_rows_published_beside_it_rebuild_the_same_tables(tmp_path):
     assert import_rows(fresh, out / "toy" / "rows.jsonl") == (n, 0)
     again = write_search_report(tmp_path / "run", fresh)
     assert again.markdown == res.markdown and again.chosen == res.chosen
+
+
+def test_a_notes_file_is_its_own_section_and_a_missing_one_is_refused_before_any_work(tmp_path, capsys):
+    """--note-file puts a markdown file (kept in git beside the leaderboard) under the header, bullets intact; a
+    path that is not a file is one line on stderr, exit 2, and nothing written."""
+    search(["dcgan"], protocol=protocol(tmp_path), budget=BUDGET, options=options(tmp_path), backend=backend(Calls()))
+    out = tmp_path / "lb"
+    script = load_script("make_search_leaderboard")
+    assert script.main([str(tmp_path / "run"), "--name", "toy", "--out", str(out),
+                        "--note-file", str(tmp_path / "absent.md")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "absent.md: no such file" in err and not out.exists()
+    notes = tmp_path / "status.md"
+    notes.write_text("**Status.**\n\n- trial 3 at 672 kimg\n- MM not yet searched\n")
+    assert script.main([str(tmp_path / "run"), "--name", "toy", "--out", str(out), "--note-file", str(notes)]) == 0
+    md = (out / "toy.md").read_text()
+    head, body = md.split("\n\n**Status.**\n\n", 1)
+    assert "Made by `" in head and body.startswith("- trial 3 at 672 kimg\n- MM not yet searched\n\n")
+    assert body.index("MM not yet searched") < body.index("| dcgan-searched")
