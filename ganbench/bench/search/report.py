@@ -185,6 +185,11 @@ def plot_distribution(trials: dict[str, list[dict]], labels: dict, metric: str, 
     ax.set_yscale("log")
     ax.set_ylabel(f"{metric.upper()} on the selection split (log)")
     ax.set_title(f"Trials per model: box = first rung ({first_kimg:g} kimg), orange = later rungs", fontsize=9)
+    dot = lambda color, size, text: ax.scatter([], [], s=size, color=color, label=text)  # noqa: E731
+    dot("0.45", 14, f"score at {first_kimg:g} kimg")
+    dot("C1", 22, "last rung, trained to the end")
+    dot("C3", 22, "last rung, pruned there (or diverged)")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
     out = _png(fig)
     plt.close(fig)
     return out
