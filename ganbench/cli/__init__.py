@@ -11,6 +11,7 @@ import re
 import sys
 
 from ..errors import GanbenchError
+from ..train.stop import Stopped
 from ..version import __version__
 from . import bench, data, human, metrics, search, train  # noqa: F401  (each registers its commands)
 from .common import COMMANDS
@@ -72,6 +73,9 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"ganbench: error: {e}", file=sys.stderr)
         return 2
+    except Stopped as e:
+        print(f"ganbench: {e}; finished results are saved, re-run the command to resume", file=sys.stderr)
+        return 143 if terminated else 130
     except KeyboardInterrupt:
         print("ganbench: interrupted; finished results are saved, re-run the command to resume", file=sys.stderr)
         return 143 if terminated else 130
@@ -79,20 +83,27 @@ def main(argv: list[str] | None = None) -> int:
 
 def _terminate_as_interrupt() -> list:
     """SIGTERM (``kill``, a scheduler stopping a job) ends a command as Ctrl-C does: its ``finally`` blocks run, so
-    worker processes are stopped, claims released and half-written files removed. Returns a list that holds True
-    once SIGTERM arrived. (``human serve`` installs its own handler, which replaces this one.)"""
+    worker processes are stopped, claims released and half-written files removed. A model training in this
+    process first checkpoints the step it stands at (``train.stop``); a second signal does not wait for it.
+    Returns a list that holds True once SIGTERM arrived. (``human serve`` installs its own handler, which
+    replaces this one.)"""
     import signal
     import threading
+
+    from ..train.stop import request_stop
 
     seen: list = []
     if threading.current_thread() is not threading.main_thread():
         return seen
 
     def stop(signum, frame):
-        seen.append(True)
-        raise KeyboardInterrupt
+        if signum == signal.SIGTERM:
+            seen.append(True)
+        if not request_stop():  # no loop to honour it, or asked already: stop now
+            raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     return seen
 
 

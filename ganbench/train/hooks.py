@@ -50,7 +50,7 @@ class DivergenceHook(Hook):
     def after_step(self, loop: TrainLoop, logs: dict[str, torch.Tensor]) -> None:
         self.names = list(logs)
         self.pending.append(torch.stack([v.float() for v in logs.values()]))
-        if any(every(loop.step, p, loop.target_step) for p in self.periods):
+        if loop.stopping or any(every(loop.step, p, loop.target_step) for p in self.periods):
             self.flush(loop)
 
     def flush(self, loop: TrainLoop) -> None:
@@ -80,7 +80,8 @@ class DivergenceHook(Hook):
 
 
 class LogHook(Hook):
-    """A row of (step, kimg, losses, images/s, wall time) every ``period`` steps, at the end and on a stop;
+    """A row of (step, kimg, losses, images/s, wall time) every ``period`` steps, at the end and on a stop
+    (divergence, or a stop request);
     the progress bar."""
 
     name = "log"
@@ -101,7 +102,7 @@ class LogHook(Hook):
 
     def after_step(self, loop: TrainLoop, logs: dict[str, torch.Tensor]) -> None:
         self.bar.update(1)
-        if not (every(loop.step, self.period, loop.target_step) or loop.stop_reason):
+        if not (every(loop.step, self.period, loop.target_step) or loop.stop_reason or loop.stopping):
             return
         now = time.perf_counter()
         rate = (loop.images - self.images_log) / max(now - self.t_log, 1e-9)
@@ -128,13 +129,14 @@ class GridHook(Hook):
 
 
 class CheckpointHook(Hook):
-    """``save()`` every ``period`` steps and at the end (every rank calls it: DDP gathers RNG states)."""
+    """``save()`` every ``period`` steps, at the end and where a stop request ends the run (every rank calls it:
+    DDP gathers RNG states)."""
 
     def __init__(self, save: Callable[[], None], period: int):
         self.save, self.period = save, period
 
     def after_step(self, loop: TrainLoop, logs: dict[str, torch.Tensor]) -> None:
-        if not loop.stop_reason and every(loop.step, self.period, loop.target_step):
+        if not loop.stop_reason and (loop.stopping or every(loop.step, self.period, loop.target_step)):
             self.save()
 
 

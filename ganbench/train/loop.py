@@ -4,7 +4,8 @@ The loop knows how far training has come (``Progress``: steps, real images shown
 target) and hands that to the model's ``train_step``; everything else is a hook: the schedule
 (before a step), divergence checks, the log, sample grids and checkpoints (after it). A hook
 ends the run by setting ``loop.stop_reason``; its state goes into checkpoints through
-``state_dict``/``load_state_dict`` so a resumed run continues exactly.
+``state_dict``/``load_state_dict`` so a resumed run continues exactly. A stop request (``train.stop``) makes the
+step where it lands a boundary at which periodic hooks act, then ends the run with ``Stopped``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 import torch
+
+from .stop import Stopped, stop_requested
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,9 @@ class TrainLoop:
         self.target_step, self.images_per_step = target_step, images_per_step
         self.step, self.images = step, images
         self.stop_reason = ""
+        #: This step ends the run on request (``train.stop``): periodic hooks act as at a period (divergence is
+        #: checked, a log row and the checkpoint written), then the loop raises ``Stopped``.
+        self.stopping = False
 
     @property
     def progress(self) -> Progress:
@@ -81,8 +87,11 @@ class TrainLoop:
                 logs = self.model.train_step(self.next_real, self.generator, self.progress)
                 self.step += 1
                 self.images += shown
+                self.stopping = stop_requested() and self.step < self.target_step
                 for h in self.hooks:
                     h.after_step(self, logs)
+                if self.stopping and not self.stop_reason:
+                    raise Stopped(f"stopped on request at step {self.step} of {self.target_step}, checkpointed there")
         finally:
             for h in self.hooks:
                 h.end(self)

@@ -5,12 +5,15 @@ The model (``ganbench.zoo.model.GANModel``) owns its step; ``train.loop.TrainLoo
 Randomness: nets are initialised from ``seed``; data order uses a CPU ``torch.Generator``
 (seed + 2) and the step (latents, penalties, augmentations) a generator on the device (seed + 1);
 both states are checkpointed, so on CPU 10 steps + resume + 10 steps equal 20 straight steps.
+A stop request (SIGTERM, Ctrl-C: ``train.stop``) is honoured at the next step, which is checkpointed, so a run
+stopped anywhere resumes from where it stood rather than from its last periodic checkpoint.
 In a torch.distributed process group (``torchrun``) the model trains with DDP over the ranks
 (see ``ganbench.train.distributed``); rank 0 alone writes files.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import platform
@@ -44,6 +47,7 @@ from .data import BatchStream
 from .hooks import CheckpointHook, DivergenceHook, DivergenceRule, GridHook, LogHook, ScheduleHook
 from .log import TrainLog
 from .loop import TrainLoop
+from .stop import honouring_stop
 
 STATUS_NAME = "status.json"
 
@@ -360,7 +364,8 @@ def _run(spec: ModelSpec, dataset: ImageSet, out_dir: Path, target: int, seed: i
     loop.hooks = [schedule, div, logger, GridHook(grid, out_dir / "samples", opts.sample_every, main),
                   CheckpointHook(save, opts.ckpt_every)]
     t_start = time.perf_counter()
-    loop.run()
+    with honouring_stop() if not dd.enabled else contextlib.nullcontext():  # DDP ranks could not agree on a step
+        loop.run()
     dist.barrier(dd)  # rank 0's checkpoint is on disk before any rank reads it
 
     provenance["sessions"] = sessions()

@@ -35,12 +35,17 @@ def _context():
 
 #: How often a worker checks that its driver is alive (seconds).
 WATCH_S = 1.0
+#: How long a stopped worker may take to checkpoint the step it stands at before it is killed (seconds).
+STOP_GRACE_S = 60.0
 
 
 def _exit_with(driver: int) -> None:
-    """A daemon thread of the worker: exit the moment the driver process is gone (killed by SIGTERM or -9, its
-    ``finally`` never ran), instead of training on for a driver that will never read the result."""
+    """A daemon thread of the worker: exit once the driver process is gone (killed by -9, its ``finally`` never
+    ran), instead of training on for a driver that will never read the result; a model training here first
+    checkpoints the step it stands at (``train.stop``), for up to ``STOP_GRACE_S``."""
     import threading
+
+    from ...train.stop import request_stop
 
     def watch() -> None:
         while True:
@@ -48,6 +53,8 @@ def _exit_with(driver: int) -> None:
             try:
                 os.kill(driver, 0)
             except ProcessLookupError:
+                if request_stop():
+                    time.sleep(STOP_GRACE_S)  # the loop raises Stopped at its next step and the process ends
                 os._exit(0)
             except PermissionError:
                 pass
@@ -55,10 +62,25 @@ def _exit_with(driver: int) -> None:
     threading.Thread(target=watch, name="ganbench-driver-watch", daemon=True).start()
 
 
+def _stop_on_signal() -> None:
+    """In the worker: SIGTERM (the driver stopping its workers) and SIGINT (Ctrl-C reaches the whole process
+    group) ask a training loop to checkpoint the step it stands at and stop; a repeat while it does so is
+    ignored (the driver's terminate follows Ctrl-C at once); without a loop to ask, the worker stops at once."""
+    from ...train.stop import request_stop, stop_pending
+
+    def stop(signum, frame):
+        if not request_stop() and not stop_pending():
+            raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+
+
 def _child(fn: JobFn, job: Job, conn, threads: int, driver: int | None = None) -> None:
     """Runs in the worker: send back ``("ok", record)``, ``("fatal", GanbenchError)`` or ``("error", msg, tb)``."""
     import torch
 
+    _stop_on_signal()
     if driver is not None:
         _exit_with(driver)
     torch.set_num_threads(threads)  # the workers share the cores instead of each using all of them
@@ -140,7 +162,11 @@ def process_pool(fn: JobFn, jobs: Iterable[Job], options: ExecOptions) -> Iterat
                     else:
                         yield job, JobFailure(msg[1], msg[2], attempt)
     finally:
-        for proc, conn, _, _ in running.values():  # the driver stopped (error, Ctrl-C): stop our workers
-            proc.terminate()
-            proc.join()
+        for proc, conn, _, _ in running.values():  # the driver stopped (error, Ctrl-C): stop our workers,
+            proc.terminate()  # each checkpointing the step its model stands at (train.stop)
+        for proc, conn, _, _ in running.values():
+            proc.join(STOP_GRACE_S)
+            if proc.is_alive():
+                proc.kill()
+                proc.join()
             conn.close()

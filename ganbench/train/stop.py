@@ -1,0 +1,64 @@
+"""Stopping a training run where it stands, without losing the steps since its last checkpoint.
+
+A stop request (SIGTERM from a session's end or a scheduler preempting the job, Ctrl-C) that arrives while a
+training loop runs in this process is honoured at the next step boundary: the loop checks divergence, logs a
+row, writes its checkpoint there and raises ``Stopped``, so the resumed run continues from that step exactly as
+if it had never stopped. A request that arrives while no loop honours it (evaluating, loading data, a DDP run,
+whose ranks could not agree on the step) is refused, and the caller stops at once as before.
+"""
+
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+from typing import Iterator
+
+
+class Stopped(KeyboardInterrupt):
+    """Training stopped on request after writing its checkpoint; re-running the command resumes it."""
+
+
+_lock = threading.Lock()
+_honouring = 0  # training loops in this process that check for a request at each step boundary
+_requested = False
+
+
+def request_stop() -> bool:
+    """Ask the training loop running in this process to stop at its next step boundary. True when one will;
+    False when none runs, or one was asked already (the caller should stop at once)."""
+    global _requested
+    with _lock:
+        if not _honouring or _requested:
+            return False
+        _requested = True
+        return True
+
+
+def stop_requested() -> bool:
+    return _requested
+
+
+def stop_pending() -> bool:
+    """A loop runs that has been asked to stop and has not yet (a second signal waits for it, not kills it)."""
+    return bool(_honouring and _requested)
+
+
+def honouring_loop() -> bool:
+    """A training loop runs in this process that would honour a request."""
+    return bool(_honouring)
+
+
+@contextmanager
+def honouring_stop() -> Iterator[None]:
+    """Around a training loop that honours stop requests at step boundaries; a request left over when the last
+    such loop ends (it stopped, or finished first) is cleared."""
+    global _honouring, _requested
+    with _lock:
+        _honouring += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _honouring -= 1
+            if not _honouring:
+                _requested = False
