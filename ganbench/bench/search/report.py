@@ -204,7 +204,7 @@ def plot_expected_best(trials: dict[str, list[dict]], labels: dict, metric: str)
     for i, (m, rows) in enumerate((m, r) for m, r in trials.items() if r):
         mean, band = expected_best(rows)
         n = np.arange(1, len(rows) + 1)
-        ax.plot(n, mean, marker="o", ms=3, color=f"C{i}", label=labels.get(m, m))
+        ax.plot(n, mean, marker="o", ms=3, color=f"C{i}", label=f"{labels.get(m, m)} ({len(rows)} trials ended)")
         ax.fill_between(n, band[:, 0], band[:, 1], color=f"C{i}", alpha=0.12)
     ax.set_xlabel("trials (hyperparameter settings) drawn")
     ax.set_ylabel(f"expected best {metric.upper()} (selection split)")
