@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import fcntl
+import functools
 import hashlib
 import warnings
 from contextlib import contextmanager
@@ -185,14 +186,21 @@ def search(models: Sequence[str | ModelSpec] = (), study: str | None = None, pro
                   for spec in specs}
     _reconcile(ref, trial_jobs, store)
     if not options.report_only:
-        todo = [j for k in range(protocol.trials) for m in trial_jobs for j in trial_jobs[m][k:k + 1]
-                if not store.done(j.key)]
+        # the re-runs of models whose trials have all ended go first, then the trials, model by model in the
+        # order given: one process searches several models back to back and no core waits for a phase to end
+        ready = _rerun_jobs(specs, _choices(trial_jobs, store), trial_jobs, protocol, dataset, final, run_dir,
+                            options, train_set)
+        early = [j for jobs in ready.values() for j in jobs if not store.done(j.key)]
+        trials = [j for m in trial_jobs for j in trial_jobs[m] if not store.done(j.key)]
         _log(f"search: {sum(map(len, trial_jobs.values()))} trials of {len(specs)} model(s) on {space.name}, rungs at "
-             f"{', '.join(f'{r:g}' for r in rungs)} kimg; {len(todo)} to run", options.progress)
-        execute_jobs(_trial_fn(ref, rungs), todo, store, options.executor, exec_options, b, options.lease_s,
-                     options.progress, on_record=lambda job, record: _tell(ref, job, record), announce=True)
+             f"{', '.join(f'{r:g}' for r in rungs)} kimg; {len(trials)} to run"
+             + (f", after {len(early)} re-run(s) of the chosen settings of {', '.join(ready)}" if early else ""),
+             options.progress)
+        execute_jobs(functools.partial(search_job, ref=ref, rungs=rungs), early + trials, store, options.executor,
+                     exec_options, b, options.lease_s, options.progress, announce=True,
+                     on_record=lambda job, record: None if job.groups.get("rerun") else _tell(ref, job, record))
 
-    chosen = {m: chosen_trial(store.rows(j.key for j in jobs)) for m, jobs in trial_jobs.items()}
+    chosen = _choices(trial_jobs, store)
     rerun_jobs = _rerun_jobs(specs, chosen, trial_jobs, protocol, dataset, final, run_dir, options, train_set)
     all_reruns = [j for jobs in rerun_jobs.values() for j in jobs]
     floor = real_data_job(all_reruns[0]) if final.real_row and all_reruns else None
@@ -270,10 +278,20 @@ def _rerun_jobs(specs, chosen: dict, trial_jobs: dict[str, list[Job]], protocol:
     return rerun_jobs
 
 
-def _trial_fn(ref: OptunaRef, rungs: tuple[float, ...]):
-    import functools
+def search_job(job: Job, ref: OptunaRef, rungs: tuple[float, ...], backend: Backend | None = None,
+               progress: bool = True) -> dict:
+    """One job of a search, its record: a trial (rung by rung, judged by the pruner) or a re-run of a chosen
+    setting (an ordinary job of the study's budget)."""
+    if job.groups.get("rerun"):
+        return execute_job(job, backend=backend, progress=progress)
+    return execute_trial(job, ref=ref, rungs=rungs, backend=backend, progress=progress)
 
-    return functools.partial(execute_trial, ref=ref, rungs=rungs)
+
+def _choices(trial_jobs: dict[str, list[Job]], store: Store) -> dict[str, int | None]:
+    """Each model's chosen trial once all its K trials have ended (reached the end, pruned or diverged); None
+    before that, since a choice among the trials so far is not the best of K (a failed trial is tried again)."""
+    return {m: chosen_trial(store.rows(j.key for j in jobs)) if all(store.done(j.key) for j in jobs) else None
+            for m, jobs in trial_jobs.items()}
 
 
 def _tell(ref: OptunaRef, job: Job, record: dict) -> None:

@@ -84,9 +84,13 @@ def _merged(path: Path, manifest: dict) -> dict:
     if not same or old.get("space", {}).get("name") != manifest["space"]["name"]:
         return manifest
     merged = {**manifest, "trials": {}, "reruns": {}, "rerun_dirs": {}, "space": {**manifest["space"], "params": {}}}
-    for src in (old, manifest):  # the folder's models first, in their order; this search's own entries win
-        for key in ("trials", "reruns", "rerun_dirs"):
-            merged[key].update(src.get(key, {}))
+    for key in ("trials", "reruns", "rerun_dirs"):  # the folder's models first, in their order
+        mine = manifest.get(key, {})
+        for m, v in old.get(key, {}).items():  # a model this search runs has its entries, or none (not chosen)
+            if m not in manifest["trials"] or m in mine:
+                merged[key][m] = mine.get(m, v)
+        merged[key].update(mine)
+    for src in (old, manifest):
         merged["space"]["params"].update(src["space"].get("params", {}))
     merged["floor"] = manifest["floor"] or old.get("floor")
     return merged

@@ -167,7 +167,7 @@ def test_a_killed_searchs_running_trials_show_their_rungs_and_the_resumed_trials
     """The report of a search killed mid-way (``--report-only``) lists the trials under way with the rungs they
     reached (from the Optuna journal), outside the statistics; resumed, each finishes with those same rung scores."""
     ctx = multiprocessing.get_context("fork")
-    proc = ctx.Process(target=_killed_search, args=(tmp_path, 19))  # wgan's trial 3 is killed past two rungs
+    proc = ctx.Process(target=_killed_search, args=(tmp_path, 3))  # dcgan trial 0 (always goes on), past 2 rungs
     proc.start()
     proc.join(120)
     assert proc.exitcode == -9
@@ -292,3 +292,47 @@ def test_a_report_reads_the_store_its_search_wrote(tmp_path):
     ok = search(["dcgan", "wgan"], protocol=protocol(tmp_path), budget=BUDGET, backend=backend(Calls()),
                 options=options(tmp_path, report_only=True))
     assert ok.chosen and (tmp_path / "run" / "search.md").read_text() == before["search.md"]
+
+
+def test_reruns_of_a_model_whose_trials_ended_run_before_the_next_models_trials(tmp_path):
+    """One process searches models back to back: a model whose K trials have all ended has its re-runs queued
+    ahead of the other models' trials (no core waits for a phase to end), and the trials go model by model in the
+    order given, so the first model's rows land first. The results are those of searching each alone."""
+    import json
+    import sqlite3
+
+    p = protocol(tmp_path)
+    solo = search(["dcgan"], protocol=p, budget=BUDGET, options=options(tmp_path, "solo"), backend=backend(Calls()))
+    keys = json.loads((tmp_path / "solo" / "search.json").read_text())["reruns"]["dcgan"]
+    with sqlite3.connect(tmp_path / "r.sqlite") as con:  # dcgan's trials ended, its re-runs still to run
+        con.execute(f"DELETE FROM results WHERE job_key IN ({','.join('?' * len(keys))})", keys)
+    calls = Calls()
+    both = search(["dcgan", "wgan"], protocol=p, budget=BUDGET, options=options(tmp_path), backend=backend(calls))
+    names = [name for name, _, _ in calls.train]
+    first_wgan = names.index("wgan.t00")
+    assert {n for n in names[:first_wgan]} == {"dcgan-searched"}  # dcgan's re-runs, then wgan's trials
+    trials = [n for n in names if ".t" in n]
+    assert trials == sorted(trials, key=lambda n: int(n.split(".t")[1])) and trials[0] == "wgan.t00"
+    assert both.chosen["dcgan"] == solo.chosen["dcgan"]
+    assert [r["fid"] for r in both.reruns["dcgan"]] == [r["fid"] for r in solo.reruns["dcgan"]]
+
+
+def test_no_setting_is_chosen_before_all_k_trials_have_ended(tmp_path):
+    """A search stopped with trials still to run has no chosen setting in its report: the best of the trials so far
+    is not the best of K."""
+    import json
+    import sqlite3
+
+    from ganbench.bench.search.report import write_search_report
+
+    done, _ = _run(tmp_path)
+    m = json.loads((tmp_path / "run" / "search.json").read_text())
+    pruned = next(r["job_key"] for r in done.trials["wgan"] if r["status"] == "pruned")
+    with sqlite3.connect(tmp_path / "r.sqlite") as con:  # one of wgan's trials not ended, its re-runs not run
+        con.execute(f"DELETE FROM results WHERE job_key IN ({','.join('?' * (1 + len(m['reruns']['wgan'])))})",
+                    (pruned, *m["reruns"]["wgan"]))
+    mid, calls = _run(tmp_path, report_only=True)
+    assert calls.train == [] and "wgan" not in mid.chosen and mid.chosen["dcgan"] == done.chosen["dcgan"]
+    row = next(line for line in mid.markdown.splitlines() if line.startswith("| wgan |"))
+    assert [c.strip() for c in row.split("|")[1:-1]][1:5] == ["–"] * 4
+    assert write_search_report(tmp_path / "run").chosen == mid.chosen
