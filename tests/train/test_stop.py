@@ -66,13 +66,12 @@ def test_a_stop_request_checkpoints_the_step_it_lands_on_and_the_resume_equals_a
 
 
 def _started(folder: Path, proc, timeout: float = 90.0) -> None:
-    """Wait until the run in ``folder`` is training (its status says running), then let it take some steps."""
-    t = time.monotonic()
-    while not (folder / "status.json").is_file():
+    """Wait until the run in ``folder`` is inside its training loop: its log has a row."""
+    t, log = time.monotonic(), folder / "train_log.csv"
+    while not (log.is_file() and len(log.read_text().splitlines()) >= 2):
         assert proc.poll() is None if hasattr(proc, "poll") else proc.is_alive(), "the run ended before training"
         assert time.monotonic() - t < timeout, "the run did not start"
-        time.sleep(0.1)
-    time.sleep(1.0)
+        time.sleep(0.05)
 
 
 def test_sigterm_to_ganbench_train_checkpoints_where_it_stands_and_the_command_resumes(tmp_path):
@@ -80,7 +79,7 @@ def test_sigterm_to_ganbench_train_checkpoints_where_it_stands_and_the_command_r
     np.save(data, np.random.default_rng(0).integers(0, 256, (80, 28, 28), dtype=np.uint8))
     out = tmp_path / "run"
     args = [sys.executable, "-m", "ganbench.cli", "train", "--model", "gan", "--dataset", f"arrays:{data}", "--out",
-            str(out), "--no-progress", "--ckpt-every", "1000000", "--log-every", "1000000"]
+            str(out), "--no-progress", "--ckpt-every", "1000000", "--log-every", "5"]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.Popen([*args, "--steps", "1000000"], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
     try:
