@@ -16,10 +16,12 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import os
 import platform
 import resource
 import sys
 import time
+import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -291,6 +293,24 @@ def _sessions_before(state: dict | None) -> list[dict]:
     return list(state.get("sessions") or [{"from_step": 0, "to_step": state["step"], "recorded": False}])
 
 
+_PROCESS: tuple[int, str] | None = None
+
+
+def _process_id() -> str:
+    """This process, as the sessions of a checkpoint name it (drawn anew in a forked child)."""
+    global _PROCESS
+    if _PROCESS is None or _PROCESS[0] != os.getpid():
+        _PROCESS = (os.getpid(), uuid.uuid4().hex[:12])
+    return _PROCESS[1]
+
+
+def _same_sitting(last: dict, session: dict) -> bool:
+    """The run's last session is this process's, ended where this one starts, on the same threads, device and
+    code: one sitting that trains in segments (a curve point or a trial's rung between them), recorded as one."""
+    same = ("process", "torch_threads", "device_name", "git_rev", "ganbench", "torch")
+    return last.get("to_step") == session["from_step"] and all(last.get(k) == session[k] for k in same)
+
+
 def _schedule(spec: ModelSpec, opts: TrainOptions, state: dict | None, run_kimg: float, su: _Setup):
     """The spec's schedule as a hook that enters each phase, its plan, and the kimg it spans (the options', else the
     checkpoint's, else this run's length)."""
@@ -325,7 +345,9 @@ def _run(spec: ModelSpec, dataset: ImageSet, out_dir: Path, target: int, seed: i
     before = _sessions_before(state)
     session = {"from_step": step, "started": provenance["started"], "torch_threads": provenance["torch_threads"],
                "device_name": provenance["device_name"], "git_rev": git_revision(), "ganbench": __version__,
-               "torch": str(torch.__version__)}
+               "torch": str(torch.__version__), "process": _process_id()}
+    if before and _same_sitting(before[-1], session):  # this process trains on (a curve's next segment, a rung)
+        session = before.pop()
 
     def sessions() -> list[dict]:  # the earlier sittings and this one up to where the loop stands
         return [*before, {**session, "to_step": loop.step}]

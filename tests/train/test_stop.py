@@ -56,6 +56,9 @@ def test_a_stop_request_checkpoints_the_step_it_lands_on_and_the_resume_equals_a
     state = load_checkpoint(tmp_path / "b")
     assert state["step"] == 7 and state["log"][-1]["step"] == 7  # not a period: the stop wrote both
     assert json.loads((tmp_path / "b" / "status.json").read_text())["status"] == "running"
+    from ganbench.train import trainer
+
+    monkeypatch.setattr(trainer, "_process_id", lambda: "the next process")  # a stopped run resumes in another
     resumed = train(spec, tiny_data, tmp_path / "b", steps=20, **QUIET, options=opts)
     assert [(s["from_step"], s["to_step"]) for s in resumed.provenance["sessions"]] == [(0, 7), (7, 20)]
     a, b = load_checkpoint(straight.checkpoint)["model"], load_checkpoint(resumed.checkpoint)["model"]

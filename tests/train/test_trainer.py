@@ -58,11 +58,15 @@ def test_a_resumed_run_records_each_session_that_trained_it(tiny_data, tmp_path,
     spec, opts = tiny(load_baseline("dcgan")), TrainOptions(**QUIET_OPTIONS)
     first = train(spec, tiny_data, tmp_path / "a", steps=4, **QUIET, options=opts)
     assert [(s["from_step"], s["to_step"]) for s in first.provenance["sessions"]] == [(0, 4)]
-    monkeypatch.setattr(trainer, "git_revision", lambda: "f" * 40)  # the second sitting runs other code
+    # the same process training on (a curve's next segment, a trial's next rung) is the same sitting
+    on = train(spec, tiny_data, tmp_path / "a", steps=5, **QUIET, options=opts)
+    assert on.provenance["sessions"] == [{**first.provenance["sessions"][0], "to_step": 5}]
+    monkeypatch.setattr(trainer, "_process_id", lambda: "another")  # the second sitting: another process ...
+    monkeypatch.setattr(trainer, "git_revision", lambda: "f" * 40)  # ... running other code
     second = train(spec, tiny_data, tmp_path / "a", steps=6, **QUIET, options=opts)
     one, two = second.provenance["sessions"]
-    assert (one["from_step"], one["to_step"], two["from_step"], two["to_step"]) == (0, 4, 4, 6)
-    assert one == first.provenance["sessions"][0] and two["git_rev"] == "f" * 40
+    assert (one["from_step"], one["to_step"], two["from_step"], two["to_step"]) == (0, 5, 5, 6)
+    assert one == on.provenance["sessions"][0] and two["git_rev"] == "f" * 40 and two["process"] == "another"
     assert two["torch_threads"] == torch.get_num_threads() and two["device_name"] == first.provenance["device_name"]
     assert load_checkpoint(tmp_path / "a")["sessions"] == second.provenance["sessions"]
     # a checkpoint written before sessions were recorded: its steps are one session that says so
@@ -73,6 +77,18 @@ def test_a_resumed_run_records_each_session_that_trained_it(tiny_data, tmp_path,
     third = train(spec, tiny_data, tmp_path / "a", steps=7, **QUIET, options=opts)
     assert [(s["from_step"], s["to_step"], s.get("recorded", True)) for s in third.provenance["sessions"]] == [
         (0, 6, False), (6, 7, True)]
+
+
+def test_git_revision_is_the_code_this_process_loaded(monkeypatch):
+    """Read once at import: a long search whose checkout moves on (commits while it runs, workers forked hours
+    later) records the commit of the code it runs, not the checkout's HEAD at the time of each call."""
+    import subprocess
+
+    from ganbench import version
+
+    loaded = version.git_revision()
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: pytest.fail("git_revision ran git again"))
+    assert version.git_revision() == loaded and (loaded is None or len(loaded.split("+")[0]) == 40)
 
 
 def test_truncated_checkpoint_is_a_clear_error(tiny_data, tmp_path, tiny):
