@@ -50,15 +50,19 @@ def honouring_loop() -> bool:
 
 @contextmanager
 def honouring_stop() -> Iterator[None]:
-    """Around a training loop that honours stop requests at step boundaries; a request left over when the last
-    such loop ends (it stopped, or finished first) is cleared."""
+    """Around a training loop that honours stop requests at step boundaries. A request is cleared when the last
+    such loop ends; one that landed on the loop's last step (which ends the run, checkpointed, without stopping)
+    is honoured as the loop returns, with ``Stopped``: the request was accepted, so the process must not go on."""
     global _honouring, _requested
     with _lock:
         _honouring += 1
+    pending = False
     try:
         yield
     finally:
         with _lock:
             _honouring -= 1
             if not _honouring:
-                _requested = False
+                pending, _requested = _requested, False
+    if pending:  # the loop returned (no exception on its way out) with the request still unanswered
+        raise Stopped("stopped on request as its training ended, checkpointed there")

@@ -30,10 +30,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_a_request_is_refused_without_a_loop_to_honour_it_and_taken_once_inside_one():
     assert not stop.request_stop() and not stop.stop_requested()  # nothing trains: the caller stops at once
-    with stop.honouring_stop():
+    with pytest.raises(stop.Stopped, match="as its training ended"), stop.honouring_stop():
         assert stop.honouring_loop() and stop.request_stop() and stop.stop_requested() and stop.stop_pending()
         assert not stop.request_stop()  # asked already: a second signal does not wait
     assert not stop.stop_requested() and not stop.stop_pending() and not stop.honouring_loop()  # cleared
+    with stop.honouring_stop():  # no request: the loop returns as it would
+        pass
 
 
 def test_a_stop_request_checkpoints_the_step_it_lands_on_and_the_resume_equals_a_straight_run(
@@ -66,6 +68,26 @@ def test_a_stop_request_checkpoints_the_step_it_lands_on_and_the_resume_equals_a
         for key in a[part]:
             assert torch.equal(a[part][key], b[part][key]), (part, key)
     assert resumed.kimg == straight.kimg and resumed.steps == 20
+
+
+def test_a_request_on_the_last_step_stops_the_process_once_training_has_ended(tiny_data, tmp_path, tiny,
+                                                                              monkeypatch):
+    """The last step ends the run (checkpointed) instead of stopping it; the request, accepted, is still answered:
+    ``Stopped`` as the loop returns, so the process does not go on to evaluate. The next call finds it finished."""
+    spec, opts = tiny(load_baseline("dcgan")), TrainOptions(**NO_PERIODS)
+    calls = itertools.count(1)
+
+    def asked_during_the_last_step() -> bool:
+        if next(calls) == 6:
+            assert stop.request_stop()
+        return stop.stop_requested()
+
+    monkeypatch.setattr(loop_module, "stop_requested", asked_during_the_last_step)
+    with pytest.raises(stop.Stopped, match="as its training ended"):
+        train(spec, tiny_data, tmp_path, steps=6, **QUIET, options=opts)
+    monkeypatch.undo()
+    assert load_checkpoint(tmp_path)["step"] == 6 and not stop.stop_requested()
+    assert train(spec, tiny_data, tmp_path, steps=6, **QUIET, options=opts).steps == 6
 
 
 def _started(folder: Path, proc, timeout: float = 90.0) -> None:
