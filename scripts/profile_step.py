@@ -9,7 +9,10 @@ arithmetic (convolutions, their backward, matrix products), the optimiser, copie
 (activations, normalisation, pooling, autograd's bookkeeping). The last line is the speed-up that removing
 everything but the arithmetic kernels would give at the same numbers, an upper bound for overhead work: beyond it a
 step is only faster with less arithmetic or cheaper arithmetic (lower precision), which changes the numbers.
-``--top`` also prints the heaviest ops with their input shapes. Run it on a quiet machine.
+``--top`` also prints the heaviest ops with their input shapes, from a second pass: recording shapes slows some ops
+far more than others, and by a varying amount (a Lucic WGAN-GP step ran 1.1x to 4.4x slower over five runs, its
+fully connected layers' products up to ~20x), so the groups and times come from the pass without it and the second
+pass prints its own slowdown. Run it on a quiet machine.
 """
 
 from __future__ import annotations
@@ -72,9 +75,7 @@ def main() -> None:
     gen = torch.Generator().manual_seed(1)
     for _ in range(args.warmup):
         model.train_step(data, gen)
-    with profile(activities=[ProfilerActivity.CPU], record_shapes=bool(args.top)) as prof:
-        for _ in range(args.steps):
-            model.train_step(data, gen)
+    prof = _profiled(model, data, gen, args.steps, shapes=False)
     events = prof.key_averages()
     total = sum(e.self_cpu_time_total for e in events)
     by_group: dict[str, float] = defaultdict(float)
@@ -88,9 +89,20 @@ def main() -> None:
         print(f"{group:<20} {100 * by_group[group] / total:5.1f}%")
     print(f"ceiling for removing every overhead at the same arithmetic: "
           f"{total / max(by_group['arithmetic kernels'], 1e-9):.2f}x")
-    if args.top:
-        print(prof.key_averages(group_by_input_shape=True).table(sort_by="self_cpu_time_total", row_limit=args.top,
-                                                                 max_name_column_width=32))
+    if args.top:  # a pass of its own: recording shapes slows some ops many times over
+        shaped = _profiled(model, data, gen, args.steps, shapes=True)
+        slower = sum(e.self_cpu_time_total for e in shaped.key_averages()) / total
+        print(f"heaviest ops by input shape, from a second pass that records shapes, {slower:.1f}x slower than the "
+              "one above: recording inflates some ops more than others, so take shapes from this list, not times")
+        print(shaped.key_averages(group_by_input_shape=True).table(sort_by="self_cpu_time_total", row_limit=args.top,
+                                                                   max_name_column_width=32))
+
+
+def _profiled(model: GANModel, data: BatchStream, gen: torch.Generator, steps: int, shapes: bool):
+    with profile(activities=[ProfilerActivity.CPU], record_shapes=shapes) as prof:
+        for _ in range(steps):
+            model.train_step(data, gen)
+    return prof
 
 
 if __name__ == "__main__":
