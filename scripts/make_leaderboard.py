@@ -218,15 +218,16 @@ def study_markdown(rows, study, dataset, budget, out: Path, stem: str) -> str:
     for model in order:
         if model == REAL_DATA:
             continue
-        src = next((Path(r["out_dir"]) / "samples.png" for r in rows
-                    if r["model"] == model and (Path(r["out_dir"]) / "samples.png").is_file()), None)
-        if src is not None:
+        # the first seed whose folder still holds its grid (a restored row, or one trained elsewhere, has none)
+        row = next((r for r in rows if r["model"] == model and (Path(r["out_dir"]) / "samples.png").is_file()), None)
+        if row is not None:
             images.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(src, images / f"samples-{model}.png")
-            grids.append(f"| {study.labels.get(model, model)} | ![{model}]({stem}/samples-{model}.png) |")
+            shutil.copyfile(Path(row["out_dir"]) / "samples.png", images / f"samples-{model}.png")
+            grids.append(f"| {study.labels.get(model, model)} | {row['seed']} | "
+                         f"![{model}]({stem}/samples-{model}.png) |")
     if grids:
-        parts.append("Samples (64 per model, its first seed, at the end of training):\n\n| model | samples |\n|---|---|\n"
-                     + "\n".join(grids))
+        parts.append("Samples (64 per model, at the end of training, from its first seed whose grid is on this "
+                     "machine):\n\n| model | seed | samples |\n|---|---|---|\n" + "\n".join(grids))
     parts += phase_grids(rows, order, study, images, stem)
     return "\n\n".join(parts) + "\n"
 

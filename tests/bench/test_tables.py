@@ -131,3 +131,25 @@ def test_the_header_names_rows_restored_from_a_published_table():
     line = next(x for x in protocol_header(rows) if x.startswith("Restored"))
     assert "ns seed 1" in line and "ns seed 2" not in line and "were not published" in line
     assert not any(x.startswith("Restored") for x in protocol_header(rows[1:]))
+
+
+def test_a_leaderboards_sample_grid_names_the_seed_it_shows(tmp_path):
+    """The grid shown per model is the first seed whose folder still holds one (a row restored from a published
+    table has no folder), and the table says which seed that is."""
+    from ganbench.config import get_budget
+    from ganbench.images import save_grid
+    from ganbench.studies import get_study
+    from tests.helpers import load_script
+
+    import torch
+
+    mod = load_script("make_leaderboard")
+    (tmp_path / "s2").mkdir()
+    save_grid(torch.zeros(4, 1, 8, 8, dtype=torch.uint8), tmp_path / "s2" / "samples.png")
+    rows = [{"model": "lucic-lsgan", "seed": s, "status": "ok", "fid": f, "num_samples": 10000, "budget": "lucic2018",
+             "out_dir": str(tmp_path / f"s{s}"), "provenance": {}} for s, f in ((1, 27.1), (2, 34.2), (3, 32.3))]
+    md = mod.study_markdown(rows, get_study("lucic2018"), "fashion-mnist", get_budget("lucic2018"), tmp_path / "lb",
+                            "board")
+    assert "| LSGAN | 2 | ![lucic-lsgan](board/samples-lucic-lsgan.png) |" in md
+    assert (tmp_path / "lb" / "board" / "samples-lucic-lsgan.png").read_bytes() == \
+        (tmp_path / "s2" / "samples.png").read_bytes()
