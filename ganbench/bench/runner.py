@@ -472,12 +472,14 @@ def _specs(models, grid, ablate, base: str, b: Backend) -> tuple[list[tuple[Mode
 
 def execute_jobs(job_fn: Callable[..., dict], todo: Sequence[Job], store: Store, executor: str, options: ExecOptions,
                  b: Backend, lease_s: float = LEASE_S, progress: bool = True,
-                 on_record: Callable[[Job, dict], None] | None = None, announce: bool = True) -> None:
+                 on_record: Callable[[Job, dict], None] | None = None, announce: bool = True,
+                 describe: Callable[[Job], str | None] | None = None) -> None:
     """Run ``todo`` with ``job_fn(job, backend=, progress=) -> record`` on ``executor``; this driver alone writes
     the store. Each job is claimed in the store before it starts (``bench.claims``: other runs on this store leave
     it alone, and it waits for theirs); a job that fails on every attempt gets a ``failed`` row. ``on_record(job,
     record)`` sees every record once it is stored (the search tells Optuna there). Jobs stopped part-way run first
-    (``started_first``)."""
+    (``started_first``). ``describe(job)``: what the start line says the job will do, where it is not an ordinary
+    job's "training N kimg, then M samples through Inception" (None: that)."""
     todo = started_first(todo)
     parallel = executor != "local" or options.workers > 1
     # the reference features, extracted once here for every worker, not once per worker
@@ -494,7 +496,7 @@ def execute_jobs(job_fn: Callable[..., dict], todo: Sequence[Job], store: Store,
     claimed = leases.claimed(todo, on_wait=waiting)
     try:
         for i, (job, outcome) in enumerate(get_executor(executor)(
-                fn, _announce(claimed, len(todo), progress) if announce else claimed, options), 1):
+                fn, _announce(claimed, len(todo), progress, describe) if announce else claimed, options), 1):
             record = failed_record(job, outcome) if isinstance(outcome, JobFailure) else outcome
             store.put(record)
             leases.release(job.key)
@@ -510,11 +512,12 @@ def execute_jobs(job_fn: Callable[..., dict], todo: Sequence[Job], store: Store,
         leases.close()
 
 
-def _announce(jobs: Iterable[Job], total: int, progress: bool):
+def _announce(jobs: Iterable[Job], total: int, progress: bool, describe: Callable[[Job], str | None] | None = None):
     for i, job in enumerate(jobs, 1):
-        what = "resuming from its checkpoint to" if job.started else "training"
-        _log(f"[{i}/{total}] {job.spec.name} seed {job.seed}: {what} {job.budget.kimg:g} kimg, "
-             f"then {job.protocol.num_samples} samples through Inception", progress)
+        plan = describe(job) if describe else None
+        what = ("resuming from its checkpoint" + (", " if plan else " to ")) if job.started else "training "
+        plan = plan or f"{job.budget.kimg:g} kimg, then {job.protocol.num_samples} samples through Inception"
+        _log(f"[{i}/{total}] {job.spec.name} seed {job.seed}: {what}{plan}", progress)
         yield job
 
 

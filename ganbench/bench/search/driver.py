@@ -198,7 +198,10 @@ def search(models: Sequence[str | ModelSpec] = (), study: str | None = None, pro
              options.progress)
         execute_jobs(functools.partial(search_job, ref=ref, rungs=rungs), early + trials, store, options.executor,
                      exec_options, b, options.lease_s, options.progress, announce=True,
-                     on_record=lambda job, record: None if job.groups.get("rerun") else _tell(ref, job, record))
+                     on_record=lambda job, record: None if job.groups.get("rerun") else _tell(ref, job, record),
+                     describe=lambda job: None if job.groups.get("rerun") else (
+                         f"up to {job.budget.kimg:g} kimg, scored on {job.protocol.num_samples} samples at each rung "
+                         f"({', '.join(f'{r:g}' for r in rungs)} kimg) until pruned"))
 
     chosen = _choices(trial_jobs, store)
     rerun_jobs = _rerun_jobs(specs, chosen, trial_jobs, protocol, dataset, final, run_dir, options, train_set)

@@ -336,3 +336,14 @@ def test_no_setting_is_chosen_before_all_k_trials_have_ended(tmp_path):
     row = next(line for line in mid.markdown.splitlines() if line.startswith("| wgan |"))
     assert [c.strip() for c in row.split("|")[1:-1]][1:5] == ["–"] * 4
     assert write_search_report(tmp_path / "run").chosen == mid.chosen
+
+
+def test_the_log_says_what_a_trial_and_a_rerun_will_do(tmp_path, capsys):
+    """A trial's start line gives its rungs (it may stop at the first), a re-run's its length and evaluation."""
+    search(["dcgan"], protocol=protocol(tmp_path), budget=BUDGET, options=options(tmp_path, progress=True),
+           backend=backend(Calls()))
+    err = capsys.readouterr().err
+    assert "dcgan.t00 seed 0: training up to 0.256 kimg, scored on " in err
+    assert "samples at each rung (0.064, 0.128, 0.256 kimg) until pruned" in err
+    rerun = next(line for line in err.splitlines() if "dcgan-searched seed 1: training" in line)
+    assert rerun.endswith("samples through Inception")
