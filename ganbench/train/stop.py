@@ -18,7 +18,8 @@ class Stopped(KeyboardInterrupt):
     """Training stopped on request after writing its checkpoint; re-running the command resumes it."""
 
 
-_lock = threading.Lock()
+# re-entrant: a signal handler runs in the main thread between two bytecodes, possibly while that thread holds it
+_lock = threading.RLock()
 _honouring = 0  # training loops in this process that check for a request at each step boundary
 _requested = False
 
