@@ -73,11 +73,9 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"ganbench: error: {e}", file=sys.stderr)
         return 2
-    except Stopped as e:
-        print(f"ganbench: {e}; finished results are saved, re-run the command to resume", file=sys.stderr)
-        return 143 if terminated else 130
-    except KeyboardInterrupt:
-        print("ganbench: interrupted; finished results are saved, re-run the command to resume", file=sys.stderr)
+    except KeyboardInterrupt as e:  # Ctrl-C or SIGTERM; Stopped says where training checkpointed
+        what = str(e) if isinstance(e, Stopped) else "interrupted"
+        print(f"ganbench: {what}; finished results are saved, re-run the command to resume", file=sys.stderr)
         return 143 if terminated else 130
 
 
@@ -90,7 +88,7 @@ def _terminate_as_interrupt() -> list:
     import signal
     import threading
 
-    from ..train.stop import request_stop
+    from ..train.stop import answer_signal
 
     seen: list = []
     if threading.current_thread() is not threading.main_thread():
@@ -99,8 +97,7 @@ def _terminate_as_interrupt() -> list:
     def stop(signum, frame):
         if signum == signal.SIGTERM:
             seen.append(True)
-        if not request_stop():  # no loop to honour it, or asked already: stop now
-            raise KeyboardInterrupt
+        answer_signal(wait_if_asked=False)  # a second signal stops at once
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)

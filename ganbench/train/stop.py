@@ -35,6 +35,15 @@ def request_stop() -> bool:
         return True
 
 
+def answer_signal(wait_if_asked: bool) -> None:
+    """What a stop signal's handler does: ask the training loop to stop at its next step, or, without a loop to
+    ask, raise ``KeyboardInterrupt`` to stop at once. A repeat while the loop finishes its step either stops at once
+    (a user pressing Ctrl-C again) or, with ``wait_if_asked``, is ignored (a pool worker, whose driver's
+    terminate follows the Ctrl-C the worker already saw)."""
+    if not request_stop() and not (wait_if_asked and stop_pending()):
+        raise KeyboardInterrupt
+
+
 def stop_requested() -> bool:
     return _requested
 

@@ -66,11 +66,10 @@ def _stop_on_signal() -> None:
     """In the worker: SIGTERM (the driver stopping its workers) and SIGINT (Ctrl-C reaches the whole process
     group) ask a training loop to checkpoint the step it stands at and stop; a repeat while it does so is
     ignored (the driver's terminate follows Ctrl-C at once); without a loop to ask, the worker stops at once."""
-    from ...train.stop import request_stop, stop_pending
+    from ...train.stop import answer_signal
 
     def stop(signum, frame):
-        if not request_stop() and not stop_pending():
-            raise KeyboardInterrupt
+        answer_signal(wait_if_asked=True)
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
