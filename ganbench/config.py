@@ -256,6 +256,11 @@ class TrickSpec:
     #: Which latents the G step feeds G: "fresh" (a new draw) or "reuse" (the last D step's, as compare_gan v1's
     #: abstract_gan.py run_single_train_step does unless the model resamples, which only WGAN_GP.py does).
     g_latents: str = added("fresh")
+    #: When WGAN's clipping applies: "after_step" (each critic step's update, then the clip: Arjovsky et al. 2017,
+    #: alg. 1) or "before_step" (the clip first, then the forward and the update, so the weights G sees may exceed c
+    #: by one step: Arjovsky et al.'s own main.py, and compare_gan v1's WGAN.py, whose tf.group of the Adam step and
+    #: clip_D does not order them; scripts/check_compare_gan_clip_order.py shows TF running the clip first).
+    weight_clip_at: str = added("after_step")
     #: Allow a gradient penalty through batch norm in D (compare_gan's DRAGAN default, and its wide range, do it).
     #: Batch norm couples the per-sample gradients the penalty constrains (Gulrajani et al. 2017, sec. 4), so
     #: ganbench refuses the combination unless a spec sets this, and warns when it does.
@@ -305,6 +310,7 @@ LATENT_DISTRIBUTIONS = ("normal", "uniform")
 OUTPUT_RANGES: dict[str, tuple[float, float]] = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0)}
 #: Where the G step's latents come from (tricks.g_latents).
 G_LATENTS = ("fresh", "reuse")
+WEIGHT_CLIP_AT = ("after_step", "before_step")
 #: Trainer intervals, in generator steps.
 TRAIN_CKPT_EVERY = 500
 TRAIN_SAMPLE_EVERY = 500

@@ -90,6 +90,7 @@ class GANModel:
             raise BadInput(f"{spec.name}: tricks.bcr flips and shifts images; this data has shape {self.shape}")
         self.penalty_state: dict[str, dict[str, Tensor]] = {name: {} for name, _, _ in self.penalties}
         self.constraints = [(CONSTRAINTS.get(name), getattr(t, name)) for name in CONSTRAINTS if getattr(t, name)]
+        self.constrain_first = t.weight_clip_at == "before_step"  # the constraints before the D step, not after
         self.policy = parse_policy(t.diffaugment)
         self.ada = AdaptiveAugment(t.ada_target) if t.ada_target else None
         self.ema = GeneratorEMA(self.G, t.ema) if t.ema else None
@@ -167,6 +168,8 @@ class GANModel:
         with torch.no_grad(), self.autocast():
             fake = self.generate(z, c_fake)
         real_in, fake_in = self.d_input(real, generator), self.d_input(fake.float(), generator)
+        if self.constrain_first:
+            self.constrain()
         h_real, h_fake = self.discriminate_pair(real_in, fake_in, labels, c_fake)
         loss = self.loss.d_loss(h_real.adv.float(), h_fake.adv.float(), 1.0 - self.spec.tricks.label_smoothing)
         logs = {"d_loss": loss.detach()}
@@ -178,12 +181,17 @@ class GANModel:
         self.opt_d.zero_grad(set_to_none=True)
         loss.backward()
         self.opt_d.step()
-        for constrain, value in self.constraints:
-            constrain(self.D, value)
+        if not self.constrain_first:
+            self.constrain()
         if self.penalties:
             logs["d_total"] = loss.detach()
         self._last_real, self._last_labels = real, labels
         return logs
+
+    def constrain(self) -> None:
+        """D's constraints (WGAN's weight clipping), in place."""
+        for constrain, value in self.constraints:
+            constrain(self.D, value)
 
     def real_labels(self, labels: Tensor | None) -> Tensor | None:
         """The real batch's labels on the device for a conditional model (which needs them), None otherwise."""

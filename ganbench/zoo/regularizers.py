@@ -1,4 +1,5 @@
-"""Discriminator regularizers: penalties added to the D loss, and constraints applied after a D step.
+"""Discriminator regularizers: penalties added to the D loss, and constraints applied after a D step (or before
+it, ``tricks.weight_clip_at: before_step``).
 
 Each penalty is registered under the ``TrickSpec`` field that holds its weight, so the model
 applies ``weight * penalty(D, real, fake, generator)`` for every non-zero field. Inputs are
@@ -159,7 +160,9 @@ def bcr_penalty(D: nn.Module, real: Tensor, fake: Tensor, generator: torch.Gener
 @CONSTRAINTS.register("weight_clip")
 @torch.no_grad()
 def weight_clip(D: nn.Module, c: float) -> None:
-    """WGAN: clamp every critic parameter to [-c, c] after each critic step (Arjovsky et al. 2017, alg. 1)."""
+    """WGAN: clamp every critic parameter (batch norm's scale and shift included, as compare_gan v1's WGAN.py clips
+    every ``d_`` variable) to [-c, c], after each critic step (Arjovsky et al. 2017, alg. 1) or before it
+    (``tricks.weight_clip_at``)."""
     for p in D.parameters():
         p.clamp_(-c, c)
 

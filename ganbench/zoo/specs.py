@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from ..config import G_LATENTS, LATENT_DISTRIBUTIONS, OUTPUT_RANGES, ModelSpec, from_dict
+from ..config import G_LATENTS, LATENT_DISTRIBUTIONS, OUTPUT_RANGES, WEIGHT_CLIP_AT, ModelSpec, from_dict
 from ..errors import BadInput
 from .augment import parse_policy
 from .conditioning import D_CONDITIONING, G_CONDITIONING
@@ -35,6 +35,12 @@ def validate_spec(spec: ModelSpec) -> ModelSpec:
             f"{spec.name}: weight clipping cannot be combined with a gradient penalty or spectral norm on D; "
             "pick one way to constrain the critic"
         )
+    if t.weight_clip_at not in WEIGHT_CLIP_AT:
+        raise BadInput(f"{spec.name}: tricks.weight_clip_at must be one of {', '.join(WEIGHT_CLIP_AT)}, "
+                       f"got {t.weight_clip_at!r}")
+    if t.weight_clip_at != "after_step" and not t.weight_clip:
+        raise BadInput(f"{spec.name}: tricks.weight_clip_at says when the weight clipping applies; set "
+                       "tricks.weight_clip too (WGAN: 0.01)")
     if t.label_smoothing and spec.loss in ("wgan", "hinge"):
         raise BadInput(f"{spec.name}: label smoothing needs a probabilistic loss, not {spec.loss!r}")
     for key in ("gradient_penalty", "r1", "dragan", "drift", "weight_clip", "instance_noise", "lecam", "bcr"):

@@ -1,12 +1,12 @@
 """``GANModel``'s step details pinned to google/compare_gan v1 (abstract_gan.py run_single_train_step): which latents
-the G step sees, and the warning of a penalty through D's batch norm."""
+the G step sees, when WGAN's clipping applies (WGAN.py), and the warning of a penalty through D's batch norm."""
 
 import dataclasses
 
 import pytest
 import torch
 
-from ganbench.config import ArchSpec, ModelSpec, TrickSpec
+from ganbench.config import ArchSpec, ModelSpec, OptimSpec, TrickSpec
 from ganbench.zoo.baselines import load_baseline
 from ganbench.zoo.model import GANModel, PenaltyThroughBatchNorm
 
@@ -43,6 +43,47 @@ def test_lucic_wgan_gp_resamples_and_the_others_reuse():
     assert load_baseline("lucic-wgan-gp").tricks.g_latents == "fresh"
     assert {load_baseline(n).tricks.g_latents for n in ("lucic-mm", "lucic-ns", "lucic-lsgan", "lucic-wgan",
                                                          "lucic-dragan")} == {"reuse"}
+
+
+@pytest.mark.parametrize("order", ["after_step", "before_step"])
+def test_weight_clip_at(order):
+    """compare_gan v1's WGAN.py groups the Adam step with clip_D (``tf.group(d_optim, clip_D)``) without ordering
+    them; TF runs the clip first, so each critic step adds its update to clip(w), and the weights G sees may exceed
+    c by one step (scripts/check_compare_gan_clip_order.py). before_step does that; after_step clips the update
+    (Arjovsky et al. 2017, alg. 1). Hand computation: Adam's first step moves each weight by lr * g / (|g| + eps)."""
+    c, lr = 0.01, 0.05
+    spec = ModelSpec(name="t", arch=dataclasses.replace(SMALL, d_norm="none"), loss="wgan", batch_size=8,
+                     tricks=TrickSpec(weight_clip=c, weight_clip_at=order, n_critic=5),
+                     optim_d=OptimSpec(lr=lr, betas=(0.5, 0.999)))
+    model = GANModel(spec, (1, 28, 28), "cpu", seed=0)
+    with torch.no_grad():
+        for p in model.D.parameters():
+            p.mul_(100.0)  # most weights far outside [-c, c]
+    start = [p.detach().clone() for p in model.D.parameters()]
+    seen = []  # the largest |weight| D's forward ran with
+    model.D.register_forward_pre_hook(lambda m, a: seen.append(max(float(p.detach().abs().max()) for p in m.parameters())))
+    model.d_step(torch.rand(8, 1, 28, 28), torch.Generator().manual_seed(1))
+    assert len(seen) == 1 and (seen[0] <= c) == (order == "before_step")
+    for p, w0 in zip(model.D.parameters(), start):
+        adam = lr * p.grad / (p.grad.abs() + 1e-8)
+        want = w0.clamp(-c, c) - adam if order == "before_step" else (w0 - adam).clamp(-c, c)
+        assert torch.allclose(p.detach(), want, rtol=1e-5, atol=1e-7)
+    if order == "before_step":  # what G's step sees: up to one Adam step outside [-c, c]
+        assert c < max(float(p.abs().max()) for p in model.D.parameters()) <= c + lr
+
+
+def test_weight_clip_at_needs_weight_clip():
+    from ganbench.errors import BadInput
+    from ganbench.zoo.specs import validate_spec
+    with pytest.raises(BadInput, match="weight_clip_at"):
+        validate_spec(ModelSpec(name="t", arch=SMALL, tricks=TrickSpec(weight_clip_at="before_step")))
+    with pytest.raises(BadInput, match="after_step, before_step"):
+        validate_spec(ModelSpec(name="t", arch=SMALL, tricks=TrickSpec(weight_clip=0.01, weight_clip_at="later")))
+
+
+def test_lucic_wgan_clips_before_the_step():
+    assert load_baseline("lucic-wgan").tricks.weight_clip_at == "before_step"
+    assert load_baseline("wgan").tricks.weight_clip_at == "after_step"
 
 
 def test_a_penalty_through_batch_norm_trains_with_a_warning():
