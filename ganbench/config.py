@@ -259,7 +259,7 @@ class TrickSpec:
     #: When WGAN's clipping applies: "after_step" (each critic step's update, then the clip: Arjovsky et al. 2017,
     #: alg. 1) or "before_step" (the clip first, then the forward and the update, so the weights G sees may exceed c
     #: by one step: Arjovsky et al.'s own main.py, and compare_gan v1's WGAN.py, whose tf.group of the Adam step and
-    #: clip_D does not order them; scripts/check_compare_gan_clip_order.py shows TF running the clip first).
+    #: clip_D does not order them; scripts/check_compare_gan_tf.py shows TF running the clip first).
     weight_clip_at: str = added("after_step")
     #: Allow a gradient penalty through batch norm in D (compare_gan's DRAGAN default, and its wide range, do it).
     #: Batch norm couples the per-sample gradients the penalty constrains (Gulrajani et al. 2017, sec. 4), so

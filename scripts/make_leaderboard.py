@@ -180,6 +180,8 @@ def header_lines(dataset, budget, study, rows, missing, note, command, seconds) 
                      "curve only with the other curves).")
     if study and study.note and not sibling:  # the study's note is about its own models
         lines.append(f"**Note:** {study.note}")
+    if study and study.kept and not sibling:
+        lines.append(f"**Kept from the paper's code on purpose:** {study.kept}.")
     if missing:
         lines.append(f"**Still running or to run:** {', '.join(missing)}.")
     if note:

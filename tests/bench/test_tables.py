@@ -153,3 +153,18 @@ def test_a_leaderboards_sample_grid_names_the_seed_it_shows(tmp_path):
     assert "| LSGAN | 2 | ![lucic-lsgan](board/samples-lucic-lsgan.png) |" in md
     assert (tmp_path / "lb" / "board" / "samples-lucic-lsgan.png").read_bytes() == \
         (tmp_path / "s2" / "samples.png").read_bytes()
+
+
+def test_the_papers_table_states_what_it_kept_from_the_papers_code_and_a_sibling_does_not():
+    """The lucic2018 protocol's differences from compare_gan kept on purpose head its own tables (Study.kept)."""
+    from ganbench.config import BUDGETS
+    from ganbench.studies import get_study
+    from tests.helpers import load_script
+    mod = load_script("make_leaderboard")
+    study = get_study("lucic2018")
+    rows = [{"model": "lucic-ns", "seed": 0, "status": "ok", "fid": 30.0, "num_samples": 10000}]
+
+    def header(rows):
+        return "\n".join(mod.header_lines("fashion-mnist", BUDGETS["lucic2018"], study, rows, [], "", "cmd", 0))
+    assert "Kept from the paper's code on purpose:" in header(rows) and "epsilon" in study.kept
+    assert "Kept from the paper's code" not in header([{**rows[0], "model": "sn-dcgan-ema-diffaug"}])

@@ -49,7 +49,7 @@ def test_lucic_wgan_gp_resamples_and_the_others_reuse():
 def test_weight_clip_at(order):
     """compare_gan v1's WGAN.py groups the Adam step with clip_D (``tf.group(d_optim, clip_D)``) without ordering
     them; TF runs the clip first, so each critic step adds its update to clip(w), and the weights G sees may exceed
-    c by one step (scripts/check_compare_gan_clip_order.py). before_step does that; after_step clips the update
+    c by one step (scripts/check_compare_gan_tf.py). before_step does that; after_step clips the update
     (Arjovsky et al. 2017, alg. 1). Hand computation: Adam's first step moves each weight by lr * g / (|g| + eps)."""
     c, lr = 0.01, 0.05
     spec = ModelSpec(name="t", arch=dataclasses.replace(SMALL, d_norm="none"), loss="wgan", batch_size=8,

@@ -347,6 +347,8 @@ def search_markdown(m: dict, trials: dict[str, list[dict]], reruns: dict[str, li
     if study and any(study.published_for(m["dataset"], x) for x in trials):
         sources = sorted({pub.source for x in trials if (pub := study.published_for(m["dataset"], x))})
         lines += ["", f"Published: {'; '.join(sources)}."]
+    if study and study.kept:
+        lines += ["", f"Kept from the paper's code on purpose: {study.kept}."]
     pooled = [r for rows in trials.values() for r in rows]
     rho, n = rank_agreement(pooled)
     per = [f"{labels.get(x, x)} {_fmt(rank_agreement(rows)[0])} (n={rank_agreement(rows)[1]})"

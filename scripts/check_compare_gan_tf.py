@@ -1,4 +1,11 @@
-"""In which order does compare_gan v1's WGAN clip the critic and take its Adam step?
+"""Two places where compare_gan v1's TensorFlow code and ganbench's torch could differ, measured in TF.
+
+``--adam``: TF's AdamOptimizer adds epsilon to sqrt(v) before the bias correction ("epsilon hat"), torch.optim.Adam
+to the bias-corrected sqrt(v_hat). Each of a few gradients is stepped three times in TF and set beside both closed
+forms, so the ratio says which one TF computes and how far torch's step is from it (ganbench keeps torch's: the
+lucic2018 study's ``kept``).
+
+Otherwise (the default): in which order does compare_gan v1's WGAN clip the critic and take its Adam step?
 
 compare_gan v1's ``WGAN.py`` builds ``d_optim = tf.group(adam.minimize(d_loss), clip_D)`` with ``clip_D`` the
 assignments ``p <- clip(p, -c, c)`` of every ``d_`` variable. ``tf.group`` adds no order between the two, so which
@@ -11,7 +18,7 @@ al.'s main.py; ganbench ``tricks.weight_clip_at: before_step``); if the clip's a
 written after the update, the update is lost. The grouped op is set beside the two orders run one after the other.
 
 It needs TensorFlow, which ganbench does not: ``python -m venv /tmp/tf && /tmp/tf/bin/pip install tensorflow-cpu``,
-then ``/tmp/tf/bin/python scripts/check_compare_gan_clip_order.py``. Which of the step's reads of a weight see it
+then ``/tmp/tf/bin/python scripts/check_compare_gan_tf.py``. Which of the step's reads of a weight see it
 clipped is up to the executor too, so the grouped op's gradients match neither order exactly (the paths diverge
 after a few steps); the weights' bound is the order's signature.
 
@@ -24,6 +31,8 @@ Measured with TF 2.21 on this CPU (2026-12-04, 40 steps, inter-op 1 / 2 / 16; th
 - Every kernel's steps left weights outside [-c, c] in 100% of steps but for one or two per run; some tensors (a
   bias, and in one run d_conv2_w or d_fc3_w) lost their update in 13-50% of steps: the clip of the old weights
   was written after it. ganbench's ``before_step`` reproduces the order TF ran most often, not the race.
+- ``--adam``: TF's steps equal the epsilon-hat form to 1e-5; torch's form steps 3% further at a gradient of 1e-5
+  and 0.03% at 1e-3 in the first steps (TF / torch 0.970 and 0.9997), the gap shrinking as 1/sqrt(1 - beta2^t).
 """
 
 from __future__ import annotations
@@ -92,8 +101,31 @@ def run(tf, order: str, lr: float, clip: float, steps: int, inter_op: int):
     return np.array(worst), names, np.array(outcome)
 
 
+def adam_epsilon(tf, lr: float = 1e-3, beta1: float = 0.5, beta2: float = 0.999, eps: float = 1e-8) -> None:
+    """TF's Adam steps on fixed gradients, over each closed form: 1 where the form is TF's."""
+    v1 = tf.compat.v1
+    v1.reset_default_graph()
+    g0 = np.array([1e-9, 1e-7, 1e-5, 1e-3])
+    w = v1.get_variable("w", initializer=np.zeros(4))
+    step = v1.train.AdamOptimizer(lr, beta1=beta1, beta2=beta2, epsilon=eps).minimize(tf.reduce_sum(w * g0))
+    m = v = 0.0
+    hat = torch_form = np.zeros(4)
+    with v1.Session() as s:
+        s.run(v1.global_variables_initializer())
+        for t in range(1, 4):
+            s.run(step)
+            got = s.run(w)
+            m, v = beta1 * m + (1 - beta1) * g0, beta2 * v + (1 - beta2) * g0 ** 2
+            hat = hat - lr * np.sqrt(1 - beta2 ** t) / (1 - beta1 ** t) * m / (np.sqrt(v) + eps)
+            torch_form = torch_form - lr * (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + eps)
+            ratios = " ".join(f"{r:.5f}" for r in got / hat), " ".join(f"{r:.4f}" for r in got / torch_form)
+            print(f"step {t}, gradients {' '.join(f'{g:.0e}' for g in g0)}: TF / epsilon-hat form {ratios[0]}; "
+                  f"TF / torch's form {ratios[1]}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--adam", action="store_true", help="check Adam's epsilon instead of the clip's order")
     ap.add_argument("--steps", type=int, default=40)
     ap.add_argument("--inter-op", type=int, nargs="+", default=[1, 2, 16],
                     help="TF's inter-op threads: how many ops its executor may run at once")
@@ -101,6 +133,9 @@ def main() -> None:
     import tensorflow as tf
     tf.compat.v1.disable_v2_behavior()
     tf.compat.v1.disable_resource_variables()  # TF 1.x's reference variables, as compare_gan v1 ran
+    if args.adam:
+        adam_epsilon(tf)
+        return
     for lr, clip in ((1e-2, 1e-3), (1e-3, 1e-2), (5e-5, 1e-2)):
         print(f"lr {lr:g}, clip {clip:g}; max |w| / c after steps 10-{args.steps} (mean, max):")
         for order in ("before", "after"):
