@@ -53,11 +53,6 @@ def stop_pending() -> bool:
     return bool(_honouring and _requested)
 
 
-def honouring_loop() -> bool:
-    """A training loop runs in this process that would honour a request."""
-    return bool(_honouring)
-
-
 @contextmanager
 def honouring_stop() -> Iterator[None]:
     """Around a training loop that honours stop requests at step boundaries. A request is cleared when the last

@@ -31,9 +31,10 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_a_request_is_refused_without_a_loop_to_honour_it_and_taken_once_inside_one():
     assert not stop.request_stop() and not stop.stop_requested()  # nothing trains: the caller stops at once
     with pytest.raises(stop.Stopped, match="as its training ended"), stop.honouring_stop():
-        assert stop.honouring_loop() and stop.request_stop() and stop.stop_requested() and stop.stop_pending()
+        assert stop.request_stop() and stop.stop_requested() and stop.stop_pending()
         assert not stop.request_stop()  # asked already: a second signal does not wait
-    assert not stop.stop_requested() and not stop.stop_pending() and not stop.honouring_loop()  # cleared
+    assert not stop.stop_requested() and not stop.stop_pending()  # cleared
+    assert not stop.request_stop()  # and no loop is left to honour one
     with stop.honouring_stop():  # no request: the loop returns as it would
         pass
 
