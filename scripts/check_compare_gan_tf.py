@@ -1,4 +1,13 @@
-"""Two places where compare_gan v1's TensorFlow code and ganbench's torch could differ, measured in TF.
+"""Where compare_gan v1's TensorFlow code and ganbench's torch could differ, measured in TF.
+
+``--step``: one training step of the lucic2018 net (lucic-ns: batch norm in D) in both. ganbench's GANModel runs
+a D step and a G step (the G step reusing the D step's z) and hands its initial weights, batch and z over; TF
+builds compare_gan's InfoGAN nets (abstract_gan.py ``generator`` / ``discriminator``, ops.py ``linear``,
+``conv2d``, ``deconv2d``, ``batch_norm`` as tf.contrib.layers.batch_norm computes it, non-fused, decay 0.999, eps
+1e-3, moving averages updated in place) and GAN.py's losses from those weights, then takes the same two steps with
+TF's Adam. Printed: both losses, each tensor's update (TF's over torch's), and G's eval-mode samples after the
+steps. The torch side runs in ganbench's interpreter (``--ganbench-python``), since torch and TF do not share a
+process here.
 
 ``--adam``: TF's AdamOptimizer adds epsilon to sqrt(v) before the bias correction ("epsilon hat"), torch.optim.Adam
 to the bias-corrected sqrt(v_hat). Each of a few gradients is stepped three times in TF and set beside both closed
@@ -31,6 +40,13 @@ Measured with TF 2.21 on this CPU (2026-12-04, 40 steps, inter-op 1 / 2 / 16; th
 - Every kernel's steps left weights outside [-c, c] in 100% of steps but for one or two per run; some tensors (a
   bias, and in one run d_conv2_w or d_fc3_w) lost their update in 13-50% of steps: the clip of the old weights
   was written after it. ganbench's ``before_step`` reproduces the order TF ran most often, not the race.
+- ``--step``: the D loss agrees to 1e-7 (1.4248939 vs 1.4248940) and the G loss, after the D step, to 3e-5; each
+  weight tensor's update has a median ratio TF / torch of 0.996-1.000 (TF's epsilon hat makes small-gradient
+  steps shorter; an element whose gradient is near 0 may step the other way, up to 2 lr apart); G's eval-mode
+  samples after the two steps agree to 6e-6. The biases in front of a batch norm (d_conv2_b, d_fc3_b, g_fc1_b,
+  g_fc2_b, g_dc3_b) have a zero gradient up to float noise, which Adam scales up to steps of up to lr in torch
+  (epsilon 1e-8) and about 30x shorter in TF's first steps; such a bias changes no train-mode output, and the
+  moving mean follows it.
 - ``--adam``: TF's steps equal the epsilon-hat form to 1e-5; torch's form steps 3% further at a gradient of 1e-5
   and 0.03% at 1e-3 in the first steps (TF / torch 0.970 and 0.9997), the gap shrinking as 1/sqrt(1 - beta2^t).
 """
@@ -123,19 +139,186 @@ def adam_epsilon(tf, lr: float = 1e-3, beta1: float = 0.5, beta2: float = 0.999,
                   f"TF / torch's form {ratios[1]}")
 
 
+def torch_side(out: str) -> None:
+    """ganbench's step on lucic-ns, written to ``out`` (npz): initial and final weights, batch, z, losses."""
+    import torch
+
+    from ganbench.zoo.baselines import load_baseline
+    from ganbench.zoo.model import GANModel
+
+    torch.set_num_threads(1)
+    model = GANModel(load_baseline("lucic-ns"), (1, 28, 28), "cpu", seed=0)
+    zs = []
+    model.G.register_forward_pre_hook(lambda m, a: zs.append(a[0].detach().clone()))
+    real = torch.from_numpy(np.random.RandomState(0).rand(64, 1, 28, 28).astype(np.float32))
+    state = {f"G.{k}": v.numpy().copy() for k, v in model.G.state_dict().items()}
+    state.update({f"D.{k}": v.numpy().copy() for k, v in model.D.state_dict().items()})
+    logs = model.train_step(lambda: (real, None), torch.Generator().manual_seed(1))
+    assert len(zs) == 2 and torch.equal(zs[0], zs[1])  # the G step reused the D step's z
+    after = {f"after.G.{k}": v.numpy().copy() for k, v in model.G.state_dict().items()}
+    after.update({f"after.D.{k}": v.numpy().copy() for k, v in model.D.state_dict().items()})
+    model.G.eval()
+    with torch.no_grad():
+        samples = model.G(zs[0]).numpy()
+    np.savez(out, real=real.numpy(), z=zs[0].numpy(), d_loss=float(logs["d_loss"]), g_loss=float(logs["g_loss"]),
+             samples=samples, lr=model.spec.optim_d.lr, beta1=model.spec.optim_d.betas[0], **state, **after)
+
+
+def _tf_nets(tf, w: dict, batch: int = 64):
+    """compare_gan's InfoGAN G and D (abstract_gan.py), their variables initialised from ganbench's torch weights
+    ``w`` (torch layouts: Linear (out, in), Conv2d (out, in, kh, kw), ConvTranspose2d (in, out, kh, kw); torch
+    flattens NCHW where TF flattens NHWC, so the FC layer next to a reshape is permuted to match)."""
+    v1 = tf.compat.v1
+    c, s = 128, 7
+    nchw_to_nhwc = np.arange(c * s * s).reshape(c, s, s).transpose(1, 2, 0).ravel()  # TF's index -> torch's
+
+    def var(name, value):
+        return v1.get_variable(name, initializer=np.asarray(value, np.float32))
+
+    def bn(x, is_training, scope, key):
+        """tf.contrib.layers.batch_norm(decay=0.999, epsilon=0.001, updates_collections=None, scale=True,
+        fused=False): batch moments in training (the moving averages updated before the output), else the
+        moving ones."""
+        perm = nchw_to_nhwc if key == "G.fc.4" else slice(None)
+        with v1.variable_scope(scope, reuse=v1.AUTO_REUSE):
+            gamma, beta = var("gamma", w[f"{key}.weight"][perm]), var("beta", w[f"{key}.bias"][perm])
+            mm = v1.get_variable("moving_mean", initializer=np.float32(w[f"{key}.running_mean"][perm]), trainable=False)
+            mv = v1.get_variable("moving_variance", initializer=np.float32(w[f"{key}.running_var"][perm]),
+                                 trainable=False)
+        if not is_training:
+            return tf.nn.batch_normalization(x, mm, mv, beta, gamma, 1e-3)
+        mean, variance = tf.nn.moments(x, list(range(len(x.shape) - 1)))
+        upd = [v1.assign(mm, mm * 0.999 + mean * 0.001), v1.assign(mv, mv * 0.999 + variance * 0.001)]
+        with tf.control_dependencies(upd):
+            return tf.identity(tf.nn.batch_normalization(x, mean, variance, beta, gamma, 1e-3))
+
+    def lrelu(x):
+        return tf.maximum(x, 0.2 * x)
+
+    def generator(z, is_training):
+        with v1.variable_scope("generator", reuse=v1.AUTO_REUSE):
+            h = tf.matmul(z, var("g_fc1_w", w["G.fc.0.weight"].T)) + var("g_fc1_b", w["G.fc.0.bias"])
+            h = lrelu(bn(h, is_training, "g_bn1", "G.fc.1"))
+            h = (tf.matmul(h, var("g_fc2_w", w["G.fc.3.weight"][nchw_to_nhwc].T))
+                 + var("g_fc2_b", w["G.fc.3.bias"][nchw_to_nhwc]))
+            h = lrelu(bn(h, is_training, "g_bn2", "G.fc.4"))
+            h = tf.reshape(h, [batch, s, s, c])
+            h = tf.nn.conv2d_transpose(h, var("g_dc3_w", w["G.conv.0.weight"].transpose(2, 3, 1, 0)),
+                                       [batch, 14, 14, 64], [1, 2, 2, 1]) + var("g_dc3_b", w["G.conv.0.bias"])
+            h = lrelu(bn(h, is_training, "g_bn3", "G.conv.1"))
+            h = tf.nn.conv2d_transpose(h, var("g_dc4_w", w["G.conv.3.weight"].transpose(2, 3, 1, 0)),
+                                       [batch, 28, 28, 1], [1, 2, 2, 1]) + var("g_dc4_b", w["G.conv.3.bias"])
+            return tf.nn.sigmoid(h)
+
+    def discriminator(x):
+        with v1.variable_scope("discriminator", reuse=v1.AUTO_REUSE):
+            h = lrelu(tf.nn.conv2d(x, var("d_conv1_w", w["D.net.0.weight"].transpose(2, 3, 1, 0)), [1, 2, 2, 1],
+                                   "SAME") + var("d_conv1_b", w["D.net.0.bias"]))
+            h = tf.nn.conv2d(h, var("d_conv2_w", w["D.net.2.weight"].transpose(2, 3, 1, 0)), [1, 2, 2, 1], "SAME")
+            h = lrelu(bn(h + var("d_conv2_b", w["D.net.2.bias"]), True, "d_bn2", "D.net.3"))
+            h = tf.reshape(h, [batch, -1])
+            h = tf.matmul(h, var("d_fc3_w", w["D.net.6.weight"][:, nchw_to_nhwc].T)) + var("d_fc3_b", w["D.net.6.bias"])
+            h = lrelu(bn(h, True, "d_bn3", "D.net.7"))
+            return tf.matmul(h, var("d_fc4_w", w["D.net.9.weight"].T)) + var("d_fc4_b", w["D.net.9.bias"])
+
+    return generator, discriminator, nchw_to_nhwc
+
+
+def step_check(tf, ganbench_python: str) -> None:
+    """One D and one G step of lucic-ns in torch (ganbench) and in TF (compare_gan's graph), compared."""
+    import subprocess
+    import tempfile
+
+    v1 = tf.compat.v1
+    with tempfile.TemporaryDirectory() as tmp:
+        out = f"{tmp}/torch.npz"
+        subprocess.run([ganbench_python, __file__, "--torch-side", out], check=True)
+        w = dict(np.load(out))
+    generator, discriminator, perm = _tf_nets(tf, w)
+    real_in = v1.placeholder(tf.float32, [64, 28, 28, 1])
+    z = v1.placeholder(tf.float32, [64, 64])
+    fake = generator(z, True)
+    d_real, d_fake = discriminator(real_in), discriminator(fake)  # two calls: batch norm sees each batch alone
+    xent = tf.nn.sigmoid_cross_entropy_with_logits
+    d_loss = tf.reduce_mean(xent(logits=d_real, labels=tf.ones_like(d_real))) + tf.reduce_mean(
+        xent(logits=d_fake, labels=tf.zeros_like(d_fake)))
+    g_loss = tf.reduce_mean(xent(logits=d_fake, labels=tf.ones_like(d_fake)))  # GAN.py, model_name "GAN"
+    t_vars = v1.trainable_variables()
+    d_vars, g_vars = [v for v in t_vars if "d_" in v.name], [v for v in t_vars if "g_" in v.name]
+    lr, beta1 = float(w["lr"]), float(w["beta1"])
+    d_optim = v1.train.AdamOptimizer(lr, beta1=beta1).minimize(d_loss, var_list=d_vars)
+    g_optim = v1.train.AdamOptimizer(lr, beta1=beta1).minimize(g_loss, var_list=g_vars)
+    samples = generator(z, False)
+    feed = {real_in: w["real"].transpose(0, 2, 3, 1), z: w["z"]}
+    cfg = v1.ConfigProto(inter_op_parallelism_threads=1, intra_op_parallelism_threads=1)
+    with v1.Session(config=cfg) as s:
+        s.run(v1.global_variables_initializer())
+        before = s.run(t_vars)
+        _, dl = s.run([d_optim, d_loss], feed)
+        _, gl = s.run([g_optim, g_loss], {z: w["z"]})
+        after = s.run(t_vars)
+        out_tf = s.run(samples, {z: w["z"]}).transpose(0, 3, 1, 2)
+    print(f"losses at the step: D {dl:.7f} (torch {float(w['d_loss']):.7f}), G {gl:.7f} (torch "
+          f"{float(w['g_loss']):.7f})")
+    torch_of = _torch_names(perm)
+    for v, b, a in zip(t_vars, before, after):
+        name = v.name.split(":")[0]
+        key, to_tf = torch_of[name]
+        tb, ta = to_tf(w[key]), to_tf(w["after." + key])
+        assert np.array_equal(tb, b), name  # the same initial weights
+        d_tf, d_torch = a - b, ta - tb
+        big = np.abs(d_torch) > 0.5 * lr  # updates of about a full Adam step
+        ratio = f"{np.median(d_tf[big] / d_torch[big]):8.5f}" if big.any() else "       –"
+        worst = np.max(np.abs(d_tf - d_torch)) / lr
+        print(f"  {name:32s} update TF / torch: median {ratio} over the {big.mean():6.1%} of its weights that "
+              f"moved by over lr / 2; largest difference {worst:.4f} lr")
+    gap = np.abs(out_tf - w["samples"])
+    print(f"G's eval-mode samples after the steps: largest difference {gap.max():.2e}, mean {gap.mean():.2e} "
+          "(torch's moving variance is unbiased, TF's biased)")
+
+
+def _torch_names(perm) -> dict:
+    """TF variable name -> (torch state key, torch layout -> TF layout)."""
+    lin = lambda a: a.T  # noqa: E731
+    conv = lambda a: a.transpose(2, 3, 1, 0)  # noqa: E731
+    same = lambda a: a  # noqa: E731
+    names = {"generator/g_fc1_w": ("G.fc.0.weight", lin), "generator/g_fc1_b": ("G.fc.0.bias", same),
+             "generator/g_fc2_w": ("G.fc.3.weight", lambda a: a[perm].T),
+             "generator/g_fc2_b": ("G.fc.3.bias", lambda a: a[perm]),
+             "generator/g_dc3_w": ("G.conv.0.weight", conv), "generator/g_dc3_b": ("G.conv.0.bias", same),
+             "generator/g_dc4_w": ("G.conv.3.weight", conv), "generator/g_dc4_b": ("G.conv.3.bias", same),
+             "discriminator/d_conv1_w": ("D.net.0.weight", conv), "discriminator/d_conv1_b": ("D.net.0.bias", same),
+             "discriminator/d_conv2_w": ("D.net.2.weight", conv), "discriminator/d_conv2_b": ("D.net.2.bias", same),
+             "discriminator/d_fc3_w": ("D.net.6.weight", lambda a: a[:, perm].T),
+             "discriminator/d_fc3_b": ("D.net.6.bias", same),
+             "discriminator/d_fc4_w": ("D.net.9.weight", lin), "discriminator/d_fc4_b": ("D.net.9.bias", same)}
+    for scope, key in (("generator/g_bn1", "G.fc.1"), ("generator/g_bn2", "G.fc.4"),
+                       ("generator/g_bn3", "G.conv.1"), ("discriminator/d_bn2", "D.net.3"),
+                       ("discriminator/d_bn3", "D.net.7")):
+        f = (lambda a: a[perm]) if key == "G.fc.4" else same
+        names[f"{scope}/gamma"], names[f"{scope}/beta"] = (f"{key}.weight", f), (f"{key}.bias", f)
+    return names
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--adam", action="store_true", help="check Adam's epsilon instead of the clip's order")
+    ap.add_argument("--step", action="store_true", help="one training step of lucic-ns in torch and in TF")
+    ap.add_argument("--ganbench-python", default=".venv/bin/python", help="the interpreter ganbench is installed in")
+    ap.add_argument("--torch-side", metavar="OUT.npz", help=argparse.SUPPRESS)
     ap.add_argument("--steps", type=int, default=40)
     ap.add_argument("--inter-op", type=int, nargs="+", default=[1, 2, 16],
                     help="TF's inter-op threads: how many ops its executor may run at once")
     args = ap.parse_args()
+    if args.torch_side:
+        return torch_side(args.torch_side)
     import tensorflow as tf
     tf.compat.v1.disable_v2_behavior()
     tf.compat.v1.disable_resource_variables()  # TF 1.x's reference variables, as compare_gan v1 ran
     if args.adam:
-        adam_epsilon(tf)
-        return
+        return adam_epsilon(tf)
+    if args.step:
+        return step_check(tf, args.ganbench_python)
     for lr, clip in ((1e-2, 1e-3), (1e-3, 1e-2), (5e-5, 1e-2)):
         print(f"lr {lr:g}, clip {clip:g}; max |w| / c after steps 10-{args.steps} (mean, max):")
         for order in ("before", "after"):
