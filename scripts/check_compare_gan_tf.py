@@ -40,13 +40,18 @@ Measured with TF 2.21 on this CPU (2026-12-04, 40 steps, inter-op 1 / 2 / 16; th
 - Every kernel's steps left weights outside [-c, c] in 100% of steps but for one or two per run; some tensors (a
   bias, and in one run d_conv2_w or d_fc3_w) lost their update in 13-50% of steps: the clip of the old weights
   was written after it. ganbench's ``before_step`` reproduces the order TF ran most often, not the race.
-- ``--step``: the D loss agrees to 1e-7 (1.4248939 vs 1.4248940) and the G loss, after the D step, to 3e-5; each
-  weight tensor's update has a median ratio TF / torch of 0.996-1.000 (TF's epsilon hat makes small-gradient
-  steps shorter; an element whose gradient is near 0 may step the other way, up to 2 lr apart); G's eval-mode
-  samples after the two steps agree to 6e-6. The biases in front of a batch norm (d_conv2_b, d_fc3_b, g_fc1_b,
-  g_fc2_b, g_dc3_b) have a zero gradient up to float noise, which Adam scales up to steps of up to lr in torch
-  (epsilon 1e-8) and about 30x shorter in TF's first steps; such a bias changes no train-mode output, and the
-  moving mean follows it.
+- ``--step`` (MM, NS, LSGAN, WGAN, WGAN-GP, DRAGAN at their defaults): the D loss, penalties included, agrees to
+  2e-5 or better (NS 1.4248939 vs 1.4248940, WGAN-GP 9.69454 vs 9.69470, DRAGAN 8.6901093 vs 8.6901102), the G
+  loss after the D step to 7e-4; per weight tensor, the median update ratio TF / torch is 0.984-1.000 for MM, NS,
+  LSGAN and DRAGAN, and for WGAN-GP's and WGAN's D; G's eval-mode samples after the two steps agree to 6e-5. The
+  exception is G's first step under WGAN (0.08-0.21) and WGAN-GP (0.75-1.00): their critics pass G gradients of
+  1e-9 to 1e-6, where TF's epsilon hat (31.6 x 1e-8 at step 1) dominates. The biases in front of a batch norm
+  (``BEFORE_BATCH_NORM``) have a zero gradient up to float noise, which Adam scales to steps of up to lr in torch
+  and about 30x shorter in TF's first steps; such a bias changes no train-mode output, and the moving mean
+  follows it.
+- ``--grad-scale lucic-wgan 1000`` (torch): G's median |gradient| grows from 1.4e-9 at G step 1 to 5e-7 by step
+  10 and 1.1e-6 by step 500, so TF's step at the median is 0.04 / 0.37 / 0.86 / 0.95 / 0.98 / 0.998 of torch's at
+  G steps 1 / 5 / 10 / 100 / 200 / 1000: the difference sits in WGAN's first ~100 of its 3,125 G steps.
 - ``--adam``: TF's steps equal the epsilon-hat form to 1e-5; torch's form steps 3% further at a gradient of 1e-5
   and 0.03% at 1e-3 in the first steps (TF / torch 0.970 and 0.9997), the gap shrinking as 1/sqrt(1 - beta2^t).
 """
@@ -139,29 +144,85 @@ def adam_epsilon(tf, lr: float = 1e-3, beta1: float = 0.5, beta2: float = 0.999,
                   f"TF / torch's form {ratios[1]}")
 
 
-def torch_side(out: str) -> None:
-    """ganbench's step on lucic-ns, written to ``out`` (npz): initial and final weights, batch, z, losses."""
+#: Biases followed by a batch norm: their gradient is 0 up to float noise, which Adam scales up (see --step).
+BEFORE_BATCH_NORM = ("g_fc1_b", "g_fc2_b", "g_dc3_b", "d_conv2_b", "d_fc3_b")
+STEP_MODELS = ("lucic-mm", "lucic-ns", "lucic-lsgan", "lucic-wgan", "lucic-wgan-gp", "lucic-dragan")
+
+
+def torch_side(name: str, out: str) -> None:
+    """ganbench's D step and G step of baseline ``name``, written to ``out`` (npz): initial and final weights, the
+    batch, each G forward's z, the penalty's draws (torch.rand calls of the batch's and the batch size's shape) and
+    the losses."""
     import torch
 
     from ganbench.zoo.baselines import load_baseline
     from ganbench.zoo.model import GANModel
 
     torch.set_num_threads(1)
-    model = GANModel(load_baseline("lucic-ns"), (1, 28, 28), "cpu", seed=0)
-    zs = []
+    spec = load_baseline(name)
+    model = GANModel(spec, (1, 28, 28), "cpu", seed=0)
+    zs, draws, rand = [], {}, torch.rand
+
+    def recording_rand(*size, **kw):
+        x = rand(*size, **kw)
+        draws.setdefault(tuple(x.shape), x.clone())
+        return x
     model.G.register_forward_pre_hook(lambda m, a: zs.append(a[0].detach().clone()))
     real = torch.from_numpy(np.random.RandomState(0).rand(64, 1, 28, 28).astype(np.float32))
     state = {f"G.{k}": v.numpy().copy() for k, v in model.G.state_dict().items()}
     state.update({f"D.{k}": v.numpy().copy() for k, v in model.D.state_dict().items()})
-    logs = model.train_step(lambda: (real, None), torch.Generator().manual_seed(1))
-    assert len(zs) == 2 and torch.equal(zs[0], zs[1])  # the G step reused the D step's z
+    gen = torch.Generator().manual_seed(1)
+    torch.rand = recording_rand
+    try:
+        d_logs = model.d_step(real, gen)  # one D step and one G step, whatever the spec's n_critic
+        g_logs = model.g_step(gen)
+    finally:
+        torch.rand = rand
+    assert len(zs) == 2
     after = {f"after.G.{k}": v.numpy().copy() for k, v in model.G.state_dict().items()}
     after.update({f"after.D.{k}": v.numpy().copy() for k, v in model.D.state_dict().items()})
     model.G.eval()
     with torch.no_grad():
         samples = model.G(zs[0]).numpy()
-    np.savez(out, real=real.numpy(), z=zs[0].numpy(), d_loss=float(logs["d_loss"]), g_loss=float(logs["g_loss"]),
-             samples=samples, lr=model.spec.optim_d.lr, beta1=model.spec.optim_d.betas[0], **state, **after)
+    t = spec.tricks
+    np.savez(out, real=real.numpy(), z_d=zs[0].numpy(), z_g=zs[1].numpy(), samples=samples,
+             d_loss=float(d_logs.get("d_total", d_logs["d_loss"])), g_loss=float(g_logs["g_loss"]),
+             u=draws.get((64,), torch.zeros(64)).numpy(), noise=draws.get((64, 1, 28, 28), real * 0).numpy(),
+             lr=spec.optim_d.lr, beta1=spec.optim_d.betas[0], loss=spec.loss, clip=t.weight_clip,
+             gp=t.gradient_penalty, dragan=t.dragan, **state, **after)
+
+
+def grad_scale(name: str, g_steps: int, data_root: str) -> None:
+    """How small G's gradients are in ganbench's training of ``name`` on Fashion-MNIST (torch only): where they
+    are near TF's effective Adam epsilon (1e-8 / sqrt(1 - 0.999^t)), TF's steps are shorter than torch's."""
+    import gzip
+
+    import torch
+
+    from ganbench.zoo.baselines import load_baseline
+    from ganbench.zoo.model import GANModel
+
+    torch.set_num_threads(1)
+    with gzip.open(f"{data_root}/train-images-idx3-ubyte.gz") as f:
+        images = np.frombuffer(f.read(), np.uint8)[16:].reshape(-1, 1, 28, 28)[:20_000]
+    data = torch.from_numpy(images.astype(np.float32) / 255.0)  # the lucic2018 nets see [0, 1]
+    model = GANModel(load_baseline(name), (1, 28, 28), "cpu", seed=0)
+    gen, at = torch.Generator().manual_seed(0), [0]
+
+    def next_real():
+        at[0] = (at[0] + 64) % (len(data) - 64)
+        return data[at[0]:at[0] + 64], None
+    marks = {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 3000}
+    for step in range(1, g_steps + 1):
+        model.train_step(next_real, gen)
+        if step in marks:
+            g = torch.cat([p.grad.abs().flatten() for p in model.G.parameters() if p.grad is not None and p.dim() > 1])
+            g = g[torch.randperm(len(g), generator=torch.Generator().manual_seed(0))[:1_000_000]]
+            eps_tf = 1e-8 / np.sqrt(1 - 0.999 ** step)
+            med = float(g.median())
+            print(f"{name} G step {step}: |gradient| of G's weights median {med:.1e}, 10th percentile "
+                  f"{float(g.quantile(0.1)):.1e}; TF's effective epsilon {eps_tf:.1e}, so its step at the median is "
+                  f"{(med + 1e-8) / (med + eps_tf):.3f} of torch's", flush=True)
 
 
 def _tf_nets(tf, w: dict, batch: int = 64):
@@ -171,6 +232,7 @@ def _tf_nets(tf, w: dict, batch: int = 64):
     v1 = tf.compat.v1
     c, s = 128, 7
     nchw_to_nhwc = np.arange(c * s * s).reshape(c, s, s).transpose(1, 2, 0).ravel()  # TF's index -> torch's
+    d_bn = "D.net.3.weight" in w
 
     def var(name, value):
         return v1.get_variable(name, initializer=np.asarray(value, np.float32))
@@ -215,66 +277,100 @@ def _tf_nets(tf, w: dict, batch: int = 64):
             h = lrelu(tf.nn.conv2d(x, var("d_conv1_w", w["D.net.0.weight"].transpose(2, 3, 1, 0)), [1, 2, 2, 1],
                                    "SAME") + var("d_conv1_b", w["D.net.0.bias"]))
             h = tf.nn.conv2d(h, var("d_conv2_w", w["D.net.2.weight"].transpose(2, 3, 1, 0)), [1, 2, 2, 1], "SAME")
-            h = lrelu(bn(h + var("d_conv2_b", w["D.net.2.bias"]), True, "d_bn2", "D.net.3"))
+            h = h + var("d_conv2_b", w["D.net.2.bias"])
+            h = lrelu(bn(h, True, "d_bn2", "D.net.3") if d_bn else h)  # discriminator_batchnorm
             h = tf.reshape(h, [batch, -1])
             h = tf.matmul(h, var("d_fc3_w", w["D.net.6.weight"][:, nchw_to_nhwc].T)) + var("d_fc3_b", w["D.net.6.bias"])
-            h = lrelu(bn(h, True, "d_bn3", "D.net.7"))
+            h = lrelu(bn(h, True, "d_bn3", "D.net.7") if d_bn else h)
             return tf.matmul(h, var("d_fc4_w", w["D.net.9.weight"].T)) + var("d_fc4_b", w["D.net.9.bias"])
 
     return generator, discriminator, nchw_to_nhwc
 
 
-def step_check(tf, ganbench_python: str) -> None:
-    """One D and one G step of lucic-ns in torch (ganbench) and in TF (compare_gan's graph), compared."""
+def _tf_losses(tf, loss: str, d_real, d_fake):
+    """compare_gan's D and G losses on D's logits: GAN.py (GAN, GAN_MINMAX), LSGAN.py, WGAN.py / WGAN_GP.py."""
+    xent = tf.nn.sigmoid_cross_entropy_with_logits
+    if loss in ("ns", "minimax"):
+        fake_d = tf.reduce_mean(xent(logits=d_fake, labels=tf.zeros_like(d_fake)))
+        d = tf.reduce_mean(xent(logits=d_real, labels=tf.ones_like(d_real))) + fake_d
+        return d, (tf.reduce_mean(xent(logits=d_fake, labels=tf.ones_like(d_fake))) if loss == "ns" else -fake_d)
+    if loss == "lsgan_sigmoid":
+        real_p, fake_p = tf.sigmoid(d_real), tf.sigmoid(d_fake)
+        d = 0.5 * (tf.reduce_mean(tf.square(real_p - 1.0)) + tf.reduce_mean(tf.square(fake_p)))
+        return d, 0.5 * tf.reduce_mean(tf.square(fake_p - 1))
+    if loss == "wgan":
+        return -tf.reduce_mean(d_real) + tf.reduce_mean(d_fake), -tf.reduce_mean(d_fake)
+    raise ValueError(f"no compare_gan loss for {loss!r}")
+
+
+def step_check(tf, ganbench_python: str, name: str) -> None:
+    """One D and one G step of baseline ``name`` in torch (ganbench) and in TF (compare_gan's graph), compared."""
     import subprocess
     import tempfile
 
     v1 = tf.compat.v1
+    v1.reset_default_graph()
     with tempfile.TemporaryDirectory() as tmp:
         out = f"{tmp}/torch.npz"
-        subprocess.run([ganbench_python, __file__, "--torch-side", out], check=True)
+        subprocess.run([ganbench_python, __file__, "--torch-side", name, out], check=True)
         w = dict(np.load(out))
     generator, discriminator, perm = _tf_nets(tf, w)
     real_in = v1.placeholder(tf.float32, [64, 28, 28, 1])
     z = v1.placeholder(tf.float32, [64, 64])
     fake = generator(z, True)
     d_real, d_fake = discriminator(real_in), discriminator(fake)  # two calls: batch norm sees each batch alone
-    xent = tf.nn.sigmoid_cross_entropy_with_logits
-    d_loss = tf.reduce_mean(xent(logits=d_real, labels=tf.ones_like(d_real))) + tf.reduce_mean(
-        xent(logits=d_fake, labels=tf.zeros_like(d_fake)))
-    g_loss = tf.reduce_mean(xent(logits=d_fake, labels=tf.ones_like(d_fake)))  # GAN.py, model_name "GAN"
+    d_loss, g_loss = _tf_losses(tf, str(w["loss"]), d_real, d_fake)
+    nhwc = lambda a: np.asarray(a, np.float32).transpose(0, 2, 3, 1)  # noqa: E731
+    # torch draws x_hat = u real + (1 - u) other; compare_gan real + alpha (other - real): alpha = 1 - u
+    alpha = (1.0 - w["u"]).reshape(64, 1, 1, 1).astype(np.float32)
+    if float(w["gp"]):  # WGAN_GP.py: interpolates between reals and this step's G, on D's logits
+        inter = real_in + alpha * (fake - real_in)
+        grads = tf.gradients(discriminator(inter), [inter])[0]
+        slopes = tf.sqrt(0.0001 + tf.reduce_sum(tf.square(grads), axis=[1, 2, 3]))
+        d_loss += float(w["gp"]) * tf.reduce_mean(tf.square(slopes - 1.0))
+    if float(w["dragan"]):  # DRAGAN.py: around reals perturbed by 0.5 std U[0, 1), on D's sigmoid output
+        real_np = w["real"]
+        perturbed = nhwc(real_np + 0.5 * real_np.std() * w["noise"])
+        inter = real_in + alpha * (perturbed - real_in)
+        grads = tf.gradients(tf.sigmoid(discriminator(inter)), [inter])[0]
+        slopes = tf.sqrt(0.0001 + tf.reduce_sum(tf.square(grads), axis=[1, 2, 3]))
+        d_loss += float(w["dragan"]) * tf.reduce_mean(tf.square(slopes - 1.0))
     t_vars = v1.trainable_variables()
     d_vars, g_vars = [v for v in t_vars if "d_" in v.name], [v for v in t_vars if "g_" in v.name]
-    lr, beta1 = float(w["lr"]), float(w["beta1"])
+    lr, beta1, clip = float(w["lr"]), float(w["beta1"]), float(w["clip"])
     d_optim = v1.train.AdamOptimizer(lr, beta1=beta1).minimize(d_loss, var_list=d_vars)
     g_optim = v1.train.AdamOptimizer(lr, beta1=beta1).minimize(g_loss, var_list=g_vars)
+    clip_d = tf.group(*[p.assign(tf.clip_by_value(p, -clip, clip)) for p in d_vars]) if clip else tf.no_op()
     samples = generator(z, False)
-    feed = {real_in: w["real"].transpose(0, 2, 3, 1), z: w["z"]}
     cfg = v1.ConfigProto(inter_op_parallelism_threads=1, intra_op_parallelism_threads=1)
     with v1.Session(config=cfg) as s:
         s.run(v1.global_variables_initializer())
         before = s.run(t_vars)
-        _, dl = s.run([d_optim, d_loss], feed)
-        _, gl = s.run([g_optim, g_loss], {z: w["z"]})
+        s.run(clip_d)  # the order TF ran most often (the default mode), as tricks.weight_clip_at: before_step
+        _, dl = s.run([d_optim, d_loss], {real_in: nhwc(w["real"]), z: w["z_d"]})
+        _, gl = s.run([g_optim, g_loss], {z: w["z_g"]})
         after = s.run(t_vars)
-        out_tf = s.run(samples, {z: w["z"]}).transpose(0, 3, 1, 2)
-    print(f"losses at the step: D {dl:.7f} (torch {float(w['d_loss']):.7f}), G {gl:.7f} (torch "
+        out_tf = s.run(samples, {z: w["z_d"]}).transpose(0, 3, 1, 2)
+    print(f"{name}: losses at the step: D {dl:.7f} (torch {float(w['d_loss']):.7f}), G {gl:.7f} (torch "
           f"{float(w['g_loss']):.7f})")
     torch_of = _torch_names(perm)
+    ratios: dict[str, list[float]] = {"G": [], "D": []}
     for v, b, a in zip(t_vars, before, after):
-        name = v.name.split(":")[0]
-        key, to_tf = torch_of[name]
+        vname = v.name.split(":")[0]
+        key, to_tf = torch_of[vname]
         tb, ta = to_tf(w[key]), to_tf(w["after." + key])
-        assert np.array_equal(tb, b), name  # the same initial weights
+        assert np.array_equal(tb, b), vname  # the same initial weights
         d_tf, d_torch = a - b, ta - tb
         big = np.abs(d_torch) > 0.5 * lr  # updates of about a full Adam step
         ratio = f"{np.median(d_tf[big] / d_torch[big]):8.5f}" if big.any() else "       –"
-        worst = np.max(np.abs(d_tf - d_torch)) / lr
-        print(f"  {name:32s} update TF / torch: median {ratio} over the {big.mean():6.1%} of its weights that "
-              f"moved by over lr / 2; largest difference {worst:.4f} lr")
+        if big.mean() > 0.5 and vname.split("/")[-1] not in BEFORE_BATCH_NORM:
+            ratios["G" if vname.startswith("generator") else "D"].append(float(ratio))
+        print(f"  {vname:32s} update TF / torch: median {ratio} over the {big.mean():6.1%} of its weights that "
+              f"moved by over lr / 2; largest difference {np.max(np.abs(d_tf - d_torch)) / lr:.4f} lr")
     gap = np.abs(out_tf - w["samples"])
-    print(f"G's eval-mode samples after the steps: largest difference {gap.max():.2e}, mean {gap.mean():.2e} "
-          "(torch's moving variance is unbiased, TF's biased)")
+    span = "; ".join(f"{net} {min(r):.3f} to {max(r):.3f}" for net, r in ratios.items() if r)
+    print(f"{name}: median update ratio TF / torch over the tensors that moved by full steps (biases in front of a "
+          f"batch norm left out): {span}; G's eval-mode samples after the steps: largest difference {gap.max():.2e}")
 
 
 def _torch_names(perm) -> dict:
@@ -303,22 +399,30 @@ def _torch_names(perm) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--adam", action="store_true", help="check Adam's epsilon instead of the clip's order")
-    ap.add_argument("--step", action="store_true", help="one training step of lucic-ns in torch and in TF")
+    ap.add_argument("--step", nargs="*", metavar="MODEL", help="one training step of each lucic2018 loss in torch "
+                    f"and in TF (default: {', '.join(STEP_MODELS)})")
     ap.add_argument("--ganbench-python", default=".venv/bin/python", help="the interpreter ganbench is installed in")
-    ap.add_argument("--torch-side", metavar="OUT.npz", help=argparse.SUPPRESS)
+    ap.add_argument("--grad-scale", nargs=2, metavar=("MODEL", "G_STEPS"),
+                    help="torch only, in ganbench's interpreter: G's gradient magnitudes over training")
+    ap.add_argument("--data-root", default="/usr/share/datasets/fashion-mnist", help="Fashion-MNIST's .gz files")
+    ap.add_argument("--torch-side", nargs=2, metavar=("MODEL", "OUT.npz"), help=argparse.SUPPRESS)
     ap.add_argument("--steps", type=int, default=40)
     ap.add_argument("--inter-op", type=int, nargs="+", default=[1, 2, 16],
                     help="TF's inter-op threads: how many ops its executor may run at once")
     args = ap.parse_args()
     if args.torch_side:
-        return torch_side(args.torch_side)
+        return torch_side(*args.torch_side)
+    if args.grad_scale:
+        return grad_scale(args.grad_scale[0], int(args.grad_scale[1]), args.data_root)
     import tensorflow as tf
     tf.compat.v1.disable_v2_behavior()
     tf.compat.v1.disable_resource_variables()  # TF 1.x's reference variables, as compare_gan v1 ran
     if args.adam:
         return adam_epsilon(tf)
-    if args.step:
-        return step_check(tf, args.ganbench_python)
+    if args.step is not None:
+        for name in args.step or STEP_MODELS:
+            step_check(tf, args.ganbench_python, name)
+        return
     for lr, clip in ((1e-2, 1e-3), (1e-3, 1e-2), (5e-5, 1e-2)):
         print(f"lr {lr:g}, clip {clip:g}; max |w| / c after steps 10-{args.steps} (mean, max):")
         for order in ("before", "after"):
