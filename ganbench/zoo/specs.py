@@ -38,9 +38,6 @@ def validate_spec(spec: ModelSpec) -> ModelSpec:
     if t.weight_clip_at not in WEIGHT_CLIP_AT:
         raise BadInput(f"{spec.name}: tricks.weight_clip_at must be one of {', '.join(WEIGHT_CLIP_AT)}, "
                        f"got {t.weight_clip_at!r}")
-    if t.weight_clip_at != "after_step" and not t.weight_clip:
-        raise BadInput(f"{spec.name}: tricks.weight_clip_at says when the weight clipping applies; set "
-                       "tricks.weight_clip too (WGAN: 0.01)")
     if t.label_smoothing and spec.loss in ("wgan", "hinge"):
         raise BadInput(f"{spec.name}: label smoothing needs a probabilistic loss, not {spec.loss!r}")
     for key in ("gradient_penalty", "r1", "dragan", "drift", "weight_clip", "instance_noise", "lecam", "bcr"):

@@ -72,13 +72,18 @@ def test_weight_clip_at(order):
         assert c < max(float(p.abs().max()) for p in model.D.parameters()) <= c + lr
 
 
-def test_weight_clip_at_needs_weight_clip():
+def test_weight_clip_at_is_checked_and_harmless_without_a_clip():
+    """A spec derived from lucic-wgan without its clip (an ablation, a grid, a search space) keeps weight_clip_at,
+    which then does nothing; an unknown value is refused."""
     from ganbench.errors import BadInput
     from ganbench.zoo.specs import validate_spec
-    with pytest.raises(BadInput, match="weight_clip_at"):
-        validate_spec(ModelSpec(name="t", arch=SMALL, tricks=TrickSpec(weight_clip_at="before_step")))
     with pytest.raises(BadInput, match="after_step, before_step"):
         validate_spec(ModelSpec(name="t", arch=SMALL, tricks=TrickSpec(weight_clip=0.01, weight_clip_at="later")))
+    spec = validate_spec(ModelSpec(name="t", arch=SMALL, tricks=TrickSpec(weight_clip_at="before_step")))
+    model = GANModel(spec, (1, 28, 28), "cpu", seed=0)
+    before = [p.detach().clone() for p in model.D.parameters()]
+    model.constrain()  # no constraint to apply
+    assert all(torch.equal(a, p) for a, p in zip(before, model.D.parameters()))
 
 
 def test_lucic_wgan_clips_before_the_step():
