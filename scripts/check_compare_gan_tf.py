@@ -52,6 +52,7 @@ Measured with TF 2.21 on this CPU (2026-12-04, 40 steps, inter-op 1 / 2 / 16; th
 - ``--grad-scale lucic-wgan 1000`` (torch): G's median |gradient| grows from 1.4e-9 at G step 1 to 5e-7 by step
   10 and 1.1e-6 by step 500, so TF's step at the median is 0.04 / 0.37 / 0.86 / 0.95 / 0.98 / 0.998 of torch's at
   G steps 1 / 5 / 10 / 100 / 200 / 1000: the difference sits in WGAN's first ~100 of its 3,125 G steps.
+- ``--resize``: ganbench's ``tf1`` resize equals TF1's resize_bilinear exactly (largest difference 0).
 - ``--adam``: TF's steps equal the epsilon-hat form to 1e-5; torch's form steps 3% further at a gradient of 1e-5
   and 0.03% at 1e-3 in the first steps (TF / torch 0.970 and 0.9997), the gap shrinking as 1/sqrt(1 - beta2^t).
 """
@@ -190,6 +191,25 @@ def torch_side(name: str, out: str) -> None:
              u=draws.get((64,), torch.zeros(64)).numpy(), noise=draws.get((64, 1, 28, 28), real * 0).numpy(),
              lr=spec.optim_d.lr, beta1=spec.optim_d.betas[0], loss=spec.loss, clip=t.weight_clip,
              gp=t.gradient_penalty, dragan=t.dragan, **state, **after)
+
+
+def resize_check(tf, ganbench_python: str) -> None:
+    """compare_gan's fid_score.py feeds Inception tfgan's preprocess_image: TF1's resize_bilinear to 299x299
+    (align_corners False), then (x - 128) / 128; ganbench's ``tf1`` resize against TF's on random 28x28 images."""
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        code = ("import sys, numpy as np, torch; from ganbench.metrics.inception import resize_tf1; "
+                "x = np.random.RandomState(0).randint(0, 256, (8, 1, 28, 28)).astype(np.uint8); "
+                "np.savez(sys.argv[1], x=x, y=resize_tf1(torch.from_numpy(x)).numpy())")
+        subprocess.run([ganbench_python, "-c", code, f"{tmp}/r.npz"], check=True)
+        d = np.load(f"{tmp}/r.npz")
+    x = d["x"].transpose(0, 2, 3, 1).astype(np.float32)
+    y = tf.compat.v1.image.resize_bilinear(x, [299, 299], align_corners=False)
+    with tf.compat.v1.Session() as s:
+        y = s.run(y).transpose(0, 3, 1, 2)
+    print(f"resize to 299: largest |ganbench tf1 - TF resize_bilinear| {np.abs(y - d['y']).max():.2e} (of 255)")
 
 
 def grad_scale(name: str, g_steps: int, data_root: str) -> None:
@@ -402,6 +422,7 @@ def main() -> None:
     ap.add_argument("--step", nargs="*", metavar="MODEL", help="one training step of each lucic2018 loss in torch "
                     f"and in TF (default: {', '.join(STEP_MODELS)})")
     ap.add_argument("--ganbench-python", default=".venv/bin/python", help="the interpreter ganbench is installed in")
+    ap.add_argument("--resize", action="store_true", help="ganbench's tf1 resize against TF1's resize_bilinear")
     ap.add_argument("--grad-scale", nargs=2, metavar=("MODEL", "G_STEPS"),
                     help="torch only, in ganbench's interpreter: G's gradient magnitudes over training")
     ap.add_argument("--data-root", default="/usr/share/datasets/fashion-mnist", help="Fashion-MNIST's .gz files")
@@ -419,6 +440,8 @@ def main() -> None:
     tf.compat.v1.disable_resource_variables()  # TF 1.x's reference variables, as compare_gan v1 ran
     if args.adam:
         return adam_epsilon(tf)
+    if args.resize:
+        return resize_check(tf, args.ganbench_python)
     if args.step is not None:
         for name in args.step or STEP_MODELS:
             step_check(tf, args.ganbench_python, name)
