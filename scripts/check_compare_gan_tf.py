@@ -1,65 +1,66 @@
 """Where compare_gan v1's TensorFlow code and ganbench's torch could differ, measured in TF.
 
-``--step``: one training step of the lucic2018 net (lucic-ns: batch norm in D) in both. ganbench's GANModel runs
-a D step and a G step (the G step reusing the D step's z) and hands its initial weights, batch and z over; TF
-builds compare_gan's InfoGAN nets (abstract_gan.py ``generator`` / ``discriminator``, ops.py ``linear``,
-``conv2d``, ``deconv2d``, ``batch_norm`` as tf.contrib.layers.batch_norm computes it, non-fused, decay 0.999, eps
-1e-3, moving averages updated in place) and GAN.py's losses from those weights, then takes the same two steps with
-TF's Adam. Printed: both losses, each tensor's update (TF's over torch's), and G's eval-mode samples after the
-steps. The torch side runs in ganbench's interpreter (``--ganbench-python``), since torch and TF do not share a
-process here.
-
-``--adam``: TF's AdamOptimizer adds epsilon to sqrt(v) before the bias correction ("epsilon hat"), torch.optim.Adam
-to the bias-corrected sqrt(v_hat). Each of a few gradients is stepped three times in TF and set beside both closed
-forms, so the ratio says which one TF computes and how far torch's step is from it (ganbench keeps torch's: the
-lucic2018 study's ``kept``).
-
-Otherwise (the default): in which order does compare_gan v1's WGAN clip the critic and take its Adam step?
-
-compare_gan v1's ``WGAN.py`` builds ``d_optim = tf.group(adam.minimize(d_loss), clip_D)`` with ``clip_D`` the
-assignments ``p <- clip(p, -c, c)`` of every ``d_`` variable. ``tf.group`` adds no order between the two, so which
-one a session runs first is up to TF's executor. This script builds a critic of the same shape (the InfoGAN-style
-D of ``abstract_gan.py``, TF1 graph mode, reference variables as TF 1.x made them) and measures, after each step,
-the largest |weight| / c and, per variable, whether the step left weights outside [-c, c] or left them all as they
-were. With the clip after the update (Arjovsky et al. 2017, alg. 1; ganbench's default) every weight ends within
-[-c, c]; with the clip first, each update lands on clipped weights and may go past c by one Adam step (Arjovsky et
-al.'s main.py; ganbench ``tricks.weight_clip_at: before_step``); if the clip's assignment of the old weights is
-written after the update, the update is lost. The grouped op is set beside the two orders run one after the other.
-
 It needs TensorFlow, which ganbench does not: ``python -m venv /tmp/tf && /tmp/tf/bin/pip install tensorflow-cpu``,
-then ``/tmp/tf/bin/python scripts/check_compare_gan_tf.py``. Which of the step's reads of a weight see it
-clipped is up to the executor too, so the grouped op's gradients match neither order exactly (the paths diverge
-after a few steps); the weights' bound is the order's signature.
+then ``/tmp/tf/bin/python scripts/check_compare_gan_tf.py [MODE]``. TF runs in graph mode with TF 1.x's reference
+variables, as compare_gan v1 did. Where torch is needed it runs in ganbench's interpreter
+(``--ganbench-python``, default .venv/bin/python): torch and TF do not share a process here.
 
-Measured with TF 2.21 on this CPU (2026-12-04, 40 steps, inter-op 1 / 2 / 16; the schedule varies run to run):
+Modes:
 
-- The grouped op's weights go past c by about one Adam step, as with the clip before each step and never as with
-  it after: mean max |w| / c over steps 10-40 of 23.2 / 15.4 / 17.1 (before 13.7, after 1.00) at lr 1e-2, c 1e-3;
-  1.19 / 1.23 / 1.17 (before 1.19, after 1.00) at lr 1e-3, c 1e-2; 1.01 (before 1.01, after 1.00) at compare_gan's
-  default lr 5e-5, c 1e-2.
-- Every kernel's steps left weights outside [-c, c] in 100% of steps but for one or two per run; some tensors (a
-  bias, and in one run d_conv2_w or d_fc3_w) lost their update in 13-50% of steps: the clip of the old weights
-  was written after it. ganbench's ``before_step`` reproduces the order TF ran most often, not the race.
-- ``--step`` (MM, NS, LSGAN, WGAN, WGAN-GP, DRAGAN at their defaults): the D loss, penalties included, agrees to
-  2e-5 or better (NS 1.4248939 vs 1.4248940, WGAN-GP 9.69454 vs 9.69470, DRAGAN 8.6901093 vs 8.6901102), the G
-  loss after the D step to 7e-4; per weight tensor, the median update ratio TF / torch is 0.984-1.000 for MM, NS,
-  LSGAN and DRAGAN, and for WGAN-GP's and WGAN's D; G's eval-mode samples after the two steps agree to 6e-5. The
-  exception is G's first step under WGAN (0.08-0.21) and WGAN-GP (0.75-1.00): their critics pass G gradients of
-  1e-9 to 1e-6, where TF's epsilon hat (31.6 x 1e-8 at step 1) dominates. The biases in front of a batch norm
-  (``BEFORE_BATCH_NORM``) have a zero gradient up to float noise, which Adam scales to steps of up to lr in torch
-  and about 30x shorter in TF's first steps; such a bias changes no train-mode output, and the moving mean
-  follows it.
-- ``--grad-scale lucic-wgan 1000`` (torch): G's median |gradient| grows from 1.4e-9 at G step 1 to 5e-7 by step
-  10 and 1.1e-6 by step 500, so TF's step at the median is 0.04 / 0.37 / 0.86 / 0.95 / 0.98 / 0.998 of torch's at
-  G steps 1 / 5 / 10 / 100 / 200 / 1000: the difference sits in WGAN's first ~100 of its 3,125 G steps.
-- ``--resize``: ganbench's ``tf1`` resize equals TF1's resize_bilinear exactly (largest difference 0).
+- (default) the order of WGAN's clip and Adam step. compare_gan v1's ``WGAN.py`` builds ``d_optim =
+  tf.group(adam.minimize(d_loss), clip_D)``, ``clip_D`` the assignments ``p <- clip(p, -c, c)`` of every ``d_``
+  variable; ``tf.group`` adds no order between the two, so the executor decides. A critic of the same shape (the
+  InfoGAN-style D of ``abstract_gan.py``) is stepped 40 times and, after each step, the largest |weight| / c is
+  taken and, per variable, whether the step left weights outside [-c, c] or left them all as they were. With the
+  clip after the update (Arjovsky et al. 2017, alg. 1; ganbench's default) every weight ends within [-c, c]; with
+  the clip first, each update lands on clipped weights and may go past c by one Adam step (Arjovsky et al.'s
+  main.py; ganbench ``tricks.weight_clip_at: before_step``); if the clip's assignment of the old weights is written
+  after the update, the update is lost. Which of the step's reads of a weight see it clipped is up to the executor
+  too, so the grouped op's gradients match neither order exactly; the weights' bound is the order's signature.
+- ``--step [MODEL ...]``: one D step and one G step of each lucic2018 loss at its defaults, in both. ganbench's
+  GANModel steps and hands over its initial weights, batch, each G forward's z and the penalties' draws; TF builds
+  compare_gan's InfoGAN nets (abstract_gan.py ``generator`` / ``discriminator``; ops.py ``linear``, ``conv2d``,
+  ``deconv2d`` and ``batch_norm`` as tf.contrib.layers.batch_norm computes it: non-fused, decay 0.999, eps 1e-3,
+  moving averages updated in place), the losses and penalties of GAN.py, LSGAN.py, WGAN.py, WGAN_GP.py and
+  DRAGAN.py, and TF's Adam, from those weights, and takes the same steps. Printed: both losses, each tensor's
+  update (TF's over torch's) and G's eval-mode samples after the steps.
+- ``--adam``: TF's AdamOptimizer adds epsilon to sqrt(v) before the bias correction ("epsilon hat"),
+  torch.optim.Adam to the bias-corrected sqrt(v_hat). Fixed gradients are stepped three times in TF and set beside
+  both closed forms.
+- ``--resize``: compare_gan's fid_score.py feeds Inception tfgan's ``preprocess_image`` (TF1's resize_bilinear to
+  299x299, then (x - 128) / 128), against ganbench's ``tf1`` resize.
+- ``--grad-scale MODEL G_STEPS`` (torch only): G's gradient magnitudes over ganbench's training on Fashion-MNIST,
+  which say how long the epsilon hat matters.
+
+Measured with TF 2.21 on this CPU, 2026-12-04:
+
+- Clip order (40 steps, inter-op threads 1 / 2 / 16; the schedule varies run to run): the grouped op's weights go
+  past c by about one Adam step, as with the clip before each step and never as with it after: mean max |w| / c
+  over steps 10-40 of 23.2 / 15.4 / 17.1 (before 13.7, after 1.00) at lr 1e-2, c 1e-3; 1.19 / 1.23 / 1.17 (before
+  1.19, after 1.00) at lr 1e-3, c 1e-2; 1.01 (before 1.01, after 1.00) at compare_gan's default lr 5e-5, c 1e-2.
+  Every kernel's steps left weights outside [-c, c] in 100% of steps but for one or two per run; some tensors (a
+  bias, and in one run d_conv2_w or d_fc3_w) lost their update in 13-50% of steps. ganbench's ``before_step``
+  reproduces the order TF ran most often, not the race.
+- ``--step``: the D loss, penalties included, agrees to 2e-5 or better (NS 1.4248939 vs 1.4248940, WGAN-GP
+  9.69454 vs 9.69470, DRAGAN 8.6901093 vs 8.6901102), the G loss after the D step to 7e-4; per weight tensor, the
+  median update ratio TF / torch is 0.984-1.000 for MM, NS, LSGAN and DRAGAN and for WGAN-GP's and WGAN's D; G's
+  eval-mode samples after the two steps agree to 6e-5. The exception is G's first step under WGAN (0.08-0.21) and
+  WGAN-GP (0.75-1.00): their critics pass G gradients of 1e-9 to 1e-6, where TF's epsilon hat (31.6 x 1e-8 at step
+  1) dominates. The biases in front of a batch norm (``BEFORE_BATCH_NORM``) have a zero gradient up to float
+  noise, which Adam scales to steps of up to lr in torch and about 30x shorter in TF's first steps; such a bias
+  changes no train-mode output, and the moving mean follows it.
 - ``--adam``: TF's steps equal the epsilon-hat form to 1e-5; torch's form steps 3% further at a gradient of 1e-5
   and 0.03% at 1e-3 in the first steps (TF / torch 0.970 and 0.9997), the gap shrinking as 1/sqrt(1 - beta2^t).
+- ``--resize``: ganbench's ``tf1`` resize equals TF1's resize_bilinear exactly (largest difference 0).
+- ``--grad-scale lucic-wgan 1000``: G's median |gradient| grows from 1.4e-9 at G step 1 to 5e-7 by step 10 and
+  1.1e-6 by step 500, so TF's step at the median is 0.04 / 0.37 / 0.86 / 0.95 / 0.98 / 0.998 of torch's at G
+  steps 1 / 5 / 10 / 100 / 200 / 1000: the difference sits in WGAN's first ~100 of its 3,125 G steps.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 
 import numpy as np
 
@@ -417,7 +418,8 @@ def _torch_names(perm) -> dict:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 epilog="Modes and results: the module's docstring.")
     ap.add_argument("--adam", action="store_true", help="check Adam's epsilon instead of the clip's order")
     ap.add_argument("--step", nargs="*", metavar="MODEL", help="one training step of each lucic2018 loss in torch "
                     f"and in TF (default: {', '.join(STEP_MODELS)})")
@@ -435,7 +437,12 @@ def main() -> None:
         return torch_side(*args.torch_side)
     if args.grad_scale:
         return grad_scale(args.grad_scale[0], int(args.grad_scale[1]), args.data_root)
-    import tensorflow as tf
+    try:
+        import tensorflow as tf
+    except ImportError:
+        print("check_compare_gan_tf.py: this mode needs TensorFlow; `python -m venv /tmp/tf && /tmp/tf/bin/pip "
+              "install tensorflow-cpu`, then run it with /tmp/tf/bin/python", file=sys.stderr)
+        sys.exit(2)
     tf.compat.v1.disable_v2_behavior()
     tf.compat.v1.disable_resource_variables()  # TF 1.x's reference variables, as compare_gan v1 ran
     if args.adam:
