@@ -41,14 +41,15 @@ Measured with TF 2.21 on this CPU, 2026-12-04:
   Every kernel's steps left weights outside [-c, c] in 100% of steps but for one or two per run; some tensors (a
   bias, and in one run d_conv2_w or d_fc3_w) lost their update in 13-50% of steps. ganbench's ``before_step``
   reproduces the order TF ran most often, not the race.
-- ``--step``: the D loss, penalties included, agrees to 2e-5 or better (NS 1.4248939 vs 1.4248940, WGAN-GP
-  9.69454 vs 9.69470, DRAGAN 8.6901093 vs 8.6901102), the G loss after the D step to 7e-4; per weight tensor, the
-  median update ratio TF / torch is 0.984-1.000 for MM, NS, LSGAN and DRAGAN and for WGAN-GP's and WGAN's D; G's
-  eval-mode samples after the two steps agree to 6e-5. The exception is G's first step under WGAN (0.08-0.21) and
-  WGAN-GP (0.75-1.00): their critics pass G gradients of 1e-9 to 1e-6, where TF's epsilon hat (31.6 x 1e-8 at step
-  1) dominates. The biases in front of a batch norm (``BEFORE_BATCH_NORM``) have a zero gradient up to float
-  noise, which Adam scales to steps of up to lr in torch and about 30x shorter in TF's first steps; such a bias
-  changes no train-mode output, and the moving mean follows it.
+- ``--step``: the D loss, penalties included, agrees to 2e-5 or better (NS 1.4248939 vs 1.4248940, WGAN-GP 9.69454
+  vs 9.69470, DRAGAN 8.6901093 vs 8.6901102), the G loss after the D step to 7e-4; per weight tensor, the median
+  update ratio TF / torch is 0.984-1.000 for MM, NS, LSGAN and DRAGAN and for WGAN-GP's D, and 0.929-1.000 for
+  WGAN's D (d_conv1_b; cause not traced); G's eval-mode samples after the two steps agree to 6e-5. The exception is
+  G's first step under WGAN (0.08-0.21) and WGAN-GP (0.75-1.00): their critics pass G gradients of 1e-9 to 1e-6,
+  where TF's epsilon hat (31.6 x 1e-8 at step 1) dominates. The biases in front of a batch norm
+  (``BEFORE_BATCH_NORM``) have a zero gradient up to float noise, which Adam scales to steps of up to lr in torch
+  and about 30x shorter in TF's first steps; such a bias changes no train-mode output, and the moving mean follows
+  it.
 - ``--adam``: TF's steps equal the epsilon-hat form to 1e-5; torch's form steps 3% further at a gradient of 1e-5
   and 0.03% at 1e-3 in the first steps (TF / torch 0.970 and 0.9997), the gap shrinking as 1/sqrt(1 - beta2^t).
 - ``--resize``: ganbench's ``tf1`` resize equals TF1's resize_bilinear exactly (largest difference 0).
@@ -86,10 +87,9 @@ def build(tf, lr: float, clip: float, batch: int = 64):
     d_loss = -tf.reduce_mean(critic(real, False)) + tf.reduce_mean(critic(fake, True))  # WGAN.py
     d_vars = [v for v in v1.trainable_variables() if "d_" in v.name]
     adam = v1.train.AdamOptimizer(lr, beta1=0.5).minimize(d_loss, var_list=d_vars)
-    clip_d = [p.assign(tf.clip_by_value(p, -clip, clip)) for p in d_vars]
-    clip_only = tf.group(*[p.assign(tf.clip_by_value(p, -clip, clip)) for p in d_vars])
+    clip_d = [p.assign(tf.clip_by_value(p, -clip, clip)) for p in d_vars]  # WGAN.py's clip_D
     return dict(real=real, fake=fake, d_vars=d_vars, adam=adam, grouped=tf.group(*[adam, clip_d]),
-                clip_only=clip_only)
+                clip_only=tf.group(*clip_d))
 
 
 def run(tf, order: str, lr: float, clip: float, steps: int, inter_op: int):
@@ -171,8 +171,10 @@ def torch_side(name: str, out: str) -> None:
         return x
     model.G.register_forward_pre_hook(lambda m, a: zs.append(a[0].detach().clone()))
     real = torch.from_numpy(np.random.RandomState(0).rand(64, 1, 28, 28).astype(np.float32))
-    state = {f"G.{k}": v.numpy().copy() for k, v in model.G.state_dict().items()}
-    state.update({f"D.{k}": v.numpy().copy() for k, v in model.D.state_dict().items()})
+    def weights(prefix: str) -> dict:
+        return {f"{prefix}{net}.{k}": v.numpy().copy() for net in ("G", "D")
+                for k, v in getattr(model, net).state_dict().items()}
+    state = weights("")
     gen = torch.Generator().manual_seed(1)
     torch.rand = recording_rand
     try:
@@ -181,8 +183,7 @@ def torch_side(name: str, out: str) -> None:
     finally:
         torch.rand = rand
     assert len(zs) == 2
-    after = {f"after.G.{k}": v.numpy().copy() for k, v in model.G.state_dict().items()}
-    after.update({f"after.D.{k}": v.numpy().copy() for k, v in model.D.state_dict().items()})
+    after = weights("after.")
     model.G.eval()
     with torch.no_grad():
         samples = model.G(zs[0]).numpy()
@@ -194,18 +195,23 @@ def torch_side(name: str, out: str) -> None:
              gp=t.gradient_penalty, dragan=t.dragan, **state, **after)
 
 
-def resize_check(tf, ganbench_python: str) -> None:
-    """compare_gan's fid_score.py feeds Inception tfgan's preprocess_image: TF1's resize_bilinear to 299x299
-    (align_corners False), then (x - 128) / 128; ganbench's ``tf1`` resize against TF's on random 28x28 images."""
+def _from_ganbench(ganbench_python: str, args: list[str]) -> dict:
+    """Run ``ganbench_python ARGS OUT.npz`` (torch, in ganbench's interpreter) and load what it wrote."""
     import subprocess
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
-        code = ("import sys, numpy as np, torch; from ganbench.metrics.inception import resize_tf1; "
-                "x = np.random.RandomState(0).randint(0, 256, (8, 1, 28, 28)).astype(np.uint8); "
-                "np.savez(sys.argv[1], x=x, y=resize_tf1(torch.from_numpy(x)).numpy())")
-        subprocess.run([ganbench_python, "-c", code, f"{tmp}/r.npz"], check=True)
-        d = np.load(f"{tmp}/r.npz")
+        subprocess.run([ganbench_python, *args, f"{tmp}/out.npz"], check=True)
+        return dict(np.load(f"{tmp}/out.npz"))
+
+
+def resize_check(tf, ganbench_python: str) -> None:
+    """compare_gan's fid_score.py feeds Inception tfgan's preprocess_image: TF1's resize_bilinear to 299x299
+    (align_corners False), then (x - 128) / 128; ganbench's ``tf1`` resize against TF's on random 28x28 images."""
+    code = ("import sys, numpy as np, torch; from ganbench.metrics.inception import resize_tf1; "
+            "x = np.random.RandomState(0).randint(0, 256, (8, 1, 28, 28)).astype(np.uint8); "
+            "np.savez(sys.argv[1], x=x, y=resize_tf1(torch.from_numpy(x)).numpy())")
+    d = _from_ganbench(ganbench_python, ["-c", code])
     x = d["x"].transpose(0, 2, 3, 1).astype(np.float32)
     y = tf.compat.v1.image.resize_bilinear(x, [299, 299], align_corners=False)
     with tf.compat.v1.Session() as s:
@@ -326,15 +332,9 @@ def _tf_losses(tf, loss: str, d_real, d_fake):
 
 def step_check(tf, ganbench_python: str, name: str) -> None:
     """One D and one G step of baseline ``name`` in torch (ganbench) and in TF (compare_gan's graph), compared."""
-    import subprocess
-    import tempfile
-
     v1 = tf.compat.v1
     v1.reset_default_graph()
-    with tempfile.TemporaryDirectory() as tmp:
-        out = f"{tmp}/torch.npz"
-        subprocess.run([ganbench_python, __file__, "--torch-side", name, out], check=True)
-        w = dict(np.load(out))
+    w = _from_ganbench(ganbench_python, [__file__, "--torch-side", name])
     generator, discriminator, perm = _tf_nets(tf, w)
     real_in = v1.placeholder(tf.float32, [64, 28, 28, 1])
     z = v1.placeholder(tf.float32, [64, 64])
