@@ -30,6 +30,7 @@ from ..report import curve_figure, read_csv_columns
 from ..runner import EVAL_LOG
 from ...train.log import LOG_NAME as TRAIN_LOG
 from ..tables import summary_frame, write_tables
+from .left import left, left_markdown, rerun_trained, untimed_evals
 from .manifest import JOURNAL, SearchResult, journal_storage, read_manifest, trial_dir
 
 
@@ -305,7 +306,7 @@ def _hours(rows: Sequence[dict]) -> str:
     restored = sum("restored" in (r.get("provenance") or {}) for r in rows)
     timed = [r for r in rows if "restored" not in (r.get("provenance") or {})]
     hours = f"{sum((r.get('train_time_s') or 0) + (r.get('eval_time_s') or 0) for r in timed) / 3600:.1f}"
-    short = sum(_untimed_evals(r) for r in timed)
+    short = sum(untimed_evals(r) for r in timed)
     if short:
         hours += f" (evaluations during training not timed in {short})"
     if not restored:
@@ -313,28 +314,14 @@ def _hours(rows: Sequence[dict]) -> str:
     return (f"{hours} + " if timed else "") + f"? ({restored} restored)"
 
 
-def _untimed_evals(row: dict) -> bool:
-    """Whether some of the row's evaluations during training went untimed: a re-run's curve points or a trial's
-    rungs scored before their seconds were recorded (``eval_s``), in a run stored then or resumed across that."""
-    prov = row.get("provenance") or {}
-    rungs = (prov.get("trial") or {}).get("rungs")
-    if rungs:
-        return any("eval_s" not in r for r in rungs)
-    curve = prov.get("curve") or {}
-    if not curve.get("points"):
-        return False
-    if "untimed_points" in curve:
-        return curve["untimed_points"] > 0
-    return len(curve["points"]) > (1 if curve.get("checkpoint_scores") else 0)
-
-
 def search_markdown(m: dict, trials: dict[str, list[dict]], reruns: dict[str, list[dict]],
                     running: dict[str, list[dict]] | None = None,
-                    progress: dict[str, list[tuple[int, float, float]]] | None = None, curves: bool = False) -> str:
+                    progress: dict[str, list[tuple[int, float, float]]] | None = None, curves: bool = False,
+                    still: str = "") -> str:
     """Each model's best-of-K beside the paper, its trials and compute, and the halving's rank agreement; the
     trials table also lists ``running`` trials (``running_trials``) with the rungs they have reached, and the
     summary the last curve point of re-runs under way (``rerun_progress``); ``curves``: link the re-runs' curves
-    (``search-curves.png``)."""
+    (``search-curves.png``); ``still``: the table of what is left (``left.left_markdown``), under the summary."""
     study = get_study(m["study"]) if m.get("study") else None
     labels = study.labels if study else {}
     lines = [_search_line(m), ""]
@@ -347,6 +334,8 @@ def search_markdown(m: dict, trials: dict[str, list[dict]], reruns: dict[str, li
     if study and any(study.published_for(m["dataset"], x) for x in trials):
         sources = sorted({pub.source for x in trials if (pub := study.published_for(m["dataset"], x))})
         lines += ["", f"Published: {'; '.join(sources)}."]
+    if still:
+        lines += ["", still.rstrip("\n")]
     if study and study.kept:
         lines += ["", f"Kept from the paper's code on purpose: {study.kept}."]
     pooled = [r for rows in trials.values() for r in rows]
@@ -463,7 +452,9 @@ def write_search_report(run_dir: str | Path, store: Store | None = None):
     labels = study.labels if study else {}
     metric = m["protocol"]["rung_metric"]
     curves = plot_rerun_curves(run_dir, m, labels, reruns)
-    extra = search_markdown(m, trials, reruns, running, rerun_progress(run_dir, m, reruns), curves is not None) + (
+    still = left_markdown(left(m, trials, reruns, running, rerun_trained(run_dir, m, reruns)), labels)
+    extra = search_markdown(m, trials, reruns, running, rerun_progress(run_dir, m, reruns), curves is not None,
+                            still) + (
         f"\n{failed} trial(s) failed on every attempt; re-run the search to try them again "
         "(`ganbench results --status failed` has their reasons).\n" if failed else "")
     rows = [r for rs in reruns.values() for r in rs] + ([floor] if floor else [])
