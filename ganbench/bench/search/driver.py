@@ -37,7 +37,7 @@ from ..jobs import Job, check_seeds, plan, protocol_for
 from ..runner import RunOptions, execute_job, execute_jobs, real_data_job, execute_real_data, resolve_models
 from ..store import Store
 from .manifest import JOURNAL, MANIFEST, SearchResult, read_manifest, trial_dir, write_manifest
-from .report import chosen_trial, write_search_report
+from .report import chosen_trial, what_is_left, write_search_report
 from .space import SearchSpace, load_space
 from .trial import OptunaRef, execute_trial, step_of
 
@@ -192,10 +192,13 @@ def search(models: Sequence[str | ModelSpec] = (), study: str | None = None, pro
                             options, train_set)
         early = [j for jobs in ready.values() for j in jobs if not store.done(j.key)]
         trials = [j for m in trial_jobs for j in trial_jobs[m] if not store.done(j.key)]
+        # the folder names this search's models from the start: its report (and --report-only) shows them all
+        write_manifest(run_dir, store, trial_jobs, ready, _floor(final, ready), protocol, space, final, tb, rungs,
+                       dataset, study)
         _log(f"search: {sum(map(len, trial_jobs.values()))} trials of {len(specs)} model(s) on {space.name}, rungs at "
              f"{', '.join(f'{r:g}' for r in rungs)} kimg; {len(trials)} to run"
-             + (f", after {len(early)} re-run(s) of the chosen settings of {', '.join(ready)}" if early else ""),
-             options.progress)
+             + (f", after {len(early)} re-run(s) of the chosen settings of {', '.join(ready)}" if early else "")
+             + _left_text(run_dir, store, options.jobs), options.progress)
         execute_jobs(functools.partial(search_job, ref=ref, rungs=rungs), early + trials, store, options.executor,
                      exec_options, b, options.lease_s, options.progress, announce=True,
                      on_record=lambda job, record: None if job.groups.get("rerun") else _tell(ref, job, record),
@@ -206,7 +209,7 @@ def search(models: Sequence[str | ModelSpec] = (), study: str | None = None, pro
     chosen = _choices(trial_jobs, store)
     rerun_jobs = _rerun_jobs(specs, chosen, trial_jobs, protocol, dataset, final, run_dir, options, train_set)
     all_reruns = [j for jobs in rerun_jobs.values() for j in jobs]
-    floor = real_data_job(all_reruns[0]) if final.real_row and all_reruns else None
+    floor = _floor(final, rerun_jobs)
     if not options.report_only:
         todo = [j for j in all_reruns if not store.done(j.key)]
         if todo:
@@ -217,6 +220,26 @@ def search(models: Sequence[str | ModelSpec] = (), study: str | None = None, pro
                          options.lease_s, options.progress, announce=False)
     write_manifest(run_dir, store, trial_jobs, rerun_jobs, floor, protocol, space, final, tb, rungs, dataset, study)
     return write_search_report(run_dir, store)
+
+
+def _floor(final: Budget, rerun_jobs: dict[str, list[Job]]) -> Job | None:
+    """The real-data row beside the re-runs, where the budget asks for one and a re-run is planned."""
+    first = next((j for jobs in rerun_jobs.values() for j in jobs), None)
+    return real_data_job(first) if final.real_row and first is not None else None
+
+
+def _left_text(run_dir: Path, store: Store, jobs: int) -> str:
+    """"; about H job-hours left (...)": what the search still has to run, by its own timed rows (``left.py``);
+    nothing while no timed row gives a rate."""
+    if not (run_dir / MANIFEST).is_file():
+        return ""
+    left = what_is_left(run_dir, store)
+    hours = [x.hours for x in left.values()]
+    if not left or any(h is None for h in hours):
+        return ""
+    trials, reruns = sum(x.trials for x in left.values()), sum(x.reruns for x in left.values())
+    return (f"; by its own rows about {sum(hours):.1f} job-hours left ({trials} trial(s), {reruns} re-run(s))"
+            + (f", {sum(hours) / jobs:.1f} h at {jobs} jobs at a time" if jobs > 1 else ""))
 
 
 def _check_report_inputs(run_dir: Path, store: Path) -> None:

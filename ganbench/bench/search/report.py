@@ -30,7 +30,7 @@ from ..report import curve_figure, read_csv_columns
 from ..runner import EVAL_LOG
 from ...train.log import LOG_NAME as TRAIN_LOG
 from ..tables import summary_frame, write_tables
-from .left import left, left_markdown, rerun_trained, untimed_evals
+from .left import Left, left, left_markdown, rerun_trained, untimed_evals
 from .manifest import JOURNAL, SearchResult, journal_storage, read_manifest, trial_dir
 
 
@@ -435,18 +435,32 @@ def _rerun_cell(planned: bool, frame, col: str, progress: Sequence[tuple[int, fl
     return f"{mean:.2f} ± {std:.2f} [{mean - ci:.2f}, {mean + ci:.2f}] (n={n})" + so_far
 
 
+def _gather(run_dir: Path, m: dict, store: Store):
+    """``(stored, trials, running, reruns)``: the stored rows of each model's trials, those with rungs (a trial
+    that failed on every attempt, its worker died or an error, has none yet: counted, not drawn), the trials under
+    way, and the re-run rows."""
+    stored = {model: store.rows(keys) for model, keys in m["trials"].items()}
+    trials = {model: [r for r in rows if "trial" in (r.get("provenance") or {})] for model, rows in stored.items()}
+    reruns = {model: store.rows(keys) for model, keys in m["reruns"].items()}
+    return stored, trials, running_trials(run_dir, trials), reruns
+
+
+def what_is_left(run_dir: str | Path, store: Store | None = None) -> dict[str, Left]:
+    """What the search in ``run_dir`` still has to run, per model (``left.left``), from its manifest and the store."""
+    run_dir = Path(run_dir)
+    m = read_manifest(run_dir)
+    _, trials, running, reruns = _gather(run_dir, m, store or Store(m["store"]))
+    return left(m, trials, reruns, running, rerun_trained(run_dir, m, reruns))
+
+
 def write_search_report(run_dir: str | Path, store: Store | None = None):
     """Rewrite the search folder's tables, plots and HTML page from its manifest and the store."""
     run_dir = Path(run_dir)
     m = read_manifest(run_dir)
     store = store or Store(m["store"])
-    stored = {model: store.rows(keys) for model, keys in m["trials"].items()}
-    # a trial that failed on every attempt (its worker died, an error) has no rungs yet: counted, not drawn
-    trials = {model: [r for r in rows if "trial" in (r.get("provenance") or {})] for model, rows in stored.items()}
-    running = running_trials(run_dir, trials)
+    stored, trials, running, reruns = _gather(run_dir, m, store)
     under_way = {m["trials"][model][_trial(r)["number"]] for model, rows in running.items() for r in rows}
     failed = sum(r["status"] == "failed" and r["job_key"] not in under_way for rows in stored.values() for r in rows)
-    reruns = {model: store.rows(keys) for model, keys in m["reruns"].items()}
     floor = store.get(m["floor"]) if m.get("floor") else None
     study = get_study(m["study"]) if m.get("study") else None
     labels = study.labels if study else {}

@@ -347,3 +347,32 @@ def test_the_log_says_what_a_trial_and_a_rerun_will_do(tmp_path, capsys):
     assert "samples at each rung (0.064, 0.128, 0.256 kimg) until pruned" in err
     rerun = next(line for line in err.splitlines() if "dcgan-searched seed 1: training" in line)
     assert rerun.endswith("samples through Inception")
+
+
+def test_the_start_line_says_what_is_left_by_the_searchs_own_rows(tmp_path, capsys):
+    """A resumed search's first line estimates what it still has to run (search/left.py) from its timed rows: here
+    wgan's two re-runs, lost with their folders, at the hours per kimg of dcgan's (each 0.256 kimg in 1.5 h):
+    3.0 job-hours, 1.5 h at 2 jobs at a time. The manifest names the models from the start."""
+    import json
+    import shutil
+    import sqlite3
+
+    from ganbench.bench.search.driver import _left_text
+
+    _run(tmp_path)
+    m = json.loads((tmp_path / "run" / "search.json").read_text())
+    with sqlite3.connect(tmp_path / "r.sqlite") as con:
+        con.execute("DELETE FROM results WHERE job_key IN (?, ?)", tuple(m["reruns"]["wgan"]))
+        con.executemany("UPDATE results SET train_time_s = 3600, eval_time_s = 1800 WHERE job_key = ?",
+                        [(k,) for k in m["reruns"]["dcgan"]])
+    for where in m["rerun_dirs"]["wgan"].values():
+        shutil.rmtree(tmp_path / "run" / where["dir"])
+    store = Store(tmp_path / "r.sqlite")
+    assert _left_text(tmp_path / "run", store, 2) == ("; by its own rows about 3.0 job-hours left (0 trial(s), "
+                                                      "2 re-run(s)), 1.5 h at 2 jobs at a time")
+    (tmp_path / "run" / "search.json").unlink()
+    assert _left_text(tmp_path / "run", store, 2) == ""  # no manifest: nothing to say
+    _run(tmp_path, progress=True)
+    first = next(line for line in capsys.readouterr().err.splitlines() if "search: " in line)
+    assert first.endswith("by its own rows about 3.0 job-hours left (0 trial(s), 2 re-run(s))")
+    assert json.loads((tmp_path / "run" / "search.json").read_text())["reruns"].keys() == {"dcgan", "wgan"}
