@@ -71,7 +71,7 @@ class EvalProtocol:
     ref_split: str = "test"
     ref_samples: int | None = None  # None: same as num_samples (capped at the split's size)
     resize_mode: str = "tf1"  # "tf1": torch-fidelity's TF1 bilinear; "clean": clean-fid's PIL bicubic
-    feature_batch_size: int = 32  # fastest on CPU; any size gives the same features
+    feature_batch_size: int = 32  # handed to a network at once (Inception on a CPU: 16 at a time)
     kid_subsets: int = 100
     kid_subset_size: int = 1000  # capped at the smaller set
     kid_degree: int = 3  # polynomial kernel (x.y / D + 1)^degree

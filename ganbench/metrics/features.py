@@ -95,15 +95,17 @@ def extractor(names: Sequence[str], nets: Networks) -> Extractor:
         for net_name in networks_of(names):
             net = nets.get(net_name)
             handles = []
+            inner: dict[str, list[torch.Tensor]] = {}  # a net may run the batch in parts (Inception on a CPU)
             for f in (f for f in feats if f.layer and f.network == net_name):
                 def hook(_m, _i, output, f=f):
-                    out[f.name] = f.transform(output) if f.transform else output.flatten(1)
+                    inner.setdefault(f.name, []).append(f.transform(output) if f.transform else output.flatten(1))
                 handles.append(net.module.get_submodule(f.layer).register_forward_hook(hook))
             try:
                 got = net(x, wanted)
             finally:
                 for h in handles:
                     h.remove()
+            out.update({k: torch.cat(v) for k, v in inner.items()})
             out.update({k: v for k, v in got.items() if k in wanted})
         return out
     return run

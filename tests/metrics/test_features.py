@@ -31,6 +31,25 @@ def test_batch_size_invariance(ours_and_theirs, real_weights, samples):
     assert (other["pool3"] - ours_and_theirs[0]["pool3"]).abs().max().item() <= 1e-5
 
 
+def test_cpu_micro_batches_give_the_one_pass_features_and_logits(random_head_file, samples, monkeypatch):
+    """On a CPU a batch of 20 goes through in micro-batches of 16 and 4 (ganbench.metrics.inception.CPU_MICRO_BATCH):
+    pool3 and logits in order, equal to one pass over the 20 (1e-5; bit for bit on the CPUs measured)."""
+    from ganbench.metrics import inception
+    from ganbench.metrics.weights import load_weights
+
+    net = build_inception(load_weights(random_head_file))
+    calls = []
+    one_pass = net._one_pass
+    monkeypatch.setattr(net, "_one_pass", lambda x, logits: calls.append(len(x)) or one_pass(x, logits))
+    with torch.inference_mode():
+        pool3, logits = net(samples)
+        monkeypatch.setattr(inception, "CPU_MICRO_BATCH", 64)
+        whole_pool3, whole_logits = net(samples)
+    assert calls == [16, 4, 20]
+    assert (pool3 - whole_pool3).abs().max().item() <= 1e-5 * max(1.0, whole_pool3.abs().max().item())
+    assert (logits - whole_logits).abs().max().item() <= 1e-5 * max(1.0, whole_logits.abs().max().item())
+
+
 def test_nvidia_mapping_matches_its_own_torchscript(helper_path, real_weights, samples):
     from torch_fidelity.interpolate_compat_tensorflow import interpolate_bilinear_2d_like_tensorflow1x
 
