@@ -17,7 +17,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import torch
 
@@ -473,17 +473,21 @@ def _specs(models, grid, ablate, base: str, b: Backend) -> tuple[list[tuple[Mode
 def execute_jobs(job_fn: Callable[..., dict], todo: Sequence[Job], store: Store, executor: str, options: ExecOptions,
                  b: Backend, lease_s: float = LEASE_S, progress: bool = True,
                  on_record: Callable[[Job, dict], None] | None = None, announce: bool = True,
-                 describe: Callable[[Job], str | None] | None = None) -> None:
+                 describe: Callable[[Job], str | None] | None = None,
+                 more: Callable[[], Sequence[Job]] | None = None, prepare: Sequence[Job] = ()) -> None:
     """Run ``todo`` with ``job_fn(job, backend=, progress=) -> record`` on ``executor``; this driver alone writes
     the store. Each job is claimed in the store before it starts (``bench.claims``: other runs on this store leave
     it alone, and it waits for theirs); a job that fails on every attempt gets a ``failed`` row. ``on_record(job,
     record)`` sees every record once it is stored (the search tells Optuna there). Jobs stopped part-way run first
     (``started_first``). ``describe(job)``: what the start line says the job will do, where it is not an ordinary
-    job's "training N kimg, then M samples through Inception" (None: that)."""
+    job's "training N kimg, then M samples through Inception" (None: that). ``more()`` is asked before each job
+    starts, and once more when ``todo`` runs out, for jobs that the results so far have made ready (a search's
+    re-runs of a model whose trials have just ended): they go next. ``prepare``: jobs whose reference features to
+    extract for the workers besides ``todo``'s (those ``more`` may bring)."""
     todo = started_first(todo)
     parallel = executor != "local" or options.workers > 1
     # the reference features, extracted once here for every worker, not once per worker
-    shared = b.prepare_reference(todo, b, progress) if parallel and todo else None
+    shared = b.prepare_reference([*todo, *prepare], b, progress) if parallel and todo else None
     options = dataclasses.replace(options, shared=shared)
     # parallel jobs keep quiet (interleaved bars help nobody); the driver logs each result
     fn = functools.partial(job_fn, backend=b, progress=progress and not parallel)
@@ -493,17 +497,19 @@ def execute_jobs(job_fn: Callable[..., dict], todo: Sequence[Job], store: Store,
         _log(f"{job.spec.name} seed {job.seed}: another ganbench run ({holder}) is on it; waiting for its result",
              progress)
 
-    claimed = leases.claimed(todo, on_wait=waiting)
+    added: list[Job] = []
+    claimed = leases.claimed(_with_more(todo, more, added) if more else todo, on_wait=waiting)
+    total = lambda: len(todo) + len(added)  # noqa: E731
     try:
         for i, (job, outcome) in enumerate(get_executor(executor)(
-                fn, _announce(claimed, len(todo), progress, describe) if announce else claimed, options), 1):
+                fn, _announce(claimed, total, progress, describe) if announce else claimed, options), 1):
             record = failed_record(job, outcome) if isinstance(outcome, JobFailure) else outcome
             store.put(record)
             leases.release(job.key)
             if announce:
                 fid = (record.get("metrics") or {}).get("fid", record.get("fid"))  # metrics win, as in the store
                 # "done": results land in the order jobs end, so their count is not the start line's number
-                _log(f"[{i}/{len(todo)} done] {job.spec.name} seed {job.seed}: {record['status']}"
+                _log(f"[{i}/{total()} done] {job.spec.name} seed {job.seed}: {record['status']}"
                      + (f", FID {fid:.2f}" if fid is not None else "")
                      + (f" ({record.get('reason')})" if record.get("reason") else ""), progress)
             if on_record is not None:
@@ -512,12 +518,23 @@ def execute_jobs(job_fn: Callable[..., dict], todo: Sequence[Job], store: Store,
         leases.close()
 
 
-def _announce(jobs: Iterable[Job], total: int, progress: bool, describe: Callable[[Job], str | None] | None = None):
+def _with_more(todo: Sequence[Job], more: Callable[[], Sequence[Job]], added: list[Job]) -> Iterator[Job]:
+    """``todo``, with what ``more()`` returns before each of its jobs and once after the last (kept in ``added``)."""
+    for job in (*todo, None):
+        for extra in more():
+            added.append(extra)
+            yield extra
+        if job is not None:
+            yield job
+
+
+def _announce(jobs: Iterable[Job], total: Callable[[], int], progress: bool,
+              describe: Callable[[Job], str | None] | None = None):
     for i, job in enumerate(jobs, 1):
         plan = describe(job) if describe else None
         what = ("resuming from its checkpoint" + (", " if plan else " to ")) if job.started else "training "
         plan = plan or f"{job.budget.kimg:g} kimg, then {job.protocol.num_samples} samples through Inception"
-        _log(f"[{i}/{total}] {job.spec.name} seed {job.seed}: {what}{plan}", progress)
+        _log(f"[{i}/{total()}] {job.spec.name} seed {job.seed}: {what}{plan}", progress)
         yield job
 
 

@@ -187,7 +187,8 @@ def search(models: Sequence[str | ModelSpec] = (), study: str | None = None, pro
     _reconcile(ref, trial_jobs, store)
     if not options.report_only:
         # the re-runs of models whose trials have all ended go first, then the trials, model by model in the
-        # order given: one process searches several models back to back and no core waits for a phase to end
+        # order given, and a model's re-runs as soon as its trials have ended (newly_ready): one process searches
+        # several models back to back, each model's rows land as early as they can, and no core waits for a phase
         ready = _rerun_jobs(specs, _choices(trial_jobs, store), trial_jobs, protocol, dataset, final, run_dir,
                             options, train_set)
         early = [j for jobs in ready.values() for j in jobs if not store.done(j.key)]
@@ -199,12 +200,34 @@ def search(models: Sequence[str | ModelSpec] = (), study: str | None = None, pro
              f"{', '.join(f'{r:g}' for r in rungs)} kimg; {len(trials)} to run"
              + (f", after {len(early)} re-run(s) of the chosen settings of {', '.join(ready)}" if early else "")
              + _left_text(run_dir, store, options.jobs), options.progress)
+        planned = dict(ready)  # the models whose re-runs are queued
+
+        def newly_ready() -> list[Job]:
+            """The re-runs of models whose K trials have ended since the queue was made: they go next, ahead of
+            the other models' trials, and the manifest names them at once (the report shows them under way)."""
+            waiting = {m: jobs for m, jobs in trial_jobs.items() if m not in planned}
+            chosen = {m: k for m, k in _choices(waiting, store).items() if k is not None}
+            if not chosen:
+                return []
+            new = _rerun_jobs([s for s in specs if s.name in chosen], chosen, trial_jobs, protocol, dataset, final,
+                              run_dir, options, train_set)
+            planned.update(new)
+            write_manifest(run_dir, store, trial_jobs, planned, _floor(final, planned), protocol, space, final, tb,
+                           rungs, dataset, study)
+            _log(f"search: all trials of {', '.join(new)} have ended; their chosen settings are re-run next",
+                 options.progress)
+            return [j for jobs in new.values() for j in jobs if not store.done(j.key)]
+
+        # any re-run's reference (the study's evaluation, whichever trial is chosen), for the workers
+        any_rerun = _rerun_jobs(specs[:1], {specs[0].name: 0}, trial_jobs, protocol, dataset, final, run_dir, options,
+                                train_set)
         execute_jobs(functools.partial(search_job, ref=ref, rungs=rungs), early + trials, store, options.executor,
                      exec_options, b, options.lease_s, options.progress, announce=True,
                      on_record=lambda job, record: None if job.groups.get("rerun") else _tell(ref, job, record),
                      describe=lambda job: None if job.groups.get("rerun") else (
                          f"up to {job.budget.kimg:g} kimg, scored on {job.protocol.num_samples} samples at each rung "
-                         f"({', '.join(f'{r:g}' for r in rungs)} kimg) until pruned"))
+                         f"({', '.join(f'{r:g}' for r in rungs)} kimg) until pruned"),
+                     more=newly_ready, prepare=[j for jobs in any_rerun.values() for j in jobs][:1])
 
     chosen = _choices(trial_jobs, store)
     rerun_jobs = _rerun_jobs(specs, chosen, trial_jobs, protocol, dataset, final, run_dir, options, train_set)

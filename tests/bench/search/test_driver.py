@@ -317,6 +317,28 @@ def test_reruns_of_a_model_whose_trials_ended_run_before_the_next_models_trials(
     assert [r["fid"] for r in both.reruns["dcgan"]] == [r["fid"] for r in solo.reruns["dcgan"]]
 
 
+def test_a_models_reruns_start_as_soon_as_its_trials_have_ended(tmp_path, capsys):
+    """Within one process: dcgan's re-runs go as soon as its last trial has ended, ahead of wgan's trials, and the
+    manifest names them then (a report made meanwhile shows them under way). The start lines count them."""
+    import json
+
+    calls = Calls()
+    res = search(["dcgan", "wgan"], protocol=protocol(tmp_path), budget=BUDGET,
+                 options=options(tmp_path, progress=True), backend=backend(calls))
+    names = [name for name, _, _ in calls.train]
+    kind = lambda n: n.split(".t")[0] + (" trial" if ".t" in n else "")  # noqa: E731
+    order = [k for i, k in enumerate(map(kind, names)) if i == 0 or k != kind(names[i - 1])]
+    assert order == ["dcgan trial", "dcgan-searched", "wgan trial", "wgan-searched"]
+    err = capsys.readouterr().err
+    assert "search: all trials of dcgan have ended; their chosen settings are re-run next" in err
+    first = err.index("all trials of dcgan have ended")
+    assert err.index("dcgan-searched seed 1: training", first) < err.index("wgan.t00 seed 0: training")
+    starts = [line for line in err.splitlines() if "] dcgan-searched seed 2: training" in line]
+    assert len(starts) == 1 and starts[0].split("]")[0].endswith(f"/{6 + 2 + 6}")  # 12 trials and dcgan's 2 re-runs
+    m = json.loads((tmp_path / "run" / "search.json").read_text())
+    assert set(m["reruns"]) == set(m["rerun_dirs"]) == {"dcgan", "wgan"} and res.chosen.keys() == {"dcgan", "wgan"}
+
+
 def test_no_setting_is_chosen_before_all_k_trials_have_ended(tmp_path):
     """A search stopped with trials still to run has no chosen setting in its report: the best of the trials so far
     is not the best of K."""
