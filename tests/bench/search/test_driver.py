@@ -75,8 +75,14 @@ def test_the_same_seed_draws_the_same_trials_and_a_rerun_reuses_everything(tmp_p
 
 
 def _killed_search(tmp_path, kill_at):
+    import torch
+
     from .fakes import backend as fake
     from tests.fakes import Calls as C
+
+    # a forked child must not enter the OpenMP thread pool its parent started: libgomp hangs there (at kill_at 17
+    # the child reaches a re-run's sample grid first); ganbench's own pool starts its workers by forkserver
+    torch.set_num_threads(1)
 
     p = protocol(tmp_path)
     search(["dcgan", "wgan"], protocol=p, budget=BUDGET, options=options(tmp_path),
