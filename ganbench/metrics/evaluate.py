@@ -44,7 +44,7 @@ class EvaluateOptions:
     """How ``evaluate`` reads its inputs and where its feature networks come from, not what it measures: the
     reference cache, how files, folders and a generator are read, local weight files, and networks to reuse."""
 
-    cache: bool = True  # read and write the reference features' cache
+    cache: bool = True  # read and write the reference features' cache, and a stopped extraction's progress
     z_dim: int | None = None  # a generator callable's latent size (default: its .z_dim)
     value_range: tuple[float, float] | None = None  # float arrays given as files: their value range
     resize: int | None = None  # folders of images: every image brought to NxN first
@@ -98,11 +98,11 @@ def evaluate(samples, reference=None, metrics=None, num_samples: int | None = No
         nets.get(net)
     names, ref_names = feature_names(chosen, p, nets)
     s_side = side_of(src, names, nets, p, progress, use_cache=False, desc="samples features",
-                     moments=moments_only(chosen, p, names, src.n))
+                     moments=moments_only(chosen, p, names, src.n), resumable=o.cache)
     r_side = side_of(rsrc, ref_names, nets, p, progress, use_cache=o.cache,
-                     desc="reference features") if rsrc is not None else None
+                     desc="reference features", resumable=o.cache) if rsrc is not None else None
     t_side = side_of(tsrc, needed_features([m for m in chosen if METRICS.get(m).needs_train], p), nets, p, progress,
-                     use_cache=o.cache, desc="training features") if tsrc is not None else None
+                     use_cache=o.cache, desc="training features", resumable=o.cache) if tsrc is not None else None
 
     values, unavailable = compute_metrics(chosen, Context(s_side, r_side, p, has_head, ctx_name, train=t_side))
     if not values:

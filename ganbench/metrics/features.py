@@ -125,11 +125,15 @@ def exact_cuda(allow_tf32: bool = False):
 
 def extract(batches: Iterable[torch.Tensor], n: int, run: Extractor, device: torch.device, progress: bool = True,
             desc: str = "features", allow_tf32: bool = False,
-            moments: dict[str, Moments] | None = None) -> dict[str, torch.Tensor]:
+            moments: dict[str, Moments] | None = None,
+            after_batch: Callable[[int, dict[str, list[torch.Tensor]], dict[str, Moments]], None] | None = None,
+            ) -> dict[str, torch.Tensor]:
     """``run`` on every uint8 batch; returns CPU float32 tensors ``(n, D)`` by feature name, checked finite.
-    The features named in ``moments`` are accumulated there instead of kept (``Moments``)."""
+    The features named in ``moments`` are accumulated there instead of kept (``Moments``). ``after_batch(done,
+    rows, moments)``: called after each batch with the rows extracted so far (a ``journal.Journal`` saves them)."""
     out: dict[str, list[torch.Tensor]] = {}
     moments = {} if moments is None else moments
+    done = 0
     with torch.inference_mode(), exact_cuda(allow_tf32), tqdm(total=n, desc=desc, unit="img", disable=not progress,
                                                               leave=False, file=None) as bar:
         for batch in batches:
@@ -142,6 +146,9 @@ def extract(batches: Iterable[torch.Tensor], n: int, run: Extractor, device: tor
                 else:
                     out.setdefault(name, []).append(f.float())
             bar.update(batch.shape[0])
+            done += batch.shape[0]
+            if after_batch is not None:
+                after_batch(done, out, moments)
     feats = {k: torch.cat(v).cpu() for k, v in out.items()}
     for name, f in [*feats.items(), *((k, m.sum) for k, m in moments.items() if m.sum is not None)]:
         if not torch.isfinite(f).all():

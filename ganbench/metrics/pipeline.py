@@ -14,7 +14,7 @@ import torch
 
 from .. import dist
 from ..config import EvalProtocol
-from . import cache
+from . import cache, journal
 from .features import FEATURES, Networks, extract, extractor
 from .moments import Moments
 from .networks import NETWORKS
@@ -70,9 +70,12 @@ def moments_only(chosen, protocol: EvalProtocol, names: tuple[str, ...], n: int)
 
 
 def side_of(source: Source, names: tuple[str, ...], nets: Networks, protocol: EvalProtocol, progress: bool = True,
-            use_cache: bool = False, desc: str = "features", moments: set[str] = frozenset()) -> Side:
+            use_cache: bool = False, desc: str = "features", moments: set[str] = frozenset(),
+            resumable: bool = False) -> Side:
     """Features ``names`` of ``source`` (``use_cache``: read and write the reference cache); those in ``moments``
-    kept as mean and covariance only (never cached: a reference keeps its rows for every metric)."""
+    kept as mean and covariance only (never cached: a reference keeps its rows for every metric). ``resumable``:
+    images extracted by one process keep their progress on disk (``journal``), so a stopped extraction of the same
+    pixels continues where it stood."""
     if isinstance(source, StatsSource):
         return Side(stats=(source.mu, source.sigma), n=0, info=source.describe())
     d = dist.current()
@@ -80,23 +83,46 @@ def side_of(source: Source, names: tuple[str, ...], nets: Networks, protocol: Ev
     feats = cache.load(key, source.n) if key else None
     hit = dist.all_agree(feats is not None, d)
     acc: dict[str, Moments] = {}
+    resumed = 0
     if not hit:
         start, end = dist.shard(source.n, d.rank, d.world_size)
         acc = {} if key else {f: Moments() for f in moments}
-        local = extract(source.batches(protocol.feature_batch_size, rows=(start, end)), end - start,
+        jr = _journal(source, names, protocol, nets, acc) if resumable and not d.enabled else None
+        saved = jr.load() if jr else None
+        if saved:
+            resumed = saved.rows
+            acc.update(saved.moments)
+            desc = f"{desc} (resumed at image {resumed:,})"
+        local = extract(source.batches(protocol.feature_batch_size, rows=(start + resumed, end)), end - start - resumed,
                         extractor(names, nets), nets.device, progress and d.is_main, desc, protocol.allow_tf32,
-                        moments=acc)
+                        moments=acc, after_batch=jr.record if jr else None)
+        if saved:
+            local = {k: torch.cat([v, local[k]]) if k in local else v for k, v in saved.features.items()}
         feats = {k: dist.gather_rows(v, d) for k, v in sorted(local.items())}
         if key and d.is_main:  # only after extract() checked them finite
             cache.save(key, feats, cache_meta(source, names, protocol, nets))
+        if jr:
+            jr.clear()
         dist.barrier(d)
     labels = source.labels()
     return Side(feats, n=source.n, labels=labels, moments={k: m.merged(d).mean_cov() for k, m in sorted(acc.items())},
                 info={**source.describe(), **({"cache_key": key, "cache_hit": hit} if use_cache else {}),
-                      **({"moments_only": sorted(acc)} if acc else {})})
+                      **({"moments_only": sorted(acc)} if acc else {}),
+                      **({"resumed_at": resumed} if resumed else {})})
+
+
+def _journal(source: Source, names: tuple[str, ...], protocol: EvalProtocol, nets: Networks,
+             moments: dict[str, Moments]) -> journal.Journal | None:
+    """The journal of this extraction, for images (a generator's samples are not keyed by content)."""
+    features_key = cache_key(source, names, protocol, nets)
+    if features_key is None:
+        return None
+    key = journal.journal_key(features_key, protocol.feature_batch_size, set(moments))
+    return journal.Journal(key, source.n, names, set(moments))
 
 
 def reference_features(source: Source, names: tuple[str, ...], nets: Networks, protocol: EvalProtocol,
                        progress: bool = True) -> dict[str, torch.Tensor]:
     """A reference set's features through the cache (what a sweep's driver prepares for its workers)."""
-    return side_of(source, names, nets, protocol, progress, use_cache=True, desc="reference features").features
+    return side_of(source, names, nets, protocol, progress, use_cache=True, desc="reference features",
+                   resumable=True).features
