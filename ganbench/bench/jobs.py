@@ -173,14 +173,20 @@ def record_base(job_key: str, model: str, config_hash: str, seed: int, dataset: 
     }
 
 
+def eval_seconds(ev: dict, started: float) -> float:
+    """The compute an evaluation ``ev`` cost: the seconds since ``started`` (``time.perf_counter()``) and, when it
+    resumed a stopped extraction (``metrics.journal``), the seconds that one had spent."""
+    return time.perf_counter() - started + float((ev.get("provenance") or {}).get("resumed_seconds") or 0.0)
+
+
 def evaluated_record(base: dict, ev: dict, started: float, provenance: dict, **fields) -> dict:
     """The store row of a finished evaluation, the one builder every kind of job uses: ``base`` (``record_base``)
     and ``fields``, with ``evaluate``'s result ``ev`` (its metrics, the weights and resize mode it used) and the
-    seconds since ``started`` (``time.perf_counter()``); ``provenance`` gets ``ev``'s own and the metrics it
-    could not compute."""
+    seconds since ``started`` (``time.perf_counter()``, plus what a stopped evaluation it resumed had spent:
+    ``eval_seconds``); ``provenance`` gets ``ev``'s own and the metrics it could not compute."""
     prov = ev.get("provenance", {})
     return {**base, **fields, "status": "ok", "metrics": {k: float(v) for k, v in ev["metrics"].items()},
-            "eval_time_s": time.perf_counter() - started, "weights_sha256": prov.get("weights_sha256"),
+            "eval_time_s": eval_seconds(ev, started), "weights_sha256": prov.get("weights_sha256"),
             "resize_mode": prov.get("resize_mode", base["resize_mode"]),
             "provenance": {**provenance, "evaluation": prov, "unavailable": ev.get("unavailable", {})}}
 

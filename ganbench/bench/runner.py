@@ -39,8 +39,8 @@ from .backend import Backend, log as _log
 from .claims import LEASE_S, Leases
 from .executors import DEFAULT_RETRIES, ExecOptions, JobFailure, get_executor
 from .executors.base import check_options
-from .jobs import (Job, check_seeds, digest, evaluated_record, named_rows, plan, protocol_for, record_base,
-                   started_first)
+from .jobs import (Job, check_seeds, digest, eval_seconds, evaluated_record, named_rows, plan, protocol_for,
+                   record_base, started_first)
 from .provenance import git_revision, versions
 from .human_records import human_notes
 from .store import Store
@@ -150,7 +150,7 @@ class Curve:
                                                    device=job.device).images)
         ev = self.b.evaluate(images, self.reference, metrics=("fid",), num_samples=self.protocol.num_samples,
                              device=job.device, protocol=self.protocol, progress=self.progress)
-        self._add(kimg, steps, ev["metrics"]["fid"], time.perf_counter() - t0)
+        self._add(kimg, steps, ev["metrics"]["fid"], eval_seconds(ev, t0))
 
     def eval_time(self) -> tuple[float, int]:
         """The seconds the curve's own evaluations took (a job's compute counts them beside training and the final

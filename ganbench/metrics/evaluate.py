@@ -165,6 +165,8 @@ def _provenance(p: EvalProtocol, chosen: Sequence[str], nets: Networks, uses_inc
         "samples": s_side.info, "reference": r_side.info if r_side else None,
         **({"train": t_side.info} if t_side else {}),
         "protocol": dataclasses.asdict(p), "seconds": round(seconds, 3),
+        # extraction a stopped evaluation did before it resumed (``journal``): compute this result cost, not timed here
+        "resumed_seconds": round(sum((s.info.get("resumed_seconds", 0.0) for s in sides if s)), 3),
         "command": " ".join(sys.argv),
     }
 

@@ -47,6 +47,7 @@ class Saved:
     rows: int
     features: dict[str, torch.Tensor] = field(default_factory=dict)
     moments: dict[str, Moments] = field(default_factory=dict)
+    seconds: float = 0.0  # the extraction time those rows took (the compute a resumed evaluation spent before)
 
 
 def _moments_state(m: Moments) -> dict:
@@ -73,13 +74,14 @@ class Journal:
     def __init__(self, key: str, n: int, names: tuple[str, ...], moments: set[str] | frozenset[str]):
         self.key, self.n, self.names, self.moment_names = key, int(n), tuple(names), set(moments)
         self.path = cache_dir("partial") / f"{key}.pt"
-        self.last = time.monotonic()
+        self.last = self.started = time.monotonic()
         self.saves = 0
         self.base: Saved | None = None  # what ``load`` found: the rows the extraction continues after
 
     def load(self) -> Saved | None:
         """The saved progress, verified; None (and the entry removed) when there is none or it does not check."""
         _prune(self.path)
+        self.started = time.monotonic()
         if not self.path.is_file():
             return None
         try:
@@ -103,7 +105,8 @@ class Journal:
             return None
         if any(s["n"] != rows or not torch.isfinite(s["outer"]).all() for s in moments.values()):
             return None
-        return Saved(rows, dict(feats), {k: _moments_from(s) for k, s in moments.items()})
+        return Saved(rows, dict(feats), {k: _moments_from(s) for k, s in moments.items()},
+                     float(data.get("seconds", 0.0)))
 
     def record(self, done: int, features: dict[str, list[torch.Tensor]], moments: dict[str, Moments]) -> None:
         """After a batch: ``done`` rows extracted since the loaded ones (``features``: those rows, in parts;
@@ -120,7 +123,8 @@ class Journal:
             return  # nothing of some feature yet (cannot happen after a whole batch; never a partial entry)
         with atomic_path(self.path) as tmp:
             torch.save({"format": FORMAT, "key": self.key, "rows": rows, "features": feats, "moments": state,
-                        "checksum": _checksum(rows, feats, state), "saved": time.strftime("%Y-%m-%dT%H:%M:%S")},
+                        "checksum": _checksum(rows, feats, state), "saved": time.strftime("%Y-%m-%dT%H:%M:%S"),
+                        "seconds": base.seconds + time.monotonic() - self.started},
                        tmp)
         self.saves += 1
         self.last = time.monotonic()

@@ -83,7 +83,7 @@ def side_of(source: Source, names: tuple[str, ...], nets: Networks, protocol: Ev
     feats = cache.load(key, source.n) if key else None
     hit = dist.all_agree(feats is not None, d)
     acc: dict[str, Moments] = {}
-    resumed = 0
+    resumed, saved = 0, None
     if not hit:
         start, end = dist.shard(source.n, d.rank, d.world_size)
         acc = {} if key else {f: Moments() for f in moments}
@@ -108,7 +108,7 @@ def side_of(source: Source, names: tuple[str, ...], nets: Networks, protocol: Ev
     return Side(feats, n=source.n, labels=labels, moments={k: m.merged(d).mean_cov() for k, m in sorted(acc.items())},
                 info={**source.describe(), **({"cache_key": key, "cache_hit": hit} if use_cache else {}),
                       **({"moments_only": sorted(acc)} if acc else {}),
-                      **({"resumed_at": resumed} if resumed else {})})
+                      **({"resumed_at": resumed, "resumed_seconds": round(saved.seconds, 3)} if resumed else {})})
 
 
 def _journal(source: Source, names: tuple[str, ...], protocol: EvalProtocol, nets: Networks,

@@ -7,6 +7,7 @@ once without a stop: its values must be equal exactly (same batches, same order,
 """
 
 import dataclasses
+import time
 
 import pytest
 import torch
@@ -77,6 +78,10 @@ def test_a_stopped_extraction_resumes_after_its_saved_rows_with_equal_numbers(im
     resumed = run(samples, reference, metrics)
     assert counted["n"] == BATCHES - 4  # the samples' six batches left; the reference comes from the cache
     assert resumed["provenance"]["samples"]["resumed_at"] == 128
+    # the stopped pass's extraction time is carried into the result (a job's hours count it)
+    assert resumed["provenance"]["resumed_seconds"] == resumed["provenance"]["samples"]["resumed_seconds"] > 0
+    assert abs(resumed["provenance"]["resumed_seconds"] - saved["seconds"]) < 1e-3
+    assert whole["provenance"]["resumed_seconds"] == 0
     assert resumed["metrics"] == whole["metrics"]
     assert not journals()
 
@@ -125,3 +130,11 @@ def test_cache_clear_removes_stopped_extractions(images, counted, capsys):
     assert len(journals()) == 1
     assert main(["cache", "clear"]) == 0
     assert "and 1 stopped extraction(s)" in capsys.readouterr().out and not journals()
+
+
+def test_a_jobs_evaluation_time_counts_the_stopped_pass():
+    from ganbench.bench.jobs import eval_seconds
+
+    started = time.perf_counter() - 2.0
+    assert 2.0 <= eval_seconds({"metrics": {}, "provenance": {"resumed_seconds": 30.5}}, started) - 30.5 < 3.0
+    assert 2.0 <= eval_seconds({"metrics": {}}, started) < 3.0  # a fake backend's result has no provenance

@@ -19,7 +19,7 @@ from ...io import write_log_csv
 from ...zoo.view import view_for
 from ...train.trainer import TrainOptions
 from ..backend import Backend
-from ..jobs import Job
+from ..jobs import Job, eval_seconds
 from ..runner import base_record, provenance_of, train_fields
 from .manifest import journal_storage
 
@@ -78,15 +78,17 @@ def _write_rungs(path: Path, rows: list[dict]) -> None:
     write_log_csv(path, ["kimg", "steps", "score", "decision", "eval_s"], rows)
 
 
-def rung_score(job: Job, b: Backend, tr, view, reference, progress: bool) -> float:
+def rung_score(job: Job, b: Backend, tr, view, reference, progress: bool) -> tuple[float, float]:
     """The trial's score at a rung: its protocol's metric of ``num_samples`` samples (the job's seed) from the
-    checkpoint ``tr`` wrote, mapped back to the native resolution, against the validation reference."""
+    checkpoint ``tr`` wrote, mapped back to the native resolution, against the validation reference; and the
+    seconds it took (a stopped scoring's included, when this one resumed it)."""
+    t0 = time.perf_counter()
     metric = job.protocol.metrics[0]
     G = b.load_generator(tr.checkpoint or job.out_dir, device=job.device)
     images = view.to_native(b.sample(G, job.protocol.num_samples, seed=job.seed, device=job.device).images)
     ev = b.evaluate(images, reference, metrics=(metric,), num_samples=job.protocol.num_samples,
                     device=job.device, protocol=job.protocol, progress=progress)
-    return float(ev["metrics"][metric])
+    return float(ev["metrics"][metric]), eval_seconds(ev, t0)
 
 
 def _train_to(b: Backend, job: Job, train_data, view, kimg: float, progress: bool):
@@ -130,10 +132,8 @@ def execute_trial(job: Job, ref: OptunaRef, rungs: tuple[float, ...], backend: B
             status, reason = "diverged", diverged
             break
         if done is None:
-            t1 = time.perf_counter()
-            done = {"kimg": kimg, "steps": tr.steps, "score": rung_score(job, b, tr, view, reference, progress),
-                    "decision": "pending"}
-            done["eval_s"] = time.perf_counter() - t1
+            score, seconds = rung_score(job, b, tr, view, reference, progress)
+            done = {"kimg": kimg, "steps": tr.steps, "score": score, "decision": "pending", "eval_s": seconds}
             log.append(done)
             _write_rungs(path, log)
         trial = trial or ref.trial(model, number)
