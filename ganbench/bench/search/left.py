@@ -5,8 +5,9 @@ how far it is from done, and a user planning one sees what a search of this kind
   ended trials that got at least as far as it has (its own model's once ``OWN`` have ended, every model's before),
   at their hours per kimg (their rung evaluations included).
 - A re-run trains to the full budget, from where it stands, at the finished re-runs' hours per kimg (their
-  checkpoint evaluations included: the model's own where it has one, every model's before); a model not yet
-  chosen has all of its re-runs to run.
+  checkpoint evaluations included: the model's own where it has one, every model's before), then owes its final
+  evaluation, at their mean final evaluation's hours (so a re-run trained to the end that has no row yet is not
+  counted as done); a model not yet chosen has all of its re-runs to run.
 - Rates come from timed rows only: rows restored from a published table, and rows whose evaluations during training
   went untimed, give their kimg but not their hours. Without any timed row of a kind the hours are unknown (None).
 Hours are job-hours on the torch threads the rows ran on: jobs run side by side divide the wall time.
@@ -67,6 +68,24 @@ def _rate(rows: Sequence[dict]) -> float | None:
     return sum(map(_hours, timed)) / sum(r["kimg"] for r in timed) if timed else None
 
 
+def _final_hours(row: dict) -> float:
+    """A re-run's final evaluation: its evaluation time less its checkpoint evaluations' (the curve's points)."""
+    curve = (row.get("provenance") or {}).get("curve") or {}
+    return max((row.get("eval_time_s") or 0.0) - (curve.get("eval_time_s") or 0.0), 0.0) / 3600
+
+
+def _rerun_rate(rows: Sequence[dict]) -> tuple[float, float] | None:
+    """``(hours per kimg of training and checkpoint evaluations, hours of the final evaluation)`` over the timed
+    finished re-runs among ``rows`` (None without one). Over re-runs that all trained the full budget, a fresh
+    re-run's estimate equals their mean hours."""
+    timed = [r for r in rows if _timed(r) and (r.get("kimg") or 0) > 0]
+    if not timed:
+        return None
+    final = [_final_hours(r) for r in timed]
+    return (sum(_hours(r) - f for r, f in zip(timed, final)) / sum(r["kimg"] for r in timed),
+            sum(final) / len(final))
+
+
 def _trial_left(at: float, ref: Sequence[dict], cap: float) -> tuple[float, float | None]:
     """``(kimg, hours)`` still to train for a trial standing at ``at`` kimg, from the ended trials ``ref``."""
     went_on = [r for r in ref if (r.get("kimg") or 0) >= at]
@@ -90,7 +109,7 @@ def left(m: dict, trials: dict[str, list[dict]], reruns: dict[str, list[dict]],
     ended = {model: [r for r in rows if r["status"] in ENDED] for model, rows in trials.items()}
     pooled = [r for rows in ended.values() for r in rows]
     finished_reruns = {model: [r for r in rows if r["status"] in ENDED] for model, rows in reruns.items()}
-    pooled_rate = _rate([r for rows in finished_reruns.values() for r in rows])
+    pooled_rate = _rerun_rate([r for rows in finished_reruns.values() for r in rows])
     out = {}
     for model in trials:
         ref = ended[model] if len(ended[model]) >= OWN else pooled
@@ -100,11 +119,11 @@ def left(m: dict, trials: dict[str, list[dict]], reruns: dict[str, list[dict]],
         done_seeds = {int(r["seed"]) for r in finished_reruns.get(model, [])}
         rerun_kimg = [max(full - (rerun_at or {}).get(model, {}).get(s, 0.0), 0.0) for s in seeds
                       if s not in done_seeds]
-        rate = _rate(finished_reruns.get(model, [])) or pooled_rate
+        rate = _rerun_rate(finished_reruns.get(model, [])) or pooled_rate
         trial_hours = [h for _, h in per]
         hours = None
         if all(h is not None for h in trial_hours) and (rate is not None or not rerun_kimg):
-            hours = sum(trial_hours) + (sum(rerun_kimg) * rate if rerun_kimg else 0.0)
+            hours = sum(trial_hours) + (sum(rerun_kimg) * rate[0] + len(rerun_kimg) * rate[1] if rerun_kimg else 0.0)
         out[model] = Left(len(at), sum(k for k, _ in per), len(rerun_kimg), sum(rerun_kimg), hours)
     return out
 
@@ -132,8 +151,8 @@ def left_markdown(by_model: dict[str, Left], labels: dict) -> str:
 
     lines = ["**Still to run**, estimated from this search's own rows (a trial yet to end trains, on average, as far "
              "as the ended trials that got as far as it has, at their hours per kimg; a re-run trains to the full "
-             "budget at the finished re-runs' hours per kimg; evaluations included, in job-hours at the threads "
-             "above; \"?\" where no timed row gives a rate):", "",
+             "budget at the finished re-runs' hours per kimg, then owes their mean final evaluation; evaluations "
+             "included, in job-hours at the threads above; \"?\" where no timed row gives a rate):", "",
              "| model | trials to end | their kimg (expected) | re-runs to end | their kimg | job-hours |",
              "|---|---|---|---|---|---|"]
     for model, x in by_model.items():

@@ -70,3 +70,17 @@ def test_rerun_trained_reads_the_last_train_log_line_of_reruns_not_ended(tmp_pat
                               "k3": {"dir": "missing", "seed": 3}}}}
     ended = {"a": [{"job_key": "k2", "status": "ok"}]}
     assert rerun_trained(tmp_path, m, ended) == {"a": {1: 32.0}}
+
+
+def test_a_rerun_trained_to_the_end_still_owes_its_final_evaluation():
+    # one finished re-run: 3600 s of training, 1800 s of evaluation of which 600 s were its checkpoint FIDs, so
+    # 4200 s per 100 kimg of training (checkpoints included) and 1200 s (1/3 h) for the final evaluation
+    done = {**_row("ok", 100.0, 3600.0, 1800.0, seed=1),
+            "provenance": {"curve": {"points": [{"kimg": 50.0, "fid": 9.0, "eval_s": 600.0}], "eval_time_s": 600.0,
+                                     "untimed_points": 0, "checkpoint_scores": True}}}
+    m = {**M, "protocol": {"trials": 4, "rerun_seeds": [1, 2, 3]}}
+    out = left(m, {"a": A}, {"a": [done]}, None, {"a": {2: 100.0, 3: 30.0}})["a"]
+    assert (out.reruns, out.rerun_kimg) == (2, pytest.approx(70.0))
+    assert out.hours == pytest.approx(1 / 3 + 70 * 4200 / 3600 / 100 + 1 / 3)
+    fresh = left(m, {"a": A}, {"a": [done]})["a"]  # a fresh re-run costs what the finished one did: 1.5 h
+    assert fresh.hours == pytest.approx(2 * 1.5)
