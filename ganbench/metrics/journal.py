@@ -8,8 +8,9 @@ features kept as moments only, at most every ``SAVE_EVERY_S`` seconds, atomicall
 signatures, the features, the batch size and which features are moments, so a later extraction of the same
 pixels in the same way continues after the saved rows: the same batches in the same order, so the same numbers
 as one uninterrupted pass. An entry is verified on load (format, key, checksum, shapes, finite values); a bad
-one is removed and counts as a miss. It is removed once its features are complete, and entries older than
-``MAX_AGE_S`` (images never evaluated again) are removed when the next journal opens.
+one is removed and counts as a miss. It is removed once its features are complete; entries older than
+``MAX_AGE_S`` (images never evaluated again) and the temporary file of a writer killed mid-write are removed when
+the next journal opens.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pathlib import Path
 
 import torch
 
-from ..io import atomic_path, cache_dir
+from ..io import atomic_path, cache_dir, clean_orphans
 from . import cache
 from .moments import Moments
 
@@ -134,6 +135,8 @@ class Journal:
 
 
 def _prune(keep: Path) -> None:
+    """Remove journals older than ``MAX_AGE_S`` (but ``keep``) and what a writer killed mid-write left."""
+    clean_orphans(keep.parent)
     now = time.time()
     for p in keep.parent.glob("*.pt"):
         try:

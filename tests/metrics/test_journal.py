@@ -138,3 +138,21 @@ def test_a_jobs_evaluation_time_counts_the_stopped_pass():
     started = time.perf_counter() - 2.0
     assert 2.0 <= eval_seconds({"metrics": {}, "provenance": {"resumed_seconds": 30.5}}, started) - 30.5 < 3.0
     assert 2.0 <= eval_seconds({"metrics": {}}, started) < 3.0  # a fake backend's result has no provenance
+
+
+def test_old_journals_and_a_killed_writers_file_are_removed_when_a_journal_opens(images, counted):
+    import os
+    import subprocess
+    import sys
+
+    samples, reference = images
+    folder = cache_dir("partial")
+    old = folder / ("0" * 32 + ".pt")
+    old.write_bytes(b"x")
+    os.utime(old, (time.time() - journal.MAX_AGE_S - 60,) * 2)
+    code = ("import os, sys; from ganbench.io import atomic_path\n"
+            "cm = atomic_path(sys.argv[1]); tmp = cm.__enter__(); tmp.write_bytes(b'half'); os._exit(9)")
+    subprocess.run([sys.executable, "-c", code, str(folder / ("1" * 32 + ".pt"))], check=False)
+    assert len(list(folder.glob(".*.tmp"))) == 1
+    run(samples, reference, ("fid",))
+    assert not old.exists() and not list(folder.glob(".*.tmp"))
