@@ -88,7 +88,8 @@ def cmd_metrics(args) -> int:
 
 @command
 def add_cache(sub) -> None:
-    p = sub.add_parser("cache", help="list, clear or warm the reference statistics cache")
+    p = sub.add_parser("cache", help="list, clear or warm the reference statistics cache (list and clear: stopped extractions' "
+                                          "progress too)")
     p.add_argument("action", nargs="?", choices=["list", "clear", "warm"], default="list",
                    help="warm: extract now, with every thread, the reference sets a study's (--protocol) or a budget's "
                         "jobs will evaluate against (before long jobs start: each then finds its reference cached)")
@@ -124,9 +125,11 @@ def cmd_cache(args) -> int:
 
         print(f"removed {cache.clear()} reference cache entr(ies) and {journal.clear_all()} stopped extraction(s)")
         return 0
-    rows = cache.entries()
+    from ..metrics import journal
+
+    rows, partial = cache.entries(), journal.entries()
     if args.json:
-        print_json(rows)
+        print_json(rows + partial)
         return 0
     for r in rows:
         src = r.get("source") or {}
@@ -135,4 +138,10 @@ def cmd_cache(args) -> int:
               f"{','.join(r.get('features', []))} {r['bytes'] / 2**20:.1f} MiB")
     if not rows:
         print("reference cache is empty")
+    for e in partial:
+        src = e.get("source") or {}
+        what = f"{src.get('dataset', src.get('kind', '?'))}/{src.get('split', '?')}"
+        done = e.get("error") or f"{e['rows']:,}/{e['n'] if e.get('n') else '?'} images"
+        print(f"{e['key']}  stopped extraction {what:<20} {done} {','.join(e.get('features', []))} "
+              f"{e.get('saved') or ''} {e['bytes'] / 2**20:.1f} MiB")
     return 0

@@ -72,8 +72,10 @@ class Journal:
     """The on-disk progress of one extraction of ``n`` rows: ``load`` what an earlier, stopped one saved, ``record``
     after every batch (written when ``SAVE_EVERY_S`` has passed), ``clear`` once complete."""
 
-    def __init__(self, key: str, n: int, names: tuple[str, ...], moments: set[str] | frozenset[str]):
+    def __init__(self, key: str, n: int, names: tuple[str, ...], moments: set[str] | frozenset[str],
+                 about: dict | None = None):
         self.key, self.n, self.names, self.moment_names = key, int(n), tuple(names), set(moments)
+        self.about = dict(about or {})  # what the images are (``Source.describe``), for ``ganbench cache list``
         self.path = cache_dir("partial") / f"{key}.pt"
         self.last = self.started = time.monotonic()
         self.saves = 0
@@ -123,7 +125,8 @@ class Journal:
         if set(feats) != set(self.names) - self.moment_names or set(state) != self.moment_names:
             return  # nothing of some feature yet (cannot happen after a whole batch; never a partial entry)
         with atomic_path(self.path) as tmp:
-            torch.save({"format": FORMAT, "key": self.key, "rows": rows, "features": feats, "moments": state,
+            torch.save({"format": FORMAT, "key": self.key, "rows": rows, "n": self.n, "source": self.about,
+                        "features": feats, "moments": state,
                         "checksum": _checksum(rows, feats, state), "saved": time.strftime("%Y-%m-%dT%H:%M:%S"),
                         "seconds": base.seconds + time.monotonic() - self.started},
                        tmp)
@@ -144,6 +147,22 @@ def _prune(keep: Path) -> None:
                 p.unlink(missing_ok=True)
         except OSError:
             pass
+
+
+def entries() -> list[dict]:
+    """Every journal's description (``ganbench cache list``): its key, rows saved of how many, features, what the
+    images are, when it was saved, its size in bytes; an unreadable one says so."""
+    out = []
+    for path in sorted(cache_dir("partial").glob("*.pt")):
+        e = {"key": path.stem, "kind": "stopped extraction", "path": str(path), "bytes": path.stat().st_size}
+        try:
+            data = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+            e.update(rows=int(data["rows"]), n=data.get("n"), features=sorted([*data["features"], *data["moments"]]),
+                     source=data.get("source") or {}, saved=data.get("saved"))
+        except Exception:  # noqa: BLE001 - listed as it is: unreadable
+            e["error"] = "unreadable"
+        out.append(e)
+    return out
 
 
 def clear_all() -> int:

@@ -118,7 +118,7 @@ def _journal(source: Source, names: tuple[str, ...], protocol: EvalProtocol, net
     if features_key is None:
         return None
     key = journal.journal_key(features_key, protocol.feature_batch_size, set(moments))
-    return journal.Journal(key, source.n, names, set(moments))
+    return journal.Journal(key, source.n, names, set(moments), about=source.describe())
 
 
 def reference_features(source: Source, names: tuple[str, ...], nets: Networks, protocol: EvalProtocol,

@@ -120,7 +120,9 @@ def test_without_the_cache_nothing_is_written(images, counted):
     assert not journals()
 
 
-def test_cache_clear_removes_stopped_extractions(images, counted, capsys):
+def test_cache_list_shows_and_clear_removes_stopped_extractions(images, counted, capsys):
+    import json
+
     from ganbench.cli import main
 
     samples, reference = images
@@ -128,6 +130,13 @@ def test_cache_clear_removes_stopped_extractions(images, counted, capsys):
     with pytest.raises(Stop):
         run(samples, reference, ("fid",))
     assert len(journals()) == 1
+    capsys.readouterr()
+    assert main(["cache", "list"]) == 0
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert "stopped extraction" in line and "64/300 images fmnist" in line
+    assert main(["cache", "list", "--json"]) == 0
+    (entry,) = [e for e in json.loads(capsys.readouterr().out) if e.get("kind") == "stopped extraction"]
+    assert (entry["rows"], entry["n"], entry["features"], entry["source"]["n"]) == (64, N, ["fmnist"], N)
     assert main(["cache", "clear"]) == 0
     assert "and 1 stopped extraction(s)" in capsys.readouterr().out and not journals()
 
