@@ -5,7 +5,7 @@ SIGTERM, kill -9) used to start it again from the first image. While one process
 set of images, the pipeline (``pipeline.side_of``) saves the rows extracted so far, and the running sums of the
 features kept as moments only, at most every ``SAVE_EVERY_S`` seconds, atomically, as
 ``cache_dir("partial")/KEY.pt``. The key hashes the images' content (their decoded pixels), the networks'
-signatures, the features, the batch size and which features are moments, so a later extraction of the same
+signatures, the features, the batch size, which features are moments and the kind of device, so a later extraction of the same
 pixels in the same way continues after the saved rows: the same batches in the same order, so the same numbers
 as one uninterrupted pass. An entry is verified on load (format, key, checksum, shapes, finite values); a bad
 one is removed and counts as a miss. It is removed once its features are complete; entries older than
@@ -34,10 +34,13 @@ SAVE_EVERY_S = 60.0
 MAX_AGE_S = 7 * 24 * 3600.0
 
 
-def journal_key(features_key: str, batch_size: int, moments: set[str] | frozenset[str]) -> str:
-    """The key of a journal: the features' cache key (content, count, networks, names), the batch size and which
-    features are kept as moments (both change how the saved state continues)."""
-    parts = {"format": FORMAT, "features": features_key, "batch_size": int(batch_size), "moments": sorted(moments)}
+def journal_key(features_key: str, batch_size: int, moments: set[str] | frozenset[str], device: str = "cpu") -> str:
+    """The key of a journal: the features' cache key (content, count, networks, names), the batch size, which
+    features are kept as moments (both change how the saved state continues) and the kind of device (a pass
+    begun on a GPU is not continued on a CPU, whose float rounding differs; left out for a CPU, so journals written
+    before it was keyed stay valid)."""
+    parts = {"format": FORMAT, "features": features_key, "batch_size": int(batch_size), "moments": sorted(moments),
+             **({"device": device} if device != "cpu" else {})}
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:32]
 
 

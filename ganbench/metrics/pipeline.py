@@ -117,7 +117,7 @@ def _journal(source: Source, names: tuple[str, ...], protocol: EvalProtocol, net
     features_key = cache_key(source, names, protocol, nets)
     if features_key is None:
         return None
-    key = journal.journal_key(features_key, protocol.feature_batch_size, set(moments))
+    key = journal.journal_key(features_key, protocol.feature_batch_size, set(moments), nets.device.type)
     return journal.Journal(key, source.n, names, set(moments), about=source.describe())
 
 

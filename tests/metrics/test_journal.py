@@ -165,3 +165,10 @@ def test_old_journals_and_a_killed_writers_file_are_removed_when_a_journal_opens
     assert len(list(folder.glob(".*.tmp"))) == 1
     run(samples, reference, ("fid",))
     assert not old.exists() and not list(folder.glob(".*.tmp"))
+
+
+def test_a_journal_is_keyed_by_the_kind_of_device():
+    cpu = journal.journal_key("f" * 32, 32, {"pool3"})
+    assert journal.journal_key("f" * 32, 32, {"pool3"}, "cpu") == cpu  # CPU keys as before the device was keyed
+    assert journal.journal_key("f" * 32, 32, {"pool3"}, "cuda") != cpu
+    assert journal.journal_key("f" * 32, 64, {"pool3"}) != cpu and journal.journal_key("f" * 32, 32, set()) != cpu
