@@ -291,6 +291,10 @@ class ModelSpec:
     optim_d: OptimSpec = field(default_factory=OptimSpec)
     batch_size: int = 64
     schedule: str = added("constant")  # a key of ganbench.zoo.schedules.SCHEDULES (progress -> phase)
+    #: ``progressive``: the share of the run each fade-in and each stabilisation below the full resolution takes, the
+    #: full resolution training the rest (the official code: 600 of 12,000 kimg, 0.05); 0 splits the run evenly
+    #: over its phases (the only plan before this field existed).
+    schedule_phase_share: float = added(0.0)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -317,7 +317,8 @@ def _schedule(spec: ModelSpec, opts: TrainOptions, state: dict | None, run_kimg:
     schedule_kimg = opts.schedule_kimg
     if schedule_kimg is None:
         schedule_kimg = (state or {}).get("schedule_kimg") or run_kimg
-    plan = SCHEDULES.get(spec.schedule)(resolution=su.shape[-1], total_kimg=schedule_kimg)
+    plan = SCHEDULES.get(spec.schedule)(resolution=su.shape[-1], total_kimg=schedule_kimg,
+                                        phase_share=spec.schedule_phase_share)
 
     def enter(phase) -> None:
         su.model.set_phase(phase)

@@ -151,6 +151,13 @@ def check_registered(spec: ModelSpec) -> None:
         D_CONDITIONING.get(spec.arch.d_conditioning)
     except BadInput as e:
         raise BadInput(f"{spec.name}: {e}") from None
+    share = spec.schedule_phase_share
+    if share and spec.schedule != "progressive":
+        raise BadInput(f"{spec.name}: schedule_phase_share applies to the progressive schedule; this spec's is "
+                       f"{spec.schedule!r} (remove it, or set schedule: progressive)")
+    if not 0 <= share < 0.5:
+        raise BadInput(f"{spec.name}: schedule_phase_share must be in [0, 0.5) (a share of the run per phase; 0.05 is "
+                       f"the official code's 600 of 12,000 kimg), got {share}")
     if spec.arch.variant not in family.variants:
         raise BadInput(f"{spec.name}: arch.variant {spec.arch.variant!r} unknown for {family.name}; "
                        f"known: {', '.join(family.variants)}")

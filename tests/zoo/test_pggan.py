@@ -3,6 +3,7 @@ in the middle of a transition, and the constant schedule changing nothing."""
 
 import dataclasses
 import math
+import re
 
 import pytest
 import torch
@@ -31,6 +32,51 @@ def test_phase_sequence_and_alpha_by_hand():
                              (700, 32, 1.0), (900, 32, 1.0)]:
         p = s.phase(Progress(0, int(kimg * 1000), 1))
         assert (p.resolution, p.alpha) == (res, pytest.approx(alpha, abs=1e-9)), kimg
+
+
+def _official_phase(kimg: float, resolution_log2: int = 5, training: float = 600.0, transition: float = 600.0):
+    """tkarras/progressive_growing_of_gans train.py TrainingSchedule: the level of detail at ``kimg`` (lod_initial
+    4x4), as (resolution, fade-in alpha). During a transition lod falls from L to L - 1: the new block's weight is
+    1 - frac(lod) at resolution 2 ** (log2 - floor(lod))."""
+    phase_dur = training + transition
+    idx = math.floor(kimg / phase_dur)
+    lod = resolution_log2 - 2 - idx - max(kimg - idx * phase_dur - training, 0.0) / transition
+    lod = max(lod, 0.0)
+    return 2 ** (resolution_log2 - math.floor(lod)), 1.0 - (lod - math.floor(lod))
+
+
+def test_the_official_phase_share_follows_train_py_trainingschedule():
+    # config.py preset-v2: total_kimg 12000, lod_training_kimg = lod_transition_kimg = 600 (train.py defaults);
+    # at 32x32 the six phases below it take 3600 kimg and the full resolution the other 8400
+    s = Progressive(resolution=32, total_kimg=12000, phase_share=0.05)
+    assert s.phase_kimg == 600 and s.boundaries()[-1] == (3600, "stabilise 32x32")
+    # (at the first instant of a fade-in the official lod still names the old resolution at full weight, where this
+    # schedule names the new one at weight 0: the same images, so the points are taken just inside each phase)
+    for kimg in [0, 599, 600.5, 750, 1199, 1200, 1900, 2400, 2999.5, 3000.5, 3300, 3599, 3600, 8000, 11999]:
+        p = s.phase_at(kimg)
+        res, alpha = _official_phase(kimg)
+        assert (p.resolution, p.alpha) == (res, pytest.approx(alpha, abs=1e-9)), kimg
+    # scaled to a 1000-kimg run: 50 kimg per phase, 700 kimg at 32x32
+    small = Progressive(resolution=32, total_kimg=1000, phase_share=0.05)
+    assert small.phase_kimg == 50 and small.boundaries()[-1] == (300, "stabilise 32x32")
+    assert (small.phase_at(275).resolution, small.phase_at(275).alpha) == (32, pytest.approx(0.5))
+    assert small.describe()["phase_share"] == 0.05 and "phase_share" not in Progressive(32, 1000).describe()
+
+
+def test_the_pggan_baseline_takes_the_official_share_and_bad_shares_are_refused():
+    from ganbench.errors import BadInput
+    from ganbench.zoo.specs import check_registered
+
+    pg = load_baseline("pggan")
+    assert pg.schedule_phase_share == 0.05
+    even = dataclasses.replace(pg, schedule_phase_share=0.0)
+    assert even.hash() != pg.hash()  # rows trained on the even split keep their own keys
+    for bad, says in [(dataclasses.replace(pg, schedule_phase_share=0.5), "[0, 0.5)"),
+                      (dataclasses.replace(load_baseline("dcgan"), schedule_phase_share=0.05), "progressive")]:
+        with pytest.raises(BadInput, match=re.escape(says)):
+            check_registered(bad)
+    with pytest.raises(BadInput, match="would take the whole run"):
+        Progressive(resolution=1024, total_kimg=1000, phase_share=0.07)  # 16 phases below 1024x1024
 
 
 def test_equalised_learning_rate_scales_at_run_time():
@@ -91,8 +137,10 @@ def test_reals_are_blended_like_the_generator():
 
 
 def tiny_pggan():
+    """pggan at width 4 over 7 equal phases (schedule_phase_share 0), so a few steps cross every phase."""
     spec = load_baseline("pggan")
-    return dataclasses.replace(spec, batch_size=8, arch=dataclasses.replace(spec.arch, width=4, z_dim=8))
+    return dataclasses.replace(spec, batch_size=8, arch=dataclasses.replace(spec.arch, width=4, z_dim=8),
+                               schedule_phase_share=0.0)
 
 
 def test_resume_in_the_middle_of_a_fade_in_is_exact(tmp_path, one_thread):
