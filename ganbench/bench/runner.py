@@ -9,6 +9,7 @@ re-running a killed one finishes it.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import json
@@ -39,6 +40,7 @@ from .backend import Backend, log as _log
 from .claims import LEASE_S, Leases
 from .executors import DEFAULT_RETRIES, ExecOptions, JobFailure, get_executor
 from .executors.base import check_options
+from .executors.pool import worker_threads
 from .jobs import (Job, check_seeds, digest, eval_seconds, evaluated_record, named_rows, plan, protocol_for,
                    record_base, started_first)
 from .provenance import git_revision, versions
@@ -486,8 +488,10 @@ def execute_jobs(job_fn: Callable[..., dict], todo: Sequence[Job], store: Store,
     extract for the workers besides ``todo``'s (those ``more`` may bring)."""
     todo = started_first(todo)
     parallel = executor != "local" or options.workers > 1
-    # the reference features, extracted once here for every worker, not once per worker
-    shared = b.prepare_reference([*todo, *prepare], b, progress) if parallel and todo else None
+    # the reference features, extracted once here for every worker, not once per worker; as no local worker runs
+    # yet, with the threads they will share (under OMP_NUM_THREADS=1 the other cores sat idle meanwhile)
+    with _torch_threads(options.workers * worker_threads(options.workers) if executor == "local" else None):
+        shared = b.prepare_reference([*todo, *prepare], b, progress) if parallel and todo else None
     options = dataclasses.replace(options, shared=shared)
     # parallel jobs keep quiet (interleaved bars help nobody); the driver logs each result
     fn = functools.partial(job_fn, backend=b, progress=progress and not parallel)
@@ -516,6 +520,18 @@ def execute_jobs(job_fn: Callable[..., dict], todo: Sequence[Job], store: Store,
                 on_record(job, record)
     finally:
         leases.close()
+
+
+@contextlib.contextmanager
+def _torch_threads(n: int | None) -> Iterator[None]:
+    """torch's threads set to ``n`` for the block (None: left as they are), then put back."""
+    before = torch.get_num_threads()
+    if n:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def _with_more(todo: Sequence[Job], more: Callable[[], Sequence[Job]], added: list[Job]) -> Iterator[Job]:

@@ -99,3 +99,35 @@ def test_workers_stop_with_their_driver(tmp_path, how):
     while any(alive(p) for p in pids) and time.time() < deadline:
         time.sleep(0.2)
     assert not any(alive(p) for p in pids)
+
+
+def test_driver_extracts_the_reference_with_the_threads_its_workers_will_share(tmp_path, monkeypatch):
+    """No local worker runs while the driver extracts the reference features, so it uses the threads they will
+    share (under OMP_NUM_THREADS=1 the other cores sat idle for the 14 minutes of a 10k reference); then its own
+    count is put back. A Ray driver's count is left alone."""
+    import torch
+
+    from ganbench.bench import runner
+    from ganbench.bench.backend import Backend
+
+    class Enough(Exception):
+        pass
+
+    seen = []
+
+    def prepare(jobs, b, progress=True):
+        seen.append(torch.get_num_threads())
+        raise Enough
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        for executor, workers in [("local", 2), ("local", 3), ("ray", 2)]:
+            with pytest.raises(Enough):
+                runner.execute_jobs(flaky_job, make_jobs(tmp_path, ["ok"]), None, executor,
+                                    ExecOptions(workers=workers), Backend(prepare_reference=prepare))
+            assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
+    assert seen == [4, 3, 1]  # 2 workers x 2 threads; 3 x 1; the driver's own
