@@ -64,7 +64,7 @@ def write_manifest(run_dir: Path, store: Store, trial_jobs: dict[str, list[Job]]
                        for m, jobs in rerun_jobs.items()},
         "floor": floor.key if floor is not None else None,
     }
-    manifest = _merged(run_dir / MANIFEST, manifest)
+    manifest = _in_study_order(_merged(run_dir / MANIFEST, manifest))
     write_text_atomic(run_dir / MANIFEST, json.dumps(manifest, indent=2) + "\n")
 
 
@@ -94,6 +94,20 @@ def _merged(path: Path, manifest: dict) -> dict:
         merged["space"]["params"].update(src["space"].get("params", {}))
     merged["floor"] = manifest["floor"] or old.get("floor")
     return merged
+
+
+def _in_study_order(manifest: dict) -> dict:
+    """A study's models in the order of its paper's table (lucic2018: MM, NS, LSGAN, WGAN, WGAN-GP, DRAGAN),
+    whatever order its searches ran them in (a study searched over several sittings, or restored on a new machine,
+    had its tables in the order the processes happened to start); other models after them, in the folder's order."""
+    if not manifest.get("study"):
+        return manifest
+    from ...studies import get_study
+
+    order = {m: i for i, m in enumerate(get_study(manifest["study"]).models)}
+    rank = lambda item: order.get(item[0], len(order))  # noqa: E731 - sorted() is stable: the rest keep their order
+    return {**manifest, **{key: dict(sorted(manifest.get(key, {}).items(), key=rank))
+                           for key in ("trials", "reruns", "rerun_dirs")}}
 
 
 def read_manifest(run_dir: str | Path) -> dict:

@@ -120,3 +120,20 @@ def test_hours_leave_restored_rows_out_of_the_sum_and_say_so():
     trial_now = {"train_time_s": 1800.0, "eval_time_s": 1800.0,
                  "provenance": {"trial": {"rungs": [{**rung, "eval_s": 1800.0}]}}}
     assert _hours([trial_then, trial_now]) == "1.5 (evaluations during training not timed in 1)"
+
+
+def test_a_studys_models_are_reported_in_its_papers_order():
+    """However its searches were started (WGAN-GP first here, NS and LSGAN added by a later process), a study's
+    folder lists its models as the paper's table does; a model outside the study goes after them."""
+    from ganbench.bench.search.manifest import _in_study_order
+    from ganbench.studies import get_study
+
+    ran = ["lucic-wgan-gp", "lucic-mm", "mine", "lucic-wgan", "lucic-ns", "lucic-lsgan"]
+    m = {"study": "lucic2018", "trials": {k: [k] for k in ran}, "reruns": {k: [k] for k in ran[:2]},
+         "rerun_dirs": {"lucic-ns": {}, "lucic-wgan-gp": {}}}
+    out = _in_study_order(m)
+    assert list(out["trials"]) == ["lucic-mm", "lucic-ns", "lucic-lsgan", "lucic-wgan", "lucic-wgan-gp", "mine"]
+    assert list(out["trials"])[:5] == [x for x in get_study("lucic2018").models if x in ran]
+    assert list(out["reruns"]) == ["lucic-mm", "lucic-wgan-gp"] and list(out["rerun_dirs"]) == ["lucic-ns", "lucic-wgan-gp"]
+    assert out["trials"]["mine"] == ["mine"]
+    assert list(_in_study_order({**m, "study": None})["trials"]) == ran  # no study: the folder's order
