@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import torch
 
 from .errors import BadInput
@@ -25,6 +27,13 @@ def resolve_device(device: str | torch.device | None = None) -> torch.device:
     elif dev.type not in ("cpu", "mps"):
         raise BadInput(f"--device {device}: ganbench runs on cpu or cuda")
     return dev
+
+
+
+def threads_each(processes: int) -> int:
+    """torch threads per process when ``processes`` run at once on this machine's CPU: its cores shared out, at
+    least one each."""
+    return max(1, (os.cpu_count() or 1) // processes)
 
 
 def native_bfloat16(device: torch.device) -> bool:

@@ -25,7 +25,7 @@ import torch
 from ..config import (DEFAULT_BUDGET, DEFAULT_DATASET, DEFAULT_RUNS_DIR, DEFAULT_STORE, Budget, EvalProtocol,
                       ModelSpec, check_protocol, get_budget, spec_to_yaml)
 from ..studies import get_study
-from ..devices import resolve_device
+from ..devices import resolve_device, threads_each
 from ..errors import BadInput, Diverged
 from ..data import TensorImageSet
 from ..images import save_grid, to_uint8
@@ -40,7 +40,6 @@ from .backend import Backend, log as _log
 from .claims import LEASE_S, Leases
 from .executors import DEFAULT_RETRIES, ExecOptions, JobFailure, get_executor
 from .executors.base import check_options
-from .executors.pool import worker_threads
 from .jobs import (Job, check_seeds, digest, eval_seconds, evaluated_record, named_rows, plan, protocol_for,
                    record_base, started_first)
 from .provenance import git_revision, versions
@@ -490,8 +489,10 @@ def execute_jobs(job_fn: Callable[..., dict], todo: Sequence[Job], store: Store,
     parallel = executor != "local" or options.workers > 1
     # the reference features, extracted once here for every worker, not once per worker; as no local worker runs
     # yet, with the threads they will share (under OMP_NUM_THREADS=1 the other cores sat idle meanwhile)
-    with _torch_threads(options.workers * worker_threads(options.workers) if executor == "local" else None):
-        shared = b.prepare_reference([*todo, *prepare], b, progress) if parallel and todo else None
+    shared = None
+    if parallel and todo:
+        with _torch_threads(options.workers * threads_each(options.workers) if executor == "local" else None):
+            shared = b.prepare_reference([*todo, *prepare], b, progress)
     options = dataclasses.replace(options, shared=shared)
     # parallel jobs keep quiet (interleaved bars help nobody); the driver logs each result
     fn = functools.partial(job_fn, backend=b, progress=progress and not parallel)

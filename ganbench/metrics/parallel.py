@@ -8,7 +8,6 @@ cores (torch threads = cores // nproc); the gain is on machines with several GPU
 from __future__ import annotations
 
 import json
-import os
 import tempfile
 import traceback
 
@@ -17,7 +16,7 @@ import torch.distributed as tdist
 import torch.multiprocessing as mp
 
 from ..config import DEFAULT_PROTOCOL, check_protocol
-from ..devices import resolve_device
+from ..devices import resolve_device, threads_each
 from ..errors import BadInput, GanbenchError
 
 
@@ -27,7 +26,7 @@ def _worker(rank: int, nproc: int, folder: str, args: tuple, kwargs: dict) -> No
         torch.cuda.set_device(rank)
         kwargs = {**kwargs, "device": f"cuda:{rank}"}
     else:
-        torch.set_num_threads(max(1, (os.cpu_count() or 1) // nproc))
+        torch.set_num_threads(threads_each(nproc))
     tdist.init_process_group("nccl" if cuda else "gloo", init_method=f"file://{folder}/store", rank=rank,
                              world_size=nproc)
     try:

@@ -19,6 +19,7 @@ from collections import deque
 from multiprocessing.connection import wait
 from typing import Iterable, Iterator
 
+from ...devices import threads_each
 from ...errors import GanbenchError
 from ..jobs import Job
 from .base import ExecOptions, JobFailure, JobFn, describe, note_attempt
@@ -75,11 +76,6 @@ def _stop_on_signal() -> None:
     signal.signal(signal.SIGINT, stop)
 
 
-def worker_threads(workers: int) -> int:
-    """torch threads per worker when ``workers`` run at once: the machine's cores shared out, at least one each."""
-    return max(1, (os.cpu_count() or 1) // workers)
-
-
 def _child(fn: JobFn, job: Job, conn, threads: int, driver: int | None = None) -> None:
     """Runs in the worker: send back ``("ok", record)``, ``("fatal", GanbenchError)`` or ``("error", msg, tb)``."""
     import torch
@@ -127,7 +123,7 @@ def process_pool(fn: JobFn, jobs: Iterable[Job], options: ExecOptions) -> Iterat
     retry: deque[tuple[Job, int]] = deque()
     running: dict = {}  # proc.sentinel -> (proc, conn, job, attempt)
     total = options.retries + 1
-    threads = worker_threads(options.workers)
+    threads = threads_each(options.workers)
 
     def start(job: Job, attempt: int) -> None:
         recv, send = ctx.Pipe(duplex=False)
