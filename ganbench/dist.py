@@ -13,6 +13,7 @@ import torch.distributed as dist
 from torch import Tensor
 
 from .devices import resolve_device
+from .errors import BadInput
 
 
 @dataclass(frozen=True)
@@ -48,16 +49,29 @@ def init_from_env(device: str | None = None) -> Dist:
         return current()
     cuda = torch.cuda.is_available() and not str(device or "").startswith("cpu")
     if cuda:
-        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+        torch.cuda.set_device(_own_gpu(int(os.environ.get("LOCAL_RANK", "0"))))
     dist.init_process_group(backend="nccl" if cuda else "gloo")
     return current()
 
 
 def rank_device(device, d: Dist) -> torch.device:
-    """This rank's device: ``cuda:LOCAL_RANK`` when CUDA is present (or asked as plain ``cuda``), else the one given."""
-    if d.enabled and (device is None or str(device) == "cuda") and torch.cuda.is_available():
-        return torch.device("cuda", d.local_rank)
+    """This rank's device. In a process group: ``cuda:LOCAL_RANK`` when asked for plain ``cuda``, and by default when
+    the group runs NCCL; a gloo group's ranks default to the CPU (a CPU group on a machine that also has a GPU, or
+    more ranks than GPUs, must not reach for ``cuda:LOCAL_RANK``). A single process: ``resolve_device``."""
+    if d.enabled and torch.cuda.is_available() and (str(device) == "cuda" or (device is None and d.backend == "nccl")):
+        return torch.device("cuda", _own_gpu(d.local_rank))
+    if d.enabled and device is None:
+        return torch.device("cpu")
     return resolve_device(device)
+
+
+def _own_gpu(local_rank: int) -> int:
+    """``local_rank`` as this rank's GPU index, checked: torchrun may start more processes than the machine has GPUs."""
+    if local_rank >= torch.cuda.device_count():
+        raise BadInput(f"rank with LOCAL_RANK {local_rank} has no GPU of its own: this machine has "
+                       f"{torch.cuda.device_count()}; start at most that many processes per machine "
+                       "(torchrun --nproc_per_node) or pass --device cpu")
+    return local_rank
 
 
 def rank_seed(seed: int, rank: int) -> int:

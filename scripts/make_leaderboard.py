@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 from ganbench.bench.jobs import parse_metrics, parse_seeds, plan, protocol_for, seed_plan
-from ganbench.bench.provenance import git_revision, machine, torch_threads, versions
+from ganbench.bench.provenance import made_on, torch_threads
 from ganbench.bench.rows_file import dump_rows
 from ganbench.bench.runner import Backend, RunOptions, real_data_job, resolve_models, rows_for, run
 from ganbench.bench.store import Store
@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
                                                                                             "'…'")
     header = header_lines(dataset, budget, study, rows, missing, args.note, command, time.time() - t0)
     if study:
-        body = study_markdown(rows, study, dataset, budget, out, stem)
+        body = study_markdown([local_folder(r, run_dir) for r in rows], study, dataset, budget, out, stem)
     else:
         body = comparative_markdown(rows)
     write_text_atomic(out / f"{stem}.md", "\n".join(header) + "\n" + body)
@@ -150,7 +150,7 @@ def outside_the_paper(study, rows) -> bool:
 
 
 def header_lines(dataset, budget, study, rows, missing, note, command, seconds) -> list[str]:
-    hw, v = machine(), versions()
+    hw, sw = made_on(rows)
     models = [r for r in rows if r["model"] != REAL_DATA]
     sibling = bool(study) and outside_the_paper(study, rows)
     title = f"# {dataset} leaderboard ({budget.name} budget)"
@@ -168,8 +168,8 @@ def header_lines(dataset, budget, study, rows, missing, note, command, seconds) 
         f"images. {budget.description}.",
         f"**Inception weights** {weights(rows)}; features resized with `{first(rows, 'resize_mode')}`; "
         f"precision/recall and density/coverage in {pr_space(rows)} space.",
-        f"**Hardware:** {hw.get('gpu') or hw['processor']}; torch threads per job: {torch_threads(rows)}. **Software:** ganbench {v['ganbench']} (git {git_revision() or 'n/a'}), torch {v['torch']}, "
-        f"torchvision {v['torchvision']}, torch-fidelity {v['torch-fidelity']}, python {v['python']}.",
+        f"**Hardware** (as the rows record it): {hw}; torch threads per job: {torch_threads(rows)}. "
+        f"**Software:** {sw}.",
         "**Wall time per model** (training + evaluation, mean over its seeds): " + wall_times(models) + ".",
     ]
     lines += [f"**{line.split(':')[0]}:**{line.split(':', 1)[1]}" for line in protocol_header(rows)
@@ -189,6 +189,16 @@ def header_lines(dataset, budget, study, rows, missing, note, command, seconds) 
     lines += [f"Made by `{command}` on {time.strftime('%Y-%m-%d')}"
               + (f" ({seconds / 60:.1f} min, jobs reused from the store excluded)." if seconds > 60 else "."), ""]
     return lines
+
+
+def local_folder(row: dict, run_dir: Path) -> dict:
+    """``row`` with its job folder found under ``run_dir`` when the recorded one is not on this machine (a row trained
+    elsewhere, e.g. on a lent GPU, whose run folder was copied here): the part after ``jobs/`` names the job."""
+    recorded = str(row.get("out_dir") or "")
+    if not recorded or Path(recorded).is_dir() or "/jobs/" not in recorded:
+        return row
+    here = run_dir / "jobs" / recorded.split("/jobs/", 1)[1]
+    return {**row, "out_dir": str(here)} if here.is_dir() else row
 
 
 def study_markdown(rows, study, dataset, budget, out: Path, stem: str) -> str:

@@ -22,7 +22,7 @@ import sys
 import time
 from pathlib import Path
 
-from ganbench.bench.provenance import git_revision, machine, torch_threads, versions
+from ganbench.bench.provenance import made_on, torch_threads
 from ganbench.bench.rows_file import dump_rows
 from ganbench.bench.search.manifest import read_manifest
 from ganbench.bench.search.report import write_search_report
@@ -47,14 +47,14 @@ def main(argv: list[str] | None = None) -> int:
     notes = args.note_file.read_text().strip() if args.note_file is not None else ""
     manifest = read_manifest(args.folder)
     res = write_search_report(args.folder)
-    hw, v = machine(), versions()
-    threads = torch_threads([r for rows in (*res.trials.values(), *res.reruns.values()) for r in rows])
+    made = [r for rows in (*res.trials.values(), *res.reruns.values()) for r in rows]
+    hw, sw = made_on(made)
+    threads = torch_threads(made)
     command = "python scripts/make_search_leaderboard.py " + " ".join(
         shlex.quote(a) if not a.startswith("--note=") and a != args.note else "'…'" for a in (argv or sys.argv[1:]))
     header = [f"# {manifest['dataset']}: {manifest.get('study') or 'search'} search", "",
-              f"**Hardware:** {hw.get('processor', '?')}; torch threads per job: {threads}. **Software:** ganbench "
-              f"{v['ganbench']} (git {git_revision()}), "
-              f"torch {v['torch']}, optuna {_version('optuna')}, python {v['python']}.",
+              f"**Hardware** (as the rows record it): {hw}; torch threads per job: {threads}. **Software:** {sw}; "
+              f"optuna {_version('optuna')} (this machine's).",
               *([f"**Still to run:** {args.note}"] if args.note else []),
               f"Made by `{command}` on {time.strftime('%Y-%m-%d')} from `ganbench search` in {args.folder.name}/.", "",
               *([notes, ""] if notes else [])]

@@ -62,3 +62,36 @@ def test_cpu_name_tells_hosts_of_one_model_name_apart(tmp_path):
                     "model name\t: Other\n")
     assert cpu_name(str(info)).startswith("AMD EPYC (family 25, model 17")
     assert cpu_name(str(tmp_path / "absent"))  # no /proc/cpuinfo (macOS, Windows): the platform's word for it
+
+
+def test_a_rank_in_a_process_group_takes_its_own_gpu_or_the_cpu(monkeypatch):
+    """Seen on a 1-GPU machine: a gloo group's rank 1 reached for cuda:1 and died with a CUDA error. A gloo group now
+    trains on the CPU unless told otherwise; a rank without a GPU of its own is refused in one line."""
+    from ganbench import dist
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    gloo1, nccl0, nccl1 = dist.Dist(1, 2, 1, "gloo"), dist.Dist(0, 2, 0, "nccl"), dist.Dist(1, 2, 1, "nccl")
+    assert dist.rank_device(None, gloo1) == torch.device("cpu")
+    assert dist.rank_device(None, nccl0) == torch.device("cuda", 0)
+    assert dist.rank_device("cpu", nccl0) == torch.device("cpu")
+    for device, d in ((None, nccl1), ("cuda", gloo1)):
+        with pytest.raises(BadInput, match="no GPU of its own") as e:
+            dist.rank_device(device, d)
+        assert "\n" not in str(e.value)
+
+
+def test_a_cuda_training_asks_cudnn_for_deterministic_kernels_and_restores_its_flags():
+    """Seen on an H200: without it a resumed dcgan differed from a straight run (cuDNN's default kernels sum in any
+    order); tests/train/test_trainer.py's resume test is the check on a GPU."""
+    from ganbench.train.trainer import _cudnn
+    cudnn = torch.backends.cudnn
+    saved = cudnn.benchmark, cudnn.deterministic
+    try:
+        cudnn.benchmark, cudnn.deterministic = True, False
+        with _cudnn(torch.device("cuda"), True):
+            assert cudnn.deterministic and not cudnn.benchmark
+        assert cudnn.benchmark and not cudnn.deterministic
+        with _cudnn(torch.device("cuda"), False), _cudnn(torch.device("cpu"), True):
+            assert cudnn.benchmark and not cudnn.deterministic
+    finally:
+        cudnn.benchmark, cudnn.deterministic = saved

@@ -60,3 +60,35 @@ def machine() -> dict[str, str]:
     if torch.cuda.is_available():
         info["gpu"] = torch.cuda.get_device_name(0)
     return info
+
+
+def made_on(rows) -> tuple[str, str]:
+    """Hardware and software in words for a table's header, read from the rows' own provenance: the devices their
+    training sessions ran on, and the versions and git revisions that made them (every distinct value; rows made on
+    another machine, on a GPU lent for an hour or imported from a file, are not described by the machine that
+    writes the table). Where no row records a device, this machine, marked as such."""
+    devices, stacks, revs = [], [], []
+
+    def add(seen: list, value) -> None:
+        if value and value not in seen:
+            seen.append(value)
+
+    for r in rows:
+        p = r.get("provenance") or {}
+        train = (p.get("train") or {}).get("provenance") or {}
+        for part in (train, *(train.get("sessions") or [])):
+            add(devices, part.get("device_name"))
+        v = p.get("versions") or {}
+        if v.get("torch"):
+            add(stacks, f"torch {v['torch']}, torchvision {v.get('torchvision', '?')}, torch-fidelity "
+                        f"{v.get('torch-fidelity', '?')}, python {v.get('python', '?')}")
+        add(revs, (r.get("git_rev") or p.get("git_rev") or "")[:12])
+    here = machine()
+    hardware = (" / ".join(devices) if devices
+                else f"not recorded by the rows (this machine: {here.get('gpu') or here['processor']})")
+    if not stacks:
+        v = versions()
+        stacks = [f"torch {v['torch']}, torchvision {v['torchvision']}, torch-fidelity {v['torch-fidelity']}, "
+                  f"python {v['python']} (this machine: the rows do not record theirs)"]
+    git = (", ".join(revs) if len(revs) <= 3 else f"{len(revs)} revisions, each row records its own") if revs else "n/a"
+    return hardware, f"{' / '.join(stacks)}; ganbench git {git}"

@@ -179,7 +179,9 @@ class TrainOptions:
     optimisers and one D forward over real and fake (the same numbers up to float noise; off only to check exactly
     that). ``tensorboard``: also write TensorBoard events. ``schedule_kimg``: the length a schedule
     (``spec.schedule``) is laid over when this call trains only a segment of a longer run (the runner's interval
-    evaluations); default: a resumed run's recorded length, else this call's.
+    evaluations); default: a resumed run's recorded length, else this call's. ``deterministic``: on CUDA, cuDNN's
+    deterministic algorithms and no autotuning, so that a run, and a resumed one, repeats to the bit (cuDNN's default
+    picks kernels whose sums land in any order); on the CPU torch is deterministic already and nothing changes.
     """
 
     view: str | View = "pad32"
@@ -192,6 +194,7 @@ class TrainOptions:
     fast: bool = True
     tensorboard: bool = True
     schedule_kimg: float | None = None
+    deterministic: bool = True
 
     def check(self) -> None:
         check_intervals(ckpt_every=self.ckpt_every, sample_every=self.sample_every, log_every=self.log_every)
@@ -239,8 +242,16 @@ def train(spec: ModelSpec, dataset: ImageSet, out_dir, steps: int | None = None,
     state = _resumable_state(out_dir, spec, seed, view, target) if resume else None
     if isinstance(state, TrainResult):
         return state
-    setup = _set_up(spec, nets_view, view, device, seed, dd, opts, state)
-    return _run(spec, dataset, out_dir, target, seed, device, dd, opts, setup, progress)
+    with _cudnn(device, opts.deterministic):
+        setup = _set_up(spec, nets_view, view, device, seed, dd, opts, state)
+        return _run(spec, dataset, out_dir, target, seed, device, dd, opts, setup, progress)
+
+
+def _cudnn(device: torch.device, deterministic: bool):
+    """cuDNN's flags for a training on ``device``: deterministic and not autotuned when asked (restored after)."""
+    if device.type != "cuda" or not deterministic:
+        return contextlib.nullcontext()
+    return torch.backends.cudnn.flags(enabled=True, benchmark=False, deterministic=True)
 
 
 def _resumable_state(out_dir: Path, spec: ModelSpec, seed: int, view: ImageSet, target: int):
@@ -422,6 +433,7 @@ def _run_options(spec: ModelSpec, target: int, opts: TrainOptions, model: GANMod
     options = {"steps": target, "batch_size": spec.batch_size, "n_critic": spec.tricks.n_critic,
                "channels_last": model.memory_format is torch.channels_last, "compile": opts.compile,
                "fast": opts.fast, "joint_d": model.joint_d, "ckpt_every": opts.ckpt_every,
+               "cudnn_deterministic": device.type == "cuda" and opts.deterministic,
                "schedule": plan.describe(), "divergence": asdict(opts.divergence),
                "started": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     if dd.enabled:

@@ -30,3 +30,25 @@ def test_torch_threads_reads_every_session_of_a_resumed_run():
     assert torch_threads([both]) == "1/2"
     old = resumed({"from_step": 0, "to_step": 5, "recorded": False}, {"torch_threads": 2, "from_step": 5})
     assert torch_threads([both, old]) == "1/2 (not recorded, in whole or in part, for 1 of 2 trained rows)"
+
+
+def test_a_header_describes_the_machines_and_software_the_rows_record_not_the_one_writing_it():
+    """Seen on 2026-12-04: rows trained on an H200 were headed by the 2-core CPU that wrote the table."""
+    from ganbench.bench.provenance import made_on
+
+    def row(device, torch_v, rev):
+        return {"model": "m", "git_rev": rev, "provenance": {
+            "versions": {"torch": torch_v, "torchvision": "0.26.0", "torch-fidelity": "0.4.0", "python": "3.12.3"},
+            "train": {"provenance": {"device_name": device, "sessions": [{"device_name": device}]}}}}
+
+    real = {"model": "real-data", "git_rev": "aaaa", "provenance": {"versions": {"torch": "2.11.0"}}}
+    h200 = row("NVIDIA H200", "2.11.0", "7ff88e56fb1d4cb7")
+    hw, sw = made_on([h200, h200, real])
+    assert hw == "NVIDIA H200"
+    assert sw.startswith("torch 2.11.0, torchvision 0.26.0, torch-fidelity 0.4.0, python 3.12.3 / torch 2.11.0, ")
+    assert sw.endswith("ganbench git 7ff88e56fb1d, aaaa")
+    hw, sw = made_on([row("NVIDIA H200", "2.11.0", "r1"), row("Intel Xeon", "2.14.1", "r2"), row("x", "2.14.1", "r3"),
+                      row("x", "2.14.1", "r4")])
+    assert hw == "NVIDIA H200 / Intel Xeon / x" and sw.endswith("4 revisions, each row records its own")
+    hw, _ = made_on([{"model": "m", "provenance": None}])
+    assert hw.startswith("not recorded by the rows (this machine: ")

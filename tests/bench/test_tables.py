@@ -168,3 +168,18 @@ def test_the_papers_table_states_what_it_kept_from_the_papers_code_and_a_sibling
         return "\n".join(mod.header_lines("fashion-mnist", BUDGETS["lucic2018"], study, rows, [], "", "cmd", 0))
     assert "Kept from the paper's code on purpose:" in header(rows) and "epsilon" in study.kept
     assert "Kept from the paper's code" not in header([{**rows[0], "model": "sn-dcgan-ema-diffaug"}])
+
+
+def test_make_leaderboard_finds_a_job_folder_copied_from_another_machine(tmp_path):
+    """Rows trained on a lent GPU record its /tmp/run/...; their folder, copied under --run-dir, still gives the
+    curves and grids. A folder that exists where recorded, or is nowhere, is left as recorded."""
+    from tests.helpers import load_script
+    mod = load_script("make_leaderboard")
+    here = tmp_path / "run" / "jobs" / "m-1234" / "fashion-mnist-seed0"
+    here.mkdir(parents=True)
+    row = {"model": "m", "out_dir": "/nowhere/run/jobs/m-1234/fashion-mnist-seed0"}
+    assert mod.local_folder(row, tmp_path / "run")["out_dir"] == str(here)
+    assert mod.local_folder({**row, "out_dir": str(here)}, tmp_path / "elsewhere")["out_dir"] == str(here)
+    gone = {"model": "m", "out_dir": "/nowhere/run/jobs/m-1234/seed9"}
+    assert mod.local_folder(gone, tmp_path / "run") == gone
+    assert mod.local_folder({"model": "real-data", "out_dir": None}, tmp_path)["out_dir"] is None

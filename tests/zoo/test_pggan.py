@@ -175,7 +175,7 @@ def test_a_checkpoint_mid_growth_samples_in_its_phase(tmp_path, one_thread):
     train(tiny_pggan(), data, tmp_path, steps=9, **kw)  # step 9: stabilise 16x16
     phase = load_checkpoint(tmp_path)["phase"]
     assert (phase["resolution"], phase["alpha"]) == (16, 1.0)
-    G = load_generator(tmp_path)
+    G = load_generator(tmp_path, device="cpu")  # the test's z is on the CPU, also where CUDA is present
     x = G(torch.randn(6, G.z_dim, generator=torch.Generator().manual_seed(1)))
     assert x.shape == (6, 1, 32, 32)
     assert torch.equal(x, upsample(x[:, :, ::2, ::2]))  # 16x16 detail, nearest-upsampled to the full size
