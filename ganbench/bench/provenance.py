@@ -68,6 +68,7 @@ def made_on(rows) -> tuple[str, str]:
     another machine, on a GPU lent for an hour or imported from a file, are not described by the machine that
     writes the table). Where no row records a device, this machine, marked as such."""
     devices, stacks, revs = [], [], []
+    trained = unrecorded = 0
 
     def add(seen: list, value) -> None:
         if value and value not in seen:
@@ -78,6 +79,9 @@ def made_on(rows) -> tuple[str, str]:
         train = (p.get("train") or {}).get("provenance") or {}
         for part in (train, *(train.get("sessions") or [])):
             add(devices, part.get("device_name"))
+        if (r.get("kimg") or 0) > 0 or p.get("train"):
+            trained += 1
+            unrecorded += not train.get("device_name")
         v = p.get("versions") or {}
         if v.get("torch"):
             add(stacks, f"torch {v['torch']}, torchvision {v.get('torchvision', '?')}, torch-fidelity "
@@ -86,6 +90,8 @@ def made_on(rows) -> tuple[str, str]:
     here = machine()
     hardware = (" / ".join(devices) if devices
                 else f"not recorded by the rows (this machine: {here.get('gpu') or here['processor']})")
+    if devices and unrecorded:
+        hardware += f" (not recorded for {unrecorded} of {trained} trained rows)"
     if not stacks:
         v = versions()
         stacks = [f"torch {v['torch']}, torchvision {v['torchvision']}, torch-fidelity {v['torch-fidelity']}, "

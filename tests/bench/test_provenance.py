@@ -50,5 +50,7 @@ def test_a_header_describes_the_machines_and_software_the_rows_record_not_the_on
     hw, sw = made_on([row("NVIDIA H200", "2.11.0", "r1"), row("Intel Xeon", "2.14.1", "r2"), row("x", "2.14.1", "r3"),
                       row("x", "2.14.1", "r4")])
     assert hw == "NVIDIA H200 / Intel Xeon / x" and sw.endswith("4 revisions, each row records its own")
+    restored = {"model": "m", "kimg": 1000.0, "provenance": {}}  # a row restored from a published table
+    assert made_on([h200, restored, real])[0] == "NVIDIA H200 (not recorded for 1 of 2 trained rows)"
     hw, _ = made_on([{"model": "m", "provenance": None}])
     assert hw.startswith("not recorded by the rows (this machine: ")
