@@ -29,7 +29,6 @@ def resolve_device(device: str | torch.device | None = None) -> torch.device:
     return dev
 
 
-
 def threads_each(processes: int) -> int:
     """torch threads per process when ``processes`` run at once on this machine's CPU: its cores shared out, at
     least one each."""

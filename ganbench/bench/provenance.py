@@ -25,6 +25,16 @@ def versions() -> dict[str, str]:
     return out
 
 
+def _training(r: dict) -> dict:
+    """A row's training provenance (empty for a real-data row, or one restored from a published table)."""
+    return ((r.get("provenance") or {}).get("train") or {}).get("provenance") or {}
+
+
+def _trained(r: dict) -> bool:
+    """Whether a row trained a model: it has a training record or kimg (a real-data row has neither)."""
+    return (r.get("kimg") or 0) > 0 or "train" in (r.get("provenance") or {})
+
+
 def torch_threads(rows) -> str:
     """The torch threads the trained rows ran on, as their training provenance records them, every session of a
     run trained in several sittings included ("1", "1/2" for a mix, "not recorded" when no row says), and how many
@@ -32,7 +42,7 @@ def torch_threads(rows) -> str:
     from a table): a header must not read "2" for a table most of whose training ran on 1. A row trained if it has
     a training record or kimg; a real-data row has neither."""
     def threads(r) -> tuple[set[str], bool]:
-        train = (((r.get("provenance") or {}).get("train") or {}).get("provenance") or {})
+        train = _training(r)
         sessions = train.get("sessions") or []
         seen = {str(t) for t in [train.get("torch_threads"), *(s.get("torch_threads") for s in sessions)]
                 if t is not None}
@@ -40,8 +50,7 @@ def torch_threads(rows) -> str:
 
     read = [threads(r) for r in rows]  # once per row
     seen = sorted(set().union(*(s for s, _ in read)), key=int)
-    trained = [whole for r, (_, whole) in zip(rows, read)
-               if (r.get("kimg") or 0) > 0 or "train" in (r.get("provenance") or {})]
+    trained = [whole for r, (_, whole) in zip(rows, read) if _trained(r)]
     if not seen:
         return "not recorded"
     missing = trained.count(False)
@@ -75,11 +84,10 @@ def made_on(rows) -> tuple[str, str]:
             seen.append(value)
 
     for r in rows:
-        p = r.get("provenance") or {}
-        train = (p.get("train") or {}).get("provenance") or {}
+        p, train = r.get("provenance") or {}, _training(r)
         for part in (train, *(train.get("sessions") or [])):
             add(devices, part.get("device_name"))
-        if (r.get("kimg") or 0) > 0 or p.get("train"):
+        if _trained(r):
             trained += 1
             unrecorded += not train.get("device_name")
         v = p.get("versions") or {}
@@ -87,11 +95,12 @@ def made_on(rows) -> tuple[str, str]:
             add(stacks, f"torch {v['torch']}, torchvision {v.get('torchvision', '?')}, torch-fidelity "
                         f"{v.get('torch-fidelity', '?')}, python {v.get('python', '?')}")
         add(revs, (r.get("git_rev") or p.get("git_rev") or "")[:12])
-    here = machine()
-    hardware = (" / ".join(devices) if devices
-                else f"not recorded by the rows (this machine: {here.get('gpu') or here['processor']})")
-    if devices and unrecorded:
-        hardware += f" (not recorded for {unrecorded} of {trained} trained rows)"
+    if devices:
+        hardware = " / ".join(devices) + (f" (not recorded for {unrecorded} of {trained} trained rows)"
+                                          if unrecorded else "")
+    else:
+        here = machine()
+        hardware = f"not recorded by the rows (this machine: {here.get('gpu') or here['processor']})"
     if not stacks:
         v = versions()
         stacks = [f"torch {v['torch']}, torchvision {v['torchvision']}, torch-fidelity {v['torch-fidelity']}, "
