@@ -8,17 +8,24 @@ latents, drawn from generators seeded alike on every rank), so with a net withou
 and without random tricks the averaged step equals the single-process step. Random tricks
 (penalty interpolation, DiffAugment, instance noise) draw from a per-rank generator
 (:func:`rank_seed`). Batch norm is synced (``SyncBatchNorm``) on CUDA; on CPU SyncBatchNorm does
-not run, so each rank normalises over its own slice and DDP broadcasts rank 0's running
-statistics at every forward. Rank 0 alone writes checkpoints, logs and sample grids.
+not run, so each rank normalises over its own slice and rank 0's buffers (running statistics) are
+broadcast to every rank after each step (:meth:`DistributedGANModel.sync_buffers`), not by DDP before
+each forward: a D step forwards the real and the fake batch before its backward, and DDP's broadcast
+before the second forward overwrote the running mean that the first saved for backward, which torch 2.11
+refuses ("modified by an inplace operation"; torch 2.14 hides the write from autograd). Rank 0's numbers
+are the same either way: in training mode the running statistics feed no forward. Rank 0 alone writes
+checkpoints, logs and sample grids.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import inspect
 
 import torch
 import torch.distributed as dist
 from torch import Tensor, nn
+from torch._utils import _flatten_dense_tensors, _unflatten_dense_tensors
 from torch.nn.parallel import DistributedDataParallel as DDP
 
 from ..config import ModelSpec
@@ -33,6 +40,12 @@ def per_rank_batch(spec: ModelSpec, d: Dist) -> int:
         raise BadInput(f"batch size {spec.batch_size} does not split over {d.world_size} processes; give a global "
                        f"batch size divisible by {d.world_size} (--batch-size)")
     return spec.batch_size // d.world_size
+
+
+# torch 2.14 renamed DDP's broadcast_buffers, keeping the old name with a deprecation warning
+_NO_FORWARD_BUFFER_SYNC = ({"forward_sync_buffers": False}
+                           if "forward_sync_buffers" in inspect.signature(DDP.__init__).parameters
+                           else {"broadcast_buffers": False})
 
 
 class ShardedBatches:
@@ -79,8 +92,21 @@ class DistributedGANModel(GANModel):
         ids = [self.device.index] if cuda else None
         # growing nets (progressive growing) leave the blocks of later phases without gradients
         unused = any(hasattr(m, "set_phase") for m in self.G.modules())
-        self.g_fwd = DDP(self.G, device_ids=ids, find_unused_parameters=unused)  # also broadcasts rank 0's weights
-        self.d_fwd = DDP(self.D, device_ids=ids, find_unused_parameters=unused)
+        # also broadcasts rank 0's weights; buffers: sync_buffers
+        self.g_fwd = DDP(self.G, device_ids=ids, find_unused_parameters=unused, **_NO_FORWARD_BUFFER_SYNC)
+        self.d_fwd = DDP(self.D, device_ids=ids, find_unused_parameters=unused, **_NO_FORWARD_BUFFER_SYNC)
+        self.sync_buffers()
+
+    def sync_buffers(self) -> None:
+        """Rank 0's buffers of G and D on every rank, one broadcast per dtype, outside any autograd graph."""
+        buffers = [*self.G.buffers(), *self.D.buffers()]
+        with torch.no_grad():
+            for dtype in dict.fromkeys(b.dtype for b in buffers):
+                same = [b for b in buffers if b.dtype == dtype]
+                flat = _flatten_dense_tensors(same)
+                dist.broadcast(flat, 0)
+                for b, v in zip(same, _unflatten_dense_tensors(flat, same)):
+                    b.copy_(v)
 
     def latents(self, n: int, generator: torch.Generator) -> Tensor:
         """This rank's rows of the global latent batch ``(n * world, z_dim)`` drawn by every rank alike."""
@@ -99,6 +125,7 @@ class DistributedGANModel(GANModel):
     def train_step(self, next_real, generator: torch.Generator, progress=None) -> dict[str, Tensor]:
         """The step on every rank; the logged losses are averaged over ranks (the global batch's means)."""
         logs = super().train_step(next_real, generator, progress)
+        self.sync_buffers()  # after every backward of the step
         values = torch.stack([v.float() for v in logs.values()])
         dist.all_reduce(values)
         values /= self.dist.world_size

@@ -5,7 +5,16 @@ batch 8: 2 ranks x 4 images make the single process's batch of 8, so the rank-av
 equal the single-process losses (tolerance 1e-5; only float summation order differs). DCGAN
 (batch norm: per-rank statistics on CPU, see ganbench.train.distributed) is checked to train,
 write one checkpoint from rank 0 and resume exactly. One ``mp.spawn`` runs all of it.
+
+The ranks run as under torch 2.11, whose DDP broadcast rank 0's buffers before each forward without
+preserving their autograd version counters (torch 2.14 wraps that broadcast in
+``torch.autograd._unsafe_preserve_version_counter``, nn/parallel/distributed.py ``_sync_buffers``). There a
+rank's D step failed in backward ("modified by an inplace operation", a batch-norm running mean of 16
+floats that the real batch's forward saved and the fake batch's broadcast overwrote), as it did on an H200
+under torch 2.11 (2026-12-04). ``older_torch_buffer_broadcast`` brings that behaviour back here.
 """
+
+import contextlib
 
 import csv
 import dataclasses
@@ -39,8 +48,15 @@ def specs():
     return shrink(load_baseline("gan"), width=4, batch=8), shrink(load_baseline("dcgan"), width=4, batch=8)
 
 
+def older_torch_buffer_broadcast() -> None:
+    """DDP's buffer broadcast bumps the buffers' version counters, as under torch 2.11."""
+    if hasattr(torch.autograd, "_unsafe_preserve_version_counter"):
+        torch.autograd._unsafe_preserve_version_counter = lambda tensors: contextlib.nullcontext()
+
+
 def worker(rank: int, world: int, root: str) -> None:
     torch.set_num_threads(1)
+    older_torch_buffer_broadcast()
     dist.init_process_group("gloo", init_method=f"file://{root}/store", rank=rank, world_size=world)
     try:
         gan, dcgan = specs()
