@@ -13,11 +13,11 @@ import os
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import torch
-from tqdm import tqdm
 
 from ..data import ImageSet
 from ..devices import resolve_device
 from ..errors import BadInput
+from ..progress import bar as progress_bar
 from . import inception as inception_net
 from . import weights as inception_weights
 from .inception import Inception
@@ -134,8 +134,8 @@ def extract(batches: Iterable[torch.Tensor], n: int, run: Extractor, device: tor
     out: dict[str, list[torch.Tensor]] = {}
     moments = {} if moments is None else moments
     done = 0
-    with torch.inference_mode(), exact_cuda(allow_tf32), tqdm(total=n, desc=desc, unit="img", disable=not progress,
-                                                              leave=False, file=None) as bar:
+    with torch.inference_mode(), exact_cuda(allow_tf32), progress_bar(n, desc, "img", progress, leave=False,
+                                                                      file=None) as bar:
         for batch in batches:
             if batch.ndim != 4 or batch.shape[1] not in (1, 3):
                 raise BadInput(f"{desc}: images must be (N, 1 or 3, H, W) with 1 (grayscale) or 3 (RGB) channels, "

@@ -35,6 +35,7 @@ from ..config import (OUTPUT_RANGES, TRAIN_CKPT_EVERY, TRAIN_GRID_SAMPLES, TRAIN
 from ..data.base import ImageSet
 from ..devices import cpu_name
 from ..errors import BadInput
+from ..progress import bar as progress_bar
 from ..images import save_grid
 from ..io import check_writable, clean_orphans, sha256_file, write_text_atomic
 from ..version import __version__, git_revision
@@ -369,8 +370,8 @@ def _run(spec: ModelSpec, dataset: ImageSet, out_dir: Path, target: int, seed: i
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
 
-    bar = tqdm(total=target, initial=step, disable=not (progress and main), file=sys.stderr, unit="step",
-               desc=f"train {spec.name}", dynamic_ncols=True)
+    bar = progress_bar(target, f"train {spec.name}", "step", progress and main, initial=step, file=sys.stderr,
+                       dynamic_ncols=True) if main else tqdm(disable=True)
     logger = LogHook(log, opts.log_every, div, main, bar, wall_before)
     ranks = dd.world_size if dd.enabled else 1  # a DDP model's batch size is its rank's share
     images_before = state.get("images", step * images_per_step) if state else 0

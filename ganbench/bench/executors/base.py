@@ -79,11 +79,16 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+def job_label(job: Job) -> str:
+    """How the driver's lines name a job."""
+    return f"{job.spec.name} seed {job.seed}"
+
+
 def note_attempt(job: Job, attempt: int, options: ExecOptions, error: str) -> None:
     """One stderr line per failed attempt, so a flaky job is visible even when a retry succeeds."""
     total = options.retries + 1
     then = "retrying" if attempt < total else "giving up"
-    print(f"ganbench: job {job.spec.name} seed {job.seed}: attempt {attempt}/{total} failed ({error}); {then}",
+    print(f"ganbench: job {job_label(job)}: attempt {attempt}/{total} failed ({error}); {then}",
           file=sys.stderr, flush=True)
 
 

@@ -22,7 +22,7 @@ from typing import Iterable, Iterator
 from ...devices import threads_each
 from ...errors import GanbenchError
 from ..jobs import Job
-from .base import ExecOptions, JobFailure, JobFn, describe, note_attempt
+from .base import ExecOptions, JobFailure, JobFn, describe, job_label, note_attempt
 
 #: Modules the forkserver imports once, so each job's process starts with them loaded.
 PRELOAD = ["torch", "torch._dynamo", "ganbench.bench.runner"]  # Adam imports torch._dynamo: 2.5 s per worker otherwise
@@ -76,10 +76,14 @@ def _stop_on_signal() -> None:
     signal.signal(signal.SIGINT, stop)
 
 
-def _child(fn: JobFn, job: Job, conn, threads: int, driver: int | None = None) -> None:
-    """Runs in the worker: send back ``("ok", record)``, ``("fatal", GanbenchError)`` or ``("error", msg, tb)``."""
+def _child(fn: JobFn, job: Job, conn, threads: int, driver: int | None = None, beat: bool = False) -> None:
+    """Runs in the worker: send back ``("ok", record)``, ``("fatal", GanbenchError)`` or ``("error", msg, tb)``.
+    ``beat``: the job's training and feature extraction print a line now and then (``progress.heartbeat``)."""
     import torch
 
+    from ... import progress
+
+    progress.heartbeat(job_label(job) if beat else None)
     _stop_on_signal()
     if driver is not None:
         _exit_with(driver)
@@ -127,7 +131,7 @@ def process_pool(fn: JobFn, jobs: Iterable[Job], options: ExecOptions) -> Iterat
 
     def start(job: Job, attempt: int) -> None:
         recv, send = ctx.Pipe(duplex=False)
-        proc = ctx.Process(target=_child, args=(fn, job, send, threads, os.getpid()), daemon=True,
+        proc = ctx.Process(target=_child, args=(fn, job, send, threads, os.getpid(), options.progress), daemon=True,
                            name=f"ganbench-{job.spec.name}-seed{job.seed}")
         proc.start()
         send.close()  # the child holds the only write end: EOF on recv when it dies

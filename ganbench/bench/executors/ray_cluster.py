@@ -17,7 +17,7 @@ from typing import Any, Iterable, Iterator
 
 from ...errors import BadInput, GanbenchError, MissingAsset
 from ..jobs import Job
-from .base import ExecOptions, JobFailure, JobFn, check_options, describe, executor, note_attempt
+from .base import ExecOptions, JobFailure, JobFn, check_options, describe, executor, job_label, note_attempt
 
 
 def import_ray():
@@ -28,11 +28,14 @@ def import_ray():
     return ray
 
 
-def _run_task(fn: JobFn, job: Job, shared: Any, threads: int = 1) -> dict:
+def _run_task(fn: JobFn, job: Job, shared: Any, threads: int = 1, beat: bool = False) -> dict:
     """Runs on a Ray worker: torch on the task's ``threads`` (its CPUs), the shipped reference features put in this
-    node's cache, then the job."""
+    node's cache, then the job (printing a line now and then with ``beat``, which Ray forwards to the driver)."""
     import torch
 
+    from ... import progress
+
+    progress.heartbeat(job_label(job) if beat else None)
     torch.set_num_threads(threads)
     if shared:
         from ..reference import install_reference
@@ -89,7 +92,7 @@ def ray_jobs(fn: JobFn, jobs: Iterable[Job], options: ExecOptions = ExecOptions(
 
     def submit(job: Job, attempt: int) -> None:
         res = resources(ray, job)
-        ref = task.options(max_retries=0, retry_exceptions=False, **res).remote(fn, job, shared, res["num_cpus"])
+        ref = task.options(max_retries=0, retry_exceptions=False, **res).remote(fn, job, shared, res["num_cpus"], options.progress)
         running[ref] = (job, attempt)
 
     try:
