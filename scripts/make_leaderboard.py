@@ -31,7 +31,7 @@ from pathlib import Path
 from ganbench.bench.jobs import parse_metrics, parse_seeds, plan, protocol_for, seed_plan
 from ganbench.bench.provenance import made_on, torch_threads
 from ganbench.bench.rows_file import dump_rows
-from ganbench.bench.runner import Backend, RunOptions, real_data_job, resolve_models, rows_for, run
+from ganbench.bench.runner import Backend, RunOptions, adopt_floor, real_data_job, resolve_models, rows_for, run
 from ganbench.bench.store import Store
 from ganbench.bench.tables import (REAL_DATA, comparative_markdown, display_frame, numbers_csv, protocol_header,
                                    summary_frame)
@@ -137,6 +137,8 @@ def finished_rows(models, seeds, dataset, budget, metrics, run_dir, store_path, 
     jobs = plan(specs, tuple(seeds), dataset, budget, proto, run_dir)
     floor = [real_data_job(jobs[0])] if budget.real_row and jobs else []
     store = Store(store_path)
+    for f in floor:  # the same images scored the same way under another budget: copied, not recomputed
+        adopt_floor(store, f)
     rows = rows_for([*jobs, *floor], store)
     have = {r["job_key"] for r in rows}
     missing = [f"{j.spec.name} seed {j.seed}" for j in jobs if j.key not in have]

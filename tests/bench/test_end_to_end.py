@@ -156,3 +156,34 @@ def test_cli_compare_wrong_shape_exits_2(tmp_path, capsys):
     assert main(["compare", "--name", "x", "--samples", str(tmp_path / "bad.npy"),
                  "--store", str(tmp_path / "r.sqlite")]) == 2
     assert "3 channel(s), fashion-mnist images have 1" in capsys.readouterr().err
+
+
+def test_the_floor_is_copied_to_a_budget_with_the_same_evaluation(env, tmp_path):
+    """The real-data row scores the training images as stored: another budget (name, length, view) with the same
+    dataset and evaluation protocol takes a copy instead of scoring them again; another protocol does not."""
+    import dataclasses
+    import shutil
+
+    from ganbench.bench.jobs import Job, protocol_for
+    from ganbench.bench.runner import adopt_floor, real_data_job
+    from ganbench.config import ModelSpec, check_protocol
+
+    root, _ = env
+    shutil.copy(root / "r.sqlite", tmp_path / "r.sqlite")
+    store = Store(tmp_path / "r.sqlite")
+    (original,) = store.query(model="real-data")
+
+    def floor_of(budget):
+        proto = check_protocol(protocol_for(budget, METRICS))
+        return real_data_job(Job(ModelSpec(name="x"), "fashion-mnist", 0, budget, proto, str(tmp_path / "x"),
+                                 run=str(tmp_path / "run2")))
+
+    longer = floor_of(dataclasses.replace(TINY, name="e2e-longer", kimg=1.0, view="native", description="other"))
+    assert longer.key != original["job_key"] and not store.done(longer.key)
+    assert adopt_floor(store, longer)
+    copy = store.get(longer.key)
+    assert copy["budget"] == "e2e-longer" and copy["status"] == "ok" and copy["run"] == str(tmp_path / "run2")
+    assert copy["metrics"] == original["metrics"] and copy["fid"] == original["fid"]
+    assert copy["provenance"]["same_floor_as"] == {"job_key": original["job_key"], "budget": "e2e"}
+    assert adopt_floor(store, longer)  # its own row now
+    assert not adopt_floor(store, floor_of(dataclasses.replace(TINY, name="e2e-8", num_samples=8, ref_samples=8)))

@@ -34,7 +34,8 @@ from ..backend import Backend, log as _log
 from ..executors import ExecOptions, get_executor
 from ..executors.base import check_options
 from ..jobs import Job, check_seeds, plan, protocol_for
-from ..runner import RunOptions, execute_job, execute_jobs, real_data_job, execute_real_data, resolve_models
+from ..runner import (RunOptions, adopt_floor, execute_job, execute_jobs, execute_real_data, real_data_job,
+                      resolve_models)
 from ..store import Store
 from .manifest import JOURNAL, MANIFEST, SearchResult, read_manifest, trial_dir, write_manifest
 from .report import chosen_trial, what_is_left, write_search_report
@@ -238,7 +239,7 @@ def search(models: Sequence[str | ModelSpec] = (), study: str | None = None, pro
         if todo:
             _log(f"search: re-running the chosen settings, {len(todo)} job(s)", options.progress)
         execute_jobs(execute_job, todo, store, options.executor, exec_options, b, options.lease_s, options.progress)
-        if floor is not None and not store.done(floor.key):
+        if floor is not None and not adopt_floor(store, floor):
             execute_jobs(execute_real_data, [floor], store, "local", ExecOptions(progress=options.progress), b,
                          options.lease_s, options.progress, announce=False)
     write_manifest(run_dir, store, trial_jobs, rerun_jobs, floor, protocol, space, final, tb, rungs, dataset, study)
