@@ -104,7 +104,8 @@ def dragan_penalty(D: nn.Module, real: Tensor, fake: Tensor, generator: torch.Ge
     """DRAGAN: the gradient penalty around perturbed reals, E[(||grad D(x + delta)|| - 1)^2] (Kodali et al. 2017).
 
     delta = C std(x) U[0, 1) with the batch's population std, numpy's ``minibatch.std()`` in compare_gan v1's
-    DRAGAN.py ``get_perturbed_batch`` (and Kodali et al.'s code); x_hat = x + alpha (x_p - x), alpha ~ U[0, 1)."""
+    DRAGAN.py ``get_perturbed_batch`` (and Kodali et al.'s code). x_hat = alpha x + (1 - alpha) x_p, alpha ~ U[0, 1):
+    compare_gan's x + alpha (x_p - x) with alpha read as 1 - alpha, which has the same distribution (U(0, 1])."""
     real = real.detach()
     noise = torch.rand(real.shape, generator=generator, device=real.device, dtype=real.dtype)
     perturbed = real + DRAGAN_SCALE * real.std(unbiased=False) * noise
