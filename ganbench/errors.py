@@ -18,3 +18,25 @@ class MissingAsset(GanbenchError):
 
 class Diverged(GanbenchError):
     """Training produced NaN/Inf or exploded losses and was stopped."""
+
+
+class GanbenchWarning(UserWarning):
+    """Base class of the warnings ganbench gives on purpose: each is one line, shown once per process and place."""
+
+
+def one_line_warnings() -> None:
+    """Show ganbench's own warnings as ``ganbench: warning: ...`` on one line, without the file, line and source
+    line Python adds (the CLI and each worker process call this); other warnings keep Python's format."""
+    import warnings
+
+    default = warnings.formatwarning
+    if getattr(default, "ganbench", False):
+        return
+
+    def formatwarning(message, category, filename, lineno, line=None):
+        if issubclass(category, GanbenchWarning):
+            return f"ganbench: warning: {message}\n"
+        return default(message, category, filename, lineno, line)
+
+    formatwarning.ganbench = True
+    warnings.formatwarning = formatwarning

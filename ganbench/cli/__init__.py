@@ -10,7 +10,7 @@ import argparse
 import re
 import sys
 
-from ..errors import GanbenchError
+from ..errors import GanbenchError, one_line_warnings
 from ..train.stop import Stopped
 from ..version import __version__
 from . import bench, data, human, metrics, search, train  # noqa: F401  (each registers its commands)
@@ -66,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     terminated = _terminate_as_interrupt()
+    one_line_warnings()
     try:
         return int(args.func(args) or 0)
     except GanbenchError as e:

@@ -17,7 +17,7 @@ from torch import Tensor, nn
 
 from ..config import ModelSpec, OptimSpec
 from ..devices import native_bfloat16
-from ..errors import BadInput
+from ..errors import BadInput, GanbenchWarning
 from .ema import GeneratorEMA
 from .augment import AdaptiveAugment, diff_augment, parse_policy
 from .losses import LOSSES
@@ -38,7 +38,7 @@ OPTIMIZERS.add("rmsprop", lambda params, o, fast: torch.optim.RMSprop(params, lr
 OPTIMIZERS.add("sgd", lambda params, o, fast: torch.optim.SGD(params, lr=o.lr))
 
 
-class PenaltyThroughBatchNorm(UserWarning):
+class PenaltyThroughBatchNorm(GanbenchWarning):
     """A model penalises D's gradients through batch norm on purpose (its spec sets penalty_through_batch_norm)."""
 
 

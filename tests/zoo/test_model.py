@@ -103,6 +103,26 @@ def test_a_penalty_through_batch_norm_trains_with_a_warning():
     assert torch.isfinite(logs["dragan"]) and float(logs["dragan"]) > 0
 
 
+def test_ganbench_warnings_show_on_one_line():
+    """The CLI and each worker show ganbench's own warnings as one line; Python's format stays for the others."""
+    import warnings
+
+    from ganbench.errors import one_line_warnings
+
+    saved = warnings.formatwarning
+    try:
+        one_line_warnings()
+        fmt = warnings.formatwarning
+        one_line_warnings()
+        assert warnings.formatwarning is fmt  # once only: no wrapper around a wrapper
+        assert fmt("t: dragan penalises", PenaltyThroughBatchNorm, "model.py", 48, "warnings.warn(") == \
+            "ganbench: warning: t: dragan penalises\n"
+        other = fmt("elsewhere", UserWarning, "lib.py", 7, "code()")
+        assert other == saved("elsewhere", UserWarning, "lib.py", 7, "code()") and "lib.py:7" in other
+    finally:
+        warnings.formatwarning = saved
+
+
 def test_lecam_bcr_and_ada_train_and_their_state_survives_a_checkpoint():
     spec = ModelSpec(name="t", arch=dataclasses.replace(SMALL, output="tanh"), loss="hinge", batch_size=8,
                      tricks=TrickSpec(lecam=0.3, bcr=10.0, ada_target=0.6, diffaugment="translation,cutout"))

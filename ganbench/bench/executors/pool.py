@@ -20,7 +20,7 @@ from multiprocessing.connection import wait
 from typing import Iterable, Iterator
 
 from ...devices import threads_each
-from ...errors import GanbenchError
+from ...errors import GanbenchError, one_line_warnings
 from ..jobs import Job
 from .base import ExecOptions, JobFailure, JobFn, describe, job_label, note_attempt
 
@@ -84,6 +84,7 @@ def _child(fn: JobFn, job: Job, conn, threads: int, driver: int | None = None, b
     from ... import progress
 
     progress.heartbeat(job_label(job) if beat else None)
+    one_line_warnings()
     _stop_on_signal()
     if driver is not None:
         _exit_with(driver)

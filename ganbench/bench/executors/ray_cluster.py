@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Iterator
 
-from ...errors import BadInput, GanbenchError, MissingAsset
+from ...errors import BadInput, GanbenchError, MissingAsset, one_line_warnings
 from ..jobs import Job
 from .base import ExecOptions, JobFailure, JobFn, check_options, describe, executor, job_label, note_attempt
 
@@ -36,6 +36,7 @@ def _run_task(fn: JobFn, job: Job, shared: Any, threads: int = 1, beat: bool = F
     from ... import progress
 
     progress.heartbeat(job_label(job) if beat else None)
+    one_line_warnings()
     torch.set_num_threads(threads)
     if shared:
         from ..reference import install_reference
