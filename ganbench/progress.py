@@ -58,7 +58,8 @@ class Heartbeat:
     def _line(self, now: float) -> None:
         rate = (self.n - self._n_line) / max(now - self._t_line, 1e-9)
         share = f" ({100 * self.n / self.total:.0f}%)" if self.total else ""
-        left = f", about {_duration((self.total - self.n) / rate)} left" if self.total and 0 < self.n < self.total and rate > 0 else ""
+        going = self.total and 0 < self.n < self.total and rate > 0
+        left = f", about {_duration((self.total - self.n) / rate)} left" if going else ""
         print(f"ganbench: {self.label}: {self.desc} {self.n}/{self.total} {self.unit}{share}, "
               f"{rate:.3g} {self.unit}/s{left}", file=sys.stderr, flush=True)
         self._t_line, self._n_line = now, self.n

@@ -42,7 +42,7 @@ def per_rank_batch(spec: ModelSpec, d: Dist) -> int:
     return spec.batch_size // d.world_size
 
 
-# torch 2.14 renamed DDP's broadcast_buffers, keeping the old name with a deprecation warning
+# newer torch (2.14 here) names DDP's broadcast_buffers forward_sync_buffers, the old name deprecated
 _NO_FORWARD_BUFFER_SYNC = ({"forward_sync_buffers": False}
                            if "forward_sync_buffers" in inspect.signature(DDP.__init__).parameters
                            else {"broadcast_buffers": False})
