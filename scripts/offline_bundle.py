@@ -126,6 +126,11 @@ def pack(files: list[tuple[Path, str]], out: Path, max_bytes: int) -> dict:
     return manifest
 
 
+def kept_part(keep: Path, part: dict) -> Path:
+    """Where a part waits: named by its hash, so parts of two bundles kept in one folder never mix."""
+    return keep / f"part-{part['index']}-{part['sha256'][:16]}"
+
+
 def unpack(folder: Path, keep: Path, root: Path) -> tuple[int, int]:
     """Keep ``folder``'s part (checked); once every part is kept, write the files under ``root``.
     Returns (parts kept, parts in all)."""
@@ -136,16 +141,16 @@ def unpack(folder: Path, keep: Path, root: Path) -> tuple[int, int]:
     if got not in by_sha:
         fail(f"{folder / 'part'} is not a part of this bundle (SHA-256 {got[:12]}); "
                          "send it again")
-    kept = keep / f"part-{by_sha[got]['index']}"
+    kept = kept_part(keep, by_sha[got])
     if not kept.exists():
         shutil.copyfile(folder / "part", str(kept) + ".tmp")
         os.replace(str(kept) + ".tmp", kept)
     (keep / MANIFEST).write_text(json.dumps(manifest))
-    have = [p for p in manifest["parts"] if (keep / f"part-{p['index']}").exists()]
+    have = [p for p in manifest["parts"] if kept_part(keep, p).exists()]
     if len(have) < len(manifest["parts"]):
         return len(have), len(manifest["parts"])
     for p in manifest["parts"]:
-        if sha256(keep / f"part-{p['index']}") != p["sha256"]:
+        if sha256(kept_part(keep, p)) != p["sha256"]:
             fail(f"kept part {p['index']} is damaged; delete it from {keep} and send "
                              "it again")
     _write_files(manifest, keep, root)
@@ -158,7 +163,7 @@ def _write_files(manifest: dict, keep: Path, root: Path) -> None:
     def read(offset: int, size: int):
         while size:
             k, within = divmod(offset, part_size)
-            with open(keep / f"part-{k + 1}", "rb") as f:
+            with open(kept_part(keep, manifest["parts"][k]), "rb") as f:
                 f.seek(within)
                 block = f.read(min(size, part_size - within, CHUNK))
             yield block
