@@ -36,6 +36,13 @@ def make_jobs(tmp_path, names, budget: Budget | None = None) -> list[Job]:
     return [Job(ModelSpec(name=n), "fashion-mnist", 0, budget, EvalProtocol(), str(tmp_path / n)) for n in names]
 
 
+def ganbench_file(job) -> dict:
+    """Where the worker imported ganbench from."""
+    import ganbench
+
+    return {"file": ganbench.__file__}
+
+
 def attempt_no(job) -> int:
     """Count this attempt in a file in the job's folder; returns 1 for the first attempt."""
     folder = Path(job.out_dir)

@@ -131,3 +131,31 @@ def test_driver_extracts_the_reference_with_the_threads_its_workers_will_share(t
     finally:
         torch.set_num_threads(before)
     assert seen == [4, 3, 1]  # 2 workers x 2 threads; 3 x 1; the driver's own
+
+
+def test_pool_workers_import_ganbench_from_where_the_driver_does(tmp_path):
+    """A driver that imports ganbench from PYTHONPATH while its working directory holds another ganbench: its
+    workers import the driver's. The forkserver, started as ``python -c``, put the working directory first and
+    preloaded that ganbench, which every worker then inherited (2026-12-04)."""
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parents[2]
+    decoy = tmp_path / "checkout"
+    (decoy / "ganbench").mkdir(parents=True)
+    (decoy / "ganbench" / "__init__.py").write_text("DECOY = True\n")  # imports: the forkserver kept it loaded
+    driver = tmp_path / "bin" / "driver.py"  # a script, as the `ganbench` command is: its folder goes first
+    driver.parent.mkdir()
+    driver.write_text("import pathlib, sys\n"
+                      "from ganbench.bench.executors import ExecOptions, get_executor\n"
+                      "from tests.helpers import ganbench_file, make_jobs\n"
+                      "if __name__ == '__main__':\n"
+                      "    jobs = make_jobs(pathlib.Path(sys.argv[1]), ['a'])\n"
+                      "    out = [o for _, o in get_executor('local')(ganbench_file, jobs, ExecOptions(workers=2))][0]\n"
+                      "    print(out['file'] if isinstance(out, dict) else out.error)\n")
+    env = {**os.environ, "PYTHONPATH": str(repo), "OMP_NUM_THREADS": "1"}
+    env.pop("PYTHONSAFEPATH", None)
+    done = subprocess.run([sys.executable, str(driver), str(tmp_path / "jobs")], cwd=decoy, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == str(repo / "ganbench" / "__init__.py"), done.stdout + done.stderr[-2000:]

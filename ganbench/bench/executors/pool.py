@@ -10,8 +10,11 @@ driver fills before the sweep.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
+import multiprocessing.forkserver
 import os
+import sys
 import time
 import signal
 import traceback
@@ -29,9 +32,35 @@ PRELOAD = ["torch", "torch._dynamo", "ganbench.bench.runner"]  # Adam imports to
 
 
 def _context():
+    """The forkserver context, its server started (once per process) importing what this process imports."""
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(PRELOAD)
+    with _same_import_path():
+        multiprocessing.forkserver.ensure_running()
     return ctx
+
+
+@contextlib.contextmanager
+def _same_import_path():
+    """The environment the forkserver starts in: this process's ``sys.path`` as ``PYTHONPATH``, nothing put before it
+    (``PYTHONSAFEPATH``). The server starts as ``python -c``, which puts the working directory first on its path
+    (Python 3.11's forkserver ignores the path the driver sends it), and preloads ganbench from there; each worker
+    inherits those modules, and a module it imports later follows the preloaded package. A driver that imports
+    ganbench from one place (an install, ``PYTHONPATH``) while its working directory holds another (a checkout)
+    thus had workers run the checkout's code, and an edit to the checkout during a run reached them half-way
+    (2026-12-04: every job started after one such edit died importing it)."""
+    keys = ("PYTHONPATH", "PYTHONSAFEPATH")
+    saved = {k: os.environ.get(k) for k in keys}
+    os.environ["PYTHONPATH"] = os.pathsep.join(os.path.abspath(p or os.curdir) for p in sys.path)
+    os.environ["PYTHONSAFEPATH"] = "1"
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 #: How often a worker checks that its driver is alive (seconds).
