@@ -37,10 +37,10 @@ def make_jobs(tmp_path, names, budget: Budget | None = None) -> list[Job]:
 
 
 def ganbench_file(job) -> dict:
-    """Where the worker imported ganbench from."""
+    """Where the worker imported ganbench from, and the import settings it passes on."""
     import ganbench
 
-    return {"file": ganbench.__file__}
+    return {"file": ganbench.__file__, "env": [os.environ.get(k) for k in ("PYTHONPATH", "PYTHONSAFEPATH")]}
 
 
 def attempt_no(job) -> int:

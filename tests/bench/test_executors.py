@@ -146,16 +146,18 @@ def test_pool_workers_import_ganbench_from_where_the_driver_does(tmp_path):
     (decoy / "ganbench" / "__init__.py").write_text("DECOY = True\n")  # imports: the forkserver kept it loaded
     driver = tmp_path / "bin" / "driver.py"  # a script, as the `ganbench` command is: its folder goes first
     driver.parent.mkdir()
-    driver.write_text("import pathlib, sys\n"
+    driver.write_text("import os, pathlib, sys\n"
                       "from ganbench.bench.executors import ExecOptions, get_executor\n"
                       "from tests.helpers import ganbench_file, make_jobs\n"
                       "if __name__ == '__main__':\n"
                       "    jobs = make_jobs(pathlib.Path(sys.argv[1]), ['a'])\n"
                       "    out = [o for _, o in get_executor('local')(ganbench_file, jobs, ExecOptions(workers=2))][0]\n"
-                      "    print(out['file'] if isinstance(out, dict) else out.error)\n")
+                      "    print(out['file'] if isinstance(out, dict) else out.error)\n"
+                      "    print(out['env'] == [os.environ.get('PYTHONPATH'), os.environ.get('PYTHONSAFEPATH')])\n")
     env = {**os.environ, "PYTHONPATH": str(repo), "OMP_NUM_THREADS": "1"}
     env.pop("PYTHONSAFEPATH", None)
     done = subprocess.run([sys.executable, str(driver), str(tmp_path / "jobs")], cwd=decoy, env=env,
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.strip() == str(repo / "ganbench" / "__init__.py"), done.stdout + done.stderr[-2000:]
+    # the driver's ganbench; and the driver's import settings for what the job starts, not the forkserver's
+    assert done.stdout.split() == [str(repo / "ganbench" / "__init__.py"), "True"], done.stdout + done.stderr[-2000:]

@@ -49,18 +49,25 @@ def _same_import_path():
     ganbench from one place (an install, ``PYTHONPATH``) while its working directory holds another (a checkout)
     thus had workers run the checkout's code, and an edit to the checkout during a run reached them half-way
     (2026-12-04: every job started after one such edit died importing it)."""
-    keys = ("PYTHONPATH", "PYTHONSAFEPATH")
-    saved = {k: os.environ.get(k) for k in keys}
+    saved = {k: os.environ.get(k) for k in IMPORT_ENV}
     os.environ["PYTHONPATH"] = os.pathsep.join(os.path.abspath(p or os.curdir) for p in sys.path)
     os.environ["PYTHONSAFEPATH"] = "1"
     try:
         yield
     finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+        _set_env(saved)
+
+
+#: What the forkserver's environment changes (``_same_import_path``); each worker gets the driver's back.
+IMPORT_ENV = ("PYTHONPATH", "PYTHONSAFEPATH")
+
+
+def _set_env(values: dict[str, str | None]) -> None:
+    for k, v in values.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
 
 
 #: How often a worker checks that its driver is alive (seconds).
@@ -105,13 +112,17 @@ def _stop_on_signal() -> None:
     signal.signal(signal.SIGINT, stop)
 
 
-def _child(fn: JobFn, job: Job, conn, threads: int, driver: int | None = None, beat: bool = False) -> None:
+def _child(fn: JobFn, job: Job, conn, threads: int, driver: int | None = None, beat: bool = False,
+           env: dict[str, str | None] | None = None) -> None:
     """Runs in the worker: send back ``("ok", record)``, ``("fatal", GanbenchError)`` or ``("error", msg, tb)``.
-    ``beat``: the job's training and feature extraction print a line now and then (``progress.heartbeat``)."""
+    ``beat``: the job's training and feature extraction print a line now and then (``progress.heartbeat``).
+    ``env``: the driver's values of ``IMPORT_ENV``, for the processes the job starts."""
     import torch
 
     from ... import progress
 
+    if env is not None:
+        _set_env(env)
     progress.heartbeat(job_label(job) if beat else None)
     one_line_warnings()
     _stop_on_signal()
@@ -161,8 +172,9 @@ def process_pool(fn: JobFn, jobs: Iterable[Job], options: ExecOptions) -> Iterat
 
     def start(job: Job, attempt: int) -> None:
         recv, send = ctx.Pipe(duplex=False)
-        proc = ctx.Process(target=_child, args=(fn, job, send, threads, os.getpid(), options.progress), daemon=True,
-                           name=f"ganbench-{job.spec.name}-seed{job.seed}")
+        env = {k: os.environ.get(k) for k in IMPORT_ENV}
+        proc = ctx.Process(target=_child, args=(fn, job, send, threads, os.getpid(), options.progress, env),
+                           daemon=True, name=f"ganbench-{job.spec.name}-seed{job.seed}")
         proc.start()
         send.close()  # the child holds the only write end: EOF on recv when it dies
         running[proc.sentinel] = (proc, recv, job, attempt)
