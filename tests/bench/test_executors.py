@@ -161,3 +161,12 @@ def test_pool_workers_import_ganbench_from_where_the_driver_does(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     # the driver's ganbench; and the driver's import settings for what the job starts, not the forkserver's
     assert done.stdout.split() == [str(repo / "ganbench" / "__init__.py"), "True"], done.stdout + done.stderr[-2000:]
+
+
+def test_starting_the_forkserver_leaves_the_drivers_environment_as_it_was(monkeypatch):
+    from ganbench.bench.executors import pool
+
+    monkeypatch.setenv("PYTHONPATH", "/somewhere")
+    monkeypatch.delenv("PYTHONSAFEPATH", raising=False)
+    pool._context()
+    assert os.environ["PYTHONPATH"] == "/somewhere" and "PYTHONSAFEPATH" not in os.environ
