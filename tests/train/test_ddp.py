@@ -15,7 +15,6 @@ under torch 2.11 (2026-12-04). ``older_torch_buffer_broadcast`` brings that beha
 """
 
 import contextlib
-
 import csv
 import dataclasses
 

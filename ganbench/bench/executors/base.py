@@ -84,6 +84,16 @@ def job_label(job: Job) -> str:
     return f"{job.spec.name} seed {job.seed}"
 
 
+def worker_setup(job: Job, beat: bool) -> None:
+    """In a worker process (the pool's or Ray's), before the job: its progress lines, named for the job when
+    ``beat`` (``progress.heartbeat``), and ganbench's warnings on one line."""
+    from ... import progress
+    from ...errors import one_line_warnings
+
+    progress.heartbeat(job_label(job) if beat else None)
+    one_line_warnings()
+
+
 def note_attempt(job: Job, attempt: int, options: ExecOptions, error: str) -> None:
     """One stderr line per failed attempt, so a flaky job is visible even when a retry succeeds."""
     total = options.retries + 1

@@ -23,12 +23,16 @@ from multiprocessing.connection import wait
 from typing import Iterable, Iterator
 
 from ...devices import threads_each
-from ...errors import GanbenchError, one_line_warnings
+from ...errors import GanbenchError
 from ..jobs import Job
-from .base import ExecOptions, JobFailure, JobFn, describe, job_label, note_attempt
+from .base import ExecOptions, JobFailure, JobFn, describe, note_attempt, worker_setup
 
 #: Modules the forkserver imports once, so each job's process starts with them loaded.
 PRELOAD = ["torch", "torch._dynamo", "ganbench.bench.runner"]  # Adam imports torch._dynamo: 2.5 s per worker otherwise
+
+
+#: What the forkserver's environment changes (``_same_import_path``); each worker gets the driver's back.
+IMPORT_ENV = ("PYTHONPATH", "PYTHONSAFEPATH")
 
 
 def _context():
@@ -56,10 +60,6 @@ def _same_import_path():
         yield
     finally:
         _set_env(saved)
-
-
-#: What the forkserver's environment changes (``_same_import_path``); each worker gets the driver's back.
-IMPORT_ENV = ("PYTHONPATH", "PYTHONSAFEPATH")
 
 
 def _set_env(values: dict[str, str | None]) -> None:
@@ -119,12 +119,9 @@ def _child(fn: JobFn, job: Job, conn, threads: int, driver: int | None = None, b
     ``env``: the driver's values of ``IMPORT_ENV``, for the processes the job starts."""
     import torch
 
-    from ... import progress
-
     if env is not None:
         _set_env(env)
-    progress.heartbeat(job_label(job) if beat else None)
-    one_line_warnings()
+    worker_setup(job, beat)
     _stop_on_signal()
     if driver is not None:
         _exit_with(driver)

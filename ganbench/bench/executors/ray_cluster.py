@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Iterator
 
-from ...errors import BadInput, GanbenchError, MissingAsset, one_line_warnings
+from ...errors import BadInput, GanbenchError, MissingAsset
 from ..jobs import Job
-from .base import ExecOptions, JobFailure, JobFn, check_options, describe, executor, job_label, note_attempt
+from .base import ExecOptions, JobFailure, JobFn, check_options, describe, executor, note_attempt, worker_setup
 
 
 def import_ray():
@@ -33,10 +33,7 @@ def _run_task(fn: JobFn, job: Job, shared: Any, threads: int = 1, beat: bool = F
     node's cache, then the job (printing a line now and then with ``beat``, which Ray forwards to the driver)."""
     import torch
 
-    from ... import progress
-
-    progress.heartbeat(job_label(job) if beat else None)
-    one_line_warnings()
+    worker_setup(job, beat)
     torch.set_num_threads(threads)
     if shared:
         from ..reference import install_reference
@@ -93,7 +90,8 @@ def ray_jobs(fn: JobFn, jobs: Iterable[Job], options: ExecOptions = ExecOptions(
 
     def submit(job: Job, attempt: int) -> None:
         res = resources(ray, job)
-        ref = task.options(max_retries=0, retry_exceptions=False, **res).remote(fn, job, shared, res["num_cpus"], options.progress)
+        ref = task.options(max_retries=0, retry_exceptions=False, **res).remote(fn, job, shared, res["num_cpus"],
+                                                                                options.progress)
         running[ref] = (job, attempt)
 
     try:
