@@ -4,7 +4,8 @@ driver's output, one line every ``HEARTBEAT_S`` seconds instead, naming the job.
 A job that trains for an hour and then extracts 10,000 images' features for another would otherwise show
 nothing between its start and its end. The pool's worker process turns heartbeats on (:func:`heartbeat`) for
 the job it runs; every bar the job opens with :func:`bar` and ``enabled=False`` then prints a line such as
-``ganbench: lucic-ns seed 1: train lucic-ns 5475/15625 step (35%), 4.52 step/s, about 37 min left``.
+``ganbench: lucic-dragan.t00 seed 0: train lucic-dragan.t00 9136/15625 step (58%), 2.35 step/s, about 46 min
+left`` (from the lucic2018 search's log).
 """
 
 from __future__ import annotations
