@@ -67,6 +67,21 @@ def test_training_and_feature_extraction_beat_in_a_worker(beating, one_thread, c
         *(f"ganbench: dcgan seed 3: features {k}/12 img ({100 * k / 12:.0f}%)" for k in (4, 8, 12))]
 
 
+def test_a_segment_of_a_longer_run_says_where_the_segment_ends(beating, one_thread, capsys, tmp_path):
+    """The runner trains a Lucic curve in 250-kimg segments and a search trial to its rung; a line counting
+    toward the segment's end says so, with the run's length beside it."""
+    g = torch.Generator().manual_seed(0)
+    data = array_image_set(torch.randint(0, 256, (32, 1, 28, 28), generator=g, dtype=torch.uint8).numpy(), "tiny")
+    spec = shrink(load_baseline("dcgan"))
+    kimg = 2 * spec.batch_size * spec.tricks.n_critic / 1000  # two steps
+    train(spec, data, tmp_path, kimg=kimg, progress=False,
+          options=TrainOptions(tensorboard=False, schedule_kimg=3 * kimg))
+    got = lines(capsys.readouterr().err)
+    assert [ln.split(",")[0] for ln in got] == [
+        f"ganbench: dcgan seed 3: train dcgan (to {kimg:.4g} of {3 * kimg:.4g} kimg) {k}/2 step ({50 * k}%)"
+        for k in (1, 2)]
+
+
 class _Job:
     spec = type("Spec", (), {"name": "dcgan"})()
     seed = 3

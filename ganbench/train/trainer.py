@@ -340,6 +340,15 @@ def _schedule(spec: ModelSpec, opts: TrainOptions, state: dict | None, run_kimg:
     return ScheduleHook(plan, enter), plan, schedule_kimg
 
 
+def _bar_name(spec: ModelSpec, target: int, run_kimg: float) -> str:
+    """The progress bar's name; a call that trains one segment of a longer run (the runner's interval evaluations,
+    a search's rungs) says so, since its bar counts only to the segment's end."""
+    kimg = target * spec.batch_size * spec.tricks.n_critic / 1000
+    if kimg < run_kimg * (1 - 1e-9):
+        return f"train {spec.name} (to {kimg:.4g} of {run_kimg:.4g} kimg)"
+    return f"train {spec.name}"
+
+
 def _run(spec: ModelSpec, dataset: ImageSet, out_dir: Path, target: int, seed: int, device: torch.device, dd,
          opts: TrainOptions, su: _Setup, progress: bool) -> TrainResult:
     """The loop with its hooks (schedule, divergence, log, grids, checkpoints) from where ``su`` stands, then the
@@ -370,8 +379,8 @@ def _run(spec: ModelSpec, dataset: ImageSet, out_dir: Path, target: int, seed: i
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
 
-    bar = progress_bar(target, f"train {spec.name}", "step", progress and main, initial=step, file=sys.stderr,
-                       dynamic_ncols=True) if main else tqdm(disable=True)
+    bar = progress_bar(target, _bar_name(spec, target, schedule_kimg), "step", progress and main, initial=step,
+                       file=sys.stderr, dynamic_ncols=True) if main else tqdm(disable=True)
     logger = LogHook(log, opts.log_every, div, main, bar, wall_before)
     ranks = dd.world_size if dd.enabled else 1  # a DDP model's batch size is its rank's share
     images_before = state.get("images", step * images_per_step) if state else 0
