@@ -175,7 +175,7 @@ def header_lines(dataset, budget, study, rows, missing, note, command, seconds) 
         "**Wall time per model** (training + evaluation, mean over its seeds): " + wall_times(models) + ".",
     ]
     lines += [f"**{line.split(':')[0]}:**{line.split(':', 1)[1]}" for line in protocol_header(rows)
-              if " not computed:" in line]
+              if " not computed:" in line or line.startswith("Cells:")]
     if budget.eval_every_kimg:
         lines.append(f"**Curves:** FID every {budget.eval_every_kimg:g} kimg on {budget.curve_samples} samples vs "
                      f"the first {budget.curve_samples} {budget.ref_split} images (biased upward at that N; compare a "

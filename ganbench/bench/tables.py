@@ -108,10 +108,18 @@ def best_index(frame: pd.DataFrame, metric: str) -> str | None:
     return col.idxmin() if better == "lower" else col.idxmax()
 
 
-def _cell(mean: float, std: float, ci: float, scale: float, digits: int) -> str:
-    text = f"{mean * scale:.{digits}f}"
+def seeds_cell(mean: float, std: float, ci: float, col: Column) -> str:
+    """A value over seeds: ``mean ± std [95% CI]``, the interval clipped to the values ``col`` can take; the mean
+    alone below 2 seeds."""
+    text = f"{mean * col.scale:.{col.digits}f}"
     if math.isfinite(std):
-        text += f" ± {std * scale:.{digits}f} [{(mean - ci) * scale:.{digits}f}, {(mean + ci) * scale:.{digits}f}]"
+        lo, hi = mean - ci, mean + ci
+        if col.bounds[0] is not None:
+            lo = max(lo, col.bounds[0])
+        if col.bounds[1] is not None:
+            hi = min(hi, col.bounds[1])
+        s, d = col.scale, col.digits
+        text += f" ± {std * s:.{d}f} [{lo * s:.{d}f}, {hi * s:.{d}f}]"
     return text
 
 
@@ -172,7 +180,7 @@ def display_frame(frame: pd.DataFrame, fmt: str = "md", fid_samples: int | None 
                 lo, hi, count = (float(r.get(f"{m}_{k}", math.nan)) for k in ("lo", "hi", "count"))
                 text = _interval_cell(r[f"{m}_mean"], lo, hi, count, col.scale, col.digits)
             else:
-                text = _cell(r[f"{m}_mean"], r[f"{m}_std"], r[f"{m}_ci"], col.scale, col.digits)
+                text = seeds_cell(r[f"{m}_mean"], r[f"{m}_std"], r[f"{m}_ci"], col)
             best_here = (r[f"{m}_mean"] == best_mean and name != REAL_DATA and r[f"{m}_n"] >= MIN_SEEDS_TO_RANK
                          and len(frame.drop(index=REAL_DATA, errors="ignore")) > 1)
             cells.append(_MARK[fmt](text) if best_here else text)
@@ -269,7 +277,8 @@ def protocol_header(rows: Sequence[dict], notes: Sequence[str] = ()) -> list[str
         + (f"Inception-v3 pool3 (weights sha256 {distinct('weights_sha256')[:12]}), resize {distinct('resize_mode')}"
            if not feature_space(rows) else _space_line(rows))
         + f"; device {distinct('device')}.",
-        f"Cells: mean ± std [{CONFIDENCE:.0%} CI] over seeds; best per column in bold where it rests on "
+        f"Cells: mean ± std [{CONFIDENCE:.0%} t interval, clipped to the metric's range] over seeds; best per column "
+        f"in bold where it rests on "
         f"{MIN_SEEDS_TO_RANK} or more seeds (one seed is a pilot); "
         "diverged runs are counted, never averaged.",
     ]

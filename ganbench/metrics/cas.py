@@ -138,7 +138,7 @@ def _images(flat: torch.Tensor) -> torch.Tensor:
     return flat.view(len(flat), *image_shape(flat.shape[1]))
 
 
-@metric("cas", columns=(Column("cas", "CAS %", "higher", scale=100, digits=1),), features=("pixels",),
+@metric("cas", columns=(Column("cas", "CAS %", "higher", scale=100, digits=1, bounds=(0, 1)),), features=("pixels",),
         space=lambda p: f"pixels; classifier cnn (gray) / resnet20 (RGB), {asdict(RECIPE)}", needs_labels=True,
         description="classification accuracy score (Ravuri & Vinyals 2019): a classifier trained on the samples "
                     "and their labels, tested on the labelled reference")

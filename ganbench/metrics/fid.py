@@ -95,7 +95,7 @@ def fid_from_features(f1: torch.Tensor, f2: torch.Tensor | None,
 fid = frechet_distance
 
 
-@metric("fid", columns=(Column("fid", "FID", "lower", sample_size=True, spaced="FD_{space}"),),
+@metric("fid", columns=(Column("fid", "FID", "lower", sample_size=True, spaced="FD_{space}", bounds=(0, None)),),
         features=lambda p: (space_feature(p),), space=space_name, moments_only=True,
         description="Frechet Inception Distance (Heusel et al. 2017) on pool3, or the Frechet distance in the "
                     "--features space (FD_DINOv2, ...); needs only a mean and a covariance: constant memory in N")
@@ -109,7 +109,8 @@ def _fid(ctx: Context) -> dict[str, float]:
 
 
 #: The column of the best FID over a run's checkpoint evaluations, and of the training length it was reached at.
-BEST_COLUMNS = (Column("fid_best", "FID best ckpt", "lower", sample_size=True), Column("fid_best_kimg", "at kimg"))
+BEST_COLUMNS = (Column("fid_best", "FID best ckpt", "lower", sample_size=True, bounds=(0, None)),
+                Column("fid_best_kimg", "at kimg"))
 
 
 @metric("fid_best", columns=BEST_COLUMNS, features=(), space="inception-pool3", source="checkpoints",

@@ -44,8 +44,8 @@ def no_head(ctx: Context) -> str:
             "--inception-weights with torch-fidelity's or pytorch-fid's .pth (or set GANBENCH_INCEPTION_WEIGHTS)")
 
 
-@metric("is", columns=(Column("is_mean", "IS", "higher"), Column("is_std", "IS std")), features=("logits",),
-        space="inception-logits-unbiased", needs_reference=False,
+@metric("is", columns=(Column("is_mean", "IS", "higher", bounds=(1, None)), Column("is_std", "IS std")),
+        features=("logits",), space="inception-logits-unbiased", needs_reference=False,
         description="Inception Score (Salimans et al. 2016), 10 splits")
 def _is(ctx: Context) -> dict[str, float]:
     if not ctx.has_head:

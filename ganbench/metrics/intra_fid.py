@@ -27,8 +27,8 @@ def intra_fid(f_samples: torch.Tensor, y_samples: torch.Tensor, f_ref: torch.Ten
     return sum(per_class.values()) / len(per_class), per_class
 
 
-@metric("intra_fid", columns=(Column("intra_fid", "intra-FID", "lower", sample_size=True),), features=("pool3",),
-        space="inception-pool3", needs_labels=True,
+@metric("intra_fid", columns=(Column("intra_fid", "intra-FID", "lower", sample_size=True, bounds=(0, None)),),
+        features=("pool3",), space="inception-pool3", needs_labels=True,
         description="intra-FID: FID per class, averaged (Miyato & Koyama 2018); needs labelled samples and reference")
 def _intra_fid(ctx: Context) -> dict[str, float]:
     ref = ctx.ref()

@@ -111,8 +111,9 @@ def _label(p) -> str:
 _COST = "; keeps every feature: N x D floats per side (50k x 2048 = 400 MB) and k-NN over N x N distances"
 
 
-@metric("pr", columns=(Column("precision", "Precision", "higher", digits=3, spaced="Precision ({space})"),
-                       Column("recall", "Recall", "higher", digits=3, spaced="Recall ({space})")),
+@metric("pr", columns=(Column("precision", "Precision", "higher", digits=3, spaced="Precision ({space})",
+                              bounds=(0, 1)),
+                       Column("recall", "Recall", "higher", digits=3, spaced="Recall ({space})", bounds=(0, 1))),
         features=_space, space=_label, description="improved precision/recall (Kynkaanniemi et al. 2019), k=3" + _COST)
 def _pr(ctx: Context) -> dict[str, float]:
     space = pr_feature(ctx.protocol)
@@ -120,8 +121,8 @@ def _pr(ctx: Context) -> dict[str, float]:
     return {"precision": r["precision"], "recall": r["recall"]}
 
 
-@metric("dc", columns=(Column("density", "Density", "higher", digits=3, spaced="Density ({space})"),
-                       Column("coverage", "Coverage", "higher", digits=3, spaced="Coverage ({space})")),
+@metric("dc", columns=(Column("density", "Density", "higher", digits=3, spaced="Density ({space})", bounds=(0, None)),
+                       Column("coverage", "Coverage", "higher", digits=3, spaced="Coverage ({space})", bounds=(0, 1))),
         features=_space, space=_label, description="density/coverage (Naeem et al. 2020), k=5" + _COST)
 def _dc(ctx: Context) -> dict[str, float]:
     space = pr_feature(ctx.protocol)

@@ -39,6 +39,9 @@ class Column:
     #: Its label outside Inception's space, ``{space}`` standing for the space's label (``FD_{space}``: FD_DINOv2);
     #: None: the label does not change with ``--features``.
     spaced: str | None = None
+    #: The values it can take (None: unbounded on that side). A t interval over few seeds can reach past them (a
+    #: recall of 0.002 ± 0.001 over 3 seeds: [-0.000, 0.005]); tables clip a seeds' interval to them.
+    bounds: tuple[float | None, float | None] = (None, None)
 
     def label_in(self, space: str | None) -> str:
         """The header of this column for results in feature space ``space`` (a network label; None: Inception)."""

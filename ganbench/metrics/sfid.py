@@ -27,7 +27,7 @@ def spatial7(output: torch.Tensor) -> torch.Tensor:
     return output[:, :SFID_CHANNELS].permute(0, 2, 3, 1).reshape(output.shape[0], -1)
 
 
-@metric("sfid", columns=(Column("sfid", "sFID", "lower", sample_size=True),), features=("spatial7",),
+@metric("sfid", columns=(Column("sfid", "sFID", "lower", sample_size=True, bounds=(0, None)),), features=("spatial7",),
         space="inception-mixed_6/conv[:7]",
         description="spatial FID (Nash et al. 2021) on Inception mixed_6/conv, as guided-diffusion's evaluator")
 def _sfid(ctx: Context) -> dict[str, float]:

@@ -24,7 +24,7 @@ def vendi_score(features: torch.Tensor) -> float:
     return float(torch.exp(-(w * torch.log(w)).sum()))
 
 
-@metric("vendi", columns=(Column("vendi", "Vendi", "higher", digits=1, spaced="Vendi ({space})"),),
+@metric("vendi", columns=(Column("vendi", "Vendi", "higher", digits=1, spaced="Vendi ({space})", bounds=(1, None)),),
         features=lambda p: (space_feature(p),), space=space_name, needs_reference=False,
         description="Vendi score (Friedman & Dieng 2023): effective number of distinct samples under cosine similarity "
                     "in the --features space; keeps every feature: N x D floats")

@@ -168,6 +168,7 @@ def test_the_papers_table_states_what_it_kept_from_the_papers_code_and_a_sibling
         return "\n".join(mod.header_lines("fashion-mnist", BUDGETS["lucic2018"], study, rows, [], "", "cmd", 0))
     assert "Kept from the paper's code on purpose:" in header(rows) and "epsilon" in study.kept
     assert "Kept from the paper's code" not in header([{**rows[0], "model": "sn-dcgan-ema-diffaug"}])
+    assert "**Cells:** mean ± std [95% t interval, clipped to the metric's range] over seeds" in header(rows)
 
 
 def test_make_leaderboard_finds_a_job_folder_copied_from_another_machine(tmp_path):
@@ -183,3 +184,21 @@ def test_make_leaderboard_finds_a_job_folder_copied_from_another_machine(tmp_pat
     gone = {"model": "m", "out_dir": "/nowhere/run/jobs/m-1234/seed9"}
     assert mod.local_folder(gone, tmp_path / "run") == gone
     assert mod.local_folder({"model": "real-data", "out_dir": None}, tmp_path)["out_dir"] is None
+
+
+def test_an_interval_over_seeds_stays_within_the_values_a_metric_can_take():
+    """WGAN's recall over 3 seeds, 0.002 ± 0.001, has a t interval reaching below 0; recall cannot, so the cell
+    clips it (lucic2018 board, 2026-12-05). KID, an unbiased estimate that can be negative, is left as it is."""
+    rows = [{"model": "wgan", "seed": s, "status": "ok", "fid": 110.0 + s, "recall": r, "precision": 0.99 + s / 200,
+             "kid_mean": k, "num_samples": 1000, "ref_samples": 1000, "dataset": "fashion-mnist", "split": "test",
+             "budget": "quick", "provenance": {"budget": {"kimg": 32}}}
+            for s, (r, k) in enumerate(((0.001, -0.002), (0.002, 0.001), (0.003, 0.0005)))]
+    f = summary_frame(rows)
+    ci = f.loc["wgan", "recall_ci"]  # t(0.975, 2) * 0.001 / sqrt(3): half-width 0.0025 around 0.002
+    assert ci == pytest.approx(4.302652729911275 * 0.001 / math.sqrt(3), rel=1e-9) and 0.002 - ci < 0
+    line = next(ln for ln in comparative_markdown(rows).splitlines() if ln.startswith("| wgan"))
+    assert "0.002 ± 0.001 [0.000, 0.004]" in line
+    p_ci = f.loc["wgan", "precision_ci"]  # mean 0.995 + 0.0124 passes 1
+    assert 0.995 + p_ci > 1 and f"0.995 ± 0.005 [{0.995 - p_ci:.3f}, 1.000]" in line
+    k_mean, k_ci = f.loc["wgan", "kid_mean_mean"], f.loc["wgan", "kid_mean_ci"]
+    assert k_mean - k_ci < 0 and f"[{(k_mean - k_ci) * 1e3:.2f}, " in line

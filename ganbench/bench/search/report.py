@@ -29,7 +29,7 @@ from ..markdown_html import STYLE, to_html
 from ..report import curve_figure, read_csv_columns
 from ..runner import EVAL_LOG
 from ...train.log import LOG_NAME as TRAIN_LOG
-from ..tables import summary_frame, write_tables
+from ..tables import display_columns, seeds_cell, summary_frame, write_tables
 from .left import Left, left, left_markdown, rerun_trained, untimed_evals
 from .manifest import JOURNAL, SearchResult, journal_storage, read_manifest, trial_dir
 
@@ -431,8 +431,7 @@ def _rerun_cell(planned: bool, frame, col: str, progress: Sequence[tuple[int, fl
         return "–"
     if n == 1:
         return f"{f[f'{col}_mean']:.2f} (n=1)" + so_far
-    mean, std, ci = f[f"{col}_mean"], f[f"{col}_std"], f[f"{col}_ci"]
-    return f"{mean:.2f} ± {std:.2f} [{mean - ci:.2f}, {mean + ci:.2f}] (n={n})" + so_far
+    return f"{seeds_cell(f[f'{col}_mean'], f[f'{col}_std'], f[f'{col}_ci'], display_columns()[col])} (n={n})" + so_far
 
 
 def _gather(run_dir: Path, m: dict, store: Store):
