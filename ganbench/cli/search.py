@@ -49,6 +49,10 @@ def add_search(sub) -> None:
     p.add_argument("--address", help="ray: the cluster to join")
     p.add_argument("--device", help="cuda, cuda:1 or cpu (default: cuda when present)")
     p.add_argument("--data-root", help="folder holding datasets")
+    p.add_argument("--with-defaults", action="store_true",
+                   help="also run each model's own setting at seed 0 under the budget (a study's default-setting "
+                        "rows, as `ganbench run --protocol ... --seeds 0`), whenever a worker has no trial or re-run "
+                        "to start")
     p.add_argument("--report-only", action="store_true",
                    help="write the tables and plots of what the store holds now; train nothing")
     p.add_argument("--json", action="store_true", help="print JSON instead of tables")
@@ -82,7 +86,7 @@ def cmd_search(args) -> int:
                  dataset=args.dataset, options=SearchOptions(
                      out=args.out, store=args.store, executor=args.executor, jobs=args.jobs, address=args.address,
                      device=args.device, data_root=args.data_root, progress=not args.quiet,
-                     report_only=args.report_only))
+                     report_only=args.report_only, with_defaults=args.with_defaults))
     if args.json:
         print_json({"run_dir": str(res.run_dir), "chosen": res.chosen, "trials": res.trials, "reruns": res.reruns})
     else:

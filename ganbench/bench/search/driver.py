@@ -49,6 +49,11 @@ class SearchOptions(RunOptions):
     device) and whether only to rewrite the report."""
 
     report_only: bool = False  # write the tables and plots of what the store holds; train nothing
+    #: also run each model's own setting at seed 0 under the study's budget (a study's default-setting rows, the
+    #: jobs of ``ganbench run --protocol ... --seeds 0``), queued behind the trials so that a worker with no trial
+    #: or re-run to start takes one; skipped for a model whose search had chosen its own setting when the queue
+    #: was made (its re-runs are that row)
+    with_defaults: bool = False
 
 
 # ------------------------------------------------------------------------------------------ setup
@@ -194,13 +199,17 @@ def search(models: Sequence[str | ModelSpec] = (), study: str | None = None, pro
                             options, train_set)
         early = [j for jobs in ready.values() for j in jobs if not store.done(j.key)]
         trials = [j for m in trial_jobs for j in trial_jobs[m] if not store.done(j.key)]
+        defaults = [j for j in _default_jobs(specs, _choices(trial_jobs, store), dataset, final, run_dir, options,
+                                             train_set) if not store.done(j.key)] if options.with_defaults else []
         # the folder names this search's models from the start: its report (and --report-only) shows them all
         write_manifest(run_dir, store, trial_jobs, ready, _floor(final, ready), protocol, space, final, tb, rungs,
                        dataset, study)
         _log(f"search: {sum(map(len, trial_jobs.values()))} trials of {len(specs)} model(s) on {space.name}, rungs at "
              f"{', '.join(f'{r:g}' for r in rungs)} kimg; {len(trials)} to run"
              + (f", after {len(early)} re-run(s) of the chosen settings of {', '.join(ready)}" if early else "")
-             + _left_text(run_dir, store, options.jobs), options.progress)
+             + _left_text(run_dir, store, options.jobs)
+             + (f"; then {len(defaults)} default-setting row(s) as workers free up: "
+                f"{', '.join(j.spec.name for j in defaults)}" if defaults else ""), options.progress)
         planned = dict(ready)  # the models whose re-runs are queued
 
         def newly_ready() -> list[Job]:
@@ -222,10 +231,10 @@ def search(models: Sequence[str | ModelSpec] = (), study: str | None = None, pro
         # any re-run's reference (the study's evaluation, whichever trial is chosen), for the workers
         any_rerun = _rerun_jobs(specs[:1], {specs[0].name: 0}, trial_jobs, protocol, dataset, final, run_dir, options,
                                 train_set)
-        execute_jobs(functools.partial(search_job, ref=ref, rungs=rungs), early + trials, store, options.executor,
-                     exec_options, b, options.lease_s, options.progress, announce=True,
-                     on_record=lambda job, record: None if job.groups.get("rerun") else _tell(ref, job, record),
-                     describe=lambda job: None if job.groups.get("rerun") else (
+        execute_jobs(functools.partial(search_job, ref=ref, rungs=rungs), early + trials + defaults, store,
+                     options.executor, exec_options, b, options.lease_s, options.progress, announce=True,
+                     on_record=lambda job, record: _tell(ref, job, record) if _is_trial(job) else None,
+                     describe=lambda job: None if not _is_trial(job) else (
                          f"up to {job.budget.kimg:g} kimg, scored on {job.protocol.num_samples} samples at each rung "
                          f"({', '.join(f'{r:g}' for r in rungs)} kimg) until pruned"),
                      more=newly_ready, prepare=[j for jobs in any_rerun.values() for j in jobs][:1])
@@ -328,11 +337,26 @@ def _rerun_jobs(specs, chosen: dict, trial_jobs: dict[str, list[Job]], protocol:
     return rerun_jobs
 
 
+def _default_jobs(specs, chosen: dict, dataset: str, final: Budget, run_dir: Path, options: SearchOptions,
+                  train_set) -> list[Job]:
+    """Each model's own setting at seed 0 under the study's budget: the same jobs (and keys) as ``ganbench run
+    --protocol ... --seeds 0``. None for a model whose search chose trial 0, its own setting: its re-runs are
+    that row."""
+    own = [(spec, {"search": spec.name, "default": True}) for spec in specs if chosen.get(spec.name) != 0]
+    return plan(own, (0,), dataset, final, protocol_for(final), run_dir, device=options.device,
+                data_root=options.data_root, data=train_set) if own else []
+
+
+def _is_trial(job: Job) -> bool:
+    """A trial of the search, not a re-run of a chosen setting or a default-setting row (ordinary jobs)."""
+    return not (job.groups.get("rerun") or job.groups.get("default"))
+
+
 def search_job(job: Job, ref: OptunaRef, rungs: tuple[float, ...], backend: Backend | None = None,
                progress: bool = True) -> dict:
-    """One job of a search, its record: a trial (rung by rung, judged by the pruner) or a re-run of a chosen
-    setting (an ordinary job of the study's budget)."""
-    if job.groups.get("rerun"):
+    """One job of a search, its record: a trial (rung by rung, judged by the pruner), or an ordinary job of the
+    study's budget: a re-run of a chosen setting or a default-setting row."""
+    if not _is_trial(job):
         return execute_job(job, backend=backend, progress=progress)
     return execute_trial(job, ref=ref, rungs=rungs, backend=backend, progress=progress)
 

@@ -404,3 +404,29 @@ def test_the_start_line_says_what_is_left_by_the_searchs_own_rows(tmp_path, caps
     first = next(line for line in capsys.readouterr().err.splitlines() if "search: " in line)
     assert first.endswith("by its own rows about 3.0 job-hours left (0 trial(s), 2 re-run(s))")
     assert json.loads((tmp_path / "run" / "search.json").read_text())["reruns"].keys() == {"dcgan", "wgan"}
+
+
+def test_default_setting_rows_fill_the_queue_behind_the_trials(tmp_path, capsys):
+    """--with-defaults: each model's own setting at seed 0 under the study's budget, the same job (and key) as
+    `ganbench run --seeds 0`, runs when no trial or re-run is left to start; a model whose search chose its own
+    setting (trial 0) gets none, since its re-runs are that row."""
+    from ganbench.bench.runner import RunOptions, run
+
+    calls = Calls()
+    res, _ = _run(tmp_path, calls, with_defaults=True, progress=True)
+    want = [m for m in ("dcgan", "wgan") if res.chosen[m] != 0]
+    names = [name for name, _, _ in calls.train]
+    assert want and sorted(n for n in names if n in ("dcgan", "wgan")) == want  # one row each, seed 0
+    last_other = max(i for i, n in enumerate(names) if n not in ("dcgan", "wgan"))
+    assert min(i for i, n in enumerate(names) if n in want) > last_other  # after every trial and re-run
+    assert f"then {len(want)} default-setting row(s) as workers free up: {', '.join(want)}" in capsys.readouterr().err
+    plain = run(want, seeds=(0,), budget=BUDGET, options=RunOptions(out=str(tmp_path / "plain"),
+                store=str(tmp_path / "r.sqlite"), progress=False), backend=backend(again := Calls()))
+    assert again.train == [] and plain.skipped == len(want)  # `ganbench run` finds them done: the same jobs
+
+    from ganbench.bench.search.driver import _default_jobs
+    from ganbench.zoo.baselines import load_baseline
+    specs = [load_baseline("dcgan"), load_baseline("wgan")]
+    jobs = _default_jobs(specs, {"dcgan": 0, "wgan": 3}, "fashion-mnist", BUDGET, tmp_path / "run",
+                         options(tmp_path), None)  # dcgan's search chose its own setting: its re-runs are the row
+    assert [(j.spec.name, j.seed) for j in jobs] == [("wgan", 0)]
