@@ -38,6 +38,7 @@ from ..runner import (RunOptions, adopt_floor, execute_job, execute_jobs, execut
                       resolve_models)
 from ..store import Store
 from .manifest import JOURNAL, MANIFEST, SearchResult, read_manifest, trial_dir, write_manifest
+from .left import fresh_job_hours
 from .report import chosen_trial, what_is_left, write_search_report
 from .space import SearchSpace, load_space
 from .trial import OptunaRef, execute_trial, step_of
@@ -208,8 +209,8 @@ def search(models: Sequence[str | ModelSpec] = (), study: str | None = None, pro
              f"{', '.join(f'{r:g}' for r in rungs)} kimg; {len(trials)} to run"
              + (f", after {len(early)} re-run(s) of the chosen settings of {', '.join(ready)}" if early else "")
              + _left_text(run_dir, store, options.jobs)
-             + (f"; then {len(defaults)} default-setting row(s) as workers free up: "
-                f"{', '.join(j.spec.name for j in defaults)}" if defaults else ""), options.progress)
+             + _defaults_text(defaults, store.rows(j.key for jobs in ready.values() for j in jobs), final),
+             options.progress)
         planned = dict(ready)  # the models whose re-runs are queued
 
         def newly_ready() -> list[Job]:
@@ -273,6 +274,16 @@ def _left_text(run_dir: Path, store: Store, jobs: int) -> str:
     trials, reruns = sum(x.trials for x in left.values()), sum(x.reruns for x in left.values())
     return (f"; by its own rows about {sum(hours):.1f} job-hours left ({trials} trial(s), {reruns} re-run(s))"
             + (f", {sum(hours) / jobs:.1f} h at {jobs} jobs at a time" if jobs > 1 else ""))
+
+
+def _defaults_text(defaults: Sequence[Job], reruns: Sequence[dict], final: Budget) -> str:
+    """"; then N default-setting row(s) (about H job-hours at the re-runs' rate) as workers free up: names"."""
+    if not defaults:
+        return ""
+    each = fresh_job_hours(reruns, final.kimg)
+    cost = f" (about {len(defaults) * each:.1f} job-hours at the re-runs' rate)" if each is not None else ""
+    return (f"; then {len(defaults)} default-setting row(s){cost} as workers free up: "
+            f"{', '.join(j.spec.name for j in defaults)}")
 
 
 def _check_report_inputs(run_dir: Path, store: Path) -> None:

@@ -86,6 +86,14 @@ def _rerun_rate(rows: Sequence[dict]) -> tuple[float, float] | None:
             sum(final) / len(final))
 
 
+def fresh_job_hours(rows: Sequence[dict], kimg: float) -> float | None:
+    """Job-hours of a fresh job of the study's budget (``kimg`` of training, its checkpoint evaluations and final
+    evaluation) at the rates of the timed finished re-runs among ``rows`` (None without one): a default-setting
+    row costs what a re-run does."""
+    rate = _rerun_rate([r for r in rows if r["status"] in ENDED])
+    return None if rate is None else kimg * rate[0] + rate[1]
+
+
 def _trial_left(at: float, ref: Sequence[dict], cap: float) -> tuple[float, float | None]:
     """``(kimg, hours)`` still to train for a trial standing at ``at`` kimg, from the ended trials ``ref``."""
     went_on = [r for r in ref if (r.get("kimg") or 0) >= at]

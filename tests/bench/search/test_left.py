@@ -84,3 +84,35 @@ def test_a_rerun_trained_to_the_end_still_owes_its_final_evaluation():
     assert out.hours == pytest.approx(1 / 3 + 70 * 4200 / 3600 / 100 + 1 / 3)
     fresh = left(m, {"a": A}, {"a": [done]})["a"]  # a fresh re-run costs what the finished one did: 1.5 h
     assert fresh.hours == pytest.approx(2 * 1.5)
+
+
+def test_a_default_setting_row_costs_what_a_rerun_does():
+    """--with-defaults: the start line prices each default-setting row at the finished re-runs' rates, by hand:
+    re-runs of 2.0 h (1.5 h training and checkpoint evaluations, 0.5 h final evaluation) and 1.0 h (0.6 + 0.4)
+    over 100 kimg each give 2.1 h / 200 kimg and a 0.45 h final evaluation: 100 kimg -> 1.5 h, 50 kimg -> 0.975 h.
+    A restored row gives no rate."""
+    import dataclasses
+
+    from ganbench.bench.search.driver import _defaults_text
+    from ganbench.bench.search.left import fresh_job_hours
+    from tests.bench.search.fakes import BUDGET
+
+    def rerun(seed, hours, final_h):
+        curve = {"points": [{"kimg": 100.0, "fid": 1.0}], "checkpoint_scores": True, "untimed_points": 0,
+                 "eval_time_s": 0.0}
+        return {**_row("ok", 100.0, (hours - final_h) * 3600, final_h * 3600, seed=seed),
+                "provenance": {"curve": curve}}
+
+    rows = [rerun(1, 2.0, 0.5), rerun(2, 1.0, 0.4), _row("ok", 100.0, restored=True, seed=3)]
+    assert fresh_job_hours(rows, 100.0) == pytest.approx(1.5) and fresh_job_hours(rows, 50.0) == pytest.approx(0.975)
+    assert fresh_job_hours(rows[2:], 100.0) is None
+
+    class Job:
+        def __init__(self, name):
+            self.spec = type("Spec", (), {"name": name})()
+
+    budget = dataclasses.replace(BUDGET, kimg=100.0)
+    assert _defaults_text([Job("a"), Job("b")], rows, budget) == (
+        "; then 2 default-setting row(s) (about 3.0 job-hours at the re-runs' rate) as workers free up: a, b")
+    assert _defaults_text([Job("a")], rows[2:], budget) == "; then 1 default-setting row(s) as workers free up: a"
+    assert _defaults_text([], rows, budget) == ""
