@@ -278,8 +278,7 @@ def protocol_header(rows: Sequence[dict], notes: Sequence[str] = ()) -> list[str
            if not feature_space(rows) else _space_line(rows))
         + f"; device {distinct('device')}.",
         f"Cells: mean ± std [{CONFIDENCE:.0%} t interval, clipped to the metric's range] over seeds; best per column "
-        f"in bold where it rests on "
-        f"{MIN_SEEDS_TO_RANK} or more seeds (one seed is a pilot); "
+        f"in bold where it rests on {MIN_SEEDS_TO_RANK} or more seeds (one seed is a pilot); "
         "diverged runs are counted, never averaged.",
     ]
     floor = next((r for r in rows if r["model"] == REAL_DATA), None)

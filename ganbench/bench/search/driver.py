@@ -209,8 +209,8 @@ def search(models: Sequence[str | ModelSpec] = (), study: str | None = None, pro
              f"{', '.join(f'{r:g}' for r in rungs)} kimg; {len(trials)} to run"
              + (f", after {len(early)} re-run(s) of the chosen settings of {', '.join(ready)}" if early else "")
              + _left_text(run_dir, store, options.jobs)
-             + _defaults_text(defaults, store.rows(j.key for jobs in ready.values() for j in jobs), final),
-             options.progress)
+             + (_defaults_text(defaults, store.rows(j.key for jobs in ready.values() for j in jobs), final)
+                if defaults else ""), options.progress)
         planned = dict(ready)  # the models whose re-runs are queued
 
         def newly_ready() -> list[Job]:
@@ -278,8 +278,6 @@ def _left_text(run_dir: Path, store: Store, jobs: int) -> str:
 
 def _defaults_text(defaults: Sequence[Job], reruns: Sequence[dict], final: Budget) -> str:
     """"; then N default-setting row(s) (about H job-hours at the re-runs' rate) as workers free up: names"."""
-    if not defaults:
-        return ""
     each = fresh_job_hours(reruns, final.kimg)
     cost = f" (about {len(defaults) * each:.1f} job-hours at the re-runs' rate)" if each is not None else ""
     return (f"; then {len(defaults)} default-setting row(s){cost} as workers free up: "

@@ -115,4 +115,3 @@ def test_a_default_setting_row_costs_what_a_rerun_does():
     assert _defaults_text([Job("a"), Job("b")], rows, budget) == (
         "; then 2 default-setting row(s) (about 3.0 job-hours at the re-runs' rate) as workers free up: a, b")
     assert _defaults_text([Job("a")], rows[2:], budget) == "; then 1 default-setting row(s) as workers free up: a"
-    assert _defaults_text([], rows, budget) == ""
