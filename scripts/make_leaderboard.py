@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import re
 import shlex
 import shutil
@@ -224,7 +225,10 @@ def study_markdown(rows, study, dataset, budget, out: Path, stem: str) -> str:
     if sources:
         parts.append("Published: " + "; ".join(sources) + ".")
     images = out / stem
-    jobs = [{"model": r["model"], "seed": r["seed"], "out_dir": r["out_dir"]} for r in rows if r["model"] != REAL_DATA]
+    # a row's stored curve points draw its curve where its folder is gone (a store imported on another machine)
+    jobs = [{"model": r["model"], "seed": r["seed"], "out_dir": r["out_dir"],
+             "points": ((r.get("provenance") or {}).get("curve") or {}).get("points")}
+            for r in rows if r["model"] != REAL_DATA]
     curve = write_curves(jobs, images / "curves.png", f"{study.name} on {dataset}", budget.curve_samples)
     if curve:
         parts.append(f"![FID over training]({stem}/curves.png)")
@@ -232,18 +236,34 @@ def study_markdown(rows, study, dataset, budget, out: Path, stem: str) -> str:
     for model in order:
         if model == REAL_DATA:
             continue
-        # the first seed whose folder still holds its grid (a restored row, or one trained elsewhere, has none)
-        row = next((r for r in rows if r["model"] == model and (Path(r["out_dir"]) / "samples.png").is_file()), None)
+        row = sample_grid(model, rows, images)
         if row is not None:
-            images.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(Path(row["out_dir"]) / "samples.png", images / f"samples-{model}.png")
             grids.append(f"| {study.labels.get(model, model)} | {row['seed']} | "
                          f"![{model}]({stem}/samples-{model}.png) |")
     if grids:
         parts.append("Samples (64 per model, at the end of training, from its first seed whose grid is on this "
-                     "machine):\n\n| model | seed | samples |\n|---|---|---|\n" + "\n".join(grids))
+                     "machine, else the one the leaderboard already shows):\n\n| model | seed | samples |\n"
+                     "|---|---|---|\n" + "\n".join(grids))
     parts += phase_grids(rows, order, study, images, stem)
     return "\n\n".join(parts) + "\n"
+
+
+def sample_grid(model: str, rows, images: Path) -> dict | None:
+    """The row whose end-of-training grid the leaderboard shows for ``model``, copied to ``images/samples-MODEL.png``
+    with a note of whose it is (``.json``): the first seed whose folder holds its grid (a restored row, or one
+    trained elsewhere, has none); else the grid already there, when its note names one of ``rows`` (a rebuild on a
+    machine without the job folders keeps it); else None."""
+    png, note = images / f"samples-{model}.png", images / f"samples-{model}.json"
+    row = next((r for r in rows if r["model"] == model and (Path(r["out_dir"]) / "samples.png").is_file()), None)
+    if row is not None:
+        images.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(Path(row["out_dir"]) / "samples.png", png)
+        write_text_atomic(note, json.dumps({"job_key": row.get("job_key"), "seed": row["seed"]}) + "\n")
+        return row
+    if png.is_file() and note.is_file():
+        key = json.loads(note.read_text()).get("job_key")
+        return next((r for r in rows if r["model"] == model and r.get("job_key") == key), None)
+    return None
 
 
 def phase_grids(rows, order, study, images: Path, stem: str) -> list[str]:

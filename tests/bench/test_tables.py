@@ -155,6 +155,42 @@ def test_a_leaderboards_sample_grid_names_the_seed_it_shows(tmp_path):
         (tmp_path / "s2" / "samples.png").read_bytes()
 
 
+def test_a_leaderboard_rebuilt_without_the_job_folders_keeps_its_grids_and_curves(tmp_path):
+    """Rebuilt from imported rows on a machine without the job folders (lucic2018 board, 2026-12-05, after the
+    machine was replaced), the board keeps the grid it showed, whose note names the row it came from, and draws
+    each curve from the row's stored points; a grid whose row is no longer on the board is not shown."""
+    import shutil
+
+    from ganbench.config import get_budget
+    from ganbench.images import save_grid
+    from ganbench.studies import get_study
+    from tests.helpers import load_script
+
+    import torch
+
+    mod = load_script("make_leaderboard")
+    (tmp_path / "s2").mkdir()
+    save_grid(torch.zeros(4, 1, 8, 8, dtype=torch.uint8), tmp_path / "s2" / "samples.png")
+    points = [{"kimg": k, "fid": f} for k, f in ((250.0, 51.3), (500.0, 40.1), (1000.0, 34.2))]
+    rows = [{"model": "lucic-lsgan", "seed": s, "status": "ok", "fid": 30.0 + s, "num_samples": 10000,
+             "budget": "lucic2018", "job_key": f"k{s}", "out_dir": str(tmp_path / f"s{s}"),
+             "provenance": {"curve": {"points": points}} if s == 2 else {}} for s in (1, 2, 3)]
+
+    def board():
+        return mod.study_markdown(rows, get_study("lucic2018"), "fashion-mnist", get_budget("lucic2018"),
+                                  tmp_path / "lb", "board")
+    first = board()
+    shown = tmp_path / "lb" / "board" / "samples-lucic-lsgan.png"
+    grid = shown.read_bytes()
+    shutil.rmtree(tmp_path / "s2")  # the folders are gone; the board's files and the rows remain
+    (tmp_path / "lb" / "board" / "curves.png").unlink()
+    again = board()
+    assert again == first and "| LSGAN | 2 | ![lucic-lsgan](board/samples-lucic-lsgan.png) |" in again
+    assert shown.read_bytes() == grid and (tmp_path / "lb" / "board" / "curves.png").is_file()
+    rows = [r for r in rows if r["seed"] != 2]  # its row left the board: its grid is not shown any more
+    assert "samples-lucic-lsgan" not in board()
+
+
 def test_the_papers_table_states_what_it_kept_from_the_papers_code_and_a_sibling_does_not():
     """The lucic2018 protocol's differences from compare_gan kept on purpose head its own tables (Study.kept)."""
     from ganbench.config import BUDGETS
