@@ -174,6 +174,9 @@ def search(models: Sequence[str | ModelSpec] = (), study: str | None = None, pro
     specs = resolve_models(models, b)
     run_dir = Path(options.out) if options.out else DEFAULT_RUNS_DIR / f"{dataset}-{final.name}-search"
     if options.report_only:
+        if options.with_defaults:
+            raise BadInput("--with-defaults queues default-setting rows to train; --report-only trains nothing: "
+                           "leave out one of them")
         _check_report_inputs(run_dir, Path(options.store or DEFAULT_STORE))
     check_writable(run_dir, "--out", folder=True)
     store_path = check_writable(options.store or DEFAULT_STORE, "--store")

@@ -113,6 +113,7 @@ def test_a_search_killed_mid_way_resumes_without_rerunning_finished_trials(tmp_p
     ({"protocol": {"select_on": "train"}}, "select-on"), ({"protocol": {"rung_metric": "fid_best"}}, "checkpoints"),
     ({"protocol": {"validation": 40}}, "no training images"), ({"protocol": {"space": "nope"}}, "unknown search space"),
     ({"protocol": {"rerun_seeds": (1, 1)}}, "seeds"), ({"report_only": True}, "holds no search"),
+    ({"report_only": True, "with_defaults": True}, "--report-only trains nothing"),
 ])
 def test_bad_input_is_one_line_before_any_work(tmp_path, kw, match):
     with pytest.raises(BadInput, match=match):
