@@ -340,13 +340,12 @@ def _schedule(spec: ModelSpec, opts: TrainOptions, state: dict | None, run_kimg:
     return ScheduleHook(plan, enter), plan, schedule_kimg
 
 
-def _bar_name(spec: ModelSpec, target: int, run_kimg: float) -> str:
-    """The progress bar's name; a call that trains one segment of a longer run (the runner's interval evaluations,
-    a search's rungs) says so, since its bar counts only to the segment's end."""
-    kimg = target * spec.batch_size * spec.tricks.n_critic / 1000
+def _bar_name(name: str, kimg: float, run_kimg: float) -> str:
+    """The progress bar's name; a call that trains to ``kimg``, one segment of a longer run of ``run_kimg`` (the
+    runner's interval evaluations, a search's rungs), says so, since its bar counts only to the segment's end."""
     if kimg < run_kimg * (1 - 1e-9):
-        return f"train {spec.name} (to {kimg:.4g} of {run_kimg:.4g} kimg)"
-    return f"train {spec.name}"
+        return f"train {name} (to {kimg:.4g} of {run_kimg:.4g} kimg)"
+    return f"train {name}"
 
 
 def _run(spec: ModelSpec, dataset: ImageSet, out_dir: Path, target: int, seed: int, device: torch.device, dd,
@@ -358,7 +357,8 @@ def _run(spec: ModelSpec, dataset: ImageSet, out_dir: Path, target: int, seed: i
     step, wall_before = 0, 0.0
     images_per_step = spec.batch_size * spec.tricks.n_critic
     div = DivergenceHook(opts.divergence, (opts.log_every, opts.sample_every, opts.ckpt_every))
-    schedule, plan, schedule_kimg = _schedule(spec, opts, state, target * images_per_step / 1000, su)
+    call_kimg = target * images_per_step / 1000  # where this call stops: a segment of the run, or all of it
+    schedule, plan, schedule_kimg = _schedule(spec, opts, state, call_kimg, su)
     if state is not None:
         log.rows, step, wall_before = state["log"], state["step"], state["wall_time_s"]
         div.load_state_dict(state["exploded"])
@@ -379,8 +379,8 @@ def _run(spec: ModelSpec, dataset: ImageSet, out_dir: Path, target: int, seed: i
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
 
-    bar = progress_bar(target, _bar_name(spec, target, schedule_kimg), "step", progress and main, initial=step,
-                       file=sys.stderr, dynamic_ncols=True) if main else tqdm(disable=True)
+    bar = progress_bar(target, _bar_name(spec.name, call_kimg, schedule_kimg), "step", progress and main,
+                       initial=step, file=sys.stderr, dynamic_ncols=True) if main else tqdm(disable=True)
     logger = LogHook(log, opts.log_every, div, main, bar, wall_before)
     ranks = dd.world_size if dd.enabled else 1  # a DDP model's batch size is its rank's share
     images_before = state.get("images", step * images_per_step) if state else 0

@@ -199,12 +199,12 @@ def search(models: Sequence[str | ModelSpec] = (), study: str | None = None, pro
         # the re-runs of models whose trials have all ended go first, then the trials, model by model in the
         # order given, and a model's re-runs as soon as its trials have ended (newly_ready): one process searches
         # several models back to back, each model's rows land as early as they can, and no core waits for a phase
-        ready = _rerun_jobs(specs, _choices(trial_jobs, store), trial_jobs, protocol, dataset, final, run_dir,
-                            options, train_set)
+        chosen_now = _choices(trial_jobs, store)
+        ready = _rerun_jobs(specs, chosen_now, trial_jobs, protocol, dataset, final, run_dir, options, train_set)
         early = [j for jobs in ready.values() for j in jobs if not store.done(j.key)]
         trials = [j for m in trial_jobs for j in trial_jobs[m] if not store.done(j.key)]
-        defaults = [j for j in _default_jobs(specs, _choices(trial_jobs, store), dataset, final, run_dir, options,
-                                             train_set) if not store.done(j.key)] if options.with_defaults else []
+        defaults = [j for j in _default_jobs(specs, chosen_now, dataset, final, run_dir, options, train_set)
+                    if not store.done(j.key)] if options.with_defaults else []
         # the folder names this search's models from the start: its report (and --report-only) shows them all
         write_manifest(run_dir, store, trial_jobs, ready, _floor(final, ready), protocol, space, final, tb, rungs,
                        dataset, study)
