@@ -342,7 +342,9 @@ def _rerun_jobs(specs, chosen: dict, trial_jobs: dict[str, list[Job]], protocol:
         k = chosen[spec.name]
         if k is None:
             continue
-        best = dataclasses.replace(trial_jobs[spec.name][k].spec, name=f"{spec.name}-searched")
+        trial = trial_jobs[spec.name][k].spec
+        best = dataclasses.replace(trial, name=f"{spec.name}-searched",
+                                   description=f"the setting its search chose (trial {k}): {trial.description}")
         rerun_jobs[spec.name] = plan([(best, {"search": spec.name, "trial": k, "rerun": True})],
                                      tuple(protocol.rerun_seeds), dataset, final, fp, run_dir, device=options.device,
                                      data_root=options.data_root, data=train_set)

@@ -86,12 +86,17 @@ class SearchSpace:
         return {name: _get(d, p.targets[0]) for name, p in self.for_model(spec.name).items()}
 
     def apply(self, spec: ModelSpec, values: dict[str, Any], name: str) -> ModelSpec:
-        """``spec`` with the drawn ``values`` written into their fields, renamed ``name``, validated."""
+        """``spec`` with the drawn ``values`` written into their fields, renamed ``name``, validated. Its
+        description says which values were drawn (the base spec's own describes the base's setting, which the trial's
+        provenance must not claim; the description is prose, outside the spec's hash)."""
         d = _plain(spec)
         for pname, p in self.for_model(spec.name).items():
             for target in p.targets:
                 _set(d, target, values[pname])
         d["name"] = name
+        drawn = ", ".join(f"{k} {_value_text(values[k])}" for k in self.for_model(spec.name))
+        d["description"] = f"{spec.name} at values from the {self.name} search space ({drawn}); " \
+                           f"{spec.name} itself: {spec.description}"
         trial = from_dict(ModelSpec, d, f"trial {name}")
         if self.penalty_through_batch_norm and trial.arch.d_norm == "batch" and _penalised(trial):
             trial = dataclasses.replace(trial, tricks=dataclasses.replace(trial.tricks, penalty_through_batch_norm=True))
@@ -99,6 +104,10 @@ class SearchSpace:
 
     def describe(self, model: str) -> dict[str, str]:
         return {name: p.describe() for name, p in self.for_model(model).items()}
+
+
+def _value_text(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
 def _penalised(spec: ModelSpec) -> bool:

@@ -48,6 +48,10 @@ def test_a_search_draws_halves_selects_and_reruns(tmp_path):
         chosen_row = rows[res.chosen[model]]
         assert {r["config_hash"] for r in reruns} == {chosen_row["config_hash"]}
         assert all(r["model"] == f"{model}-searched" for r in reruns)
+        # their provenance says which setting was chosen, not the base spec's description of its own setting
+        k = res.chosen[model]
+        assert all(r["provenance"]["spec"]["description"].startswith(f"the setting its search chose (trial {k}): "
+                                                                      f"{model} at values from the ") for r in reruns)
         # trials train on the training split less the validation split, and are scored on that split
         assert chosen_row["split"] == "train[30:]" and chosen_row["budget"] == "tiny-trial"
     # the store holds every trial, re-run and their provenance; the tables, trials and plots are written
