@@ -32,6 +32,7 @@ from ...train.log import LOG_NAME as TRAIN_LOG
 from ..tables import display_columns, seeds_cell, summary_frame, write_tables
 from .left import Left, left, left_markdown, rerun_trained, untimed_evals
 from .manifest import JOURNAL, SearchResult, journal_storage, read_manifest, trial_dir
+from .space import param_text
 
 
 def _trial(row: dict) -> dict:
@@ -277,10 +278,6 @@ def _fmt(v: Any, digits: int = 2) -> str:
     return "–" if v is None or (isinstance(v, float) and not math.isfinite(v)) else f"{v:.{digits}f}"
 
 
-def _param_text(params: dict) -> str:
-    return ", ".join(f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}" for k, v in sorted(params.items()))
-
-
 def trials_csv(trials: dict[str, list[dict]], rungs: Sequence[float]) -> str:
     names = sorted({p for rows in trials.values() for r in rows for p in _trial(r)["params"]})
     head = ["model", "trial", "status", "kimg", *names, *(f"score_{k:g}kimg" for k in rungs), "job_key"]
@@ -364,7 +361,7 @@ def search_markdown(m: dict, trials: dict[str, list[dict]], reruns: dict[str, li
             t = _trial(r)
             by = {round(x["kimg"], 6): x["score"] for x in t["rungs"]}
             status = f"running, at {r['kimg']:g} kimg" if r["status"] == "running" else r["status"]
-            lines.append(f"| {labels.get(model, model)} | {t['number']} | {status} | {_param_text(t['params'])} | "
+            lines.append(f"| {labels.get(model, model)} | {t['number']} | {status} | {param_text(t['params'])} | "
                          + " | ".join(_fmt(by.get(round(k, 6))) for k in m["rungs"]) + " |")
     return "\n".join(lines) + "\n"
 
@@ -395,7 +392,7 @@ def _model_row(m: dict, model: str, rows: list[dict], reruns: list[dict], study,
     frame = summary_frame([r for r in reruns if r["status"] == "ok"]) if reruns else None
     pub = study.published_for(m["dataset"], model) if study else None
     kimg = sum(r.get("kimg") or 0 for r in t_ok)
-    return (f"| {labels.get(model, model)} | {k if k is not None else '–'} | {_param_text(params) or '–'} | "
+    return (f"| {labels.get(model, model)} | {k if k is not None else '–'} | {param_text(params) or '–'} | "
             f"{_rerun_cell(planned, frame, 'fid_best', progress)} | {_rerun_cell(planned, frame, 'fid')} | "
             f"{f'{pub.value:.1f} ± {pub.spread:.1f}' if pub else '–'} | "
             f"{_against_paper(frame, pub, len(m['reruns'].get(model, [])))} | {len(t_ok)} / {p['trials']} | "

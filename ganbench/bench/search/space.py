@@ -94,8 +94,7 @@ class SearchSpace:
             for target in p.targets:
                 _set(d, target, values[pname])
         d["name"] = name
-        drawn = ", ".join(f"{k} {_value_text(values[k])}" for k in self.for_model(spec.name))
-        d["description"] = f"{spec.name} at values from the {self.name} search space ({drawn}); " \
+        d["description"] = f"{spec.name} at values from the {self.name} search space ({param_text(values)}); " \
                            f"{spec.name} itself: {spec.description}"
         trial = from_dict(ModelSpec, d, f"trial {name}")
         if self.penalty_through_batch_norm and trial.arch.d_norm == "batch" and _penalised(trial):
@@ -106,8 +105,9 @@ class SearchSpace:
         return {name: p.describe() for name, p in self.for_model(model).items()}
 
 
-def _value_text(value: Any) -> str:
-    return f"{value:.4g}" if isinstance(value, float) else str(value)
+def param_text(params: dict[str, Any]) -> str:
+    """A setting as one line, by parameter name: ``beta1 0.473, disc_iters 5, learning_rate 0.00114``."""
+    return ", ".join(f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}" for k, v in sorted(params.items()))
 
 
 def _penalised(spec: ModelSpec) -> bool:

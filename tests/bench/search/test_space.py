@@ -60,8 +60,8 @@ def test_trial_zero_is_the_models_own_setting_and_values_reach_the_spec():
         (3e-3, 3e-3, (0.25, 0.999), (0.25, 0.999))
     assert (drawn.tricks.n_critic, drawn.arch.d_norm, drawn.tricks.gradient_penalty) == (1, "batch", 0.5)
     # the trial's description names its drawn values (the base's describes compare_gan's default setting)
-    assert drawn.description == ("lucic-wgan-gp at values from the lucic2018-wide search space (learning_rate 0.003, "
-                                 "beta1 0.25, disc_iters 1, discriminator_batchnorm batch, lambda 0.5); "
+    assert drawn.description == ("lucic-wgan-gp at values from the lucic2018-wide search space (beta1 0.25, "
+                                 "disc_iters 1, discriminator_batchnorm batch, lambda 0.5, learning_rate 0.003); "
                                  f"lucic-wgan-gp itself: {spec.description}")
     # the wide range draws BN in D under a penalty, as compare_gan trains it: allowed for such a trial
     assert drawn.tricks.penalty_through_batch_norm and not space.apply(spec, defaults, "x").tricks.penalty_through_batch_norm
