@@ -90,11 +90,13 @@ class SearchSpace:
         description says which values were drawn (the base spec's own describes the base's setting, which the trial's
         provenance must not claim; the description is prose, outside the spec's hash)."""
         d = _plain(spec)
-        for pname, p in self.for_model(spec.name).items():
+        searched = self.for_model(spec.name)
+        for pname, p in searched.items():
             for target in p.targets:
                 _set(d, target, values[pname])
         d["name"] = name
-        d["description"] = f"{spec.name} at values from the {self.name} search space ({param_text(values)}); " \
+        applied = param_text({pname: values[pname] for pname in searched})  # only what was written into the spec
+        d["description"] = f"{spec.name} at values from the {self.name} search space ({applied}); " \
                            f"{spec.name} itself: {spec.description}"
         trial = from_dict(ModelSpec, d, f"trial {name}")
         if self.penalty_through_batch_norm and trial.arch.d_norm == "batch" and _penalised(trial):

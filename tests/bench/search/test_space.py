@@ -63,6 +63,9 @@ def test_trial_zero_is_the_models_own_setting_and_values_reach_the_spec():
     assert drawn.description == ("lucic-wgan-gp at values from the lucic2018-wide search space (beta1 0.25, "
                                  "disc_iters 1, discriminator_batchnorm batch, lambda 0.5, learning_rate 0.003); "
                                  f"lucic-wgan-gp itself: {spec.description}")
+    # a value the space does not search for this model (WGAN's clip) is not written, so the description omits it
+    extra = space.apply(spec, {**defaults, "weight_clipping": 0.05}, "t2")
+    assert extra.hash() == spec.hash() and "weight_clipping" not in extra.description
     # the wide range draws BN in D under a penalty, as compare_gan trains it: allowed for such a trial
     assert drawn.tricks.penalty_through_batch_norm and not space.apply(spec, defaults, "x").tricks.penalty_through_batch_norm
     assert math.isclose(space.for_model("lucic-ns")["learning_rate"].values[0], 1e-5)
