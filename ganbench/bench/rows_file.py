@@ -89,6 +89,23 @@ def read_rows(path: str | Path) -> list[dict[str, Any]]:
     return records
 
 
+#: A row's columns that name and file a job rather than say what it trained or scored.
+LABELS = ("model", "groups", "run")
+
+
+def _differing(old: dict[str, Any], new: dict[str, Any]) -> str:
+    """What differs between two rows of one job, for the refusal: ``"labels (model, groups; results equal)"`` when
+    only ``LABELS`` do (the same trained job published under another name, as a search's re-run is when it is also
+    the model's default row), else ``"results (fid, status, ...)"``, the metrics and columns that differ."""
+    a, b = content(old), content(new)
+    fields = [c for c in COLUMNS if _canonical(a["row"][c]) != _canonical(b["row"][c])]
+    fields += sorted(k for k in set(a["metrics"]) | set(b["metrics"])
+                     if _canonical(a["metrics"].get(k)) != _canonical(b["metrics"].get(k)))
+    if fields and all(f in LABELS for f in fields):
+        return f"labels ({', '.join(fields)}; results equal)"
+    return f"results ({', '.join(f for f in fields if f not in LABELS)})"
+
+
 def import_rows(store: Store, path: str | Path, replace: bool = False) -> tuple[int, int]:
     """Add a rows file's rows to ``store`` in one transaction: ``(added, already there)``; see ``import_records``."""
     return import_records(store, read_rows(path), str(path), replace)
@@ -107,7 +124,7 @@ def import_records(store: Store, records: list[dict[str, Any]], source: str, rep
             continue
         if old is not None and old["status"] != "failed" and not replace:
             raise BadInput(f"--import: the store already holds job {rec['job_key']} ({old['model']}, seed "
-                           f"{old['seed']}) with other results; pass --replace to take the file's")
+                           f"{old['seed']}) with other {_differing(old, rec)}; pass --replace to take the file's")
         new.append(rec)
     try:
         store.put_many(new)

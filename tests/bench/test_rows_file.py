@@ -48,13 +48,27 @@ def test_conflicts_are_refused_unless_failed_or_replace(tmp_path):
     a = _store(tmp_path / "a.sqlite", _row("k1", fid=10.0), _row("k2", fid=20.0))
     export_rows(a, tmp_path / "rows.jsonl")
     b = _store(tmp_path / "b.sqlite", _row("k1", fid=11.0))
-    with pytest.raises(BadInput, match="already holds job k1 .*--replace"):
+    with pytest.raises(BadInput, match=r"already holds job k1 .*other results \(fid\); pass --replace"):
         import_rows(b, tmp_path / "rows.jsonl")
     assert b.get("k2") is None and b.get("k1")["fid"] == 11.0  # nothing written, not even the row that was free
     assert import_rows(b, tmp_path / "rows.jsonl", replace=True) == (2, 0)
     assert b.get("k1")["fid"] == 10.0
     c = _store(tmp_path / "c.sqlite", _row("k1", status="failed", fid=None))  # a failed row is retried anyway
     assert import_rows(c, tmp_path / "rows.jsonl") == (2, 0) and c.get("k1")["status"] == "ok"
+
+
+def test_a_conflict_of_labels_only_says_so(tmp_path):
+    """The same trained job under another name (a search's re-run that is also the model's default row) is told
+    apart from other numbers."""
+    when = {"created_at": "2026-12-05T05:16:38+0000"}  # else the store stamps the second it wrote each
+    a = _store(tmp_path / "a.sqlite", _row("k1", model="lucic-wgan", groups={}, **when))
+    export_rows(a, tmp_path / "rows.jsonl")
+    b = _store(tmp_path / "b.sqlite", _row("k1", model="lucic-wgan-searched", groups={"rerun": True}, **when))
+    with pytest.raises(BadInput, match=r"other labels \(model, groups; results equal\); pass --replace"):
+        import_rows(b, tmp_path / "rows.jsonl")
+    c = _store(tmp_path / "c.sqlite", _row("k1", model="x", status="diverged", fid=3.0, **when))
+    with pytest.raises(BadInput, match=r"other results \(status, fid\);"):
+        import_rows(c, tmp_path / "rows.jsonl")
 
 
 @pytest.mark.parametrize("damage, message", [
