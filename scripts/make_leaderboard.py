@@ -268,20 +268,29 @@ def sample_grid(model: str, rows, images: Path) -> dict | None:
 
 def phase_grids(rows, order, study, images: Path, stem: str) -> list[str]:
     """For a model with a schedule (progressive growing): its first seed's grid at the end of every phase, copied
-    beside the leaderboard, one table per model."""
+    beside the leaderboard, one table per model; where no row's folder is on this machine (a store imported after
+    the machine that trained it was replaced), the grids already beside the leaderboard, as ``sample_grid`` keeps
+    the end-of-training grid."""
     parts = []
     for model in order:
-        out_dir = next((Path(r["out_dir"]) for r in rows if r["model"] == model and r["model"] != REAL_DATA
-                        and r.get("out_dir")), None)
-        found = sorted((out_dir / "samples").glob("phase_*.png")) if out_dir else []
-        if not found:
+        if model == REAL_DATA:
             continue
-        images.mkdir(parents=True, exist_ok=True)
+        out_dir = next((Path(r["out_dir"]) for r in rows if r["model"] == model and r.get("out_dir")
+                        and (Path(r["out_dir"]) / "samples").is_dir()), None)
+        found = sorted((out_dir / "samples").glob("phase_*.png")) if out_dir else []
+        if found:
+            images.mkdir(parents=True, exist_ok=True)
+            for src in found:
+                shutil.copyfile(src, images / f"{model}-{src.name}")
+            names = [src.name for src in found]
+        else:
+            names = sorted(p.name[len(model) + 1:] for p in images.glob(f"{model}-phase_*.png"))
+        if not names:
+            continue
         lines = []
-        for src in found:  # phase_STEP_NAME.png (train.trainer.phase_grid_name)
-            step, name = src.stem.split("_", 2)[1:]
-            shutil.copyfile(src, images / f"{model}-{src.name}")
-            lines.append(f"| {name.replace('-', ' ')} | {int(step)} | ![{name}]({stem}/{model}-{src.name}) |")
+        for name_png in names:  # phase_STEP_NAME.png (train.trainer.phase_grid_name)
+            step, name = Path(name_png).stem.split("_", 2)[1:]
+            lines.append(f"| {name.replace('-', ' ')} | {int(step)} | ![{name}]({stem}/{model}-{name_png}) |")
         parts.append(f"{study.labels.get(model, model)} at the end of each phase of its schedule:\n\n"
                      "| phase | step | samples |\n|---|---|---|\n" + "\n".join(lines))
     return parts

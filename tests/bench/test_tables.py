@@ -157,8 +157,9 @@ def test_a_leaderboards_sample_grid_names_the_seed_it_shows(tmp_path):
 
 def test_a_leaderboard_rebuilt_without_the_job_folders_keeps_its_grids_and_curves(tmp_path):
     """Rebuilt from imported rows on a machine without the job folders (lucic2018 board, 2026-12-05, after the
-    machine was replaced), the board keeps the grid it showed, whose note names the row it came from, and draws
-    each curve from the row's stored points; a grid whose row is no longer on the board is not shown."""
+    machine was replaced), the board keeps the grid it showed, whose note names the row it came from, and its
+    phase grids (the pggan board lost them so, 2026-12-05), and draws each curve from the row's stored points; a
+    grid whose row is no longer on the board is not shown."""
     import shutil
 
     from ganbench.config import get_budget
@@ -171,6 +172,9 @@ def test_a_leaderboard_rebuilt_without_the_job_folders_keeps_its_grids_and_curve
     mod = load_script("make_leaderboard")
     (tmp_path / "s2").mkdir()
     save_grid(torch.zeros(4, 1, 8, 8, dtype=torch.uint8), tmp_path / "s2" / "samples.png")
+    (tmp_path / "s2" / "samples").mkdir()  # a growing model's grid at the end of each phase (the pggan board)
+    for i, phase in enumerate(("phase_000782_stabilise-4x4", "phase_001563_fade-in-8x8")):
+        save_grid(torch.full((4, 1, 8, 8), i, dtype=torch.uint8), tmp_path / "s2" / "samples" / f"{phase}.png")
     points = [{"kimg": k, "fid": f} for k, f in ((250.0, 51.3), (500.0, 40.1), (1000.0, 34.2))]
     rows = [{"model": "lucic-lsgan", "seed": s, "status": "ok", "fid": 30.0 + s, "num_samples": 10000,
              "budget": "lucic2018", "job_key": f"k{s}", "out_dir": str(tmp_path / f"s{s}"),
@@ -180,6 +184,7 @@ def test_a_leaderboard_rebuilt_without_the_job_folders_keeps_its_grids_and_curve
         return mod.study_markdown(rows, get_study("lucic2018"), "fashion-mnist", get_budget("lucic2018"),
                                   tmp_path / "lb", "board")
     first = board()
+    assert "| fade in 8x8 | 1563 | ![fade-in-8x8](board/lucic-lsgan-phase_001563_fade-in-8x8.png) |" in first
     shown = tmp_path / "lb" / "board" / "samples-lucic-lsgan.png"
     grid = shown.read_bytes()
     shutil.rmtree(tmp_path / "s2")  # the folders are gone; the board's files and the rows remain
