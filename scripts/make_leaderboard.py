@@ -31,6 +31,7 @@ from pathlib import Path
 
 from ganbench.bench.jobs import parse_metrics, parse_seeds, plan, protocol_for, seed_plan
 from ganbench.bench.provenance import made_on, torch_threads
+from ganbench.bench.report import schedule_phases
 from ganbench.bench.rows_file import dump_rows
 from ganbench.bench.runner import Backend, RunOptions, adopt_floor, real_data_job, resolve_models, rows_for, run
 from ganbench.bench.store import Store
@@ -225,11 +226,7 @@ def study_markdown(rows, study, dataset, budget, out: Path, stem: str) -> str:
     if sources:
         parts.append("Published: " + "; ".join(sources) + ".")
     images = out / stem
-    # a row's stored curve points draw its curve where its folder is gone (a store imported on another machine)
-    jobs = [{"model": r["model"], "seed": r["seed"], "out_dir": r["out_dir"],
-             "points": ((r.get("provenance") or {}).get("curve") or {}).get("points")}
-            for r in rows if r["model"] != REAL_DATA]
-    curve = write_curves(jobs, images / "curves.png", f"{study.name} on {dataset}", budget.curve_samples)
+    curve = write_curves(curve_jobs(rows), images / "curves.png", f"{study.name} on {dataset}", budget.curve_samples)
     if curve:
         parts.append(f"![FID over training]({stem}/curves.png)")
     grids = []
@@ -246,6 +243,20 @@ def study_markdown(rows, study, dataset, budget, out: Path, stem: str) -> str:
                      "|---|---|---|\n" + "\n".join(grids))
     parts += phase_grids(rows, order, study, images, stem)
     return "\n\n".join(parts) + "\n"
+
+
+def curve_jobs(rows) -> list[dict]:
+    """The jobs ``curve_figure`` draws: a row's stored curve points and schedule phases draw its curve where its
+    folder is gone (a store imported on another machine)."""
+    jobs = []
+    for r in rows:
+        if r["model"] == REAL_DATA:
+            continue
+        prov = r.get("provenance") or {}
+        jobs.append({"model": r["model"], "seed": r["seed"], "out_dir": r["out_dir"],
+                     "points": (prov.get("curve") or {}).get("points"),
+                     "phases": schedule_phases((prov.get("train") or {}).get("provenance") or {})})
+    return jobs
 
 
 def sample_grid(model: str, rows, images: Path) -> dict | None:

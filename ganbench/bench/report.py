@@ -60,7 +60,8 @@ def curve_figure(jobs: Sequence[dict], title: str = "FID over training", curve_s
     """A matplotlib figure of FID against kimg from each job's eval_log.csv, or from its stored curve (``points``,
     the row's ``provenance["curve"]["points"]``) where the job has one: a finished job's curve outlives its folder
     (one line per model and seed; all points at the curve's own N, the end of training included), or None when no
-    job has two points."""
+    job has two points. A schedule's phases are marked, from the job's ``phases`` (a stored row's, see
+    ``schedule_phases``) or else its folder's status.json."""
     import matplotlib.pyplot as plt
 
     lines = []
@@ -79,9 +80,10 @@ def curve_figure(jobs: Sequence[dict], title: str = "FID over training", curve_s
         ax.plot(xs, ys, marker="o", markersize=3, label=label)
     marked = set()
     for j in jobs:  # a schedule's phases (progressive growing), once per model, named by it with several models
-        if j["model"] not in marked and phase_boundaries(j["out_dir"]):
+        bounds = j.get("phases") or phase_boundaries(j["out_dir"])
+        if j["model"] not in marked and bounds:
             marked.add(j["model"])
-            mark_phases(ax, phase_boundaries(j["out_dir"]), j["model"] if len({x["model"] for x in jobs}) > 1 else "")
+            mark_phases(ax, bounds, j["model"] if len({x["model"] for x in jobs}) > 1 else "")
     ax.set_xlabel("kimg (real images shown to D, thousands)")
     ax.set_ylabel(f"FID (N={curve_samples})" if curve_samples else "FID")
     ax.set_yscale("log")
@@ -109,7 +111,13 @@ def phase_boundaries(out_dir: str | Path) -> list[tuple[float, str]]:
         prov = json.loads((Path(out_dir) / "status.json").read_text()).get("provenance", {})
     except (OSError, ValueError):
         return []
-    schedule = prov.get("schedule")
+    return schedule_phases(prov)
+
+
+def schedule_phases(train_provenance: dict) -> list[tuple[float, str]]:
+    """``[(kimg, name)]`` from a training provenance's ``schedule`` (status.json's, or a stored row's
+    ``provenance["train"]["provenance"]``, which outlives the job's folder); empty without one."""
+    schedule = (train_provenance or {}).get("schedule")
     return [(float(k), str(n)) for k, n in schedule.get("phases", [])] if isinstance(schedule, dict) else []
 
 

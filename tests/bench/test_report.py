@@ -44,3 +44,31 @@ def test_report_has_tables_and_images(tmp_path):
 def test_report_of_a_folder_that_is_not_a_run(tmp_path):
     with pytest.raises(BadInput, match="not a ganbench run folder"):
         make_report(tmp_path)
+
+
+def test_a_curve_from_a_stored_row_marks_its_schedules_phases(tmp_path):
+    """A growing model's phase lines come from the row's stored training provenance where its job folder is gone
+    (the pggan board, rebuilt on a new machine, drew width 16's curve without them, 2026-12-05)."""
+    import matplotlib.pyplot as plt
+
+    from ganbench.bench.report import curve_figure, schedule_phases
+    from tests.helpers import load_script
+
+    phases = [[0.0, "stabilise 4x4"], [50.0, "fade in 8x8"], [100.0, "stabilise 8x8"]]
+    row = {"model": "pggan-w16", "seed": 0, "out_dir": str(tmp_path / "gone"), "fid": 37.4,
+           "provenance": {"curve": {"points": [{"kimg": 250.0, "fid": 201.7}, {"kimg": 1000.0, "fid": 37.4}]},
+                          "train": {"provenance": {"schedule": {"name": "progressive", "phases": phases}}}}}
+    assert schedule_phases(row["provenance"]["train"]["provenance"]) == [(0.0, "stabilise 4x4"),
+                                                                          (50.0, "fade in 8x8"),
+                                                                          (100.0, "stabilise 8x8")]
+    assert schedule_phases({}) == [] and schedule_phases({"schedule": "constant"}) == []
+    jobs = load_script("make_leaderboard").curve_jobs([row, {**row, "model": "real-data"}])
+    assert [j["model"] for j in jobs] == ["pggan-w16"]
+    fig = curve_figure(jobs)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.texts] == ["fade in 8x8", "stabilise 8x8"]  # the first phase's start is 0
+    assert sorted(line.get_xdata()[0] for line in ax.lines[1:]) == [50.0, 100.0]
+    plt.close(fig)
+    fig = curve_figure([{**jobs[0], "phases": []}])  # nothing stored, no folder: no lines
+    assert len(fig.axes[0].texts) == 0 and len(fig.axes[0].lines) == 1
+    plt.close(fig)
