@@ -279,31 +279,38 @@ def sample_grid(model: str, rows, images: Path) -> dict | None:
 
 def phase_grids(rows, order, study, images: Path, stem: str) -> list[str]:
     """For a model with a schedule (progressive growing): its first seed's grid at the end of every phase, copied
-    beside the leaderboard, one table per model; where no row's folder is on this machine (a store imported after
-    the machine that trained it was replaced), the grids already beside the leaderboard, as ``sample_grid`` keeps
-    the end-of-training grid."""
+    beside the leaderboard with a note of whose they are (``MODEL-phases.json``), one table per model; where no
+    row's folder is on this machine (a store imported after the machine that trained it was replaced), the grids
+    already beside the leaderboard when their note names one of ``rows``, as ``sample_grid`` keeps the
+    end-of-training grid."""
     parts = []
     for model in order:
         if model == REAL_DATA:
             continue
-        out_dir = next((Path(r["out_dir"]) for r in rows if r["model"] == model and r.get("out_dir")
-                        and (Path(r["out_dir"]) / "samples").is_dir()), None)
-        found = sorted((out_dir / "samples").glob("phase_*.png")) if out_dir else []
-        if found:
+        note = images / f"{model}-phases.json"
+        row = next((r for r in rows if r["model"] == model and r.get("out_dir")
+                    and any((Path(r["out_dir"]) / "samples").glob("phase_*.png"))), None)
+        if row is not None:
+            found = sorted((Path(row["out_dir"]) / "samples").glob("phase_*.png"))
             images.mkdir(parents=True, exist_ok=True)
+            for old in images.glob(f"{model}-phase_*.png"):  # another run's grids under this name
+                old.unlink()
             for src in found:
                 shutil.copyfile(src, images / f"{model}-{src.name}")
+            write_text_atomic(note, json.dumps({"job_key": row.get("job_key"), "seed": row["seed"]}) + "\n")
             names = [src.name for src in found]
         else:
-            names = sorted(p.name[len(model) + 1:] for p in images.glob(f"{model}-phase_*.png"))
+            key = json.loads(note.read_text()).get("job_key") if note.is_file() else None
+            row = next((r for r in rows if r["model"] == model and key and r.get("job_key") == key), None)
+            names = sorted(p.name[len(model) + 1:] for p in images.glob(f"{model}-phase_*.png")) if row else []
         if not names:
             continue
         lines = []
         for name_png in names:  # phase_STEP_NAME.png (train.trainer.phase_grid_name)
             step, name = Path(name_png).stem.split("_", 2)[1:]
             lines.append(f"| {name.replace('-', ' ')} | {int(step)} | ![{name}]({stem}/{model}-{name_png}) |")
-        parts.append(f"{study.labels.get(model, model)} at the end of each phase of its schedule:\n\n"
-                     "| phase | step | samples |\n|---|---|---|\n" + "\n".join(lines))
+        parts.append(f"{study.labels.get(model, model)} (seed {row['seed']}) at the end of each phase of its "
+                     "schedule:\n\n| phase | step | samples |\n|---|---|---|\n" + "\n".join(lines))
     return parts
 
 

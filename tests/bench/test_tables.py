@@ -1,5 +1,6 @@
 """Tables: numbers over seeds, best marked, diverged shown as such, every file format written."""
 
+import json
 import math
 
 import pytest
@@ -185,6 +186,7 @@ def test_a_leaderboard_rebuilt_without_the_job_folders_keeps_its_grids_and_curve
                                   tmp_path / "lb", "board")
     first = board()
     assert "| fade in 8x8 | 1563 | ![fade-in-8x8](board/lucic-lsgan-phase_001563_fade-in-8x8.png) |" in first
+    assert "LSGAN (seed 2) at the end of each phase" in first
     shown = tmp_path / "lb" / "board" / "samples-lucic-lsgan.png"
     grid = shown.read_bytes()
     shutil.rmtree(tmp_path / "s2")  # the folders are gone; the board's files and the rows remain
@@ -192,8 +194,10 @@ def test_a_leaderboard_rebuilt_without_the_job_folders_keeps_its_grids_and_curve
     again = board()
     assert again == first and "| LSGAN | 2 | ![lucic-lsgan](board/samples-lucic-lsgan.png) |" in again
     assert shown.read_bytes() == grid and (tmp_path / "lb" / "board" / "curves.png").is_file()
-    rows = [r for r in rows if r["seed"] != 2]  # its row left the board: its grid is not shown any more
-    assert "samples-lucic-lsgan" not in board()
+    assert json.loads((tmp_path / "lb" / "board" / "lucic-lsgan-phases.json").read_text())["job_key"] == "k2"
+    rows = [r for r in rows if r["seed"] != 2]  # its row left the board: its grids are not shown any more
+    third = board()
+    assert "samples-lucic-lsgan" not in third and "phase_" not in third
 
 
 def test_the_papers_table_states_what_it_kept_from_the_papers_code_and_a_sibling_does_not():
