@@ -45,9 +45,10 @@ def test_filters_choose_the_rows(tmp_path):
 
 
 def test_conflicts_are_refused_unless_failed_or_replace(tmp_path):
-    a = _store(tmp_path / "a.sqlite", _row("k1", fid=10.0), _row("k2", fid=20.0))
+    when = {"created_at": "2026-12-05T05:16:38+0000"}  # else the stores' stamps differ when a second passes between
+    a = _store(tmp_path / "a.sqlite", _row("k1", fid=10.0, **when), _row("k2", fid=20.0))
     export_rows(a, tmp_path / "rows.jsonl")
-    b = _store(tmp_path / "b.sqlite", _row("k1", fid=11.0))
+    b = _store(tmp_path / "b.sqlite", _row("k1", fid=11.0, **when))
     with pytest.raises(BadInput, match=r"already holds job k1 .*other results \(fid\); pass --replace"):
         import_rows(b, tmp_path / "rows.jsonl")
     assert b.get("k2") is None and b.get("k1")["fid"] == 11.0  # nothing written, not even the row that was free
