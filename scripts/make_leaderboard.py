@@ -269,12 +269,21 @@ def sample_grid(model: str, rows, images: Path) -> dict | None:
     if row is not None:
         images.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(Path(row["out_dir"]) / "samples.png", png)
-        write_text_atomic(note, json.dumps({"job_key": row.get("job_key"), "seed": row["seed"]}) + "\n")
+        write_note(note, row)
         return row
-    if png.is_file() and note.is_file():
-        key = json.loads(note.read_text()).get("job_key")
-        return next((r for r in rows if r["model"] == model and r.get("job_key") == key), None)
-    return None
+    return noted_row(note, model, rows) if png.is_file() else None
+
+
+def write_note(note: Path, row: dict) -> None:
+    """Record beside a grid copied to the leaderboard which row it came from (its job key and seed)."""
+    write_text_atomic(note, json.dumps({"job_key": row.get("job_key"), "seed": row["seed"]}) + "\n")
+
+
+def noted_row(note: Path, model: str, rows) -> dict | None:
+    """The row of ``model`` among ``rows`` that ``note`` (``write_note``) names, or None: a grid already beside the
+    leaderboard is shown again only while its row is on the board."""
+    key = json.loads(note.read_text()).get("job_key") if note.is_file() else None
+    return next((r for r in rows if r["model"] == model and key and r.get("job_key") == key), None)
 
 
 def phase_grids(rows, order, study, images: Path, stem: str) -> list[str]:
@@ -297,11 +306,10 @@ def phase_grids(rows, order, study, images: Path, stem: str) -> list[str]:
                 old.unlink()
             for src in found:
                 shutil.copyfile(src, images / f"{model}-{src.name}")
-            write_text_atomic(note, json.dumps({"job_key": row.get("job_key"), "seed": row["seed"]}) + "\n")
+            write_note(note, row)
             names = [src.name for src in found]
         else:
-            key = json.loads(note.read_text()).get("job_key") if note.is_file() else None
-            row = next((r for r in rows if r["model"] == model and key and r.get("job_key") == key), None)
+            row = noted_row(note, model, rows)
             names = sorted(p.name[len(model) + 1:] for p in images.glob(f"{model}-phase_*.png")) if row else []
         if not names:
             continue

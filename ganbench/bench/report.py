@@ -80,8 +80,8 @@ def curve_figure(jobs: Sequence[dict], title: str = "FID over training", curve_s
         ax.plot(xs, ys, marker="o", markersize=3, label=label)
     marked = set()
     for j in jobs:  # a schedule's phases (progressive growing), once per model, named by it with several models
-        bounds = j.get("phases") or phase_boundaries(j["out_dir"])
-        if j["model"] not in marked and bounds:
+        bounds = [] if j["model"] in marked else j.get("phases") or phase_boundaries(j["out_dir"])
+        if bounds:
             marked.add(j["model"])
             mark_phases(ax, bounds, j["model"] if len({x["model"] for x in jobs}) > 1 else "")
     ax.set_xlabel("kimg (real images shown to D, thousands)")
