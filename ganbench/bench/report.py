@@ -78,12 +78,8 @@ def curve_figure(jobs: Sequence[dict], title: str = "FID over training", curve_s
     fig, ax = plt.subplots(figsize=(6, 3.5))
     for label, xs, ys in lines:
         ax.plot(xs, ys, marker="o", markersize=3, label=label)
-    marked = set()
-    for j in jobs:  # a schedule's phases (progressive growing), once per model, named by it with several models
-        bounds = [] if j["model"] in marked else j.get("phases") or phase_boundaries(j["out_dir"])
-        if bounds:
-            marked.add(j["model"])
-            mark_phases(ax, bounds, j["model"] if len({x["model"] for x in jobs}) > 1 else "")
+    for bounds, models in phase_groups(jobs).items():  # once per schedule, named where some models lack it
+        mark_phases(ax, list(bounds), "" if models == {j["model"] for j in jobs} else ", ".join(sorted(models)))
     ax.set_xlabel("kimg (real images shown to D, thousands)")
     ax.set_ylabel(f"FID (N={curve_samples})" if curve_samples else "FID")
     ax.set_yscale("log")
@@ -103,6 +99,22 @@ def fid_curve_plot(jobs: Sequence[dict], curve_samples: int | None = None) -> st
     out = _png(fig)
     plt.close(fig)
     return out
+
+
+def phase_groups(jobs: Sequence[dict]) -> dict[tuple, set[str]]:
+    """The distinct schedules among ``jobs`` (progressive growing's phases, ``[(kimg, name)]`` as a tuple), each
+    with the models that follow it: two widths of pggan share one set of lines. A job's phases are its own
+    (``phases``, from a stored row) or else its folder's status.json, read once per model."""
+    groups: dict[tuple, set[str]] = {}
+    seen: set[str] = set()
+    for j in jobs:
+        if j["model"] in seen:
+            continue
+        seen.add(j["model"])
+        bounds = j.get("phases") or phase_boundaries(j["out_dir"])
+        if bounds:
+            groups.setdefault(tuple((float(k), str(n)) for k, n in bounds), set()).add(j["model"])
+    return groups
 
 
 def phase_boundaries(out_dir: str | Path) -> list[tuple[float, str]]:

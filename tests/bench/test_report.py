@@ -72,3 +72,31 @@ def test_a_curve_from_a_stored_row_marks_its_schedules_phases(tmp_path):
     fig = curve_figure([{**jobs[0], "phases": []}])  # nothing stored, no folder: no lines
     assert len(fig.axes[0].texts) == 0 and len(fig.axes[0].lines) == 1
     plt.close(fig)
+
+
+def test_models_that_share_a_schedule_share_its_phase_lines(tmp_path):
+    """Two widths of pggan on one board grow on the same schedule: its lines are drawn once, unnamed, where the
+    pggan board drew them twice with one model's names over the other's (2026-12-05); a schedule that only some of
+    the plot's models follow is named by them."""
+    import matplotlib.pyplot as plt
+
+    from ganbench.bench.report import curve_figure
+
+    phases = [(0.0, "stabilise 4x4"), (50.0, "fade in 8x8"), (100.0, "stabilise 8x8")]
+    points = [{"kimg": 250.0, "fid": 200.0}, {"kimg": 1000.0, "fid": 30.0}]
+
+    def job(model, seed=0, phases=phases):
+        return {"model": model, "seed": seed, "out_dir": str(tmp_path / "gone"), "points": points, "phases": phases}
+
+    def labels(jobs):
+        fig = curve_figure(jobs)
+        texts = [t.get_text() for t in fig.axes[0].texts]
+        plt.close(fig)
+        return texts
+
+    assert labels([job("pggan-w16"), job("pggan-w32"), job("pggan-w32", 1)]) == ["fade in 8x8", "stabilise 8x8"]
+    assert labels([job("pggan-w16"), job("pggan-w32"), job("wgan-gp", phases=[])]) == [
+        "pggan-w16, pggan-w32: fade in 8x8", "pggan-w16, pggan-w32: stabilise 8x8"]
+    other = [(0.0, "stabilise 4x4"), (70.0, "fade in 8x8")]
+    assert labels([job("pggan-w16"), job("pggan-even", phases=other)]) == [
+        "pggan-w16: fade in 8x8", "pggan-w16: stabilise 8x8", "pggan-even: fade in 8x8"]
