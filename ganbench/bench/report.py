@@ -104,13 +104,11 @@ def fid_curve_plot(jobs: Sequence[dict], curve_samples: int | None = None) -> st
 def phase_groups(jobs: Sequence[dict]) -> dict[tuple, set[str]]:
     """The distinct schedules among ``jobs`` (progressive growing's phases, ``[(kimg, name)]`` as a tuple), each
     with the models that follow it: two widths of pggan share one set of lines. A job's phases are its own
-    (``phases``, from a stored row) or else its folder's status.json, read once per model."""
+    (``phases``, from a stored row) or else its folder's status.json, read until one seed of the model has them."""
     groups: dict[tuple, set[str]] = {}
-    seen: set[str] = set()
     for j in jobs:
-        if j["model"] in seen:
-            continue
-        seen.add(j["model"])
+        if any(j["model"] in models for models in groups.values()):
+            continue  # marked by an earlier seed; a seed without phases (its folder gone, none stored) leaves it open
         bounds = j.get("phases") or phase_boundaries(j["out_dir"])
         if bounds:
             groups.setdefault(tuple((float(k), str(n)) for k, n in bounds), set()).add(j["model"])

@@ -95,6 +95,8 @@ def test_models_that_share_a_schedule_share_its_phase_lines(tmp_path):
         return texts
 
     assert labels([job("pggan-w16"), job("pggan-w32"), job("pggan-w32", 1)]) == ["fade in 8x8", "stabilise 8x8"]
+    assert labels([job("pggan-w16"), job("pggan-w32", phases=[]), job("pggan-w32", 1)]) == [
+        "fade in 8x8", "stabilise 8x8"]  # a seed without phases: the model's next seed marks them
     assert labels([job("pggan-w16"), job("pggan-w32"), job("wgan-gp", phases=[])]) == [
         "pggan-w16, pggan-w32: fade in 8x8", "pggan-w16, pggan-w32: stabilise 8x8"]
     other = [(0.0, "stabilise 4x4"), (70.0, "fade in 8x8")]
