@@ -10,8 +10,11 @@ run would use throughout) and against ``wgan-gp`` (the DCGAN nets at 32x32, the 
 The last line is the whole schedule's time for equal kimg per phase, against the same kimg at full resolution.
 
 ``--before`` times, per phase and alternating with today's step (``--reps`` rounds, medians), the step as it was
-before its speed-ups: real and fake through D in two forwards, the drift term's own D forward on the reals, and
-the contiguous memory format. ``--width 16`` is the quarter-width net the README's runs use. ``--amp`` times,
+before its speed-ups: real and fake through D in two forwards, the drift term's own D forward on the reals, the
+contiguous memory format, and PyTorch's own second derivatives in the gradient penalty (``zoo.double_backward``).
+It then prints, per phase, today's step's FLOPs (counted) and the GFLOPS that twice the before's images/s would take
+with them, against the CPU's fp32 FMA peak (``scripts/fma_peak.c``): how far the step is from what the hardware
+allows. ``--width 16`` is the quarter-width net the README's runs use. ``--amp`` times,
 per phase and alternating, the float32 step against the same step under bfloat16 autocast (``tricks.amp``; native
 bfloat16 only: AVX512-BF16 or AMX on a CPU). bfloat16 changes the numbers: an opt-in, not one of the speed-ups.
 """
@@ -24,11 +27,13 @@ import statistics
 import time
 
 import torch
+from bench_train import count_step_gflop, fma_peak  # scripts/bench_train.py
 
 from ganbench.devices import resolve_device
 from ganbench.train.data import BatchStream
 from ganbench.zoo.baselines import load_baseline
 from ganbench.zoo.model import GANModel
+from ganbench.zoo.objective import d_terms
 from ganbench.zoo.schedules import SCHEDULES
 
 RESOLUTION = 32
@@ -57,7 +62,9 @@ def old_drift(D, real, fake, generator):
 def as_before(model: GANModel) -> GANModel:
     """``model`` stepping as before the speed-ups (it must have been built with channels_last=False)."""
     model.joint_d = False
+    model.cheap_double_backward = False
     model.penalties = [(n, old_drift if n == "drift" else p, w) for n, p, w in model.penalties]
+    model.d_terms = d_terms(model)  # the terms are built from the penalties once: rebuilt with the old drift
     return model
 
 
@@ -74,11 +81,13 @@ def model_and_data(name: str, device: torch.device, width: int | None = None, am
             BatchStream(data.to(device), spec.batch_size, seed=0))
 
 
-def alternating(args, device: torch.device, plan, title: str, make_pair) -> None:
+def alternating(args, device: torch.device, plan, title: str, make_pair) -> dict[str, tuple[float, float]]:
     """Per phase: median images/s of two models of the same step, timed in alternating rounds on the same data, and
-    their ratio. ``make_pair()`` returns {label: model} (two labels: the peer first, the one compared second)."""
+    their ratio. ``make_pair()`` returns {label: model} (two labels: the peer first, the one compared second).
+    Returns {phase: (the peer's images/s, the other's)}."""
     print(f"# {title}, {args.reps} alternating rounds of {args.steps} steps, medians")
     data = model_and_data("pggan", device, args.width)[1]
+    medians = {}
     for start, name in plan.boundaries():
         phase = plan.phase_at(start + 0.5 * plan.phase_kimg)
         pair = make_pair()
@@ -90,13 +99,31 @@ def alternating(args, device: torch.device, plan, title: str, make_pair) -> None
                 rates[k].append(timed(m, data, args.steps, 1, device))
         (a, ra), (b, rb) = ((k, statistics.median(v)) for k, v in rates.items())
         print(f"pggan {name:<18} {a} {ra:8.1f}  {b} {rb:8.1f} images/s  ratio {rb / ra:5.2f}")
+        medians[name] = (ra, rb)
+    return medians
 
 
 def before_and_after(args, device: torch.device, plan) -> None:
-    """The step before the speed-ups against today's."""
-    alternating(args, device, plan, "before vs after the speed-ups",
-                lambda: {"before": as_before(model_and_data("pggan", device, args.width, channels_last=False)[0]),
-                         "after": model_and_data("pggan", device, args.width)[0]})
+    """The step before the speed-ups against today's; then, per phase, what twice the before's speed would ask of the
+    hardware: today's step's FLOPs (counted) at that speed, against the CPU's FMA peak."""
+    rates = alternating(args, device, plan, "before vs after the speed-ups",
+                        lambda: {"before": as_before(model_and_data("pggan", device, args.width,
+                                                                    channels_last=False)[0]),
+                                 "after": model_and_data("pggan", device, args.width)[0]})
+    peak = fma_peak(torch.get_num_threads()) if device.type == "cpu" else None
+    if not peak:
+        return
+    print(f"# twice the before's images/s with today's step's arithmetic, against the fp32 FMA peak "
+          f"({max(peak):.1f} GFLOPS, scripts/fma_peak.c)")
+    for start, name in plan.boundaries():
+        model, data = model_and_data("pggan", device, args.width)
+        model.set_phase(plan.phase_at(start + 0.5 * plan.phase_kimg))
+        gflop = count_step_gflop(model, data, torch.Generator(device=device).manual_seed(1))
+        before, after = rates[name]
+        steps_per_s = 2 * before / (model.batch_size * model.spec.tricks.n_critic)
+        print(f"pggan {name:<18} {gflop:6.2f} GFLOP/step; today {after / before * gflop * steps_per_s / 2:6.1f} "
+              f"GFLOPS; 2x the before needs {gflop * steps_per_s:6.1f} GFLOPS, {gflop * steps_per_s / max(peak):4.0%} "
+              "of the peak")
 
 
 def fp32_and_bf16(args, device: torch.device, plan) -> None:

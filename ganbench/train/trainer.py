@@ -177,7 +177,8 @@ class TrainOptions:
     ``ckpt_every`` / ``sample_every`` / ``log_every``: generator steps between checkpoints, sample grids and log
     rows. ``divergence``: when a run counts as diverged. ``channels_last``: the memory format (None: the net
     family's default, ``NetFamily.channels_last``). ``compile``: ``torch.compile`` the nets. ``fast``: fused
-    optimisers and one D forward over real and fake (the same numbers up to float noise; off only to check exactly
+    optimisers, one D forward over real and fake and the penalties' cheap second derivatives
+    (``zoo.double_backward``) (the same numbers up to float noise; off only to check exactly
     that). ``tensorboard``: also write TensorBoard events. ``schedule_kimg``: the length a schedule
     (``spec.schedule``) is laid over when this call trains only a segment of a longer run (the runner's interval
     evaluations); default: a resumed run's recorded length, else this call's. ``deterministic``: on CUDA, cuDNN's

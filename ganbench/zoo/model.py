@@ -51,6 +51,17 @@ def warn_penalty_through_batch_norm(spec: ModelSpec, penalties: list[str], D: nn
                       stacklevel=3)
 
 
+def in_memory_format(x: Tensor, memory_format: torch.memory_format) -> Tensor:
+    """``x`` (N, C, H, W) in ``memory_format``. One channel in channels-last gets channels-last strides, a view of
+    the same memory: PyTorch reads a C = 1 batch as contiguous whatever its format, and a convolution on it then
+    writes its C-channel output contiguous, which the next channels-last layer copies back (``bench_pggan.py``)."""
+    x = x.contiguous(memory_format=memory_format)
+    if memory_format is torch.channels_last and x.shape[1] == 1 and x.is_contiguous():
+        n, _, h, w = x.shape
+        x = x.as_strided(x.shape, (h * w, 1, w, 1))
+    return x
+
+
 def batch_coupled(D: nn.Module) -> bool:
     """True when D's output for a sample depends on the others in its batch beyond batch norm (minibatch stddev)."""
     return any(getattr(m, "batch_coupled", False) for m in D.modules())
@@ -101,6 +112,7 @@ class GANModel:
         # D's update reads real and fake in one forward (batch norm still per half, see split_batches);
         # spectral norm's power iteration runs once per forward, so SN nets keep two forwards.
         self.joint_d = fast and not t.spectral_norm_d and not batch_coupled(self.D)
+        self.cheap_double_backward = fast  # the penalties' second derivatives on zoo.double_backward's kernels
         self.g_steps = 0
         self.phase, self.phase_name = Phase(), None  # the schedule's phase (zoo.schedules)
         self._last_latents: tuple[Tensor, Tensor | None] | None = None
@@ -125,6 +137,8 @@ class GANModel:
         return self.g_fwd(z) if c is None else self.g_fwd(z, c)
 
     def discriminate(self, x: Tensor, c: Tensor | None) -> Heads:
+        if x.dim() == 4:  # images (reals, fakes, a penalty's points) in the nets' memory format
+            x = in_memory_format(x, self.memory_format)
         return split_heads(self.d_fwd(x) if c is None else self.d_fwd(x, c))
 
     def penalised(self, x: Tensor) -> Tensor:
@@ -158,7 +172,7 @@ class GANModel:
     def d_step(self, real: Tensor, generator: torch.Generator, labels: Tensor | None = None) -> dict[str, Tensor]:
         """One D update on a real batch ``(N, *shape)`` (with its labels, for a conditional model); returns
         detached scalars."""
-        real = real.to(self.device, non_blocking=True).contiguous(memory_format=self.memory_format) \
+        real = in_memory_format(real.to(self.device, non_blocking=True), self.memory_format) \
             if len(self.shape) == 3 else real.to(self.device)
         real = self.phase.reals(real, self.full_resolution)  # progressive growing: the phase's level of detail
         labels = self.real_labels(labels)

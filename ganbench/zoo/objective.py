@@ -17,6 +17,7 @@ import torch
 from torch import Tensor
 
 from ..registry import Registry
+from . import double_backward
 from .conditioning import Heads
 from .regularizers import PenaltyContext, call_penalty
 
@@ -73,13 +74,14 @@ def _adaptive_augmentation(model: GANModel) -> list[Term]:
 
 @D_TERMS.register("penalties")
 def _penalties(model: GANModel) -> list[Term]:
-    """``weight * penalty`` for every penalty of the spec, each with its own ``PenaltyContext`` state."""
+    """``weight * penalty`` for every penalty of the spec, each with its own ``PenaltyContext`` state; the nets'
+    second derivatives are ``zoo.double_backward``'s unless the model turns them off (``fast=False``)."""
     def make(name: str, penalty, weight: float) -> Term:
         def term(m: GANModel, s: DStep):
             m._penalty_labels = s.labels  # a conditional D reads the real batch's labels (GANModel.penalised)
             ctx = PenaltyContext(m.penalty_output(s.h_real.adv), m.penalty_output(s.h_fake.adv), m.g_steps,
                                  m.penalty_state[name])
-            with m.autocast():
+            with m.autocast(), double_backward.native(not m.cheap_double_backward):
                 value = call_penalty(penalty, m.penalised, s.real_in, s.fake_in, s.generator, ctx).float()
             return weight * value, {name: value.detach()}
         return term

@@ -19,6 +19,7 @@ import torch
 from torch import Tensor, nn
 
 from ..registry import Registry
+from . import double_backward
 from .augment import consistency_transform
 
 Penalty = Callable[[nn.Module, Tensor, Tensor, torch.Generator], Tensor]
@@ -59,7 +60,8 @@ def _grad_norm(D: nn.Module, x: Tensor, eps: float = 0.0) -> Tensor:
     sqrt(eps + sum g^2), compare_gan v1's ``slopes`` (WGAN_GP.py and DRAGAN.py, eps 1e-4)."""
     x = x.detach().requires_grad_(True)
     out = D(x)
-    (grad,) = torch.autograd.grad(out.sum(), x, create_graph=True)
+    with double_backward.input_gradients_only():  # x's gradient alone: the convolutions skip their weights'
+        (grad,) = torch.autograd.grad(out.sum(), x, create_graph=True)
     if eps:
         return torch.sqrt(eps + grad.flatten(1).square().sum(dim=1))
     return grad.flatten(1).norm(dim=1)

@@ -77,3 +77,19 @@ def test_bench_train_counts_dcgans_step_flops_as_by_hand(fast):
     assert by_hand == pytest.approx(26.2668288, abs=1e-9)
     counted = bench.count_gflop(load_baseline("dcgan"), 32, torch.device("cpu"), fast, False)
     assert counted == pytest.approx(by_hand, rel=1e-12)
+
+
+def test_bench_trains_flop_count_follows_a_gradient_penalty_as_by_hand():
+    """The count follows the penalty's double backward (torch's FlopCounterMode cannot). One convolution D, GP on it
+    with zoo.double_backward: the forward, the input gradient (first pass), and its derivative in the weight (a
+    weight gradient); not in the output gradient, a constant here (D's outputs summed): 3 convolutions' worth."""
+    from ganbench.zoo import double_backward as db
+    from ganbench.zoo.regularizers import gradient_penalty
+
+    bench = load_script("bench_train")
+    conv = db.Conv2d(2, 3, 3, 1, 1, bias=False)
+    real, fake = torch.randn(4, 2, 5, 5), torch.randn(4, 2, 5, 5)
+    with bench.FlopCount() as counter:
+        gradient_penalty(lambda x: conv(x).flatten(1).sum(1), real, fake, torch.Generator().manual_seed(0)).backward()
+    one_conv = 2 * 4 * 5 * 5 * 3 * 2 * 9  # 2 x N x H x W x C_out x C_in x k^2
+    assert counter.flops == 3 * one_conv

@@ -14,6 +14,7 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from ...config import ArchSpec
+from .. import double_backward as db
 from .base import net_family, norm1d, norm2d, output_activation, upsampling_plan
 
 
@@ -56,11 +57,11 @@ class DCGANDiscriminator(nn.Module):
         super().__init__()
         s0, k = upsampling_plan(resolution)
         c = width
-        layers: list[nn.Module] = [nn.Conv2d(channels, c, 4, 2, 1), nn.LeakyReLU(0.2)]
+        layers: list[nn.Module] = [db.Conv2d(channels, c, 4, 2, 1), db.LeakyReLU(0.2)]
         for _ in range(k - 1):
-            layers += [nn.Conv2d(c, 2 * c, 4, 2, 1, bias=norm == "none"), norm2d(norm, 2 * c), nn.LeakyReLU(0.2)]
+            layers += [db.Conv2d(c, 2 * c, 4, 2, 1, bias=norm == "none"), norm2d(norm, 2 * c), db.LeakyReLU(0.2)]
             c *= 2
-        layers.append(nn.Conv2d(c, 1, s0, 1, 0))  # a linear map of the flattened c x s0 x s0 features
+        layers.append(db.Conv2d(c, 1, s0, 1, 0))  # a linear map of the flattened c x s0 x s0 features
         self.net = nn.Sequential(*layers)
         self.map_shape = (c, s0, s0)
 
@@ -118,10 +119,10 @@ class InfoGANDiscriminator(nn.Module):
 
     def __init__(self, channels: int, resolution: int, width: int, norm: str):
         super().__init__()
-        s, hidden, act = resolution // 4, 16 * width, (lambda: nn.LeakyReLU(LUCIC_SLOPE))
+        s, hidden, act = resolution // 4, 16 * width, (lambda: db.LeakyReLU(LUCIC_SLOPE))
         self.net = nn.Sequential(
-            nn.Conv2d(channels, width, 4, 2, 1), act(),
-            nn.Conv2d(width, 2 * width, 4, 2, 1), norm2d(norm, 2 * width, **LUCIC_BN), act(),
+            db.Conv2d(channels, width, 4, 2, 1), act(),
+            db.Conv2d(width, 2 * width, 4, 2, 1), norm2d(norm, 2 * width, **LUCIC_BN), act(),
             nn.Flatten(),
             nn.Linear(2 * width * s * s, hidden), norm1d(norm, hidden, **LUCIC_BN), act(),
             nn.Linear(hidden, 1),

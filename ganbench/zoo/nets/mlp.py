@@ -13,15 +13,16 @@ import math
 from torch import Tensor, nn
 
 from ...config import ArchSpec
+from .. import double_backward
 from .base import net_family, output_activation
 
 HIDDEN = {"standard": (4, 8, 16), "toy": (2, 2)}  # multiples of arch.width
 
 
-def _stack(sizes: list[int]) -> list[nn.Module]:
+def _stack(sizes: list[int], act: type[nn.Module] = nn.LeakyReLU) -> list[nn.Module]:
     layers: list[nn.Module] = []
     for a, b in zip(sizes[:-2], sizes[1:-1]):
-        layers += [nn.Linear(a, b), nn.LeakyReLU(0.2)]
+        layers += [nn.Linear(a, b), act(0.2)]
     return layers + [nn.Linear(sizes[-2], sizes[-1])]
 
 
@@ -39,11 +40,11 @@ class MLPGenerator(nn.Module):
 
 
 class MLPDiscriminator(nn.Module):
-    """Samples ``(N, *shape)`` -> logits ``(N,)``."""
+    """Samples ``(N, *shape)`` -> logits ``(N,)``; its leaky ReLUs' second derivative is cheap (``double_backward``)."""
 
     def __init__(self, shape: tuple, hidden: tuple[int, ...]):
         super().__init__()
-        self.net = nn.Sequential(*_stack([math.prod(shape), *reversed(hidden), 1]))
+        self.net = nn.Sequential(*_stack([math.prod(shape), *reversed(hidden), 1], double_backward.LeakyReLU))
 
     def features(self, x: Tensor) -> Tensor:
         """The input of the last layer, ``(N, F)`` (what a projection or an auxiliary classifier reads)."""

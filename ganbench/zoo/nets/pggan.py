@@ -24,6 +24,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ...config import ArchSpec
+from .. import double_backward
 from .base import net_family
 
 FMAP_BASE = 8192  # networks.py: fmap_base
@@ -46,7 +47,8 @@ class EqualizedLinear(nn.Module):
 
 
 class EqualizedConv2d(nn.Module):
-    """A stride-1 'same' convolution with the equalised learning rate (fan_in = C_in x k x k)."""
+    """A stride-1 'same' convolution with the equalised learning rate (fan_in = C_in x k x k); its gradient is cheap
+    to differentiate again (``double_backward``: the gradient penalty)."""
 
     def __init__(self, c_in: int, c_out: int, kernel: int, gain: float = math.sqrt(2)):
         super().__init__()
@@ -56,12 +58,12 @@ class EqualizedConv2d(nn.Module):
         self.pad = kernel // 2
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.conv2d(x, self.weight * self.scale, self.bias, padding=self.pad)
+        return double_backward.conv2d(x, self.weight * self.scale, self.bias, padding=self.pad)
 
 
 def pixel_norm(x: Tensor, eps: float = PIXELNORM_EPS) -> Tensor:
     """Each pixel's feature vector scaled to unit mean square (paper, sec. 4.2)."""
-    return x * torch.rsqrt(x.pow(2).mean(dim=1, keepdim=True) + eps)
+    return x * torch.rsqrt(x.square().mean(dim=1, keepdim=True) + eps)
 
 
 def minibatch_stddev(x: Tensor, group: int = MBSTD_GROUP) -> Tensor:
@@ -90,7 +92,7 @@ class MinibatchStddev(nn.Module):
 
 
 def _act(x: Tensor) -> Tensor:
-    return F.leaky_relu(x, SLOPE)
+    return double_backward.leaky_relu(x, SLOPE)
 
 
 def upsample(x: Tensor, factor: int = 2) -> Tensor:

@@ -1,0 +1,230 @@
+"""Convolution and leaky ReLU whose gradients are cheap to differentiate again, for D's gradient penalties.
+
+A gradient penalty (WGAN-GP, DRAGAN, R1) differentiates D's input gradient once more. PyTorch's own second
+derivatives cost more than they need to on a CPU:
+
+- a convolution's (``_convolution_double_backward``) computes the weight's term as a convolution of the transposed
+  input with the transposed output gradient, at about 40% of the backward-weights kernel's speed, after copying both
+  operands to transpose them (``scripts/profile_step.py --model pggan --width 16 --top 30``: the
+  ``[32, 64, 32, 32] x [32, 64, 32, 32]`` convolutions and copies);
+- a leaky ReLU's returns, for the derivative of its slope mask, a tensor of zeros, which autograd fills, adds and
+  carries back through D's whole forward graph (a second backward pass of D that multiplies zeros).
+
+Here each first-order gradient is itself an autograd Function on the kernels of the forward and the backward
+(``aten.convolution_backward`` with one output asked for), so every order runs on the fast kernels; and the mask's
+derivative is None, which is exact (it is zero wherever it exists, and PyTorch returns zeros at 0 too) and lets
+autograd skip D's forward graph unless something else there has a second derivative (batch or layer norm, the
+minibatch stddev). The identities used, for y = conv(x, w) and L's gradients ``gy``, ``gx``, ``gw``:
+
+    gx = conv_backward_input(gy, w)          d<gg, gx>/dgy = conv(gg, w)    d<gg, gx>/dw = conv_backward_weight(gy, gg)
+    gw = conv_backward_weight(gy, x)         d<gg, gw>/dgy = conv(x, gg)    d<gg, gw>/dx = conv_backward_input(gy, gg)
+
+A plain backward (no ``create_graph``) calls exactly PyTorch's kernels, so ordinary training steps give the same
+numbers bit for bit; second derivatives agree with PyTorch's to float noise (``tests/zoo/test_double_backward.py``:
+``gradgradcheck`` in float64, and a pggan and a Lucic D's penalty gradients against PyTorch's own).
+
+``Conv2d`` and ``LeakyReLU`` are drop-in ``nn`` modules (the same parameters and state dict). ``native()`` makes
+them plain ``F.conv2d``/``F.leaky_relu`` within a block (``GANModel(fast=False)``, ``scripts/bench_pggan.py
+--before``); ``input_gradients_only()`` tells the convolutions' backward that only the input's gradient is wanted (a
+penalty's first pass asks ``autograd.grad`` for it alone; a Function cannot see that, PyTorch's own ops can).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from typing import Iterator, NamedTuple
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch.autograd import Function
+
+_state = threading.local()  # autograd runs a CPU backward on the calling thread
+
+
+def _flag(name: str) -> bool:
+    return getattr(_state, name, False)
+
+
+@contextlib.contextmanager
+def _set(name: str, on: bool) -> Iterator[None]:
+    before = _flag(name)
+    setattr(_state, name, on)
+    try:
+        yield
+    finally:
+        setattr(_state, name, before)
+
+
+def native(on: bool = True) -> contextlib.AbstractContextManager:
+    """Within the block (when ``on``), ``conv2d`` and ``leaky_relu`` are PyTorch's own ops (graphs built there keep
+    PyTorch's second derivatives)."""
+    return _set("native", on)
+
+
+def input_gradients_only() -> contextlib.AbstractContextManager:
+    """Within the block, the convolutions' backward computes no weight or bias gradients: for an ``autograd.grad``
+    that asks for inputs' gradients alone."""
+    return _set("inputs_only", True)
+
+
+class _Geometry(NamedTuple):
+    stride: tuple[int, int]
+    padding: tuple[int, int]
+
+
+def _pair(v) -> tuple[int, int]:
+    return (v, v) if isinstance(v, int) else tuple(v)
+
+
+def _backward(gy: Tensor, x: Tensor, w: Tensor, geo: _Geometry, mask: list[bool], bias: bool = False):
+    """PyTorch's convolution backward kernel: (grad input, grad weight, grad bias), those not in ``mask`` None."""
+    return torch.ops.aten.convolution_backward(gy, x, w, [w.shape[0]] if bias else None, list(geo.stride),
+                                               list(geo.padding), [1, 1], False, [0, 0], 1, mask)
+
+
+class _Conv2d(Function):
+    @staticmethod
+    def forward(ctx, x: Tensor, w: Tensor, b: Tensor | None, geo: _Geometry) -> Tensor:
+        ctx.save_for_backward(x, w)
+        ctx.geo, ctx.has_bias = geo, b is not None
+        ctx.set_materialize_grads(False)  # no gradient in: none out (not a pass over zeros)
+        return F.conv2d(x, w, b, geo.stride, geo.padding)
+
+    @staticmethod
+    def backward(ctx, gy: Tensor | None):
+        if gy is None:
+            return None, None, None, None
+        x, w = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        if _flag("inputs_only"):
+            need_w = need_b = False
+        need_b = need_b and ctx.has_bias
+        if not torch.is_grad_enabled():  # a plain backward: PyTorch's kernel, one call
+            gx, gw, gb = _backward(gy, x, w, ctx.geo, [need_x, need_w, need_b], bias=ctx.has_bias)
+            return gx, gw, gb, None
+        gx = _ConvGradInput.apply(gy, w, x.detach(), ctx.geo) if need_x else None
+        gw = _ConvGradWeight.apply(gy, x, w.detach(), ctx.geo) if need_w else None
+        gb = gy.sum(dim=(0, 2, 3)) if need_b else None
+        return gx, gw, gb, None
+
+
+class _ConvGradInput(Function):
+    """gx = conv_backward_input(gy, w); ``x_like`` only gives gx its shape and layout."""
+
+    @staticmethod
+    def forward(ctx, gy: Tensor, w: Tensor, x_like: Tensor, geo: _Geometry) -> Tensor:
+        ctx.save_for_backward(gy, w, x_like)
+        ctx.geo = geo
+        ctx.set_materialize_grads(False)
+        return _backward(gy, x_like, w, geo, [True, False, False])[0]
+
+    @staticmethod
+    def backward(ctx, gg: Tensor | None):
+        if gg is None:
+            return None, None, None, None
+        gy, w, _ = ctx.saved_tensors
+        d_gy = _Conv2d.apply(gg, w, None, ctx.geo) if ctx.needs_input_grad[0] else None
+        d_w = _ConvGradWeight.apply(gy, gg, w.detach(), ctx.geo) if ctx.needs_input_grad[1] else None
+        return d_gy, d_w, None, None
+
+
+class _ConvGradWeight(Function):
+    """gw = conv_backward_weight(gy, x); ``w_like`` only gives gw its shape and layout."""
+
+    @staticmethod
+    def forward(ctx, gy: Tensor, x: Tensor, w_like: Tensor, geo: _Geometry) -> Tensor:
+        ctx.save_for_backward(gy, x, w_like)
+        ctx.geo = geo
+        ctx.set_materialize_grads(False)
+        return _backward(gy, x, w_like, geo, [False, True, False])[1]
+
+    @staticmethod
+    def backward(ctx, gg: Tensor | None):
+        if gg is None:
+            return None, None, None, None
+        gy, x, _ = ctx.saved_tensors
+        d_gy = _Conv2d.apply(x, gg, None, ctx.geo) if ctx.needs_input_grad[0] else None
+        d_x = _ConvGradInput.apply(gy, gg, x.detach(), ctx.geo) if ctx.needs_input_grad[1] else None
+        return d_gy, d_x, None, None
+
+
+class _LeakyReLU(Function):
+    @staticmethod
+    def forward(ctx, x: Tensor, slope: float) -> Tensor:
+        ctx.save_for_backward(x)
+        ctx.slope = slope
+        ctx.set_materialize_grads(False)
+        return F.leaky_relu(x, slope)
+
+    @staticmethod
+    def backward(ctx, gy: Tensor | None):
+        if gy is None:
+            return None, None
+        (x,) = ctx.saved_tensors
+        # x detached: the gradient's derivative in x is zero, and an edge to x would make autograd walk D's forward
+        # graph with zeros
+        return _LeakyReLUGrad.apply(gy, x.detach(), ctx.slope), None
+
+
+class _LeakyReLUGrad(Function):
+    """gx = gy * (1 if x > 0 else slope): linear in gy; its derivative in x is zero (None: nothing to carry back)."""
+
+    @staticmethod
+    def forward(ctx, gy: Tensor, x: Tensor, slope: float) -> Tensor:
+        ctx.save_for_backward(x)
+        ctx.slope = slope
+        ctx.set_materialize_grads(False)
+        return torch.ops.aten.leaky_relu_backward(gy, x, slope, False)
+
+    @staticmethod
+    def backward(ctx, gg: Tensor | None):
+        if gg is None:
+            return None, None, None
+        (x,) = ctx.saved_tensors
+        return _LeakyReLUGrad.apply(gg, x, ctx.slope), None, None
+
+
+def _autocast(*tensors: Tensor | None) -> list[Tensor | None]:
+    """The tensors in autocast's dtype where it is on (as ``F.conv2d`` would cast them), so that every order of the
+    gradient sees one dtype."""
+    device = next(t for t in tensors if t is not None).device.type
+    if not torch.is_autocast_enabled(device):
+        return list(tensors)
+    dtype = torch.get_autocast_dtype(device)
+    return [None if t is None else t.to(dtype) for t in tensors]
+
+
+def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0) -> Tensor:
+    """``F.conv2d`` (groups 1, dilation 1, zero padding) with cheap higher-order gradients."""
+    if _flag("native"):
+        return F.conv2d(x, weight, bias, stride, padding)
+    x, weight, bias = _autocast(x, weight, bias)
+    return _Conv2d.apply(x, weight, bias, _Geometry(_pair(stride), _pair(padding)))
+
+
+def leaky_relu(x: Tensor, slope: float) -> Tensor:
+    """``F.leaky_relu`` with a second derivative that carries nothing back (it is zero)."""
+    if _flag("native"):
+        return F.leaky_relu(x, slope)
+    return _LeakyReLU.apply(x, slope)
+
+
+class Conv2d(nn.Conv2d):
+    """``nn.Conv2d`` (groups 1, dilation 1, zero padding) on ``conv2d``: the same parameters and state dict."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.groups != 1 or self.dilation != (1, 1) or self.padding_mode != "zeros" or isinstance(self.padding, str):
+            raise ValueError("double_backward.Conv2d supports groups 1, dilation 1 and numeric zero padding only")
+
+    def forward(self, x: Tensor) -> Tensor:
+        return conv2d(x, self.weight, self.bias, self.stride, self.padding)
+
+
+class LeakyReLU(nn.LeakyReLU):
+    """``nn.LeakyReLU`` on ``leaky_relu`` (not in place)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return leaky_relu(x, self.negative_slope)
