@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import statistics
 import subprocess
 import time
 
@@ -166,6 +167,35 @@ def count_gflop(spec, res: int, device: torch.device, fast: bool, channels_last:
     return count_step_gflop(model, batches, gen)
 
 
+def double_backward_lever(name: str, device: torch.device, steps: int, rounds: int = 7) -> str:
+    """A penalty's step with ``zoo.double_backward`` against PyTorch's own double backward, timed in alternating
+    rounds of ``steps`` steps on the same data (medians): sequential figures on a shared machine drift by more than
+    the difference."""
+    spec, res = load_baseline(name), resolution_of(name)
+    data = torch.randint(0, 256, (max(8 * spec.batch_size * spec.tricks.n_critic, 512), 1, res, res),
+                         dtype=torch.uint8, generator=torch.Generator().manual_seed(0)).to(device)
+    runs = {}
+    for cheap in (False, True):
+        model = GANModel(spec, (1, res, res), device, seed=0)
+        model.cheap_double_backward = cheap
+        runs[cheap] = (model, BatchStream(data, spec.batch_size, seed=0),
+                       torch.Generator(device=device).manual_seed(1), [])
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+    for model, batches, gen, _ in runs.values():
+        model.train_step(batches, gen)
+    for _ in range(rounds):
+        for model, batches, gen, times in runs.values():
+            sync()
+            t0 = time.perf_counter()
+            for _ in range(steps):
+                model.train_step(batches, gen)
+            sync()
+            times.append((time.perf_counter() - t0) / steps)
+    native, cheap = (statistics.median(runs[k][3]) for k in (False, True))
+    return (f"{name:<15} {'double backward, alternating':<30} PyTorch's {1000 * native:7.1f} ms/step, "
+            f"zoo.double_backward's {1000 * cheap:7.1f} ms/step  ratio {native / cheap:5.2f} ({rounds} rounds, medians)")
+
+
 def line(f: Figure, peak: float, peer: Figure | None = None) -> str:
     flops = (f"{f.gflop:6.1f} GFLOP/step" if f.gflop else "   n/a GFLOP/step")
     rate = f"{f.gflops:6.1f} GFLOPS {f.gflops / peak:5.0%} of peak" if f.gflops else "   n/a GFLOPS"
@@ -263,6 +293,7 @@ def main() -> None:
             if any(getattr(load_baseline(name).tricks, p) for p in GRADIENT_PENALTIES):
                 print(line(throughput(name, device, args.steps, args.warmup, native_double_backward=True,
                                       label="fast, PyTorch's double backward"), peak, peer), flush=True)
+                print(double_backward_lever(name, device, args.steps), flush=True)
             try:
                 print(line(throughput(name, device, args.steps, args.warmup + 2, compile=True,
                                       label="fast + torch.compile"), peak, peer), flush=True)

@@ -444,6 +444,8 @@ def _run_options(spec: ModelSpec, target: int, opts: TrainOptions, model: GANMod
     options = {"steps": target, "batch_size": spec.batch_size, "n_critic": spec.tricks.n_critic,
                "channels_last": model.memory_format is torch.channels_last, "compile": opts.compile,
                "fast": opts.fast, "joint_d": model.joint_d, "ckpt_every": opts.ckpt_every,
+               # the penalties' second derivatives: zoo.double_backward's kernels (since 2026-12-06) or PyTorch's
+               "double_backward": "zoo" if model.cheap_double_backward else "pytorch",
                "cudnn_deterministic": device.type == "cuda" and opts.deterministic,
                "schedule": plan.describe(), "divergence": asdict(opts.divergence),
                "started": datetime.now(timezone.utc).isoformat(timespec="seconds")}

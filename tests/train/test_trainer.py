@@ -26,7 +26,9 @@ def test_every_baseline_trains_20_steps(name, tiny_data, tmp_path, tiny):
     rows = list(csv.DictReader(open(tmp_path / "train_log.csv")))
     assert [int(row["step"]) for row in rows] == [10, 20] and float(rows[-1]["images_per_s"]) > 0
     assert (tmp_path / "samples" / "step_000020.png").is_file()
-    assert json.loads((tmp_path / "status.json").read_text())["provenance"]["spec_hash"] == tiny(load_baseline(name)).hash()
+    provenance = json.loads((tmp_path / "status.json").read_text())["provenance"]
+    assert provenance["spec_hash"] == tiny(load_baseline(name)).hash()
+    assert provenance["double_backward"] == "zoo"  # the penalties' second derivatives (zoo.double_backward)
 
 
 @pytest.mark.parametrize("name,n_critic", [("dcgan", 1), ("wgan-gp", 2), ("sngan-ema-diffaug", 1)])
@@ -148,3 +150,10 @@ def test_public_train_stays_callable_after_the_subpackage_is_imported(tmp_path):
     assert callable(ganbench.train)
     with pytest.raises(BadInput, match="steps"):
         ganbench.train(load_baseline("dcgan"), None, tmp_path / "x", steps=0)
+
+
+def test_provenance_says_which_double_backward_trained_the_penalty(tiny_data, tmp_path, tiny):
+    """fast=False trains on PyTorch's own second derivatives, and the run says so (numbers differ by float noise)."""
+    r = train(tiny(load_baseline("wgan-gp")), tiny_data, tmp_path, steps=2, **QUIET,
+              options=TrainOptions(fast=False, **QUIET_OPTIONS))
+    assert r.status == "ok" and r.provenance["double_backward"] == "pytorch" and r.provenance["fast"] is False
