@@ -40,33 +40,31 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.autograd import Function
 
-_state = threading.local()  # autograd runs a CPU backward on the calling thread
-
-
-def _flag(name: str) -> bool:
-    return getattr(_state, name, False)
+_forward = threading.local()  # read where the graph is built: the thread that runs the forward
+_inputs_only = [0]  # read in backward, which autograd runs on a device's own thread on CUDA: process-wide
 
 
 @contextlib.contextmanager
-def _set(name: str, on: bool) -> Iterator[None]:
-    before = _flag(name)
-    setattr(_state, name, on)
+def native(on: bool = True) -> Iterator[None]:
+    """Within the block (when ``on``), ``conv2d`` and ``leaky_relu`` are PyTorch's own ops (graphs built there keep
+    PyTorch's second derivatives)."""
+    before = getattr(_forward, "native", False)
+    _forward.native = on
     try:
         yield
     finally:
-        setattr(_state, name, before)
+        _forward.native = before
 
 
-def native(on: bool = True) -> contextlib.AbstractContextManager:
-    """Within the block (when ``on``), ``conv2d`` and ``leaky_relu`` are PyTorch's own ops (graphs built there keep
-    PyTorch's second derivatives)."""
-    return _set("native", on)
-
-
-def input_gradients_only() -> contextlib.AbstractContextManager:
+@contextlib.contextmanager
+def input_gradients_only() -> Iterator[None]:
     """Within the block, the convolutions' backward computes no weight or bias gradients: for an ``autograd.grad``
-    that asks for inputs' gradients alone."""
-    return _set("inputs_only", True)
+    that asks for inputs' gradients alone. Process-wide while it lasts (ganbench trains one model per process)."""
+    _inputs_only[0] += 1
+    try:
+        yield
+    finally:
+        _inputs_only[0] -= 1
 
 
 class _Geometry(NamedTuple):
@@ -98,7 +96,7 @@ class _Conv2d(Function):
             return None, None, None, None
         x, w = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
-        if _flag("inputs_only"):
+        if _inputs_only[0]:
             need_w = need_b = False
         need_b = need_b and ctx.has_bias
         if not torch.is_grad_enabled():  # a plain backward: PyTorch's kernel, one call
@@ -198,7 +196,7 @@ def _autocast(*tensors: Tensor | None) -> list[Tensor | None]:
 
 def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0) -> Tensor:
     """``F.conv2d`` (groups 1, dilation 1, zero padding) with cheap higher-order gradients."""
-    if _flag("native"):
+    if getattr(_forward, "native", False):
         return F.conv2d(x, weight, bias, stride, padding)
     x, weight, bias = _autocast(x, weight, bias)
     return _Conv2d.apply(x, weight, bias, _Geometry(_pair(stride), _pair(padding)))
@@ -206,7 +204,7 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padd
 
 def leaky_relu(x: Tensor, slope: float) -> Tensor:
     """``F.leaky_relu`` with a second derivative that carries nothing back (it is zero)."""
-    if _flag("native"):
+    if getattr(_forward, "native", False):
         return F.leaky_relu(x, slope)
     return _LeakyReLU.apply(x, slope)
 

@@ -144,3 +144,16 @@ def test_under_bfloat16_autocast_every_order_runs_in_one_dtype():
         with torch.autocast("cpu", dtype=torch.bfloat16):
             values[native], _ = _penalty_grads(D, x, native)
     assert values[False].item() == pytest.approx(values[True].item(), rel=2e-2)
+
+
+def test_input_gradients_only_reaches_a_backward_on_another_thread():
+    """On CUDA autograd runs a backward on the device's own thread: the block holds for the whole process."""
+    import threading
+
+    conv = db.Conv2d(2, 3, 3, 1, 1)
+    x = torch.randn(2, 2, 6, 6, requires_grad=True)
+    with db.input_gradients_only():
+        worker = threading.Thread(target=lambda: conv(x).sum().backward())
+        worker.start()
+        worker.join()
+    assert x.grad is not None and conv.weight.grad is None and conv.bias.grad is None
