@@ -102,50 +102,36 @@ class _Conv2d(Function):
         if not torch.is_grad_enabled():  # a plain backward: PyTorch's kernel, one call
             gx, gw, gb = _backward(gy, x, w, ctx.geo, [need_x, need_w, need_b], bias=ctx.has_bias)
             return gx, gw, gb, None
-        gx = _ConvGradInput.apply(gy, w, x.detach(), ctx.geo) if need_x else None
-        gw = _ConvGradWeight.apply(gy, x, w.detach(), ctx.geo) if need_w else None
+        gx = _ConvGrad.apply(gy, w, x.detach(), ctx.geo, "input") if need_x else None
+        gw = _ConvGrad.apply(gy, x, w.detach(), ctx.geo, "weight") if need_w else None
         gb = gy.sum(dim=(0, 2, 3)) if need_b else None
         return gx, gw, gb, None
 
 
-class _ConvGradInput(Function):
-    """gx = conv_backward_input(gy, w); ``x_like`` only gives gx its shape and layout."""
+class _ConvGrad(Function):
+    """A convolution's first-order gradient ``of`` its input, gx = conv_backward_input(gy, w), or ``of`` its weight,
+    gw = conv_backward_weight(gy, x); ``other`` is the operand it is taken with (w, or x) and ``like`` the one it has
+    the shape and layout of. Its own gradient, in gy and in ``other``, is a convolution and the other gradient."""
 
     @staticmethod
-    def forward(ctx, gy: Tensor, w: Tensor, x_like: Tensor, geo: _Geometry) -> Tensor:
-        ctx.save_for_backward(gy, w, x_like)
-        ctx.geo = geo
+    def forward(ctx, gy: Tensor, other: Tensor, like: Tensor, geo: _Geometry, of: str) -> Tensor:
+        ctx.save_for_backward(gy, other)
+        ctx.geo, ctx.of = geo, of
         ctx.set_materialize_grads(False)
-        return _backward(gy, x_like, w, geo, [True, False, False])[0]
+        if of == "input":
+            return _backward(gy, like, other, geo, [True, False, False])[0]
+        return _backward(gy, other, like, geo, [False, True, False])[1]
 
     @staticmethod
     def backward(ctx, gg: Tensor | None):
         if gg is None:
-            return None, None, None, None
-        gy, w, _ = ctx.saved_tensors
-        d_gy = _Conv2d.apply(gg, w, None, ctx.geo) if ctx.needs_input_grad[0] else None
-        d_w = _ConvGradWeight.apply(gy, gg, w.detach(), ctx.geo) if ctx.needs_input_grad[1] else None
-        return d_gy, d_w, None, None
-
-
-class _ConvGradWeight(Function):
-    """gw = conv_backward_weight(gy, x); ``w_like`` only gives gw its shape and layout."""
-
-    @staticmethod
-    def forward(ctx, gy: Tensor, x: Tensor, w_like: Tensor, geo: _Geometry) -> Tensor:
-        ctx.save_for_backward(gy, x, w_like)
-        ctx.geo = geo
-        ctx.set_materialize_grads(False)
-        return _backward(gy, x, w_like, geo, [False, True, False])[1]
-
-    @staticmethod
-    def backward(ctx, gg: Tensor | None):
-        if gg is None:
-            return None, None, None, None
-        gy, x, _ = ctx.saved_tensors
-        d_gy = _Conv2d.apply(x, gg, None, ctx.geo) if ctx.needs_input_grad[0] else None
-        d_x = _ConvGradInput.apply(gy, gg, x.detach(), ctx.geo) if ctx.needs_input_grad[1] else None
-        return d_gy, d_x, None, None
+            return None, None, None, None, None
+        gy, other = ctx.saved_tensors
+        x, w = (gg, other) if ctx.of == "input" else (other, gg)
+        d_gy = _Conv2d.apply(x, w, None, ctx.geo) if ctx.needs_input_grad[0] else None
+        d_other = (_ConvGrad.apply(gy, gg, other.detach(), ctx.geo, "weight" if ctx.of == "input" else "input")
+                   if ctx.needs_input_grad[1] else None)
+        return d_gy, d_other, None, None, None
 
 
 class _LeakyReLU(Function):
