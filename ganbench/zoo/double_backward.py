@@ -1,4 +1,4 @@
-"""Convolution and leaky ReLU whose gradients are cheap to differentiate again, for D's gradient penalties.
+"""Convolution and (leaky) ReLU whose gradients are cheap to differentiate again, for D's gradient penalties.
 
 A gradient penalty (WGAN-GP, DRAGAN, R1) differentiates D's input gradient once more. PyTorch's own second
 derivatives cost more than they need to on a CPU:
@@ -140,7 +140,7 @@ class _LeakyReLU(Function):
         ctx.save_for_backward(x)
         ctx.slope = slope
         ctx.set_materialize_grads(False)
-        return F.leaky_relu(x, slope)
+        return F.leaky_relu(x, slope) if slope else F.relu(x)
 
     @staticmethod
     def backward(ctx, gy: Tensor | None):
@@ -193,6 +193,13 @@ def leaky_relu(x: Tensor, slope: float) -> Tensor:
     if getattr(_forward, "native", False):
         return F.leaky_relu(x, slope)
     return _LeakyReLU.apply(x, slope)
+
+
+def relu(x: Tensor) -> Tensor:
+    """``F.relu``, the leaky ReLU of slope 0, with the same second derivative."""
+    if getattr(_forward, "native", False):
+        return F.relu(x)
+    return _LeakyReLU.apply(x, 0.0)
 
 
 class Conv2d(nn.Conv2d):

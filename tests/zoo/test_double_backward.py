@@ -1,9 +1,9 @@
-"""zoo.double_backward: convolution and leaky ReLU with cheap higher-order gradients give PyTorch's derivatives.
+"""zoo.double_backward: convolution and (leaky) ReLU with cheap higher-order gradients give PyTorch's derivatives.
 
 Checked three ways: finite differences in float64 (``gradcheck``/``gradgradcheck``, first and second order); the
-gradient penalty's value and D's parameter gradients against PyTorch's own ops on the nets that use them (pggan, the
-DCGAN and Lucic D, with and without a norm that has a second derivative of its own); and a plain backward giving
-PyTorch's first-order gradients bit for bit. Training with them against ``fast=False`` (PyTorch's ops) is
+gradient penalty's value and D's parameter gradients against PyTorch's own ops on the nets that use them (the
+pggan, DCGAN, Lucic, MLP and ResNet D, with and without a norm that has a second derivative of its own); and a plain
+backward giving PyTorch's first-order gradients bit for bit. Training with them against ``fast=False`` (PyTorch's ops) is
 ``tests/zoo/test_fast_path.py`` (lucic-wgan-gp, lucic-dragan) and ``tests/zoo/test_pggan.py``.
 """
 
@@ -43,6 +43,8 @@ def test_leaky_relu_first_and_second_derivatives_match_finite_differences():
     assert torch.autograd.gradcheck(lambda t: db.leaky_relu(t, 0.2), (x,))
     assert torch.autograd.gradgradcheck(lambda t: db.leaky_relu(t, 0.2), (x,))
     assert torch.equal(db.leaky_relu(x, 0.2), F.leaky_relu(x, 0.2))
+    assert torch.autograd.gradgradcheck(db.relu, (x,))
+    assert torch.equal(db.relu(x), F.relu(x))
 
 
 def test_a_third_derivative_through_the_gradients_of_a_conv_stack():
@@ -85,7 +87,8 @@ def _pggan_d_mid_fade_in():
      (1, 28, 28)),
     (lambda: build_nets(ArchSpec(name="dcgan", width=8, d_norm="layer"), (1, 32, 32), seed=0)[1], (1, 32, 32)),
     (lambda: build_nets(ArchSpec(name="mlp", width=8), (1, 28, 28), seed=0)[1], (1, 28, 28)),
-], ids=["pggan", "lucic-infogan-d", "dcgan-d-layer-norm", "mlp-d"])
+    (lambda: build_nets(ArchSpec(name="resnet", width=4), (1, 32, 32), seed=0)[1], (1, 32, 32)),
+], ids=["pggan", "lucic-infogan-d", "dcgan-d-layer-norm", "mlp-d", "resnet-d"])
 def test_penalty_gradients_equal_pytorchs_own(make, shape):
     D = make()
     x = torch.randn(8, *shape, generator=torch.Generator().manual_seed(4)).contiguous(

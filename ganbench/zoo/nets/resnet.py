@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ...config import ArchSpec
+from .. import double_backward as db
 from .base import net_family, output_activation, upsampling_plan
 
 
@@ -32,17 +33,18 @@ class GBlock(nn.Module):
 
 
 class DBlock(nn.Module):
-    """Pre-activation residual block; ``first``: no leading ReLU and pooling before the shortcut conv."""
+    """Pre-activation residual block; ``first``: no leading ReLU and pooling before the shortcut conv. Its convolutions
+    and ReLUs have cheap second derivatives (``zoo.double_backward``), for a penalty on D's gradient."""
 
     def __init__(self, c_in: int, c_out: int, down: bool, first: bool = False):
         super().__init__()
         self.down, self.first = down, first
-        self.conv1, self.conv2 = nn.Conv2d(c_in, c_out, 3, 1, 1), nn.Conv2d(c_out, c_out, 3, 1, 1)
-        self.shortcut = nn.Conv2d(c_in, c_out, 1, 1, 0) if (down or c_in != c_out) else None
+        self.conv1, self.conv2 = db.Conv2d(c_in, c_out, 3, 1, 1), db.Conv2d(c_out, c_out, 3, 1, 1)
+        self.shortcut = db.Conv2d(c_in, c_out, 1, 1, 0) if (down or c_in != c_out) else None
 
     def forward(self, x: Tensor) -> Tensor:
-        h = x if self.first else F.relu(x)
-        h = self.conv2(F.relu(self.conv1(h)))
+        h = x if self.first else db.relu(x)
+        h = self.conv2(db.relu(self.conv1(h)))
         if self.down:
             h = F.avg_pool2d(h, 2)
         s = x
@@ -85,7 +87,7 @@ class ResNetDiscriminator(nn.Module):
 
     def features(self, x: Tensor) -> Tensor:
         """ReLU and global sum pooling of the last block, ``(N, 2w)``: the input of the last layer."""
-        return F.relu(self.blocks(x)).sum(dim=(2, 3))
+        return db.relu(self.blocks(x)).sum(dim=(2, 3))
 
     def apply_head(self, f: Tensor) -> Tensor:
         return self.linear(f)
