@@ -1,4 +1,5 @@
-"""Convolution and (leaky) ReLU whose gradients are cheap to differentiate again, for D's gradient penalties.
+"""Convolution, (leaky) ReLU and average pooling whose gradients are cheap to differentiate again, for D's
+gradient penalties.
 
 A gradient penalty (WGAN-GP, DRAGAN, R1) differentiates D's input gradient once more. PyTorch's own second
 derivatives cost more than they need to on a CPU:
@@ -8,20 +9,21 @@ derivatives cost more than they need to on a CPU:
   operands to transpose them (``scripts/profile_step.py --model pggan --width 16 --top 30``: the
   ``[32, 64, 32, 32] x [32, 64, 32, 32]`` convolutions and copies);
 - a leaky ReLU's returns, for the derivative of its slope mask, a tensor of zeros, which autograd fills, adds and
-  carries back through D's whole forward graph (a second backward pass of D that multiplies zeros).
+  carries back through D's whole forward graph (a second backward pass of D that multiplies zeros); so does an
+  average pooling's, for its input (read for its shape alone).
 
 Here each first-order gradient is itself an autograd Function on the kernels of the forward and the backward
 (``aten.convolution_backward`` with one output asked for), so every order runs on the fast kernels; and the mask's
-derivative is None, which is exact (it is zero wherever it exists, and PyTorch returns zeros at 0 too) and lets
-autograd skip D's forward graph unless something else there has a second derivative (batch or layer norm, the
-minibatch stddev). The identities used, for y = conv(x, w) and L's gradients ``gy``, ``gx``, ``gw``:
+derivative is None (and the pooling's in its input), which is exact (it is zero wherever it exists, and PyTorch
+returns zeros at 0 too) and lets autograd skip D's forward graph unless something else there has a second
+derivative (batch or layer norm, the minibatch stddev). The identities used, for y = conv(x, w) and L's gradients ``gy``, ``gx``, ``gw``:
 
     gx = conv_backward_input(gy, w)          d<gg, gx>/dgy = conv(gg, w)    d<gg, gx>/dw = conv_backward_weight(gy, gg)
     gw = conv_backward_weight(gy, x)         d<gg, gw>/dgy = conv(x, gg)    d<gg, gw>/dx = conv_backward_input(gy, gg)
 
 A plain backward (no ``create_graph``) calls exactly PyTorch's kernels, so ordinary training steps give the same
 numbers bit for bit; second derivatives agree with PyTorch's to float noise (``tests/zoo/test_double_backward.py``:
-``gradgradcheck`` in float64, and a pggan and a Lucic D's penalty gradients against PyTorch's own).
+``gradgradcheck`` in float64, and the penalty's gradients on the nets' critics against PyTorch's own).
 
 ``Conv2d`` and ``LeakyReLU`` are drop-in ``nn`` modules (the same parameters and state dict). ``native()`` makes
 them plain ``F.conv2d``/``F.leaky_relu`` within a block (``GANModel(fast=False)``, ``scripts/bench_pggan.py
@@ -170,6 +172,39 @@ class _LeakyReLUGrad(Function):
         return _LeakyReLUGrad.apply(gg, x, ctx.slope), None, None
 
 
+class _AvgPool2d(Function):
+    @staticmethod
+    def forward(ctx, x: Tensor, k: int) -> Tensor:
+        ctx.save_for_backward(x)
+        ctx.k = k
+        ctx.set_materialize_grads(False)
+        return F.avg_pool2d(x, k)
+
+    @staticmethod
+    def backward(ctx, gy: Tensor | None):
+        if gy is None:
+            return None, None
+        (x,) = ctx.saved_tensors
+        return _AvgPool2dGrad.apply(gy, x.detach(), ctx.k), None
+
+
+class _AvgPool2dGrad(Function):
+    """gx = avg_pool2d_backward(gy): linear in gy; x only gives gx its shape (PyTorch's derivative in x is a tensor
+    of zeros, carried back through D's forward graph like the leaky ReLU's)."""
+
+    @staticmethod
+    def forward(ctx, gy: Tensor, x_like: Tensor, k: int) -> Tensor:
+        ctx.k = k
+        ctx.set_materialize_grads(False)
+        return torch.ops.aten.avg_pool2d_backward(gy, x_like, [k, k], [k, k], [0, 0], False, True, None)
+
+    @staticmethod
+    def backward(ctx, gg: Tensor | None):
+        if gg is None:
+            return None, None, None
+        return _AvgPool2d.apply(gg, ctx.k), None, None
+
+
 def _autocast(*tensors: Tensor | None) -> list[Tensor | None]:
     """The tensors in autocast's dtype where it is on (as ``F.conv2d`` would cast them), so that every order of the
     gradient sees one dtype."""
@@ -200,6 +235,13 @@ def relu(x: Tensor) -> Tensor:
     if getattr(_forward, "native", False):
         return F.relu(x)
     return _LeakyReLU.apply(x, 0.0)
+
+
+def avg_pool2d(x: Tensor, k: int) -> Tensor:
+    """``F.avg_pool2d(x, k)`` (stride k, no padding) whose gradient's derivative carries nothing back to x."""
+    if getattr(_forward, "native", False):
+        return F.avg_pool2d(x, k)
+    return _AvgPool2d.apply(x, k)
 
 
 class Conv2d(nn.Conv2d):

@@ -47,6 +47,38 @@ def test_leaky_relu_first_and_second_derivatives_match_finite_differences():
     assert torch.equal(db.relu(x), F.relu(x))
 
 
+def test_avg_pool_first_and_second_derivatives_match_finite_differences():
+    x = torch.randn(2, 3, 6, 6, dtype=torch.float64, generator=torch.Generator().manual_seed(7), requires_grad=True)
+    assert torch.autograd.gradcheck(lambda t: db.avg_pool2d(t, 2), (x,))
+    assert torch.autograd.gradgradcheck(lambda t: db.avg_pool2d(t, 2), (x,))
+    assert torch.equal(db.avg_pool2d(x, 3), F.avg_pool2d(x, 3))
+
+
+def test_a_piecewise_linear_critics_penalty_never_walks_its_forward_graph():
+    """A ResNet D (convolutions, ReLUs, average pooling, sums): the penalty's second pass needs no input gradient of
+    any convolution (PyTorch's own ops carry zeros back through all of them: 10 at width 4)."""
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    class InputGradients(TorchDispatchMode):
+        calls = 0
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            if func.overloadpacket is torch.ops.aten.convolution_backward and args[-1][0]:
+                InputGradients.calls += 1
+            return func(*args, **(kwargs or {}))
+
+    D = build_nets(ArchSpec(name="resnet", width=4), (1, 32, 32), seed=0)[1]
+    counts = {}
+    for native in (True, False):
+        with db.native(native):
+            value = ((_grad_norm(D, torch.randn(4, 1, 32, 32)) - 1.0) ** 2).mean()
+        InputGradients.calls = 0
+        with InputGradients():
+            value.backward()
+        counts[native] = InputGradients.calls
+    assert counts == {True: 10, False: 0}
+
+
 def test_a_third_derivative_through_the_gradients_of_a_conv_stack():
     """The gradients are closed under differentiation: third order by finite differences too."""
     g = torch.Generator().manual_seed(2)

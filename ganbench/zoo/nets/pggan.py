@@ -100,7 +100,7 @@ def upsample(x: Tensor, factor: int = 2) -> Tensor:
 
 
 def downsample(x: Tensor, factor: int = 2) -> Tensor:
-    return x if factor == 1 else F.avg_pool2d(x, factor)
+    return x if factor == 1 else double_backward.avg_pool2d(x, factor)
 
 
 class _Growing(nn.Module):

@@ -46,13 +46,13 @@ class DBlock(nn.Module):
         h = x if self.first else db.relu(x)
         h = self.conv2(db.relu(self.conv1(h)))
         if self.down:
-            h = F.avg_pool2d(h, 2)
+            h = db.avg_pool2d(h, 2)
         s = x
         if self.first:
-            s = self.shortcut(F.avg_pool2d(x, 2))
+            s = self.shortcut(db.avg_pool2d(x, 2))
         elif self.shortcut is not None:
             s = self.shortcut(s)
-            s = F.avg_pool2d(s, 2) if self.down else s
+            s = db.avg_pool2d(s, 2) if self.down else s
         return h + s
 
 
