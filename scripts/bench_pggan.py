@@ -120,10 +120,10 @@ def before_and_after(args, device: torch.device, plan) -> None:
         model.set_phase(plan.phase_at(start + 0.5 * plan.phase_kimg))
         gflop = count_step_gflop(model, data, torch.Generator(device=device).manual_seed(1))
         before, after = rates[name]
-        steps_per_s = 2 * before / (model.batch_size * model.spec.tricks.n_critic)
-        print(f"pggan {name:<18} {gflop:6.2f} GFLOP/step; today {after / before * gflop * steps_per_s / 2:6.1f} "
-              f"GFLOPS; 2x the before needs {gflop * steps_per_s:6.1f} GFLOPS, {gflop * steps_per_s / max(peak):4.0%} "
-              "of the peak")
+        gflop_per_image = gflop / (model.batch_size * model.spec.tricks.n_critic)
+        today, needed = after * gflop_per_image, 2 * before * gflop_per_image
+        print(f"pggan {name:<18} {gflop:6.2f} GFLOP/step; today {today:6.1f} GFLOPS; 2x the before needs "
+              f"{needed:6.1f} GFLOPS, {needed / max(peak):4.0%} of the peak")
 
 
 def fp32_and_bf16(args, device: torch.device, plan) -> None:

@@ -101,6 +101,13 @@ class Figure:
         return self.gflop / self.seconds if self.gflop else None
 
 
+def random_batches(spec, res: int, device: torch.device) -> BatchStream:
+    """Batches of random uint8 images (seeded) for a timed step of ``spec`` at ``res`` x ``res``."""
+    data = torch.randint(0, 256, (max(8 * spec.batch_size * spec.tricks.n_critic, 512), 1, res, res),
+                         dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    return BatchStream(data.to(device), spec.batch_size, seed=0)
+
+
 def throughput(name: str, device: torch.device, steps: int, warmup: int, fast: bool = True,
                channels_last: bool = False, compile: bool = False, resolution: int | None = None,
                amp: bool = False, label: str = "", native_double_backward: bool = False) -> Figure:
@@ -110,9 +117,7 @@ def throughput(name: str, device: torch.device, steps: int, warmup: int, fast: b
     if amp:
         spec = dataclasses.replace(spec, tricks=dataclasses.replace(spec.tricks, amp=True))
     res = resolution or resolution_of(name)
-    data = torch.randint(0, 256, (max(8 * spec.batch_size * spec.tricks.n_critic, 512), 1, res, res),
-                         dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
-    batches = BatchStream(data.to(device), spec.batch_size, seed=0)
+    batches = random_batches(spec, res, device)
     model = GANModel(spec, (1, res, res), device, seed=0, channels_last=channels_last, compile=compile, fast=fast)
     model.cheap_double_backward = fast and not native_double_backward
     gen = torch.Generator(device=device).manual_seed(1)
@@ -172,14 +177,11 @@ def double_backward_lever(name: str, device: torch.device, steps: int, rounds: i
     rounds of ``steps`` steps on the same data (medians): sequential figures on a shared machine drift by more than
     the difference."""
     spec, res = load_baseline(name), resolution_of(name)
-    data = torch.randint(0, 256, (max(8 * spec.batch_size * spec.tricks.n_critic, 512), 1, res, res),
-                         dtype=torch.uint8, generator=torch.Generator().manual_seed(0)).to(device)
     runs = {}
     for cheap in (False, True):
         model = GANModel(spec, (1, res, res), device, seed=0)
         model.cheap_double_backward = cheap
-        runs[cheap] = (model, BatchStream(data, spec.batch_size, seed=0),
-                       torch.Generator(device=device).manual_seed(1), [])
+        runs[cheap] = (model, random_batches(spec, res, device), torch.Generator(device=device).manual_seed(1), [])
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     for model, batches, gen, _ in runs.values():
         model.train_step(batches, gen)

@@ -26,7 +26,7 @@ numbers bit for bit; second derivatives agree with PyTorch's to float noise (``t
 ``gradgradcheck`` in float64, and the penalty's gradients on the nets' critics against PyTorch's own).
 
 ``Conv2d`` and ``LeakyReLU`` are drop-in ``nn`` modules (the same parameters and state dict). ``native()`` makes
-them plain ``F.conv2d``/``F.leaky_relu`` within a block (``GANModel(fast=False)``, ``scripts/bench_pggan.py
+these ops PyTorch's own (``F.conv2d``, ``F.leaky_relu``, ...) within a block (``GANModel(fast=False)``, ``scripts/bench_pggan.py
 --before``); ``input_gradients_only()`` tells the convolutions' backward that only the input's gradient is wanted (a
 penalty's first pass asks ``autograd.grad`` for it alone; a Function cannot see that, PyTorch's own ops can).
 """
@@ -46,11 +46,15 @@ _forward = threading.local()  # read where the graph is built: the thread that r
 _inputs_only = [0]  # read in backward, which autograd runs on a device's own thread on CUDA: process-wide
 
 
+def _native() -> bool:
+    return getattr(_forward, "native", False)
+
+
 @contextlib.contextmanager
 def native(on: bool = True) -> Iterator[None]:
-    """Within the block (when ``on``), ``conv2d`` and ``leaky_relu`` are PyTorch's own ops (graphs built there keep
-    PyTorch's second derivatives)."""
-    before = getattr(_forward, "native", False)
+    """Within the block (when ``on``), ``conv2d``, ``leaky_relu``, ``relu`` and ``avg_pool2d`` are PyTorch's own ops
+    (graphs built there keep PyTorch's second derivatives)."""
+    before = _native()
     _forward.native = on
     try:
         yield
@@ -217,7 +221,7 @@ def _autocast(*tensors: Tensor | None) -> list[Tensor | None]:
 
 def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0) -> Tensor:
     """``F.conv2d`` (groups 1, dilation 1, zero padding) with cheap higher-order gradients."""
-    if getattr(_forward, "native", False):
+    if _native():
         return F.conv2d(x, weight, bias, stride, padding)
     x, weight, bias = _autocast(x, weight, bias)
     return _Conv2d.apply(x, weight, bias, _Geometry(_pair(stride), _pair(padding)))
@@ -225,21 +229,21 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padd
 
 def leaky_relu(x: Tensor, slope: float) -> Tensor:
     """``F.leaky_relu`` with a second derivative that carries nothing back (it is zero)."""
-    if getattr(_forward, "native", False):
+    if _native():
         return F.leaky_relu(x, slope)
     return _LeakyReLU.apply(x, slope)
 
 
 def relu(x: Tensor) -> Tensor:
     """``F.relu``, the leaky ReLU of slope 0, with the same second derivative."""
-    if getattr(_forward, "native", False):
+    if _native():
         return F.relu(x)
     return _LeakyReLU.apply(x, 0.0)
 
 
 def avg_pool2d(x: Tensor, k: int) -> Tensor:
     """``F.avg_pool2d(x, k)`` (stride k, no padding) whose gradient's derivative carries nothing back to x."""
-    if getattr(_forward, "native", False):
+    if _native():
         return F.avg_pool2d(x, k)
     return _AvgPool2d.apply(x, k)
 

@@ -172,7 +172,7 @@ class GANModel:
     def d_step(self, real: Tensor, generator: torch.Generator, labels: Tensor | None = None) -> dict[str, Tensor]:
         """One D update on a real batch ``(N, *shape)`` (with its labels, for a conditional model); returns
         detached scalars."""
-        real = in_memory_format(real.to(self.device, non_blocking=True), self.memory_format) \
+        real = real.to(self.device, non_blocking=True).contiguous(memory_format=self.memory_format) \
             if len(self.shape) == 3 else real.to(self.device)
         real = self.phase.reals(real, self.full_resolution)  # progressive growing: the phase's level of detail
         labels = self.real_labels(labels)
