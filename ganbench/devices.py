@@ -75,3 +75,45 @@ def cpu_name(cpuinfo: str = "/proc/cpuinfo") -> str:
     details = "; ".join(x for x in ((f"family {family}, model {model}" if family else ""),
                                     (f"torch {simd}" if simd else "")) if x)
     return f"{name} ({details})" if details else name
+
+
+# glibc's mallopt parameters (malloc.h) and the largest mmap threshold it accepts on a 64-bit system
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+MMAP_THRESHOLD = 32 << 20
+TRIM_THRESHOLD = 1 << 30
+_malloc_kept = False  # whether keep_freed_memory applied in this process (provenance: malloc_policy)
+
+
+def keep_freed_memory() -> bool:
+    """Have glibc's malloc keep freed blocks of up to 32 MiB for reuse instead of handing them back to the kernel.
+
+    By default glibc serves a block above its mmap threshold (128 KiB, raised as such blocks are freed, up to 32 MiB)
+    with a fresh mmap and unmaps it when freed, and gives the heap's free top back once it passes 128 KiB; a CPU
+    training step allocates and frees its activations and gradients every step, so each comes back as new pages that
+    the kernel zero-fills on first touch. Fixing the threshold at 32 MiB and the trim threshold at 1 GiB keeps them
+    in the heap (an allocator such as jemalloc does the same by design). Only the allocator's policy changes: not a
+    value computed. Returns whether it applied (glibc only; elsewhere nothing is done); setting
+    ``MALLOC_MMAP_THRESHOLD_`` or ``MALLOC_TRIM_THRESHOLD_`` in the environment leaves glibc as the user chose.
+    Called where a process sets up for work (the CLI, ``train``, the executors' workers); calling it again is free."""
+    global _malloc_kept
+    if _malloc_kept:
+        return True
+    if os.environ.get("MALLOC_MMAP_THRESHOLD_") or os.environ.get("MALLOC_TRIM_THRESHOLD_"):
+        return False
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):  # not glibc (macOS, musl without mallopt, Windows)
+        return False
+    mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
+    # the mmap threshold first: setting the trim threshold alone would also freeze the mmap threshold at 128 KiB
+    _malloc_kept = bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD))
+    return _malloc_kept
+
+
+def malloc_policy() -> str:
+    """This process's allocator policy, for provenance: ``kept`` (``keep_freed_memory`` applied) or ``default``."""
+    return "kept" if _malloc_kept else "default"

@@ -17,6 +17,14 @@ with them, against the CPU's fp32 FMA peak (``scripts/fma_peak.c``): how far the
 allows. ``--width 16`` is the quarter-width net the README's runs use. ``--amp`` times,
 per phase and alternating, the float32 step against the same step under bfloat16 autocast (``tricks.amp``; native
 bfloat16 only: AVX512-BF16 or AMX on a CPU). bfloat16 changes the numbers: an opt-in, not one of the speed-ups.
+
+``--vs-rev REV`` (CPU) checks ``--before`` against the code itself: it checks REV out into a temporary git worktree
+and times each phase from 16x16 up in fresh processes (``scripts/step_rate.py``: each version's process set up as its
+trainer sets it up), alternating REV's code and this checkout's (``--reps`` rounds, medians). REV b0ea730 is the code the day issue 22 was filed, before any of its
+speed-ups (``.venv/bin/python scripts/bench_pggan.py --width 16 --threads 2 --steps 10 --reps 5 --vs-rev b0ea730``).
+``--malloc`` times today's code the same way with glibc's default allocator policy and with
+``devices.keep_freed_memory`` (which the trainer applies): the one speed-up that the in-process ``--before`` cannot
+show, since the policy belongs to the process.
 """
 
 from __future__ import annotations
@@ -24,12 +32,15 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import statistics
+import subprocess
+import tempfile
 import time
+from pathlib import Path
 
 import torch
-from bench_train import count_step_gflop, fma_peak  # scripts/bench_train.py
+from bench_train import count_step_gflop, fma_peak, step_rate  # scripts/bench_train.py
 
-from ganbench.devices import resolve_device
+from ganbench.devices import keep_freed_memory, resolve_device
 from ganbench.train.data import BatchStream
 from ganbench.zoo.baselines import load_baseline
 from ganbench.zoo.model import GANModel
@@ -126,6 +137,39 @@ def before_and_after(args, device: torch.device, plan) -> None:
               f"{needed:6.1f} GFLOPS, {needed / max(peak):4.0%} of the peak")
 
 
+def in_processes(args, plan, title: str, variants: dict[str, tuple[list[str], Path]]) -> None:
+    """Each phase from 16x16 up timed in fresh processes (``step_rate.py``), two variants in alternating rounds
+    (medians, and the ratio of the second to the first): {label: (extra arguments, checkout)}."""
+    phases = [name for _, name in plan.boundaries()][-4:]  # fade in 16x16 ... stabilise 32x32
+    common = ["--model", "pggan", "--steps", str(args.steps), "--warmup", str(args.warmup)]
+    common += ["--width", str(args.width)] if args.width else []
+    common += ["--threads", str(args.threads)] if args.threads else []
+    print(f"# {title}, fresh processes, {args.reps} alternating rounds of {args.steps} steps, medians")
+    for phase in phases:
+        rates: dict[str, list[float]] = {label: [] for label in variants}
+        for _ in range(args.reps):
+            for label, (extra, checkout) in variants.items():
+                rates[label].append(step_rate([*common, "--phase", phase, *extra], checkout))
+        (a, ra), (b, rb) = ((k, statistics.median(v)) for k, v in rates.items())
+        print(f"pggan {phase:<18} {a} {ra:8.1f}  {b} {rb:8.1f} images/s  ratio {rb / ra:5.2f}"
+              f"  (rounds: {' '.join(f'{y / x:.2f}' for x, y in zip(*rates.values()))})")
+
+
+def versus_rev(args, plan) -> None:
+    """The code at ``args.vs_rev`` against this checkout, each process set up as its own trainer does."""
+    here = Path(__file__).resolve().parent.parent
+    rev = subprocess.run(["git", "-C", str(here), "rev-parse", "--short", args.vs_rev], check=True,
+                         capture_output=True, text=True).stdout.strip()
+    with tempfile.TemporaryDirectory() as tmp:
+        old = Path(tmp) / rev
+        subprocess.run(["git", "-C", str(here), "worktree", "add", "--detach", str(old), rev], check=True,
+                       capture_output=True)
+        try:
+            in_processes(args, plan, f"the code at {rev} vs this checkout", {rev: ([], old), "today": ([], here)})
+        finally:
+            subprocess.run(["git", "-C", str(here), "worktree", "remove", "--force", str(old)], check=False)
+
+
 def fp32_and_bf16(args, device: torch.device, plan) -> None:
     """The float32 step against the same step under bfloat16 autocast (where bfloat16 is native)."""
     if not model_and_data("pggan", device, args.width, amp=True)[0].amp:
@@ -145,10 +189,14 @@ def main() -> None:
     ap.add_argument("--width", type=int, help="pggan's arch.width (default: the baseline's, 64)")
     ap.add_argument("--before", action="store_true", help="also time the step as it was before its speed-ups")
     ap.add_argument("--amp", action="store_true", help="also time each phase under bfloat16 autocast")
-    ap.add_argument("--reps", type=int, default=5, help="alternating rounds per phase for --before and --amp")
+    ap.add_argument("--reps", type=int, default=5, help="alternating rounds per phase for --before, --amp, --vs-rev")
+    ap.add_argument("--vs-rev", metavar="REV", help="also time the phases on the code at git revision REV (CPU)")
+    ap.add_argument("--malloc", action="store_true",
+                    help="also time the phases with glibc's default allocator policy and with keep_freed_memory")
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
+    keep_freed_memory()  # as training does (--vs-rev's processes do what each version's trainer does)
     device = resolve_device(args.device)
     where = torch.cuda.get_device_name(device) if device.type == "cuda" else f"cpu x{torch.get_num_threads()} threads"
     print(f"# pggan phases at {RESOLUTION}x{RESOLUTION}, batch 64, {args.steps} steps each after {args.warmup}, {where}")
@@ -161,6 +209,12 @@ def main() -> None:
         before_and_after(args, device, plan)
     if args.amp:
         fp32_and_bf16(args, device, plan)
+    if args.vs_rev:
+        versus_rev(args, plan)
+    if args.malloc:
+        here = Path(__file__).resolve().parent.parent
+        in_processes(args, plan, "glibc's default allocator policy vs devices.keep_freed_memory",
+                     {"default": (["--malloc", "default"], here), "kept": (["--malloc", "keep"], here)})
     rates = []
     for start, name in plan.boundaries():
         phase = plan.phase_at(start + 0.5 * plan.phase_kimg)  # mid-phase: a fade-in at alpha 0.5

@@ -3,6 +3,7 @@
     .venv/bin/python scripts/bench_train.py                      # Lucic nets vs today's dcgan (the peer)
     .venv/bin/python scripts/bench_train.py --levers             # each speed lever on and off
     .venv/bin/python scripts/bench_train.py --models dcgan sngan --threads 1
+    .venv/bin/python scripts/bench_train.py --malloc --models dcgan wgan-gp --threads 2   # allocator policy only
 
 Each figure times ``--steps`` training steps after ``--warmup`` on random uint8 data (images shown to D
 per second, as ganbench's kimg counts them). FLOPs per step come from ``torch.utils.flop_counter``'s formulas on
@@ -18,9 +19,12 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import statistics
 import subprocess
+import sys
 import time
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -28,7 +32,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_map
 from torch.utils.flop_counter import flop_registry
 
-from ganbench.devices import cpu_name, resolve_device
+from ganbench.devices import cpu_name, keep_freed_memory, resolve_device
 from ganbench.io import cache_dir
 from ganbench.train.data import BatchStream
 from ganbench.zoo.baselines import load_baseline
@@ -198,6 +202,34 @@ def double_backward_lever(name: str, device: torch.device, steps: int, rounds: i
             f"zoo.double_backward's {1000 * cheap:7.1f} ms/step  ratio {native / cheap:5.2f} ({rounds} rounds, medians)")
 
 
+def step_rate(args: list[str], checkout: Path | None = None) -> float:
+    """Images/s from ``scripts/step_rate.py ARGS`` in a fresh process, on ``checkout``'s ganbench (default: this
+    one's): what a process sets up before it trains can only be compared between processes."""
+    here = Path(__file__).resolve().parent.parent
+    checkout = (checkout or here).resolve()
+    cmd = [sys.executable, str(Path(__file__).with_name("step_rate.py")), *args]
+    env = {**os.environ, "PYTHONPATH": str(checkout)}
+    out = json.loads(subprocess.run(cmd, env=env, check=True, capture_output=True, text=True).stdout.splitlines()[-1])
+    if Path(out["ganbench"]).resolve().parent.parent != checkout:  # the editable install must not win
+        raise RuntimeError(f"the timed process imported {out['ganbench']}, not the checkout {checkout}")
+    return out["images_per_s"]
+
+
+def malloc_lever(name: str, steps: int, threads: int | None, rounds: int = 5) -> str:
+    """glibc's default policy against ``devices.keep_freed_memory``, each in fresh processes (``step_rate.py
+    --malloc``), alternating for ``rounds`` rounds (medians)."""
+    common = ["--model", name, "--resolution", str(resolution_of(name)), "--steps", str(steps)]
+    common += ["--threads", str(threads)] if threads else []
+    rates = {"default": [], "keep": []}
+    for _ in range(rounds):
+        for policy, got in rates.items():
+            got.append(step_rate([*common, "--malloc", policy]))
+    default, kept = (statistics.median(v) for v in rates.values())
+    return (f"{name:<15} {'malloc kept, fresh processes':<30} default {default:7.1f}, kept {kept:7.1f} images/s  "
+            f"ratio {kept / default:5.2f} ({rounds} rounds, medians; per round "
+            f"{' '.join(f'{b / a:.2f}' for a, b in zip(*rates.values()))})")
+
+
 def line(f: Figure, peak: float, peer: Figure | None = None) -> str:
     flops = (f"{f.gflop:6.1f} GFLOP/step" if f.gflop else "   n/a GFLOP/step")
     rate = f"{f.gflops:6.1f} GFLOPS {f.gflops / peak:5.0%} of peak" if f.gflops else "   n/a GFLOPS"
@@ -256,13 +288,21 @@ def main() -> None:
     ap.add_argument("--device", help="default: CUDA when present, else CPU")
     ap.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
     ap.add_argument("--levers", action="store_true", help="time each speed lever on and off")
+    ap.add_argument("--malloc", action="store_true",
+                    help="only glibc's default allocator policy against devices.keep_freed_memory, in fresh processes")
     ap.add_argument("--no-peer", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
+    keep_freed_memory()  # as training does; the malloc lever compares the two policies in fresh processes
     device = resolve_device(args.device)
     names = args.models or list(DEFAULT_MODELS)
+    if args.malloc:
+        print(f"# malloc policy, {cpu_name()}, {args.threads or 'default'} thread(s), {args.steps} steps a process")
+        for name in names:
+            print(malloc_lever(name, args.steps, args.threads), flush=True)
+        return
     if args.json:
         figs = [throughput(n, device, args.steps, args.warmup) for n in names]
         print(json.dumps([dataclasses.asdict(f) for f in figs]))
@@ -296,6 +336,8 @@ def main() -> None:
                 print(line(throughput(name, device, args.steps, args.warmup, native_double_backward=True,
                                       label="fast, PyTorch's double backward"), peak, peer), flush=True)
                 print(double_backward_lever(name, device, args.steps), flush=True)
+            if device.type == "cpu":
+                print(malloc_lever(name, args.steps, args.threads), flush=True)
             try:
                 print(line(throughput(name, device, args.steps, args.warmup + 2, compile=True,
                                       label="fast + torch.compile"), peak, peer), flush=True)

@@ -24,6 +24,7 @@ from collections import defaultdict
 import torch
 from torch.profiler import ProfilerActivity, profile
 
+from ganbench.devices import keep_freed_memory
 from ganbench.train.data import BatchStream
 from ganbench.zoo.baselines import load_baseline
 from ganbench.zoo.model import GANModel
@@ -71,6 +72,7 @@ def main() -> None:
     ap.add_argument("--top", type=int, default=0, help="also list the N heaviest ops with their input shapes")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
+    keep_freed_memory()  # as training does
     model, data, where = model_at(args)
     gen = torch.Generator().manual_seed(1)
     for _ in range(args.warmup):

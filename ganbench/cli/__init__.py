@@ -10,6 +10,7 @@ import argparse
 import re
 import sys
 
+from ..devices import keep_freed_memory
 from ..errors import GanbenchError, one_line_warnings
 from ..train.stop import Stopped
 from ..version import __version__
@@ -67,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     terminated = _terminate_as_interrupt()
     one_line_warnings()
+    keep_freed_memory()  # glibc keeps freed tensors' memory for reuse (devices.keep_freed_memory)
     try:
         return int(args.func(args) or 0)
     except GanbenchError as e:

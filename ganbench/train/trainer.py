@@ -33,7 +33,7 @@ from .. import dist
 from ..config import (OUTPUT_RANGES, TRAIN_CKPT_EVERY, TRAIN_GRID_SAMPLES, TRAIN_LOG_EVERY, TRAIN_SAMPLE_EVERY,
                       ModelSpec)
 from ..data.base import ImageSet
-from ..devices import cpu_name
+from ..devices import cpu_name, keep_freed_memory, malloc_policy
 from ..errors import BadInput
 from ..progress import bar as progress_bar
 from ..images import save_grid
@@ -142,7 +142,7 @@ def _provenance(spec: ModelSpec, dataset: ImageSet, view: ImageSet, seed: int, d
         "dataset": dataset.describe(), "training_view": view.describe(), "view": nets_view.describe(),
         "device": str(device), "device_name": torch.cuda.get_device_name(device) if device.type == "cuda"
         else cpu_name(),
-        "amp_active": model.amp, "torch_threads": torch.get_num_threads(), **options,
+        "amp_active": model.amp, "torch_threads": torch.get_num_threads(), "malloc": malloc_policy(), **options,
     }
 
 
@@ -232,6 +232,7 @@ def train(spec: ModelSpec, dataset: ImageSet, out_dir, steps: int | None = None,
     out_dir = Path(out_dir)
     target = steps_for(spec, steps, kimg)
     opts.check()
+    keep_freed_memory()  # a step's activations reused from the heap, not fresh pages (devices.keep_freed_memory)
     check_writable(out_dir, "--out", folder=True)
     dd = dist.current()
     device = dist.rank_device(device, dd)

@@ -3,6 +3,7 @@
 import csv
 import dataclasses
 import json
+import sys
 
 import pytest
 import torch
@@ -29,6 +30,7 @@ def test_every_baseline_trains_20_steps(name, tiny_data, tmp_path, tiny):
     provenance = json.loads((tmp_path / "status.json").read_text())["provenance"]
     assert provenance["spec_hash"] == tiny(load_baseline(name)).hash()
     assert provenance["double_backward"] == "zoo"  # the penalties' second derivatives (zoo.double_backward)
+    assert provenance["malloc"] == ("kept" if sys.platform == "linux" else "default")  # devices.keep_freed_memory
 
 
 @pytest.mark.parametrize("name,n_critic", [("dcgan", 1), ("wgan-gp", 2), ("sngan-ema-diffaug", 1)])

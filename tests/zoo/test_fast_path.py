@@ -93,3 +93,14 @@ def test_bench_trains_flop_count_follows_a_gradient_penalty_as_by_hand():
         gradient_penalty(lambda x: conv(x).flatten(1).sum(1), real, fake, torch.Generator().manual_seed(0)).backward()
     one_conv = 2 * 4 * 5 * 5 * 3 * 2 * 9  # 2 x N x H x W x C_out x C_in x k^2
     assert counter.flops == 3 * one_conv
+
+
+def test_step_rate_times_a_phase_in_a_process_on_the_checkout_it_is_given(tmp_path):
+    """``bench_train.step_rate`` (``bench_pggan --vs-rev``, the malloc lever): a fresh process that imports the
+    checkout it is pointed at, not the editable install, and refuses to time any other."""
+    bench = load_script("bench_train")
+    args = ["--model", "pggan", "--width", "4", "--phase", "fade in 8x8", "--steps", "1", "--warmup", "0",
+            "--threads", "1"]
+    assert bench.step_rate([*args, "--malloc", "keep"]) > 0
+    with pytest.raises(RuntimeError, match="not the checkout"):  # no ganbench there: the editable install's is
+        bench.step_rate(args, tmp_path)

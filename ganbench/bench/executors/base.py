@@ -86,12 +86,15 @@ def job_label(job: Job) -> str:
 
 def worker_setup(job: Job, beat: bool) -> None:
     """In a worker process (the pool's or Ray's), before the job: its progress lines, named for the job when
-    ``beat`` (``progress.heartbeat``), and ganbench's warnings on one line."""
+    ``beat`` (``progress.heartbeat``), ganbench's warnings on one line, and the allocator's policy
+    (``devices.keep_freed_memory``)."""
     from ... import progress
+    from ...devices import keep_freed_memory
     from ...errors import one_line_warnings
 
     progress.heartbeat(job_label(job) if beat else None)
     one_line_warnings()
+    keep_freed_memory()
 
 
 def note_attempt(job: Job, attempt: int, options: ExecOptions, error: str) -> None:
