@@ -77,7 +77,8 @@ def cpu_name(cpuinfo: str = "/proc/cpuinfo") -> str:
     return f"{name} ({details})" if details else name
 
 
-# glibc's mallopt parameters (malloc.h) and the largest mmap threshold it accepts on a 64-bit system
+# glibc's mallopt parameters (malloc.h); the mmap threshold is the cap glibc's own dynamic threshold stops at on a
+# 64-bit system (DEFAULT_MMAP_THRESHOLD_MAX), so a larger block is mapped as glibc would map it anyway
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
 MMAP_THRESHOLD = 32 << 20
 TRIM_THRESHOLD = 1 << 30

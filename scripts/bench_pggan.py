@@ -20,8 +20,11 @@ bfloat16 only: AVX512-BF16 or AMX on a CPU). bfloat16 changes the numbers: an op
 
 ``--vs-rev REV`` (CPU) checks ``--before`` against the code itself: it checks REV out into a temporary git worktree
 and times each phase from 16x16 up in fresh processes (``scripts/step_rate.py``: each version's process set up as its
-trainer sets it up), alternating REV's code and this checkout's (``--reps`` rounds, medians). REV b0ea730 is the code the day issue 22 was filed, before any of its
-speed-ups (``.venv/bin/python scripts/bench_pggan.py --width 16 --threads 2 --steps 10 --reps 5 --vs-rev b0ea730``).
+trainer sets it up), alternating REV's code and this checkout's (``--reps`` rounds, medians). REV b0ea730 is the
+code the day issue 22 was filed, before any of its speed-ups:
+
+    .venv/bin/python scripts/bench_pggan.py --width 16 --threads 2 --steps 10 --reps 5 --vs-rev b0ea730
+
 ``--malloc`` times today's code the same way with glibc's default allocator policy and with
 ``devices.keep_freed_memory`` (which the trainer applies): the one speed-up that the in-process ``--before`` cannot
 show, since the policy belongs to the process.
