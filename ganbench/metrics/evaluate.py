@@ -20,6 +20,7 @@ import torch
 
 from .. import dist
 from ..config import DEFAULT_PROTOCOL, EvalProtocol, check_protocol
+from ..devices import keep_freed_memory
 from ..errors import BadInput, MissingAsset
 from ..io import cache_dir
 from ..version import __version__
@@ -81,6 +82,7 @@ def evaluate(samples, reference=None, metrics=None, num_samples: int | None = No
     dev = dist.rank_device(device, d)
     if o.cache:
         cache_dir("reference")  # a cache location that cannot be written fails now, not after the features
+    keep_freed_memory()  # glibc keeps freed tensors' memory for reuse (devices.keep_freed_memory)
 
     src, rsrc, tsrc = _sources(samples, reference, train, chosen, p, num_samples, o.z_dim, o.value_range, o.resize)
     files = {**(o.weights or {}), **({"inception": str(o.inception_weights)} if o.inception_weights else {})}

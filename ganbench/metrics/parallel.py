@@ -16,12 +16,11 @@ import torch.distributed as tdist
 import torch.multiprocessing as mp
 
 from ..config import DEFAULT_PROTOCOL, check_protocol
-from ..devices import keep_freed_memory, resolve_device, threads_each
+from ..devices import resolve_device, threads_each
 from ..errors import BadInput, GanbenchError
 
 
 def _worker(rank: int, nproc: int, folder: str, args: tuple, kwargs: dict) -> None:
-    keep_freed_memory()
     cuda = torch.cuda.is_available() and str(kwargs.get("device") or "cuda").startswith("cuda")
     if cuda:
         torch.cuda.set_device(rank)
