@@ -77,21 +77,22 @@ def cpu_name(cpuinfo: str = "/proc/cpuinfo") -> str:
     return f"{name} ({details})" if details else name
 
 
-# glibc's mallopt parameters (malloc.h); the mmap threshold is the cap glibc's own dynamic threshold stops at on a
-# 64-bit system (DEFAULT_MMAP_THRESHOLD_MAX), so a larger block is mapped as glibc would map it anyway
+# glibc's mallopt parameters (malloc.h); the mmap threshold is 8x the cap of glibc's own dynamic threshold on a
+# 64-bit system (DEFAULT_MMAP_THRESHOLD_MAX, 32 MiB): Inception's first activations (43 MiB for 16 images at
+# 299x299) and pggan's at the paper's width are larger than that cap
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
-MMAP_THRESHOLD = 32 << 20
+MMAP_THRESHOLD = 256 << 20
 TRIM_THRESHOLD = 1 << 30
 _malloc_kept = False  # whether keep_freed_memory applied in this process (provenance: malloc_policy)
 
 
 def keep_freed_memory() -> bool:
-    """Have glibc's malloc keep freed blocks of up to 32 MiB for reuse instead of handing them back to the kernel.
+    """Have glibc's malloc keep freed blocks of up to 256 MiB for reuse instead of handing them back to the kernel.
 
     By default glibc serves a block above its mmap threshold (128 KiB, raised as such blocks are freed, up to 32 MiB)
     with a fresh mmap and unmaps it when freed, and gives the heap's free top back once it passes 128 KiB; a CPU
     training step allocates and frees its activations and gradients every step, so each comes back as new pages that
-    the kernel zero-fills on first touch. Fixing the threshold at 32 MiB and the trim threshold at 1 GiB keeps them
+    the kernel zero-fills on first touch. Fixing the threshold at 256 MiB and the trim threshold at 1 GiB keeps them
     in the heap (an allocator such as jemalloc does the same by design). Only the allocator's policy changes: not a
     value computed. Returns whether it applied (glibc only; elsewhere nothing is done); setting
     ``MALLOC_MMAP_THRESHOLD_`` or ``MALLOC_TRIM_THRESHOLD_`` in the environment leaves glibc as the user chose.

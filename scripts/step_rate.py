@@ -1,4 +1,5 @@
 """One model's training images/s in a process of its own, with whichever ganbench is first on the path; one JSON line.
+``--model inception`` times Inception's pool3 features instead (the metrics' feature extraction).
 
     .venv/bin/python scripts/step_rate.py --model lucic-ns --resolution 28
     .venv/bin/python scripts/step_rate.py --model pggan --width 16 --phase 'stabilise 32x32' --malloc default
@@ -30,13 +31,26 @@ from ganbench.zoo.model import GANModel
 from ganbench.zoo.schedules import SCHEDULES
 
 
+def inception_rate(batches: int, warmup: int, batch: int = 64) -> float:
+    """Inception features of ``batches`` batches of random 28x28 uint8 images, after ``warmup`` batches."""
+    from ganbench.metrics.features import inception_features
+
+    x = torch.randint(0, 256, (batch, 1, 28, 28), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    for _ in range(warmup):
+        inception_features(x, progress=False)
+    t0 = time.perf_counter()
+    for _ in range(batches):
+        inception_features(x, progress=False)
+    return batches * batch / (time.perf_counter() - t0)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--model", default="pggan", help="a baseline name (default pggan)")
+    ap.add_argument("--model", default="pggan", help="a baseline name (default pggan), or inception")
     ap.add_argument("--phase", help="a phase of the progressive schedule, e.g. 'fade in 16x16' (pggan)")
     ap.add_argument("--width", type=int, help="arch.width (default: the baseline's)")
     ap.add_argument("--resolution", type=int, default=32, help="training view (28 for the Lucic nets)")
-    ap.add_argument("--steps", type=int, default=10)
+    ap.add_argument("--steps", type=int, default=10, help="timed steps (inception: batches of 64)")
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--threads", type=int)
     ap.add_argument("--malloc", choices=("default", "keep"), help="glibc's policy (default: as the trainer does)")
@@ -47,6 +61,11 @@ def main() -> None:
     kept = bool(keep()) if keep is not None and args.malloc != "default" else False
     if args.threads:
         torch.set_num_threads(args.threads)
+    if args.model == "inception":
+        rate = inception_rate(args.steps, args.warmup)
+        print(json.dumps({"model": "inception", "images_per_s": rate, "malloc_kept": kept,
+                          "ganbench": ganbench.__file__, "threads": torch.get_num_threads()}))
+        return
     spec = load_baseline(args.model)
     if args.width:
         spec = dataclasses.replace(spec, arch=dataclasses.replace(spec.arch, width=args.width))
