@@ -142,3 +142,41 @@ def test_keep_freed_memory_serves_a_16_mib_block_from_the_heap():
     assert _malloc_probe("keep") == {"applied": True, "policy": "kept", "mmapped": 0}
     assert _malloc_probe("keep", MALLOC_MMAP_THRESHOLD_="131072") == {"applied": False, "policy": "default",
                                                                       "mmapped": bare["mmapped"]}
+
+
+WEIGHTS_PROBE = r"""
+import dataclasses, hashlib, sys, torch
+from ganbench import devices
+if sys.argv[1] == "keep":
+    assert devices.keep_freed_memory()
+torch.set_num_threads(1)
+from ganbench.train.data import BatchStream
+from ganbench.zoo.baselines import load_baseline
+from ganbench.zoo.model import GANModel
+h = hashlib.sha256()
+for name in ("pggan", "wgan-gp"):
+    spec = load_baseline(name)
+    spec = dataclasses.replace(spec, batch_size=8, arch=dataclasses.replace(spec.arch, width=4))
+    data = torch.randint(0, 256, (64, 1, 32, 32), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    model = GANModel(spec, (1, 32, 32), "cpu", seed=0)
+    batches, gen = BatchStream(data, spec.batch_size, seed=0), torch.Generator().manual_seed(1)
+    for _ in range(3):
+        model.train_step(batches, gen)
+    for p in [*model.G.parameters(), *model.D.parameters()]:
+        h.update(p.detach().numpy().tobytes())
+print(h.hexdigest())
+"""
+
+
+@pytest.mark.skipif(not __import__("sys").platform.startswith("linux"), reason="glibc's mallopt")
+def test_keep_freed_memory_changes_no_number():
+    """Three training steps of pggan and wgan-gp (a gradient penalty) in two fresh processes, glibc's default policy
+    and ``keep_freed_memory``: every weight of G and D equal bit for bit (where memory comes from must not reach a
+    kernel's arithmetic)."""
+    import os
+    import subprocess
+    import sys
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
+    digests = [subprocess.run([sys.executable, "-c", WEIGHTS_PROBE, policy], env=environ, check=True,
+                              capture_output=True, text=True).stdout.split()[-1] for policy in ("default", "keep")]
+    assert len(digests[0]) == 64 and digests[0] == digests[1]
