@@ -96,8 +96,8 @@ def keep_freed_memory() -> bool:
     in the heap (an allocator such as jemalloc does the same by design). Only the allocator's policy changes: not a
     value computed. Returns whether it applied (glibc only; elsewhere nothing is done); setting
     ``MALLOC_MMAP_THRESHOLD_`` or ``MALLOC_TRIM_THRESHOLD_`` in the environment leaves glibc as the user chose.
-    Called where a process sets up for work (the CLI, ``train``, ``evaluate``, the executors' workers); a second
-    call is free."""
+    Called where work starts: the CLI, and ``train`` and ``evaluate`` (which the executors' workers and API users
+    call); a second call is free."""
     global _malloc_kept
     if _malloc_kept:
         return True

@@ -41,7 +41,7 @@ import time
 from pathlib import Path
 
 import torch
-from bench_train import count_step_gflop, fma_peak, step_rate  # scripts/bench_train.py
+from bench_train import alternating_processes, count_step_gflop, fma_peak  # scripts/bench_train.py
 
 from ganbench.devices import keep_freed_memory, resolve_device
 from ganbench.train.data import BatchStream
@@ -142,20 +142,15 @@ def before_and_after(args, device: torch.device, plan) -> None:
 
 def in_processes(args, plan, title: str, variants: dict[str, tuple[list[str], Path]]) -> None:
     """Each phase from 16x16 up timed in fresh processes (``step_rate.py``), two variants in alternating rounds
-    (medians, and the ratio of the second to the first): {label: (extra arguments, checkout)}."""
+    (``bench_train.alternating_processes``): {label: (extra arguments, checkout)}."""
     phases = [name for _, name in plan.boundaries()][-4:]  # fade in 16x16 ... stabilise 32x32
     common = ["--model", "pggan", "--steps", str(args.steps), "--warmup", str(args.warmup)]
     common += ["--width", str(args.width)] if args.width else []
     common += ["--threads", str(args.threads)] if args.threads else []
     print(f"# {title}, fresh processes, {args.reps} alternating rounds of {args.steps} steps, medians")
     for phase in phases:
-        rates: dict[str, list[float]] = {label: [] for label in variants}
-        for _ in range(args.reps):
-            for label, (extra, checkout) in variants.items():
-                rates[label].append(step_rate([*common, "--phase", phase, *extra], checkout))
-        (a, ra), (b, rb) = ((k, statistics.median(v)) for k, v in rates.items())
-        print(f"pggan {phase:<18} {a} {ra:8.1f}  {b} {rb:8.1f} images/s  ratio {rb / ra:5.2f}"
-              f"  (rounds: {' '.join(f'{y / x:.2f}' for x, y in zip(*rates.values()))})")
+        pair = {label: ([*common, "--phase", phase, *extra], checkout) for label, (extra, checkout) in variants.items()}
+        print(f"pggan {phase:<18} {alternating_processes(pair, args.reps)}")
 
 
 def versus_rev(args, plan) -> None:

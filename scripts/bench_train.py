@@ -215,19 +215,25 @@ def step_rate(args: list[str], checkout: Path | None = None) -> float:
     return out["images_per_s"]
 
 
+def alternating_processes(variants: dict[str, tuple[list[str], Path | None]], rounds: int) -> str:
+    """Two variants of ``step_rate.py`` ({label: (its arguments, checkout)}) timed in fresh processes, alternating for
+    ``rounds`` rounds: their medians and the ratio of the second to the first, with each round's ratio."""
+    rates: dict[str, list[float]] = {label: [] for label in variants}
+    for _ in range(rounds):
+        for label, (args, checkout) in variants.items():
+            rates[label].append(step_rate(args, checkout))
+    (a, ra), (b, rb) = ((k, statistics.median(v)) for k, v in rates.items())
+    return (f"{a} {ra:8.1f}  {b} {rb:8.1f} images/s  ratio {rb / ra:5.2f}  ({rounds} rounds, medians; per round "
+            f"{' '.join(f'{y / x:.2f}' for x, y in zip(*rates.values()))})")
+
+
 def malloc_lever(name: str, steps: int, threads: int | None, rounds: int = 5) -> str:
     """glibc's default policy against ``devices.keep_freed_memory``, each in fresh processes (``step_rate.py
     --malloc``), alternating for ``rounds`` rounds (medians)."""
     common = ["--model", name, "--resolution", str(resolution_of(name)), "--steps", str(steps)]
     common += ["--threads", str(threads)] if threads else []
-    rates = {"default": [], "keep": []}
-    for _ in range(rounds):
-        for policy, got in rates.items():
-            got.append(step_rate([*common, "--malloc", policy]))
-    default, kept = (statistics.median(v) for v in rates.values())
-    return (f"{name:<15} {'malloc kept, fresh processes':<30} default {default:7.1f}, kept {kept:7.1f} images/s  "
-            f"ratio {kept / default:5.2f} ({rounds} rounds, medians; per round "
-            f"{' '.join(f'{b / a:.2f}' for a, b in zip(*rates.values()))})")
+    pair = {policy: ([*common, "--malloc", policy], None) for policy in ("default", "keep")}
+    return f"{name:<15} {'malloc kept, fresh processes':<30} {alternating_processes(pair, rounds)}"
 
 
 def line(f: Figure, peak: float, peer: Figure | None = None) -> str:

@@ -2,6 +2,10 @@
 device computes bfloat16 natively, on the CPU as on CUDA."""
 
 import dataclasses
+import json
+import os
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -120,18 +124,19 @@ print(json.dumps({"applied": applied, "policy": policy, "mmapped": mmapped}))
 """
 
 
-def _malloc_probe(policy: str, **env) -> dict:
-    import json
-    import os
-    import subprocess
-    import sys
+def _probe(script: str, policy: str, **env) -> str:
+    """The last line ``script`` prints, run with ``policy`` in a fresh interpreter without the user's MALLOC_*."""
     environ = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
-    out = subprocess.run([sys.executable, "-c", MALLOC_PROBE, policy], env={**environ, **env}, check=True,
+    out = subprocess.run([sys.executable, "-c", script, policy], env={**environ, **env}, check=True,
                          capture_output=True, text=True).stdout
-    return json.loads(out.splitlines()[-1])
+    return out.splitlines()[-1]
 
 
-@pytest.mark.skipif(not __import__("sys").platform.startswith("linux"), reason="glibc's mallopt")
+def _malloc_probe(policy: str, **env) -> dict:
+    return json.loads(_probe(MALLOC_PROBE, policy, **env))
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
 def test_keep_freed_memory_serves_a_16_mib_block_from_the_heap():
     """Fresh processes (the policy is per process): by default glibc maps a 16 MiB block of its own (its mmap
     threshold starts at 128 KiB), which a training step would get back as fresh zero-filled pages every step; with
@@ -168,15 +173,10 @@ print(h.hexdigest())
 """
 
 
-@pytest.mark.skipif(not __import__("sys").platform.startswith("linux"), reason="glibc's mallopt")
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
 def test_keep_freed_memory_changes_no_number():
     """Three training steps of pggan and wgan-gp (a gradient penalty) in two fresh processes, glibc's default policy
     and ``keep_freed_memory``: every weight of G and D equal bit for bit (where memory comes from must not reach a
     kernel's arithmetic)."""
-    import os
-    import subprocess
-    import sys
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
-    digests = [subprocess.run([sys.executable, "-c", WEIGHTS_PROBE, policy], env=environ, check=True,
-                              capture_output=True, text=True).stdout.split()[-1] for policy in ("default", "keep")]
+    digests = [_probe(WEIGHTS_PROBE, policy) for policy in ("default", "keep")]
     assert len(digests[0]) == 64 and digests[0] == digests[1]

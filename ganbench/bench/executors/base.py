@@ -86,15 +86,12 @@ def job_label(job: Job) -> str:
 
 def worker_setup(job: Job, beat: bool) -> None:
     """In a worker process (the pool's or Ray's), before the job: its progress lines, named for the job when
-    ``beat`` (``progress.heartbeat``), ganbench's warnings on one line, and the allocator's policy
-    (``devices.keep_freed_memory``)."""
+    ``beat`` (``progress.heartbeat``), and ganbench's warnings on one line."""
     from ... import progress
-    from ...devices import keep_freed_memory
     from ...errors import one_line_warnings
 
     progress.heartbeat(job_label(job) if beat else None)
     one_line_warnings()
-    keep_freed_memory()
 
 
 def note_attempt(job: Job, attempt: int, options: ExecOptions, error: str) -> None:
