@@ -1,4 +1,5 @@
-"""Statistics over seeds: mean, std, a t-based 95% confidence interval and Welch's t-test.
+"""Statistics over seeds: mean, std, a t-based 95% confidence interval, Welch's t-test, and Holm's adjustment of
+a family of tests' p-values.
 
 Pure functions of numbers (scipy.stats does the distributions); the tables call them.
 """
@@ -67,3 +68,17 @@ def welch(a: Sequence[float], b: Sequence[float], alpha: float = 1 - CONFIDENCE)
         return Comparison(diff, math.inf if diff else 0.0, 0.0 if diff else 1.0, bool(diff))
     res = stats.ttest_ind(xa, xb, equal_var=False)
     return Comparison(diff, float(res.statistic), float(res.pvalue), bool(res.pvalue < alpha))
+
+
+def holm(pvalues: Sequence[float]) -> list[float]:
+    """Holm's step-down adjustment (Holm 1979) of a family of p-values, in their given order: sorted ascending,
+    the i-th smallest (1-based) of the m finite ones becomes max over j <= i of min(1, (m - j + 1) * p_(j)).
+    Rejecting where the adjusted p < alpha keeps the chance of any false rejection in the family at or below
+    alpha, whatever the tests' dependence. NaN (a test that could not be run) stays NaN and is not counted in m."""
+    finite = sorted((p, i) for i, p in enumerate(pvalues) if p is not None and math.isfinite(p))
+    out = [math.nan] * len(pvalues)
+    m, running = len(finite), 0.0
+    for rank, (p, i) in enumerate(finite):
+        running = max(running, min(1.0, (m - rank) * p))
+        out[i] = running
+    return out

@@ -3,7 +3,8 @@
 ``summary_frame`` turns store rows into numbers (one row per model or per grid value);
 ``render`` formats them as Markdown, LaTeX or HTML; ``write_tables`` writes every format
 (plus CSV of the raw numbers) atomically. Diverged runs are counted and shown as such,
-never as a number. The primary metric gets a Welch t-test of each model against the best.
+never as a number. The primary metric gets a Welch t-test of each model against the best (or, in an ablation,
+against the base), its verdict taken on Holm's adjustment over the rows tested.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import pandas as pd
 from ..io import write_text_atomic
 from ..metrics import registry
 from ..metrics.registry import Column
-from .stats import CONFIDENCE, summarize, welch
+from .stats import CONFIDENCE, Comparison, holm, summarize, welch
 
 
 def display_columns() -> dict[str, Column]:
@@ -199,8 +200,12 @@ def display_frame(frame: pd.DataFrame, fmt: str = "md", fid_samples: int | None 
 
 
 def _welch_verdicts(frame: pd.DataFrame, primary: str) -> list[str]:
-    """Per row, the headline metric against the best model's: Welch's p over seeds, or why there is none."""
+    """Per row, the headline metric against the best model's: Welch's p over seeds (Holm-adjusted over the rows
+    tested, see ``_significance``), or why there is none."""
     best = best_index(frame, primary)
+    tests = {name: welch(r[f"{primary}_values"], frame.loc[best, f"{primary}_values"])
+             for name, r in frame.iterrows()
+             if best is not None and name not in (REAL_DATA, best) and r[f"{primary}_n"] > 0}
     verdicts = []
     for name, r in frame.iterrows():
         if name == REAL_DATA:
@@ -209,34 +214,42 @@ def _welch_verdicts(frame: pd.DataFrame, primary: str) -> list[str]:
             verdicts.append("–")
         elif name == best:  # the best mean; on one seed it is a pilot, not a row to rank first
             verdicts.append("best" if r[f"{primary}_n"] >= MIN_SEEDS_TO_RANK else "pilot (1 seed)")
-        else:
-            c = welch(r[f"{primary}_values"], frame.loc[best, f"{primary}_values"])
-            if c.significant is not None:
-                verdicts.append(f"p={c.p:.2g}" + (" (significant)" if c.significant else " (n.s.)"))
-            else:  # say whose seeds are missing: this model's, or the best's
-                verdicts.append("n/a (<2 seeds)" if r[f"{primary}_n"] < 2 else "n/a (best has <2 seeds)")
+        elif tests[name].significant is not None:
+            verdicts.append(_significance(tests, name))
+        else:  # say whose seeds are missing: this model's, or the best's
+            verdicts.append("n/a (<2 seeds)" if r[f"{primary}_n"] < 2 else "n/a (best has <2 seeds)")
     return verdicts
 
 
 def _against_verdicts(frame: pd.DataFrame, primary: str, against: str) -> list[str]:
-    """Per row, the headline metric's difference from row ``against`` (mean over seeds) and Welch's p."""
+    """Per row, the headline metric's difference from row ``against`` (mean over seeds) and Welch's p
+    (Holm-adjusted over the rows tested, see ``_significance``)."""
     ref = frame.loc[against]
     digits = display_columns()[primary].digits
+    tests = {name: welch(r[f"{primary}_values"], ref[f"{primary}_values"]) for name, r in frame.iterrows()
+             if name != against and r[f"{primary}_n"] > 0 and ref[f"{primary}_n"] > 0}
     verdicts = []
     for name, r in frame.iterrows():
         if name == against:
             verdicts.append("–")
-            continue
-        if r[f"{primary}_n"] == 0 or ref[f"{primary}_n"] == 0:
+        elif name not in tests:
             verdicts.append("n/a (no value)")
-            continue
-        c = welch(r[f"{primary}_values"], ref[f"{primary}_values"])
-        diff = f"{c.diff:+.{digits}f}"
-        if c.significant is not None:
-            verdicts.append(f"{diff} (p={c.p:.2g}{', significant' if c.significant else ', n.s.'})")
+        elif tests[name].significant is not None:
+            verdicts.append(f"{tests[name].diff:+.{digits}f} ({_significance(tests, name)})")
         else:
-            verdicts.append(f"{diff} (no test: <2 seeds)")
+            verdicts.append(f"{tests[name].diff:+.{digits}f} (no test: <2 seeds)")
     return verdicts
+
+
+def _significance(tests: dict[Any, Comparison], name) -> str:
+    """One test of a column's family: ``p=…`` and the verdict, where the verdict is taken on Holm's adjusted p
+    (``stats.holm``) over every test the column could run, so that a table of many rows does not find a
+    difference by chance; with more than one test the adjusted p is shown beside the raw one."""
+    names = [n for n, c in tests.items() if c.significant is not None]
+    adjusted = dict(zip(names, holm([tests[n].p for n in names])))
+    p, q = tests[name].p, adjusted[name]
+    verdict = "significant" if q < 1 - CONFIDENCE else "n.s."
+    return f"p={p:.2g}, {verdict}" if len(names) == 1 else f"p={p:.2g}, Holm {q:.2g}, {verdict}"
 
 
 def _row_label(name: str, by: str | None) -> str:
@@ -279,7 +292,8 @@ def protocol_header(rows: Sequence[dict], notes: Sequence[str] = ()) -> list[str
         + f"; device {distinct('device')}.",
         f"Cells: mean ± std [{CONFIDENCE:.0%} t interval, clipped to the metric's range] over seeds; best per column "
         f"in bold where it rests on {MIN_SEEDS_TO_RANK} or more seeds (one seed is a pilot); "
-        "diverged runs are counted, never averaged.",
+        "diverged runs are counted, never averaged; Welch tests over seeds are judged on Holm's adjusted p over the "
+        "rows their column tests.",
     ]
     floor = next((r for r in rows if r["model"] == REAL_DATA), None)
     if floor is not None:
@@ -337,7 +351,8 @@ def axis_tables(rows: Sequence[dict], axes: Iterable[str]) -> list[tuple[str, pd
             continue
         if axis == ABLATION_AXIS:
             tables.append(("Ablation: the base, then the base with one change each (the last column: the change in "
-                           "the headline metric, mean over seeds, and Welch's test against the base)",
+                           "the headline metric, mean over seeds, and Welch's test against the base, judged on "
+                           "Holm's adjusted p over the changes tested)",
                            frame, ABLATION_BASE))
         else:
             tables.append((f"By {axis} (pooled over the other axes and seeds)", frame, None))

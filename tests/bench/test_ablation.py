@@ -7,6 +7,7 @@ import pytest
 
 from ganbench.bench.ablation import expand_ablation, parse_ablation
 from ganbench.bench.runner import RunOptions, run
+from ganbench.bench.stats import welch
 from ganbench.bench.tables import comparative_markdown
 from ganbench.config import ModelSpec, TrickSpec, ArchSpec
 from ganbench.errors import BadInput
@@ -82,6 +83,29 @@ def test_the_table_tests_each_change_against_the_base_by_hand():
     assert "-2.00 (no test: <2 seeds)" in lines["loss=ns"]
     assert lines["base"].rstrip(" |").endswith("–")
     assert "FID − base (Welch)" in table
+
+
+def test_the_ablation_column_adjusts_its_family_of_tests_by_holm():
+    # Two changes tested against the base: each Welch p is doubled (Holm, m = 2, then the running maximum), and
+    # the verdict is the adjusted one. "without ema" (diff 10, t = 10/sqrt(2), df 2: p = 0.0198) stays
+    # significant at 0.0396; "without sn" (diff 4, t = 4/sqrt(2), df 2: p = 0.114) is n.s. at 0.114 either way.
+    rows = [_row("base", 0, 10.0), _row("base", 1, 12.0), _row("without ema", 0, 20.0), _row("without ema", 1, 22.0),
+            _row("without sn", 0, 14.0), _row("without sn", 1, 16.0)]
+    md = comparative_markdown(rows, axes=["ablation"])
+    lines = {line.split("|")[1].strip(): line for line in md.split("Ablation:")[1].splitlines() if line.startswith("| ")}
+    p = {d: 1 - (d / math.sqrt(2)) / math.sqrt(2 + d * d / 2) for d in (10, 4)}
+    assert 2 * p[10] < 0.05 < p[4]
+    assert f"+10.00 (p={p[10]:.2g}, Holm {2 * p[10]:.2g}, significant)" in lines["without ema"]
+    assert f"+4.00 (p={p[4]:.2g}, Holm {max(2 * p[10], p[4]):.2g}, n.s.)" in lines["without sn"]
+    # three rows at p = 0.04 (t = 3, df 4) alone would each pass; as a family of three (Holm 0.12) none does
+    rows = [_row("base", s, v) for s, v in enumerate((10.0, 11.0, 12.0))]
+    for label in ("a", "b", "c"):
+        rows += [_row(label, s, v) for s, v in enumerate((12.45, 13.45, 14.45))]
+    lines = {line.split("|")[1].strip(): line for line in comparative_markdown(rows, axes=["ablation"])
+             .split("Ablation:")[1].splitlines() if line.startswith("| ")}
+    raw = welch([12.45, 13.45, 14.45], [10.0, 11.0, 12.0]).p
+    assert raw < 0.05 < 3 * raw
+    assert all(f"(p={raw:.2g}, Holm {min(1, 3 * raw):.2g}, n.s.)" in lines[x] for x in "abc")
 
 
 def test_run_ablate_end_to_end_reuses_a_row_stored_under_another_name(tmp_path):

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from ganbench.bench.stats import summarize, welch
+from ganbench.bench.stats import holm, summarize, welch
 
 
 def test_summary_matches_hand_computation():
@@ -39,3 +39,12 @@ def test_welch_matches_hand_formula():
 def test_welch_not_testable_with_one_seed():
     c = welch([1.0], [2.0, 3.0])
     assert c.significant is None and "needs >= 2 seeds" in c.describe()
+
+
+def test_holm_matches_hand_computation():
+    # sorted: 0.005, 0.01, 0.03, 0.04 (m = 4) -> 4 * 0.005 = 0.02, 3 * 0.01 = 0.03, 2 * 0.03 = 0.06,
+    # 1 * 0.04 = 0.04 raised to the running maximum 0.06; back in the given order. The NaN is not counted in m.
+    assert holm([0.01, 0.04, float("nan"), 0.03, 0.005]) == pytest.approx([0.03, 0.06, math.nan, 0.06, 0.02],
+                                                                          nan_ok=True, rel=1e-12)
+    assert holm([0.3, 0.6]) == pytest.approx([0.6, 0.6])  # 2 * 0.3 = 0.6, then max(0.6, 1 * 0.6)
+    assert holm([0.02]) == [0.02] and holm([0.9, 0.8]) == [1.0, 1.0] and holm([]) == []

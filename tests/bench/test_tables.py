@@ -37,7 +37,8 @@ def test_markdown_marks_best_and_shows_divergence():
     assert "2/3 (1 diverged)" in lines["wgan"]
     assert lines["lsgan"].count("diverged") >= 2 and "nan" not in lines["lsgan"].lower()
     assert "FID (N=1000)" in md and "biased upward" in md
-    assert "p=" in lines["wgan"] and "(significant)" in lines["wgan"]  # Welch: 32±2 vs 50.5±0.7
+    assert "p=" in lines["wgan"] and ", significant" in lines["wgan"]  # Welch: 32±2 vs 50.5±0.7
+    assert "Holm" not in lines["wgan"]  # the only row tested: nothing to adjust for
     assert "By loss" in md
 
 
@@ -214,6 +215,7 @@ def test_the_papers_table_states_what_it_kept_from_the_papers_code_and_a_sibling
     assert "Kept from the paper's code on purpose:" in header(rows) and "epsilon" in study.kept
     assert "Kept from the paper's code" not in header([{**rows[0], "model": "sn-dcgan-ema-diffaug"}])
     assert "**Cells:** mean ± std [95% t interval, clipped to the metric's range] over seeds" in header(rows)
+    assert "judged on Holm's adjusted p" in header(rows)
 
 
 def test_make_leaderboard_finds_a_job_folder_copied_from_another_machine(tmp_path):
