@@ -206,6 +206,7 @@ def _welch_verdicts(frame: pd.DataFrame, primary: str) -> list[str]:
     tests = {name: welch(r[f"{primary}_values"], frame.loc[best, f"{primary}_values"])
              for name, r in frame.iterrows()
              if best is not None and name not in (REAL_DATA, best) and r[f"{primary}_n"] > 0}
+    cells = _significance(tests)
     verdicts = []
     for name, r in frame.iterrows():
         if name == REAL_DATA:
@@ -214,8 +215,8 @@ def _welch_verdicts(frame: pd.DataFrame, primary: str) -> list[str]:
             verdicts.append("–")
         elif name == best:  # the best mean; on one seed it is a pilot, not a row to rank first
             verdicts.append("best" if r[f"{primary}_n"] >= MIN_SEEDS_TO_RANK else "pilot (1 seed)")
-        elif tests[name].significant is not None:
-            verdicts.append(_significance(tests, name))
+        elif name in cells:
+            verdicts.append(cells[name])
         else:  # say whose seeds are missing: this model's, or the best's
             verdicts.append("n/a (<2 seeds)" if r[f"{primary}_n"] < 2 else "n/a (best has <2 seeds)")
     return verdicts
@@ -228,28 +229,31 @@ def _against_verdicts(frame: pd.DataFrame, primary: str, against: str) -> list[s
     digits = display_columns()[primary].digits
     tests = {name: welch(r[f"{primary}_values"], ref[f"{primary}_values"]) for name, r in frame.iterrows()
              if name != against and r[f"{primary}_n"] > 0 and ref[f"{primary}_n"] > 0}
+    cells = _significance(tests)
     verdicts = []
     for name, r in frame.iterrows():
         if name == against:
             verdicts.append("–")
         elif name not in tests:
             verdicts.append("n/a (no value)")
-        elif tests[name].significant is not None:
-            verdicts.append(f"{tests[name].diff:+.{digits}f} ({_significance(tests, name)})")
+        elif name in cells:
+            verdicts.append(f"{tests[name].diff:+.{digits}f} ({cells[name]})")
         else:
             verdicts.append(f"{tests[name].diff:+.{digits}f} (no test: <2 seeds)")
     return verdicts
 
 
-def _significance(tests: dict[Any, Comparison], name) -> str:
-    """One test of a column's family: ``p=…`` and the verdict, where the verdict is taken on Holm's adjusted p
-    (``stats.holm``) over every test the column could run, so that a table of many rows does not find a
+def _significance(tests: dict[Any, Comparison]) -> dict[Any, str]:
+    """A column's family of tests -> per testable row, ``p=…`` and the verdict, where the verdict is taken on Holm's
+    adjusted p (``stats.holm``) over every test the column could run, so that a table of many rows does not find a
     difference by chance; with more than one test the adjusted p is shown beside the raw one."""
     names = [n for n, c in tests.items() if c.significant is not None]
-    adjusted = dict(zip(names, holm([tests[n].p for n in names])))
-    p, q = tests[name].p, adjusted[name]
-    verdict = "significant" if q < 1 - CONFIDENCE else "n.s."
-    return f"p={p:.2g}, {verdict}" if len(names) == 1 else f"p={p:.2g}, Holm {q:.2g}, {verdict}"
+    cells = {}
+    for name, q in zip(names, holm([tests[n].p for n in names])):
+        verdict = "significant" if q < 1 - CONFIDENCE else "n.s."
+        cells[name] = (f"p={tests[name].p:.2g}, {verdict}" if len(names) == 1
+                       else f"p={tests[name].p:.2g}, Holm {q:.2g}, {verdict}")
+    return cells
 
 
 def _row_label(name: str, by: str | None) -> str:
