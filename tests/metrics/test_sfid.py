@@ -60,7 +60,9 @@ def test_sfid_equals_an_independent_computation(real_weights_file, samples, refe
     got = evaluate(samples[:16], reference[:16], metrics=("sfid", "fid"), device="cpu", progress=False,
                    options=EvaluateOptions(cache=False, inception_weights=str(real_weights_file)))
     via_sqrtm, via_eig = frechet_numpy(theirs[0][:16].numpy(), theirs[1].numpy())
-    assert got["metrics"]["sfid"] == pytest.approx(via_eig, rel=1e-6)
+    # rel 1e-5: ours runs on our features, the reference on theirs, which agree to 1e-4 (above); through a rank-15
+    # covariance that moved sFID by 1.04e-6 relative on an AVX2 EPYC (2026-12-06), under 1e-6 on AVX-512 machines
+    assert got["metrics"]["sfid"] == pytest.approx(via_eig, rel=1e-5)
     assert got["metrics"]["sfid"] == pytest.approx(via_sqrtm, rel=1e-3)  # sqrtm of a rank-15 product: less exact
     assert got["metrics"]["sfid"] != pytest.approx(got["metrics"]["fid"], rel=0.05)  # another feature space
     assert got["provenance"]["feature_spaces"]["sfid"] == "inception-mixed_6/conv[:7]"
