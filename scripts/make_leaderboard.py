@@ -8,6 +8,7 @@
     python scripts/make_leaderboard.py --models dcgan,wgan --kimg 0.128 --num-samples 16 --out /tmp/lb   # smoke
     python scripts/make_leaderboard.py --protocol lucic2018 --budget lucic2018-pad32 --models pggan-w16.yaml \
         --seeds 0 --name fashion-mnist-lucic2018-pggan    # a model outside the paper's table, in a sibling file
+    python scripts/make_leaderboard.py --models base,variant.yaml --against base   # each row tested against base
 
 Finished jobs are reused from the store, so an interrupted run continues where it stopped, and the
 tables can be rebuilt at any time from what has finished (``--only-finished``: no training at all).
@@ -66,6 +67,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quiet", action="store_true")
     p.add_argument("--only-finished", action="store_true",
                    help="train nothing: tabulate the jobs that have results, name the missing ones in the header")
+    p.add_argument("--against", metavar="MODEL",
+                   help="test every row's FID against this model's (a name, or a spec path as given to --models): "
+                        "the difference and Welch's p, Holm-adjusted, in place of the column against the best; "
+                        "for a base and its variants")
     p.add_argument("--note", default="", help="a sentence for the header (e.g. which baselines were left out and why)")
     args = p.parse_args(argv)
     try:
@@ -84,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         backend = Backend().resolve()
         models = [m for m in (args.models or "").split(",") if m] or (
             study.leaderboard_models() if study else list(backend.list_baselines()))
+        against = against_name(args.against, models, backend) if args.against else None
         safe = dataset.replace(":", "_").replace("/", "_")
         run_dir = Path(args.run_dir or f"runs/leaderboard-{safe}-{budget.name}")
         default = parse_seeds(args.seeds) if args.seeds else ((0,) if study else (0, 1, 2))
@@ -114,15 +120,25 @@ def main(argv: list[str] | None = None) -> int:
                                                                                             "'…'")
     header = header_lines(dataset, budget, study, rows, missing, args.note, command, time.time() - t0)
     if study:
-        body = study_markdown([local_folder(r, run_dir) for r in rows], study, dataset, budget, out, stem)
+        body = study_markdown([local_folder(r, run_dir) for r in rows], study, dataset, budget, out, stem, against)
     else:
-        body = comparative_markdown(rows)
+        body = comparative_markdown(rows, against=against)
     write_text_atomic(out / f"{stem}.md", "\n".join(header) + "\n" + body)
     write_text_atomic(out / f"{stem}.csv", numbers_csv(rows))
     write_text_atomic(out / stem / "rows.jsonl", dump_rows(rows))  # the rows behind the table, for another store
     print(f"wrote {out / f'{stem}.md'} and {out / f'{stem}.csv'} ({len(rows)} results"
           + (f", {len(missing)} job(s) still running or to run" if missing else "") + ")")
     return 0
+
+
+def against_name(against: str, models: list[str], backend) -> str:
+    """``--against``: the model name of one of ``models`` (named, or given as a spec path), checked before any work."""
+    names = {m: spec.name for m, spec in zip(models, resolve_models(models, backend))}
+    if against in names:
+        return names[against]
+    if against in names.values():
+        return against
+    raise BadInput(f"--against {against!r} is not one of --models ({', '.join(names.values())}); name one of them")
 
 
 def merge_rows(rows: list[dict], more: list[dict]) -> list[dict]:
@@ -205,13 +221,14 @@ def local_folder(row: dict, run_dir: Path) -> dict:
     return {**row, "out_dir": str(here)} if here.is_dir() else row
 
 
-def study_markdown(rows, study, dataset, budget, out: Path, stem: str) -> str:
-    """The comparative table with the paper's figure beside ours, the curves and the sample grids."""
+def study_markdown(rows, study, dataset, budget, out: Path, stem: str, against: str | None = None) -> str:
+    """The comparative table with the paper's figure beside ours (each row tested against model ``against`` when
+    given, else against the best), the curves and the sample grids."""
     frame = summary_frame(rows)
     known = study.leaderboard_models()
     order = [m for m in known if m in frame.index] + [m for m in frame.index if m not in known]
     frame = frame.loc[order]
-    shown = display_frame(frame, "md", budget.num_samples)
+    shown = display_frame(frame, "md", budget.num_samples, against=against)
     published = {m: study.published_for(dataset, m) for m in frame.index}
     fid_col = next(c for c in shown.columns if c.startswith("FID (N="))
     pos = list(shown.columns).index(fid_col) + 1

@@ -224,15 +224,17 @@ def _welch_verdicts(frame: pd.DataFrame, primary: str) -> list[str]:
 
 def _against_verdicts(frame: pd.DataFrame, primary: str, against: str) -> list[str]:
     """Per row, the headline metric's difference from row ``against`` (mean over seeds) and Welch's p
-    (Holm-adjusted over the rows tested, see ``_significance``)."""
+    (Holm-adjusted over the rows tested, see ``_significance``); the real-data row is the floor, not tested."""
     ref = frame.loc[against]
     digits = display_columns()[primary].digits
     tests = {name: welch(r[f"{primary}_values"], ref[f"{primary}_values"]) for name, r in frame.iterrows()
-             if name != against and r[f"{primary}_n"] > 0 and ref[f"{primary}_n"] > 0}
+             if name not in (against, REAL_DATA) and r[f"{primary}_n"] > 0 and ref[f"{primary}_n"] > 0}
     cells = _significance(tests)
     verdicts = []
     for name, r in frame.iterrows():
-        if name == against:
+        if name == REAL_DATA:
+            verdicts.append("floor")
+        elif name == against:
             verdicts.append("–")
         elif name not in tests:
             verdicts.append("n/a (no value)")
@@ -363,11 +365,14 @@ def axis_tables(rows: Sequence[dict], axes: Iterable[str]) -> list[tuple[str, pd
     return tables
 
 
-def comparative_markdown(rows: Sequence[dict], axes: Iterable[str] = (), notes: Sequence[str] = ()) -> str:
-    """The whole comparative text: header, main table, then the tables of ``axis_tables``."""
+def comparative_markdown(rows: Sequence[dict], axes: Iterable[str] = (), notes: Sequence[str] = (),
+                         against: str | None = None) -> str:
+    """The whole comparative text: header, main table (its rows tested against model ``against`` when given, else
+    against the best), then the tables of ``axis_tables``."""
     n = max((r.get("num_samples") or 0 for r in rows), default=0) or None
     space = feature_space(rows)
-    parts = ["\n".join(f"> {line}" for line in protocol_header(rows, notes)), render(summary_frame(rows), "md", n, space)]
+    parts = ["\n".join(f"> {line}" for line in protocol_header(rows, notes)),
+             render(summary_frame(rows), "md", n, space, against)]
     for title, frame, against in axis_tables(rows, axes):
         parts.append(f"{title}:\n\n" + render(frame, "md", n, space, against))
     return "\n\n".join(p for p in parts if p) + "\n"

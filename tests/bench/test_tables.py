@@ -249,3 +249,48 @@ def test_an_interval_over_seeds_stays_within_the_values_a_metric_can_take():
     assert 0.995 + p_ci > 1 and f"0.995 ± 0.005 [{0.995 - p_ci:.3f}, 1.000]" in line
     k_mean, k_ci = f.loc["wgan", "kid_mean_mean"], f.loc["wgan", "kid_mean_ci"]
     assert k_mean - k_ci < 0 and f"[{(k_mean - k_ci) * 1e3:.2f}, " in line
+
+
+#: The full-budget modern board's FIDs (leaderboards/fashion-mnist-lucic2018-modern/rows.jsonl, 2026-12-06).
+_MODERN = {"base": [35.0991, 37.1922, 36.4059], "ns": [30.0594, 29.3832, 30.3716], "lecam": [30.7883, 29.9207]}
+
+
+def test_a_board_tested_against_its_base_matches_welch_and_holm_by_scipy():
+    """``against``: each variant's FID against the base's, the difference and Welch's p, Holm-adjusted over the two
+    tests, checked against scipy's Welch test (the README's hand figure for LeCam, p = 0.0043, was made so); the
+    floor is neither tested nor the base."""
+    from scipy.stats import ttest_ind
+
+    from ganbench.bench.tables import REAL_DATA
+    rows = [{"model": m, "seed": s, "status": "ok", "fid": f, "num_samples": 10000}
+            for m, fids in _MODERN.items() for s, f in enumerate(fids)]
+    rows.append({"model": REAL_DATA, "seed": 0, "status": "ok", "fid": 2.5304, "num_samples": 10000})
+    md = comparative_markdown(rows, against="base")
+    assert "FID − base (Welch)" in md and "vs best" not in md
+    lines = {line.split("|")[1].strip(): line.rstrip(" |") for line in md.splitlines() if line.startswith("| ")}
+    p = {m: ttest_ind(_MODERN[m], _MODERN["base"], equal_var=False).pvalue for m in ("ns", "lecam")}
+    assert p["ns"] == pytest.approx(0.0031, abs=5e-5) and p["lecam"] == pytest.approx(0.0043, abs=5e-5)
+    holm_ = {"ns": 2 * p["ns"], "lecam": max(2 * p["ns"], p["lecam"])}  # sorted: ns then lecam
+    for m in ("ns", "lecam"):
+        diff = sum(_MODERN[m]) / len(_MODERN[m]) - sum(_MODERN["base"]) / 3
+        assert lines[m].endswith(f"{diff:+.2f} (p={p[m]:.2g}, Holm {holm_[m]:.2g}, significant)"), lines[m]
+    assert lines["base"].endswith("–") and lines["real data (floor)"].endswith("floor")
+    assert "vs best (Welch)" in comparative_markdown(rows)  # without it, against the best as before
+
+
+def test_make_leaderboard_refuses_an_against_model_it_is_not_given(tmp_path, capsys):
+    """A bad --against fails at once with one line and exit status 2, before any store or file is touched; a spec
+    path given to --models is accepted by that path and by its spec's name."""
+    from tests.helpers import load_script
+    from ganbench.bench.runner import Backend
+    mod = load_script("make_leaderboard")
+    out, store = tmp_path / "lb", tmp_path / "s.sqlite"
+    code = mod.main(["--models", "dcgan,wgan", "--against", "lsgan", "--only-finished", "--store", str(store),
+                     "--out", str(out), "--quiet"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1 and "--against 'lsgan' is not one of --models (dcgan, wgan)" in err
+    assert not out.exists() and not store.exists()
+    spec = "leaderboards/fashion-mnist-lucic2018-modern/specs/sn-dcgan-ema-diffaug-ns.yaml"
+    backend = Backend().resolve()
+    assert mod.against_name(spec, ["dcgan", spec], backend) == "sn-dcgan-ema-diffaug-ns"
+    assert mod.against_name("dcgan", ["dcgan", spec], backend) == "dcgan"
