@@ -373,8 +373,8 @@ def comparative_markdown(rows: Sequence[dict], axes: Iterable[str] = (), notes: 
     space = feature_space(rows)
     parts = ["\n".join(f"> {line}" for line in protocol_header(rows, notes)),
              render(summary_frame(rows), "md", n, space, against)]
-    for title, frame, against in axis_tables(rows, axes):
-        parts.append(f"{title}:\n\n" + render(frame, "md", n, space, against))
+    for title, frame, base in axis_tables(rows, axes):
+        parts.append(f"{title}:\n\n" + render(frame, "md", n, space, base))
     return "\n\n".join(p for p in parts if p) + "\n"
 
 
