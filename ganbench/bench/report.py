@@ -60,8 +60,9 @@ def curve_figure(jobs: Sequence[dict], title: str = "FID over training", curve_s
     """A matplotlib figure of FID against kimg from each job's eval_log.csv, or from its stored curve (``points``,
     the row's ``provenance["curve"]["points"]``) where the job has one: a finished job's curve outlives its folder
     (one line per model and seed; all points at the curve's own N, the end of training included), or None when no
-    job has two points. A schedule's phases are marked, from the job's ``phases`` (a stored row's, see
-    ``schedule_phases``) or else its folder's status.json."""
+    job has two points. Each model has one colour and each seed one line style, so that a board of many seeds
+    does not run out of colours and give two models the same one. A schedule's phases are marked, from the job's
+    ``phases`` (a stored row's, see ``schedule_phases``) or else its folder's status.json."""
     import matplotlib.pyplot as plt
 
     lines = []
@@ -72,12 +73,17 @@ def curve_figure(jobs: Sequence[dict], title: str = "FID over training", curve_s
             log = read_csv_columns(Path(j["out_dir"]) / EVAL_LOG)
             xs, ys = list(log.get("kimg", [])), list(log.get("fid", []))
         if len(xs) >= 2:
-            lines.append((f"{j['model']} s{j['seed']}", xs, ys))
+            lines.append((j["model"], j["seed"], xs, ys))
     if not lines:
         return None
+    names = list(dict.fromkeys(model for model, *_ in lines))
+    seeds = list(dict.fromkeys(seed for _, seed, *_ in lines))  # in order of appearance: any seed type
+    colours = plt.get_cmap("tab10" if len(names) <= 10 else "tab20")
+    styles = ("-", "--", ":", "-.")
     fig, ax = plt.subplots(figsize=(6, 3.5))
-    for label, xs, ys in lines:
-        ax.plot(xs, ys, marker="o", markersize=3, label=label)
+    for model, seed, xs, ys in lines:
+        ax.plot(xs, ys, marker="o", markersize=3, label=f"{model} s{seed}", color=colours(names.index(model) % 20),
+                linestyle=styles[seeds.index(seed) % len(styles)])
     for bounds, models in phase_groups(jobs).items():  # once per schedule, named where some models lack it
         mark_phases(ax, list(bounds), "" if models == {j["model"] for j in jobs} else ", ".join(sorted(models)))
     ax.set_xlabel("kimg (real images shown to D, thousands)")

@@ -102,3 +102,28 @@ def test_models_that_share_a_schedule_share_its_phase_lines(tmp_path):
     other = [(0.0, "stabilise 4x4"), (70.0, "fade in 8x8")]
     assert labels([job("pggan-w16"), job("pggan-even", phases=other)]) == [
         "pggan-w16: fade in 8x8", "pggan-w16: stabilise 8x8", "pggan-even: fade in 8x8"]
+
+
+def test_each_model_keeps_one_colour_and_each_seed_one_line_style(tmp_path):
+    """Four models on three seeds, as the modern board draws them: eleven lines, where matplotlib's cycle of ten
+    colours gave the fourth model's seed 1 the first model's colour (2026-12-07). Now a model's seeds share its
+    colour, no two models share one, and a seed keeps its line style across models."""
+    import matplotlib.pyplot as plt
+
+    from ganbench.bench.report import curve_figure
+
+    points = [{"kimg": 250.0, "fid": 50.0}, {"kimg": 1000.0, "fid": 30.0}]
+    jobs = [{"model": m, "seed": s, "out_dir": str(tmp_path / "gone"), "points": points, "phases": []}
+            for m in ("base", "ns", "lecam") for s in (0, 1, 2)]
+    jobs += [{"model": "ns-lecam", "seed": s, "out_dir": str(tmp_path / "gone"), "points": points, "phases": []}
+             for s in (0, 1)]
+    fig = curve_figure(jobs)
+    by_label = {line.get_label(): line for line in fig.axes[0].lines}
+    plt.close(fig)
+    assert len(by_label) == 11
+    colour = {m: {by_label[f"{m} s{s}"].get_color() for s in (0, 1, 2) if f"{m} s{s}" in by_label}
+              for m in ("base", "ns", "lecam", "ns-lecam")}
+    assert all(len(c) == 1 for c in colour.values())
+    assert len({next(iter(c)) for c in colour.values()}) == 4
+    style = {s: {by_label[f"{m} s{s}"].get_linestyle() for m in colour if f"{m} s{s}" in by_label} for s in (0, 1, 2)}
+    assert all(len(v) == 1 for v in style.values()) and len({next(iter(v)) for v in style.values()}) == 3
