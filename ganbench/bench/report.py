@@ -204,10 +204,23 @@ def _results_sections(rows: list[dict], axes: list[str], n: int | None) -> list[
     return parts
 
 
-def _job_section(j: dict, row: dict | None, seen: set, galleries: set) -> str:
+def job_progress(job: dict, budget_kimg: float | None = None) -> str:
+    """What a job without a stored result has done: "not run yet", or, where its train_log.csv has rows (a run
+    stopped or still going), how far training got, so that a report read mid-run does not call a job that
+    trained for hours not run."""
+    kimg = read_csv_columns(Path(job["out_dir"]) / TRAIN_LOG).get("kimg") or []
+    done = [k for k in kimg if k == k]  # NaN-free
+    if not done:
+        return "not run yet"
+    of = f" of {budget_kimg:g}" if budget_kimg else ""
+    return f"unfinished (trained to {max(done):g}{of} kimg; the same command resumes it from its last checkpoint)"
+
+
+def _job_section(j: dict, row: dict | None, seen: set, galleries: set, budget_kimg: float | None = None) -> str:
     """One job's section: its model's sample grids (once per model: the first seed with samples; a conditional
     model's rows per class; a schedule's phases), its losses, its samples beside their nearest training images
-    (once per model), its status."""
+    (once per model), its status (``job_progress`` where it has no result; ``budget_kimg``, the run's training
+    length)."""
     pieces = []
     if j["model"] not in seen:
         grid = Path(j["out_dir"]) / "samples.png"
@@ -231,7 +244,7 @@ def _job_section(j: dict, row: dict | None, seen: set, galleries: set) -> str:
             galleries.add(j["model"])
             pieces.append(f"<figure>{img(gallery, j['model'] + ' nearest training images')}<figcaption>samples "
                           "(top) and their nearest training images (bottom, pixel L2)</figcaption></figure>")
-    status = row["status"] if row else "not run yet"
+    status = row["status"] if row else job_progress(j, budget_kimg)
     reason = f": {html.escape(row['reason'])}" if row and row.get("reason") else ""
     return (f"<h3>{html.escape(j['model'])} (seed {j['seed']}): {status}{reason}</h3>"
             f"<div class='row'>{''.join(pieces)}</div>")
@@ -268,9 +281,9 @@ def make_report(run_dir: str | Path, store: str | Path | None = None) -> Path:
     if curve:
         parts.append("<h2>FID over training</h2>" + img(curve, "FID over training"))
     parts.append("<h2>Models</h2>")
-    seen, galleries = set(), set()
+    seen, galleries, kimg = set(), set(), (manifest.get("budget") or {}).get("kimg")
     for j in jobs:
-        parts.append(_job_section(j, by_key.get(j["key"]), seen, galleries))
+        parts.append(_job_section(j, by_key.get(j["key"]), seen, galleries, kimg))
     style = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto}table{border-collapse:collapse}"
              "td,th{padding:3px 8px;border-bottom:1px solid #ddd;text-align:right}img{margin:4px;max-width:520px}"
              ".row{display:flex;flex-wrap:wrap;align-items:flex-start}"

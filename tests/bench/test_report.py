@@ -127,3 +127,28 @@ def test_each_model_keeps_one_colour_and_each_seed_one_line_style(tmp_path):
     assert len({next(iter(c)) for c in colour.values()}) == 4
     style = {s: {by_label[f"{m} s{s}"].get_linestyle() for m in colour if f"{m} s{s}" in by_label} for s in (0, 1, 2)}
     assert all(len(v) == 1 for v in style.values()) and len({next(iter(v)) for v in style.values()}) == 3
+
+
+def test_a_job_stopped_mid_training_reports_how_far_it_got(tmp_path):
+    """A report read while the only model's job is unfinished said "0.0 kimg of training per model" (the floor's
+    row, which trains nothing, spoke for the budget) and "not run yet" of a job that had trained to 504 of
+    1000 kimg (2026-12-07). Now the header leaves training length to the models' rows and the job says how far
+    its train_log.csv got."""
+    from ganbench.bench.runner import read_manifest
+    from ganbench.bench.store import Store
+
+    run(models=["dcgan"], budget=INTERVALS, metrics=("fid",), backend=fake_backend(Calls()),
+        options=RunOptions(out=tmp_path / "run", store=tmp_path / "r.sqlite", progress=False))
+    job = read_manifest(tmp_path / "run")["jobs"][0]
+    page = make_report(tmp_path / "run").read_text()
+    assert "0.256 kimg of training per model" in page and "dcgan (seed 0): ok" in page
+    assert Store(tmp_path / "r.sqlite").delete([job["key"]]) == 1  # as if stopped: no result, its log kept
+    log = tmp_path / "run" / "jobs" / job["out_dir"].split("/jobs/")[1] / "train_log.csv"
+    lines = log.read_text().splitlines()
+    log.write_text("\n".join(lines[:3]) + "\n")  # two steps of batch 64 logged
+    page = make_report(tmp_path / "run").read_text()
+    assert "kimg of training per model" not in page  # only the floor's row is left: it states no training length
+    assert "1 of 1 job(s) have no result yet" in page
+    assert "dcgan (seed 0): unfinished (trained to 0.128 of 0.256 kimg;" in page
+    log.unlink()
+    assert "dcgan (seed 0): not run yet" in make_report(tmp_path / "run").read_text()
