@@ -2,6 +2,7 @@
 
 import json
 import math
+from pathlib import Path
 
 import pytest
 
@@ -252,40 +253,60 @@ def test_an_interval_over_seeds_stays_within_the_values_a_metric_can_take():
 
 
 #: The full-budget modern board's FIDs (leaderboards/fashion-mnist-lucic2018-modern/rows.jsonl: three seeds each of
-#: the base, NS and LeCam, 2026-12-06; two of NS with LeCam, 2026-12-07).
+#: the base, NS and LeCam, 2026-12-06; of NS with LeCam, 2026-12-07).
 _MODERN = {"base": [35.0991, 37.1922, 36.4059], "ns": [30.0594, 29.3832, 30.3716], "lecam": [30.7883, 29.9207, 30.1795],
-           "ns_lecam": [27.9113, 27.4586]}
+           "ns_lecam": [27.9113, 27.4586, 27.7752]}
 
 
-def test_a_board_tested_against_its_base_matches_welch_and_holm_by_scipy():
+@pytest.mark.parametrize("ns_lecam_seeds, p_quoted, holm_quoted", [
+    (3, {"ns": 0.0031, "lecam": 0.0045, "ns_lecam": 0.0037}, "0.0094"),  # the board and README today
+    (2, {"ns": 0.0031, "lecam": 0.0045, "ns_lecam": 0.0023}, "0.0069"),  # as published on two seeds (e56e3ae)
+])
+def test_a_board_tested_against_its_base_matches_welch_and_holm_by_scipy(ns_lecam_seeds, p_quoted, holm_quoted):
     """``against``: each variant's FID against the base's, the difference and Welch's p, Holm-adjusted over the three
-    tests (one of them on two seeds), checked against scipy's Welch test and Holm's step-down rule by hand (the README
-    quotes these: NS p = 0.0031, LeCam p = 0.0045, NS with LeCam p = 0.0023, Holm 0.0069 for all three); the floor is
-    neither tested nor the base."""
+    tests, checked against scipy's Welch test and Holm's step-down rule by hand (the README quotes the figures of
+    three seeds each; the same board with one row on two seeds, as it was published first, checks a test between
+    unequal seed counts); the floor is neither tested nor the base."""
     from scipy.stats import ttest_ind
 
     from ganbench.bench.tables import REAL_DATA
+    fids = {**_MODERN, "ns_lecam": _MODERN["ns_lecam"][:ns_lecam_seeds]}
     rows = [{"model": m, "seed": s, "status": "ok", "fid": f, "num_samples": 10000}
-            for m, fids in _MODERN.items() for s, f in enumerate(fids)]
+            for m, values in fids.items() for s, f in enumerate(values)]
     rows.append({"model": REAL_DATA, "seed": 0, "status": "ok", "fid": 2.5304, "num_samples": 10000})
     md = comparative_markdown(rows, against="base")
     assert "FID − base (Welch)" in md and "vs best" not in md
     lines = {line.split("|")[1].strip(): line.rstrip(" |") for line in md.splitlines() if line.startswith("| ")}
     tested = ("ns", "lecam", "ns_lecam")
-    p = {m: ttest_ind(_MODERN[m], _MODERN["base"], equal_var=False).pvalue for m in tested}
-    assert p["ns"] == pytest.approx(0.0031, abs=5e-5) and p["lecam"] == pytest.approx(0.0045, abs=5e-5)
-    assert p["ns_lecam"] == pytest.approx(0.0023, abs=5e-5)
+    p = {m: ttest_ind(fids[m], fids["base"], equal_var=False).pvalue for m in tested}
+    assert all(p[m] == pytest.approx(p_quoted[m], abs=5e-5) for m in tested), p
     order = sorted(tested, key=p.get)  # Holm: the k-th smallest p times (3 - k), kept non-decreasing
     holm_, running = {}, 0.0
     for k, m in enumerate(order):
         running = max(running, (len(order) - k) * p[m])
         holm_[m] = running
-    assert [f"{holm_[m]:.2g}" for m in tested] == ["0.0069"] * 3
+    assert [f"{holm_[m]:.2g}" for m in tested] == [holm_quoted] * 3
     for m in tested:
-        diff = sum(_MODERN[m]) / len(_MODERN[m]) - sum(_MODERN["base"]) / 3
+        diff = sum(fids[m]) / len(fids[m]) - sum(fids["base"]) / 3
         assert lines[m].endswith(f"{diff:+.2f} (p={p[m]:.2g}, Holm {holm_[m]:.2g}, significant)"), lines[m]
     assert lines["base"].endswith("–") and lines["real data (floor)"].endswith("floor")
     assert "vs best (Welch)" in comparative_markdown(rows)  # without it, against the best as before
+
+
+def test_the_readme_quotes_ns_with_lecam_against_ns_and_lecam_as_scipy_computes_them():
+    """The README's tests of NS with LeCam against NS alone and LeCam alone (three seeds each): Welch's p by scipy,
+    Holm over those two by hand, each figure as the README prints it."""
+    from scipy.stats import ttest_ind
+
+    p = {m: ttest_ind(_MODERN["ns_lecam"], _MODERN[m], equal_var=False).pvalue for m in ("ns", "lecam")}
+    holm_ = {"lecam": 2 * p["lecam"], "ns": max(2 * p["lecam"], p["ns"])}  # lecam's p is the smaller
+    assert p["lecam"] < p["ns"]
+    gap = {m: sum(_MODERN[m]) / 3 - sum(_MODERN["ns_lecam"]) / 3 for m in ("ns", "lecam")}
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    quoted = (f"against NS alone {gap['ns']:.2f} lower (p = {p['ns']:.2g}) and against LeCam alone {gap['lecam']:.2f} "
+              f"(p = {p['lecam']:.2g}),\n"
+              f"Holm {holm_['ns']:.2g} and {holm_['lecam']:.2g} over those two")
+    assert quoted in readme, quoted
 
 
 def test_make_leaderboard_refuses_an_against_model_it_is_not_given(tmp_path, capsys):
