@@ -3,9 +3,9 @@
 Plots (matplotlib, embedded as base64 PNGs so the page travels alone): each headline metric per model
 with its 95% CI and the real-data floor, precision against recall and density against coverage
 (``report_plots``), every model's FID over training on one plot when the budget evaluated at intervals
-(a schedule's phases marked), loss curves from each job's ``train_log.csv``, one sample grid per model,
-each model's samples over their nearest training images, and a human study's per-image galleries
-(``report_human``).
+(a schedule's phases marked), loss curves and their penalties' terms from each job's ``train_log.csv``, one
+sample grid per model, each model's samples over their nearest training images, and a human study's per-image
+galleries (``report_human``).
 """
 
 from __future__ import annotations
@@ -146,25 +146,47 @@ def mark_phases(ax, boundaries: list[tuple[float, str]], model: str = "") -> Non
                 fontsize=6, va="top", ha="right", color="grey")
 
 
-def loss_plot(job: dict) -> str | None:
-    """Every loss column of the job's train_log.csv against kimg (phase boundaries of a schedule marked)."""
+#: train_log.csv columns that are neither a loss nor a term of one (``train.hooks``).
+NOT_TERMS = ("step", "kimg", "images_per_s", "wall_time_s")
+
+
+def loss_figure(job: dict):
+    """A matplotlib figure of the job's train_log.csv against kimg (None without a loss column): its losses (D's and
+    G's, and D's total where penalties add to it) on one panel, and the terms logged beside them (a gradient
+    penalty, R1, LeCam, bCR, ADA's p: every other numeric column) on a second, since their scale is not the
+    losses'. A schedule's phase boundaries are marked on both."""
     import matplotlib.pyplot as plt
 
     log = read_csv_columns(Path(job["out_dir"]) / TRAIN_LOG)
     step_col = next((c for c in ("kimg", "step", "steps", "iteration") if c in log), None)
-    losses = [c for c in log if "loss" in c.lower()]
+    losses = [c for c in log if "loss" in c.lower() or c == "d_total"]
+    terms = [c for c in log if c not in losses and c not in NOT_TERMS and c != step_col
+             and any(v == v for v in log[c])]  # a column of text reads as NaN throughout: not a term
     if not step_col or not losses:
         return None
     n = len(log[step_col])
     stride = max(1, n // MAX_CURVE_POINTS)
-    fig, ax = plt.subplots(figsize=(5, 3))
-    for c in losses:
-        ax.plot(log[step_col][::stride], log[c][::stride], label=c, linewidth=0.8, marker="." if n < 50 else None)
-    ax.set_xlabel(step_col)
-    if step_col == "kimg":
-        mark_phases(ax, phase_boundaries(job["out_dir"]))
-    ax.set_title(f"{job['model']} seed {job['seed']}: losses")
-    ax.legend(fontsize=7)
+    panels = [("losses", losses)] + ([("penalties and other terms", terms)] if terms else [])
+    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3), squeeze=False)
+    for ax, (what, cols) in zip(axes[0], panels):
+        for c in cols:
+            ax.plot(log[step_col][::stride], log[c][::stride], label=c, linewidth=0.8, marker="." if n < 50 else None)
+        ax.set_xlabel(step_col)
+        if step_col == "kimg":
+            mark_phases(ax, phase_boundaries(job["out_dir"]))
+        ax.set_title(what, fontsize=9)
+        ax.legend(fontsize=7)
+    fig.suptitle(f"{job['model']} seed {job['seed']}", fontsize=10)
+    return fig
+
+
+def loss_plot(job: dict) -> str | None:
+    """``loss_figure`` as a base64 PNG."""
+    import matplotlib.pyplot as plt
+
+    fig = loss_figure(job)
+    if fig is None:
+        return None
     out = _png(fig)
     plt.close(fig)
     return out

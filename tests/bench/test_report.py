@@ -152,3 +152,29 @@ def test_a_job_stopped_mid_training_reports_how_far_it_got(tmp_path):
     assert "dcgan (seed 0): unfinished (trained to 0.128 of 0.256 kimg;" in page
     log.unlink()
     assert "dcgan (seed 0): not run yet" in make_report(tmp_path / "run").read_text()
+
+
+def test_a_penalty_logged_beside_the_losses_gets_a_panel_of_its_own(tmp_path):
+    """The loss plot drew only the columns named "loss", so a LeCam or gradient-penalty run showed neither its
+    penalty nor D's total (2026-12-07). Now the losses and D's total share one panel and the other logged terms
+    (here a gradient penalty and ADA's p) have a second; the speed and clock columns are on neither, and a run
+    without penalties keeps one panel."""
+    import matplotlib.pyplot as plt
+
+    from ganbench.bench.report import loss_figure
+
+    job = {"model": "wgan-gp", "seed": 0, "out_dir": str(tmp_path)}
+    (tmp_path / "train_log.csv").write_text(
+        "step,kimg,d_loss,gp,ada_p,d_total,g_loss,images_per_s,wall_time_s\n"
+        "25,1.6,-1.0,0.5,0.0,4.0,2.0,300,5\n50,3.2,-0.8,0.25,0.01,1.7,1.5,310,10\n")
+    fig = loss_figure(job)
+    assert fig._suptitle.get_text() == "wgan-gp seed 0"
+    panels = {ax.get_title(): {line.get_label(): list(line.get_ydata()) for line in ax.lines}
+              for ax in fig.axes}
+    plt.close(fig)
+    assert panels == {"losses": {"d_loss": [-1.0, -0.8], "d_total": [4.0, 1.7], "g_loss": [2.0, 1.5]},
+                      "penalties and other terms": {"gp": [0.5, 0.25], "ada_p": [0.0, 0.01]}}
+    (tmp_path / "train_log.csv").write_text("step,kimg,d_loss,g_loss,images_per_s\n25,1.6,0.7,1.2,300\n")
+    fig = loss_figure(job)
+    assert len(fig.axes) == 1 and [line.get_label() for line in fig.axes[0].lines] == ["d_loss", "g_loss"]
+    plt.close(fig)
