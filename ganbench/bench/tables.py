@@ -288,7 +288,7 @@ def protocol_header(rows: Sequence[dict], notes: Sequence[str] = ()) -> list[str
 
     # a model's budget: the floor's row stores the same budget with no training (0 kimg), so it speaks for the
     # budget's name and description only, never for how long the models train
-    prov = next((r.get("provenance") or {} for r in rows if r.get("provenance") and r["model"] != REAL_DATA), None)
+    prov = next((r.get("provenance") or {} for r in rows if r.get("provenance") and r.get("model") != REAL_DATA), None)
     floor_only = prov is None
     prov = prov or next((r.get("provenance") or {} for r in rows if r.get("provenance")), {})
     budget = {k: v for k, v in (prov.get("budget") or {}).items() if not (floor_only and k == "kimg")}
