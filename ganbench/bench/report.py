@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import csv
 import html
-import io
 import json
 from pathlib import Path
 from typing import Sequence
@@ -25,19 +24,13 @@ from .markdown_html import img
 from .report_human import human_section
 from .runner import EVAL_LOG, read_manifest
 from .store import Store
-from .report_plots import comparison_plots
+from .report_plots import comparison_plots, figure_png
 from .tables import GROUP_AXES, axis_tables, feature_space, protocol_header, render, summary_frame, write_tables
 
 REPORT = "report.html"
 TRAIN_LOG = "train_log.csv"
 #: Loss-curve points kept per job (longer logs are subsampled evenly).
 MAX_CURVE_POINTS = 2000
-
-
-def _png(fig) -> str:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
-    return base64.b64encode(buf.getvalue()).decode()
 
 
 def read_csv_columns(path: Path) -> dict[str, list[float]]:
@@ -97,14 +90,8 @@ def curve_figure(jobs: Sequence[dict], title: str = "FID over training", curve_s
 
 def fid_curve_plot(jobs: Sequence[dict], curve_samples: int | None = None) -> str | None:
     """The FID-vs-kimg figure as a base64 PNG."""
-    import matplotlib.pyplot as plt
-
     fig = curve_figure(jobs, curve_samples=curve_samples)
-    if fig is None:
-        return None
-    out = _png(fig)
-    plt.close(fig)
-    return out
+    return None if fig is None else figure_png(fig)
 
 
 def phase_groups(jobs: Sequence[dict]) -> dict[tuple, set[str]]:
@@ -182,14 +169,8 @@ def loss_figure(job: dict):
 
 def loss_plot(job: dict) -> str | None:
     """``loss_figure`` as a base64 PNG."""
-    import matplotlib.pyplot as plt
-
     fig = loss_figure(job)
-    if fig is None:
-        return None
-    out = _png(fig)
-    plt.close(fig)
-    return out
+    return None if fig is None else figure_png(fig)
 
 
 def neighbour_gallery(row: dict) -> str | None:

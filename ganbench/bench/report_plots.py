@@ -17,9 +17,13 @@ from .tables import REAL_DATA, display_columns
 HEADLINE = ("fid", "fid_best", "kid_mean", "precision", "recall", "density", "coverage", "cmmd", "vendi", "ct")
 
 
-def _png(fig) -> str:
+def figure_png(fig) -> str:
+    """A matplotlib figure as a base64 PNG (100 dpi, cropped to what it draws); the figure is closed."""
+    import matplotlib.pyplot as plt
+
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+    plt.close(fig)
     return base64.b64encode(buf.getvalue()).decode()
 
 
@@ -52,9 +56,7 @@ def metric_dot_plot(frame: pd.DataFrame, key: str, space: str | None = None) -> 
     ax.set_xlabel(col.label_in(space) + arrow)
     ax.set_title(f"{col.label_in(space)}: mean and 95% CI over seeds", fontsize=9)
     ax.grid(True, axis="x", alpha=0.3)
-    out = _png(fig)
-    plt.close(fig)
-    return out
+    return figure_png(fig)
 
 
 def pair_plot(frame: pd.DataFrame, x: str, y: str, space: str | None = None) -> str | None:
@@ -79,9 +81,7 @@ def pair_plot(frame: pd.DataFrame, x: str, y: str, space: str | None = None) -> 
     ax.grid(True, alpha=0.3)
     ax.set_title(f"{cols[x].label if x in cols else x} against {cols[y].label if y in cols else y}, per model",
                  fontsize=9)
-    out = _png(fig)
-    plt.close(fig)
-    return out
+    return figure_png(fig)
 
 
 def comparison_plots(frame: pd.DataFrame, space: str | None = None) -> list[tuple[str, str]]:
