@@ -288,10 +288,11 @@ def protocol_header(rows: Sequence[dict], notes: Sequence[str] = ()) -> list[str
 
     # a model's budget: the floor's row stores the same budget with no training (0 kimg), so it speaks for the
     # budget's name and description only, never for how long the models train
-    prov = next((r.get("provenance") or {} for r in rows if r.get("provenance") and r.get("model") != REAL_DATA), None)
-    floor_only = prov is None
-    prov = prov or next((r.get("provenance") or {} for r in rows if r.get("provenance")), {})
-    budget = {k: v for k, v in (prov.get("budget") or {}).items() if not (floor_only and k == "kimg")}
+    model_prov = next((r["provenance"] for r in rows if r.get("provenance") and r.get("model") != REAL_DATA), None)
+    prov = model_prov or next((r["provenance"] for r in rows if r.get("provenance")), {})
+    budget = dict(prov.get("budget") or {})
+    if model_prov is None:
+        budget.pop("kimg", None)
     lines = [
         f"Dataset {distinct('dataset')} (reference split {distinct('split')}); budget {distinct('budget')}"
         + (f": {budget.get('kimg')} kimg of training per model" if budget.get("kimg") is not None else "")
