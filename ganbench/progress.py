@@ -37,7 +37,10 @@ def bar(total: int, desc: str, unit: str, enabled: bool, initial: int = 0, **tqd
     return tqdm(total=total, desc=desc, unit=unit, initial=initial, disable=not enabled, **tqdm_kwargs)
 
 
-def _duration(seconds: float) -> str:
+def duration(seconds: float) -> str:
+    """``seconds`` as a person reads a wait: "40 s", "25 min", "14.2 h"."""
+    if seconds >= 90 * 60:
+        return f"{seconds / 3600:.1f} h"
     return f"{seconds / 60:.0f} min" if seconds >= 90 else f"{seconds:.0f} s"
 
 
@@ -60,7 +63,7 @@ class Heartbeat:
         rate = (self.n - self._n_line) / max(now - self._t_line, 1e-9)
         share = f" ({100 * self.n / self.total:.0f}%)" if self.total else ""
         going = self.total and 0 < self.n < self.total and rate > 0
-        left = f", about {_duration((self.total - self.n) / rate)} left" if going else ""
+        left = f", about {duration((self.total - self.n) / rate)} left" if going else ""
         print(f"ganbench: {self.label}: {self.desc} {self.n}/{self.total} {self.unit}{share}, "
               f"{rate:.3g} {self.unit}/s{left}", file=sys.stderr, flush=True)
         self._t_line, self._n_line = now, self.n

@@ -34,8 +34,14 @@ def test_a_heartbeat_line_gives_the_count_the_share_the_rate_and_the_time_left(b
         assert isinstance(b, progress.Heartbeat)
         b.update(50)
     (line,) = lines(capsys.readouterr().err)
-    assert re.fullmatch(r"ganbench: dcgan seed 3: features 100/200 img \(50%\), [0-9.e+]+ img/s, about \d+ (s|min) "
-                        r"left", line), line
+    assert re.fullmatch(r"ganbench: dcgan seed 3: features 100/200 img \(50%\), [0-9.e+]+ img/s, "
+                        r"about [0-9.]+ (s|min|h) left", line), line
+
+
+def test_a_wait_reads_in_seconds_minutes_or_hours():
+    """Heartbeat lines and a report's unfinished jobs give a wait as a person reads it: 14 h is not "852 min"."""
+    assert [progress.duration(s) for s in (0, 40, 89, 90, 25 * 60, 89 * 60, 90 * 60, 14.2 * 3600)] == [
+        "0 s", "40 s", "89 s", "2 min", "25 min", "89 min", "1.5 h", "14.2 h"]
 
 
 def test_lines_wait_for_their_interval_and_bars_stay_bars(capsys):

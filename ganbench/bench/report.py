@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Sequence
 
 from ..io import write_text_atomic
+from ..progress import duration
 from .human_records import human_notes
 from .jobs import named_rows
 from .markdown_html import img
@@ -210,13 +211,22 @@ def _results_sections(rows: list[dict], axes: list[str], n: int | None) -> list[
 def job_progress(job: dict, budget_kimg: float | None = None) -> str:
     """What a job without a stored result has done: "not run yet", or, where its train_log.csv has rows (a run
     stopped or still going), how far training got, so that a report read mid-run does not call a job that
-    trained for hours not run."""
-    kimg = read_csv_columns(Path(job["out_dir"]) / TRAIN_LOG).get("kimg") or []
-    done = [k for k in kimg if k == k]  # NaN-free
+    trained for hours not run; with the log's clock, the hours it trained and, at its average pace so far, how many
+    more training needs to reach ``budget_kimg`` (the curve's evaluations come on top)."""
+    log = read_csv_columns(Path(job["out_dir"]) / TRAIN_LOG)
+    kimg = log.get("kimg") or []
+    wall = log.get("wall_time_s") or [float("nan")] * len(kimg)  # training seconds, summed over its sessions
+    done = [(k, w) for k, w in zip(kimg, wall) if k == k]  # NaN-free kimg
     if not done:
         return "not run yet"
+    kimg, wall = max(done, key=lambda kw: kw[0])
     of = f" of {budget_kimg:g}" if budget_kimg else ""
-    return f"unfinished (trained to {max(done):g}{of} kimg; the same command resumes it from its last checkpoint)"
+    pace = ""
+    if wall == wall and wall > 0 and kimg > 0:
+        pace = f" in {duration(wall)}"
+        if budget_kimg and budget_kimg > kimg:
+            pace += f"; about {duration((budget_kimg - kimg) * wall / kimg)} more at that pace, evaluations aside"
+    return f"unfinished (trained to {kimg:g}{of} kimg{pace}; the same command resumes it from its last checkpoint)"
 
 
 def _job_section(j: dict, row: dict | None, seen: set, galleries: set, budget_kimg: float | None = None) -> str:
