@@ -155,7 +155,8 @@ def loss_figure(job: dict):
     n = len(log[step_col])
     stride = max(1, n // MAX_CURVE_POINTS)
     panels = [("losses", losses)] + ([("penalties and other terms", terms)] if terms else [])
-    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3), squeeze=False)
+    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3), squeeze=False,
+                             layout="constrained")  # the title above the panels' own, not over them
     for ax, (what, cols) in zip(axes[0], panels):
         for c in cols:
             ax.plot(log[step_col][::stride], log[c][::stride], label=c, linewidth=0.8, marker="." if n < 50 else None)
