@@ -213,7 +213,8 @@ def job_progress(job: dict, budget_kimg: float | None = None) -> str:
     """What a job without a stored result has done: "not run yet", or, where its train_log.csv has rows (a run
     stopped or still going), how far training got, so that a report read mid-run does not call a job that
     trained for hours not run; with the log's clock, the hours it trained and, at its average pace so far, how many
-    more training needs to reach ``budget_kimg`` (the curve's evaluations come on top)."""
+    more training needs to reach ``budget_kimg`` (the curve's evaluations come on top); and the FID of each curve
+    point evaluated so far (the comparison plot draws a curve from two points)."""
     log = read_csv_columns(Path(job["out_dir"]) / TRAIN_LOG)
     kimg = log.get("kimg") or []
     wall = log.get("wall_time_s") or [float("nan")] * len(kimg)  # training seconds, summed over its sessions
@@ -227,7 +228,11 @@ def job_progress(job: dict, budget_kimg: float | None = None) -> str:
         pace = f" in {duration(wall)}"
         if budget_kimg and budget_kimg > kimg:
             pace += f"; about {duration((budget_kimg - kimg) * wall / kimg)} more at that pace, evaluations aside"
-    return f"unfinished (trained to {kimg:g}{of} kimg{pace}; the same command resumes it from its last checkpoint)"
+    curve = read_csv_columns(Path(job["out_dir"]) / EVAL_LOG)  # its FID-vs-kimg points so far, a lone one too
+    so_far = ", ".join(f"{f:.2f} at {k:g} kimg" for k, f in zip(curve.get("kimg", []), curve.get("fid", [])) if f == f)
+    so_far = f"; the curve's FID so far: {so_far}" if so_far else ""
+    return (f"unfinished (trained to {kimg:g}{of} kimg{pace}{so_far}; "
+            "the same command resumes it from its last checkpoint)")
 
 
 def _job_section(j: dict, row: dict | None, seen: set, galleries: set, budget_kimg: float | None = None) -> str:

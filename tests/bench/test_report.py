@@ -133,7 +133,7 @@ def test_a_job_stopped_mid_training_reports_how_far_it_got(tmp_path):
     """A report read while the only model's job is unfinished said "0.0 kimg of training per model" (the floor's
     row, which trains nothing, spoke for the budget) and "not run yet" of a job that had trained to 504 of
     1000 kimg (2026-12-07). Now the header leaves training length to the models' rows and the job says how far
-    its train_log.csv got, in how long, and how long the rest would take at that pace."""
+    its train_log.csv got, in how long, how long the rest would take at that pace, and its curve's points so far."""
     from ganbench.bench.runner import read_manifest
     from ganbench.bench.store import Store
 
@@ -146,11 +146,14 @@ def test_a_job_stopped_mid_training_reports_how_far_it_got(tmp_path):
     log = tmp_path / "run" / "jobs" / job["out_dir"].split("/jobs/")[1] / "train_log.csv"
     log.write_text("step,kimg,d_loss,g_loss,images_per_s,wall_time_s\n"  # two steps of batch 64, 45 min each
                    "1,0.064,1.3,0.7,0.02,2700\n2,0.128,1.2,0.8,0.02,5400\n")
+    (log.parent / "eval_log.csv").write_text("kimg,steps,fid,eval_s\n0.128,2,301.25,12.5\n")  # its first point
     page = make_report(tmp_path / "run").read_text()
     assert "kimg of training per model" not in page  # only the floor's row is left: it states no training length
     assert "1 of 1 job(s) have no result yet" in page
     assert ("dcgan (seed 0): unfinished (trained to 0.128 of 0.256 kimg in 1.5 h; about 1.5 h more at that pace, "
-            "evaluations aside; the same command resumes it from its last checkpoint)") in page
+            "evaluations aside; the curve's FID so far: 301.25 at 0.128 kimg; the same command resumes it from its "
+            "last checkpoint)") in page
+    (log.parent / "eval_log.csv").unlink()
     log.write_text("step,kimg,d_loss,g_loss\n1,0.064,1.3,0.7\n")  # a log without the clock: no time stated
     page = make_report(tmp_path / "run").read_text()
     assert "dcgan (seed 0): unfinished (trained to 0.064 of 0.256 kimg; the same command" in page
