@@ -5,7 +5,8 @@ with its 95% CI and the real-data floor, precision against recall and density ag
 (``report_plots``), every model's FID over training on one plot when the budget evaluated at intervals
 (a schedule's phases marked), loss curves and their penalties' terms from each job's ``train_log.csv``, one
 sample grid per model, each model's samples over their nearest training images, and a human study's per-image
-galleries (``report_human``).
+galleries (``report_human``). A job with no result yet says how far it trained, how long that took and the rest
+would take, and its curve's points so far (``job_progress``).
 """
 
 from __future__ import annotations
