@@ -35,7 +35,7 @@ def test_a_heartbeat_line_gives_the_count_the_share_the_rate_and_the_time_left(b
         b.update(50)
     (line,) = lines(capsys.readouterr().err)
     assert re.fullmatch(r"ganbench: dcgan seed 3: features 100/200 img \(50%\), [0-9.e+]+ img/s, "
-                        r"about [0-9.]+ (s|min|h) left", line), line
+                        r"about (\d+ (s|min)|\d+\.\d h) left", line), line
 
 
 def test_a_wait_reads_in_seconds_minutes_or_hours():

@@ -222,17 +222,18 @@ def job_progress(job: dict, budget_kimg: float | None = None) -> str:
     done = [(k, w) for k, w in zip(kimg, wall) if k == k]  # NaN-free kimg
     if not done:
         return "not run yet"
-    kimg, wall = max(done, key=lambda kw: kw[0])
+    trained_kimg, trained_s = max(done, key=lambda kw: kw[0])
     of = f" of {budget_kimg:g}" if budget_kimg else ""
     pace = ""
-    if wall == wall and wall > 0 and kimg > 0:
-        pace = f" in {duration(wall)}"
-        if budget_kimg and budget_kimg > kimg:
-            pace += f"; about {duration((budget_kimg - kimg) * wall / kimg)} more at that pace, evaluations aside"
+    if trained_s == trained_s and trained_s > 0 and trained_kimg > 0:
+        pace = f" in {duration(trained_s)}"
+        if budget_kimg and budget_kimg > trained_kimg:
+            left_s = (budget_kimg - trained_kimg) * trained_s / trained_kimg
+            pace += f"; about {duration(left_s)} more at that pace, evaluations aside"
     curve = read_csv_columns(Path(job["out_dir"]) / EVAL_LOG)  # its FID-vs-kimg points so far, a lone one too
     so_far = ", ".join(f"{f:.2f} at {k:g} kimg" for k, f in zip(curve.get("kimg", []), curve.get("fid", [])) if f == f)
     so_far = f"; the curve's FID so far: {so_far}" if so_far else ""
-    return (f"unfinished (trained to {kimg:g}{of} kimg{pace}{so_far}; "
+    return (f"unfinished (trained to {trained_kimg:g}{of} kimg{pace}{so_far}; "
             "the same command resumes it from its last checkpoint)")
 
 
